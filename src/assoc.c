@@ -1,0 +1,407 @@
+/* assoc: see assoc.h for the states. */
+#include "assoc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
+#define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
+
+static const char *state_name(enum assoc_state s)
+{
+	static const char *const names[] = {"down", "connecting", "hello", "ready", "closing"};
+	return names[s];
+}
+
+static void set_state(struct assoc *a, enum assoc_state s)
+{
+	log_debug("association %s -> %s", state_name(a->state), state_name(s));
+	a->state = s;
+}
+
+/* Every connection is reset (its TCP peer sees RST); no frame is sent. */
+static void kill_all(struct assoc *a)
+{
+	struct conn *c;
+	while ((c = TAILQ_FIRST(&a->conns)) != NULL)
+		conn_kill(c);
+}
+
+static void forget_association(struct assoc *a)
+{
+	kill_all(a);
+	stream_table_free(a->streams);
+	a->streams = NULL;
+	a->rx_full = 0;
+	a->engine->ops->set_receiving(a->engine, true);
+}
+
+static void report_closed(struct assoc *a)
+{
+	if (a->closed_reported)
+		return;
+	a->closed_reported = true;
+	if (a->on_closed)
+		a->on_closed(a->ctx);
+}
+
+static void try_open(struct assoc *a)
+{
+	set_state(a, ASSOC_CONNECTING);
+	int rc = a->engine->ops->open(a->engine);
+	if (rc < 0 && rc != -EALREADY) {
+		set_state(a, ASSOC_DOWN);
+		ev_timer_set(&a->retry, a->backoff, 0.);
+		ev_timer_start(a->loop, &a->retry);
+	}
+}
+
+static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	a->backoff = a->backoff * 2 > ASSOC_BACKOFF_MAX ? ASSOC_BACKOFF_MAX : a->backoff * 2;
+	if (a->state == ASSOC_DOWN)
+		try_open(a);
+}
+
+/* Abort for a protocol violation on stream 0; engine down follows. */
+static void protocol_abort(struct assoc *a, const char *why)
+{
+	log_error("association: protocol error from peer: %s; aborting the association", why);
+	a->engine->ops->abort(a->engine, why);
+}
+
+static void send_hello(struct assoc *a)
+{
+	struct frame f = {.type = FRAME_HELLO};
+	f.u.hello.version_min = FRAME_VERSION;
+	f.u.hello.version_max = FRAME_VERSION;
+	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
+	f.u.hello.features = 0;
+	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
+	int rc = assoc_send_frame(a, 0, &f);
+	if (rc < 0) {
+		log_error("association: cannot send HELLO: %s", strerror(-rc));
+		a->engine->ops->abort(a->engine, "cannot send HELLO");
+	}
+}
+
+static void on_up(void *ctx, uint16_t streams)
+{
+	struct assoc *a = ctx;
+	if (a->state == ASSOC_CLOSING) {
+		a->engine->ops->abort(a->engine, "shutting down");
+		return;
+	}
+	if (streams < 3) {
+		log_error("association: only %u streams negotiated; need at least 3", streams);
+		a->engine->ops->abort(a->engine, "too few streams");
+		return;
+	}
+	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
+	if (!a->streams) {
+		a->engine->ops->abort(a->engine, "out of memory");
+		return;
+	}
+	set_state(a, ASSOC_HELLO);
+	send_hello(a);
+}
+
+static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams)
+{
+	if (a->state != ASSOC_HELLO) {
+		protocol_abort(a, "a second HELLO");
+		return;
+	}
+	if (h->version_max < FRAME_VERSION || h->version_min > FRAME_VERSION) {
+		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u",
+			  h->name, h->version_min, h->version_max, FRAME_VERSION);
+		a->engine->ops->abort(a->engine, "no common protocol version");
+		return;
+	}
+	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
+	if (h->role == ours) {
+		log_error("association: peer %s also has role = %s; exactly one side must connect",
+			  h->name, config_role_name(a->role));
+		a->engine->ops->abort(a->engine, "both gateways have the same role");
+		return;
+	}
+	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
+	set_state(a, ASSOC_READY);
+	a->backoff = ASSOC_BACKOFF_MIN;
+	a->n_up++;
+	log_info("association up: peer %s, protocol %u, %u streams, engine %s", a->peer_name,
+		 FRAME_VERSION, streams, a->engine->ops->name);
+}
+
+static void on_down(void *ctx, const char *why)
+{
+	struct assoc *a = ctx;
+	bool was_ready = a->state == ASSOC_READY;
+	size_t lost = a->n_conns;
+
+	forget_association(a);
+	if (a->state == ASSOC_CLOSING) {
+		log_info("association closed (%s)", why);
+		report_closed(a);
+		return;
+	}
+	if (was_ready || a->state == ASSOC_HELLO) {
+		log_warn("association down: %s; %zu connection%s reset", why, lost,
+			 lost == 1 ? "" : "s");
+		a->failed_attempts = 0;
+	} else if (a->failed_attempts++ == 0) {
+		/* Said once; the retries that follow only at debug level. */
+		log_info("association attempt failed: %s; retrying every %.1f s at most", why,
+			 ASSOC_BACKOFF_MAX);
+	} else {
+		log_debug("association attempt failed: %s; retrying in %.1f s", why, a->backoff);
+	}
+	set_state(a, ASSOC_DOWN);
+	if (a->role == CONFIG_ROLE_CONNECT) {
+		ev_timer_set(&a->retry, a->backoff, 0.);
+		ev_timer_start(a->loop, &a->retry);
+	}
+}
+
+/* A frame for a connection's stream. */
+static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f, int rc)
+{
+	struct stream_slot *slot = stream_get(a->streams, sid);
+	if (!slot) {
+		protocol_abort(a, "message on a stream outside the negotiated range");
+		return;
+	}
+	struct conn *c = slot->state == STREAM_ACTIVE ? slot->conn : NULL;
+
+	if (rc < 0) {
+		if (c)
+			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
+							      : "malformed message");
+		else
+			log_warn("stream %u: %s message on an idle stream ignored", sid,
+				 rc == -ENOTSUP ? "unknown" : "malformed");
+		return;
+	}
+
+	switch (f->type) {
+	case FRAME_HELLO:
+		protocol_abort(a, "HELLO outside stream 0");
+		return;
+	case FRAME_OPEN:
+		if (c) {
+			conn_protocol_error(c, "OPEN on a stream in use");
+			return;
+		}
+		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE) {
+			/* The peer may only open ids of its own parity. */
+			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
+			return;
+		}
+		if (conn_accept(a, sid, &f->u.open) < 0) {
+			log_warn("stream %u: out of memory for a new connection", sid);
+			struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
+			assoc_send_frame(a, sid, &rst);
+		}
+		return;
+	case FRAME_CLOSED:
+		if (stream_closed(a->streams, sid) < 0)
+			log_warn("stream %u: CLOSED for a stream not waiting for it; ignored", sid);
+		return;
+	default:
+		if (c)
+			conn_on_frame(c, f);
+		else
+			/* Late frames of a finished connection arrive before any
+			 * OPEN that reuses the id, so they are safe to drop. */
+			log_debug("stream %u: %s on an idle stream ignored", sid,
+				  frame_type_name(f->type));
+		return;
+	}
+}
+
+static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
+{
+	struct assoc *a = ctx;
+	struct frame f;
+	int rc = frame_decode(msg, len, &f);
+
+	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
+		return;
+	if (sid == 0) {
+		if (rc == -ENOTSUP) {
+			/* Newer peers may add association messages; we skip them. */
+			log_warn("association: unknown message type 0x%02x on stream 0 ignored",
+				 msg[0]);
+		} else if (rc < 0) {
+			protocol_abort(a, "malformed message on stream 0");
+		} else if (f.type == FRAME_HELLO) {
+			on_hello(a, &f.u.hello, a->streams->n);
+		} else {
+			protocol_abort(a, "connection message on stream 0");
+		}
+		return;
+	}
+	if (a->state != ASSOC_READY) {
+		protocol_abort(a, "connection message before HELLO");
+		return;
+	}
+	on_stream_frame(a, sid, &f, rc);
+}
+
+static void on_writable(void *ctx)
+{
+	struct assoc *a = ctx;
+	/* Flush in arrival order until the engine is full again; a conn that
+	 * blocks again goes back to the tail. */
+	a->engine_full = false;
+	struct conn *c;
+	while (!a->engine_full && (c = TAILQ_FIRST(&a->waiting)) != NULL) {
+		TAILQ_REMOVE(&a->waiting, c, wait_link);
+		c->waiting = false;
+		conn_flush(c); /* may free c or queue it again */
+	}
+}
+
+struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
+{
+	struct assoc *a = calloc(1, sizeof *a);
+	if (!a || !(a->scratch = malloc(FRAME_MAX))) {
+		free(a);
+		log_error("out of memory");
+		return NULL;
+	}
+	a->loop = loop;
+	a->role = cfg->role;
+	snprintf(a->name, sizeof a->name, "%s", cfg->name);
+	a->connect_timeout_ms = cfg->connect_timeout_ms;
+	a->conn_buffer = cfg->conn_buffer;
+	TAILQ_INIT(&a->conns);
+	TAILQ_INIT(&a->waiting);
+	a->backoff = ASSOC_BACKOFF_MIN;
+	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
+	a->retry.data = a;
+
+	struct engine_params p;
+	engine_params_from_config(&p, cfg);
+	struct engine_callbacks cb = {
+		.up = on_up, .down = on_down, .message = on_message, .writable = on_writable};
+	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
+	if (!a->engine) {
+		free(a->scratch);
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void assoc_free(struct assoc *a)
+{
+	if (!a)
+		return;
+	ev_timer_stop(a->loop, &a->retry);
+	kill_all(a);
+	engine_free(a->engine);
+	stream_table_free(a->streams);
+	free(a->scratch);
+	free(a);
+}
+
+int assoc_start(struct assoc *a)
+{
+	if (a->role == CONFIG_ROLE_ACCEPT) {
+		int rc = a->engine->ops->open(a->engine);
+		if (rc < 0)
+			return rc;
+		log_info("waiting for the peer gateway to connect");
+		return 0;
+	}
+	try_open(a);
+	return 0;
+}
+
+void assoc_shutdown(struct assoc *a)
+{
+	enum assoc_state was = a->state;
+	if (was == ASSOC_CLOSING)
+		return;
+	ev_timer_stop(a->loop, &a->retry);
+	set_state(a, ASSOC_CLOSING);
+	kill_all(a);
+	a->engine->ops->shutdown(a->engine);
+	/* With an association, on_down reports the end once SHUTDOWN is done. */
+	if (was != ASSOC_HELLO && was != ASSOC_READY)
+		report_closed(a);
+}
+
+int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
+{
+	int rc = a->engine->ops->send(a->engine, sid, msg, len);
+	if (rc == -EAGAIN)
+		a->engine_full = true;
+	return rc;
+}
+
+int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
+{
+	uint8_t buf[128];
+	ssize_t n = frame_encode(f, buf, sizeof buf);
+	if (n < 0)
+		return (int)n;
+	return assoc_send(a, sid, buf, (size_t)n);
+}
+
+void assoc_wait(struct assoc *a, struct conn *c)
+{
+	if (c->waiting)
+		return;
+	c->waiting = true;
+	TAILQ_INSERT_TAIL(&a->waiting, c, wait_link);
+}
+
+void assoc_rx_full(struct assoc *a, struct conn *c, bool full)
+{
+	if (c->rx_full == full)
+		return;
+	c->rx_full = full;
+	if (full) {
+		if (a->rx_full++ == 0)
+			a->engine->ops->set_receiving(a->engine, false);
+	} else {
+		if (--a->rx_full == 0)
+			a->engine->ops->set_receiving(a->engine, true);
+	}
+}
+
+int assoc_stream_alloc(struct assoc *a, struct conn *c)
+{
+	if (a->state != ASSOC_READY)
+		return -ENOTCONN;
+	return stream_alloc(a->streams, c);
+}
+
+void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c)
+{
+	stream_accept(a->streams, sid, c);
+}
+
+void assoc_conn_gone(struct assoc *a, struct conn *c)
+{
+	TAILQ_REMOVE(&a->conns, c, link);
+	a->n_conns--;
+	if (c->waiting) {
+		TAILQ_REMOVE(&a->waiting, c, wait_link);
+		c->waiting = false;
+	}
+	assoc_rx_full(a, c, false);
+	if (a->streams && c->sid != 0) {
+		struct stream_slot *s = stream_get(a->streams, c->sid);
+		if (s && s->conn == c)
+			stream_done(a->streams, c->sid);
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * buf: a byte FIFO toward a slow socket.
+ *
+ * Bytes go in at the tail and leave from the head. The storage is freed
+ * whenever the buffer drains, so an idle connection holds no buffer at all;
+ * the caller bounds its size (see tcp_conn.c: reads from the association
+ * pause while any connection's buffer is above its limit).
+ */
+#ifndef SCTPGW_BUF_H
+#define SCTPGW_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint8_t *data;
+	size_t head; /* first unread byte */
+	size_t len;  /* unread bytes */
+	size_t cap;
+};
+
+/* Append N bytes. Returns 0 or -ENOMEM (nothing appended). */
+int buf_append(struct buf *b, const void *src, size_t n);
+
+static inline const uint8_t *buf_head(const struct buf *b)
+{
+	return b->data + b->head;
+}
+
+/* Drop N bytes from the head (N <= len). */
+void buf_consume(struct buf *b, size_t n);
+
+/* Drop everything and free the storage. */
+void buf_reset(struct buf *b);
+
+#endif

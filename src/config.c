@@ -1,0 +1,959 @@
+/*
+ * config: see config.h.
+ *
+ * Loading happens in three passes over one file:
+ *   1. scan: our own reading of the raw lines, mirroring iniparser's grammar,
+ *      to learn which line every section and key is on (iniparser keeps no
+ *      line numbers) and to catch what iniparser silently accepts: duplicate
+ *      keys, duplicate sections, keys before any section;
+ *   2. iniparser_load: values, with its quote and comment rules; its syntax
+ *      errors come back through the error callback;
+ *   3. walk: every scanned section and key against the tables below, values
+ *      read from iniparser, then checks that involve more than one key.
+ * Every problem becomes one message; they are printed sorted by line so the
+ * output reads like a compiler's.
+ */
+#include "config.h"
+
+#include "addr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iniparser/iniparser.h>
+
+#define NO_SECTION ((size_t)-1)
+
+/* iniparser 4.1 reads lines into a 1024-byte buffer: 1022 characters, the
+ * newline and the NUL. */
+#define INI_LINE_MAX 1022
+
+struct config_msg {
+	unsigned line; /* 0: about the whole file */
+	size_t seq;    /* keeps messages on one line in the order found */
+	char *text;
+};
+
+struct scan_section {
+	char *name; /* lowercased, as iniparser stores it */
+	unsigned line;
+};
+
+struct scan_key {
+	size_t section; /* index into loader.secs */
+	char *key;	/* lowercased, as iniparser stores it */
+	unsigned line;
+};
+
+struct loader {
+	const char *file;
+	struct config *c;
+	dictionary *ini;
+
+	struct config_msg *msgs;
+	size_t n_msgs, cap_msgs;
+	bool oom;
+
+	struct scan_section *secs;
+	size_t n_secs, cap_secs;
+	struct scan_key *keys;
+	size_t n_keys, cap_keys;
+
+	size_t n_path_sections;
+	unsigned fwd_listen_line[CONFIG_MAX_FORWARDS];
+};
+
+/* ---- the keys ---------------------------------------------------------- */
+
+enum spec_kind {
+	SPEC_UINT,     /* decimal integer in [min, max] */
+	SPEC_SIZE,     /* like SPEC_UINT, with an optional k/K or m/M (KiB, MiB) suffix */
+	SPEC_CHOICE,   /* one word of choices[]; its index is the stored enum value */
+	SPEC_NAME,     /* 1..CONFIG_NAME_MAX-1 of [A-Za-z0-9._-] */
+	SPEC_HOST,     /* bare IP literal */
+	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
+};
+
+struct spec {
+	const char *key;
+	enum spec_kind kind;
+	bool required;
+	unsigned long min, max;
+	const char *const *choices; /* NULL-terminated */
+	size_t offset, size;	    /* the field in the section's struct */
+};
+
+#define AT(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
+
+/* The store code writes enums and ints as 32-bit unsigned values. */
+_Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
+		       sizeof(enum config_role) == 4 && sizeof(enum config_protocol) == 4 &&
+		       sizeof(int) == 4,
+	       "config stores enums and ints as 32 bits");
+
+static const char *const engine_names[] = {"auto", "kernel", "userspace", NULL};
+static const char *const role_names[] = {"connect", "accept", NULL};
+/* Same order as enum log_level. */
+static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const protocol_names[] = {"tcp", NULL};
+
+static const struct spec gateway_keys[] = {
+	{"name", SPEC_NAME, .min = 1, .max = CONFIG_NAME_MAX - 1, AT(struct config, name)},
+	{"engine", SPEC_CHOICE, .choices = engine_names, AT(struct config, engine)},
+	{"udp_encap_port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, udp_encap_port)},
+	{"log_level", SPEC_CHOICE, .choices = level_names, AT(struct config, log_level)},
+	{"connect_timeout_ms", SPEC_UINT, .min = 100, .max = 600000,
+	 AT(struct config, connect_timeout_ms)},
+	{"drain_timeout_ms", SPEC_UINT, .min = 0, .max = 600000,
+	 AT(struct config, drain_timeout_ms)},
+	{"conn_buffer", SPEC_SIZE, .min = 4096, .max = 67108864, AT(struct config, conn_buffer)},
+};
+
+static const struct spec association_keys[] = {
+	{"role", SPEC_CHOICE, .required = true, .choices = role_names, AT(struct config, role)},
+	{"port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, port)},
+	{"remote_udp_encap_port", SPEC_UINT, .min = 1, .max = 65535,
+	 AT(struct config, remote_udp_encap_port)},
+	{"max_streams", SPEC_UINT, .min = 3, .max = 65535, AT(struct config, max_streams)},
+};
+
+static const struct spec sctp_keys[] = {
+	{"heartbeat_interval_ms", SPEC_UINT, .min = 100, .max = 600000,
+	 AT(struct config, heartbeat_interval_ms)},
+	{"rto_initial_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_initial_ms)},
+	{"rto_min_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_min_ms)},
+	{"rto_max_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_max_ms)},
+	{"path_max_retrans", SPEC_UINT, .min = 1, .max = 100, AT(struct config, path_max_retrans)},
+	{"pf_threshold", SPEC_UINT, .min = 0, .max = 100, AT(struct config, pf_threshold)},
+	{"assoc_max_retrans", SPEC_UINT, .min = 1, .max = 1000,
+	 AT(struct config, assoc_max_retrans)},
+	{"sndbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, sndbuf)},
+	{"rcvbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, rcvbuf)},
+};
+
+static const struct spec path_keys[] = {
+	{"local", SPEC_HOST, .required = true, AT(struct config_path, local)},
+	{"remote", SPEC_HOST, .required = true, AT(struct config_path, remote)},
+	{"priority", SPEC_UINT, .min = 0, .max = 65535, AT(struct config_path, priority)},
+};
+
+static const struct spec forward_keys[] = {
+	{"listen", SPEC_ENDPOINT, .required = true, AT(struct config_forward, listen)},
+	{"protocol", SPEC_CHOICE, .choices = protocol_names, AT(struct config_forward, protocol)},
+	{"target", SPEC_ENDPOINT, .required = true, AT(struct config_forward, target)},
+};
+
+enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
+
+struct section_spec {
+	const char *name; /* "path" for [path.NAME] */
+	enum section_kind kind;
+	bool named;
+	const struct spec *keys;
+	size_t n_keys;
+};
+
+#define KEYS(a) a, sizeof a / sizeof a[0]
+
+static const struct section_spec sections[] = {
+	{"gateway", SEC_GATEWAY, false, KEYS(gateway_keys)},
+	{"association", SEC_ASSOCIATION, false, KEYS(association_keys)},
+	{"sctp", SEC_SCTP, false, KEYS(sctp_keys)},
+	{"path", SEC_PATH, true, KEYS(path_keys)},
+	{"forward", SEC_FORWARD, true, KEYS(forward_keys)},
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+static bool loader_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *nv = realloc(*v, ncap * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
+__attribute__((format(printf, 3, 4))) static void loader_error(struct loader *l, unsigned line,
+							      const char *fmt, ...)
+{
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !loader_grow((void **)&l->msgs, &l->cap_msgs, l->n_msgs, sizeof *l->msgs)) {
+		if (n >= 0)
+			free(text);
+		l->oom = true;
+		return;
+	}
+	l->msgs[l->n_msgs] = (struct config_msg){line, l->n_msgs, text};
+	l->n_msgs++;
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+	const struct config_msg *x = a, *y = b;
+	/* Whole-file complaints (line 0) go last, after the ones a user can
+	 * jump to. */
+	unsigned lx = x->line ? x->line : UINT_MAX, ly = y->line ? y->line : UINT_MAX;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void loader_flush(struct loader *l, FILE *err)
+{
+	qsort(l->msgs, l->n_msgs, sizeof *l->msgs, msg_cmp);
+	for (size_t i = 0; i < l->n_msgs; i++)
+		fprintf(err, "%s:%u: %s\n", l->file, l->msgs[i].line, l->msgs[i].text);
+	if (l->oom)
+		fprintf(err, "%s: out of memory while checking; expected more memory\n", l->file);
+}
+
+/* ---- pass 1: scan ------------------------------------------------------ */
+
+static void str_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* Copy [s, s+len) without surrounding blanks, lowercased. */
+static char *dup_name(const char *s, size_t len)
+{
+	while (len && isspace((unsigned char)*s))
+		s++, len--;
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	char *d = strndup(s, len);
+	if (d)
+		str_lower(d);
+	return d;
+}
+
+static void scan_section(struct loader *l, char *name, unsigned line, size_t *cur, size_t *occ)
+{
+	*occ = l->n_keys;
+	for (size_t i = 0; i < l->n_secs; i++) {
+		if (strcmp(l->secs[i].name, name) == 0) {
+			/* iniparser merges the two; the user almost surely
+			 * copied a block and forgot to rename it. */
+			loader_error(l, line, "[%s]: duplicate section (first on line %u); expected each section once",
+				     name, l->secs[i].line);
+			free(name);
+			*cur = i;
+			return;
+		}
+	}
+	if (!loader_grow((void **)&l->secs, &l->cap_secs, l->n_secs, sizeof *l->secs)) {
+		free(name);
+		l->oom = true;
+		*cur = NO_SECTION;
+		return;
+	}
+	l->secs[l->n_secs] = (struct scan_section){name, line};
+	*cur = l->n_secs++;
+}
+
+static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, size_t occ)
+{
+	if (cur == NO_SECTION) {
+		loader_error(l, line, "%s: key outside any section; expected a [section] header before it",
+			     key);
+		free(key);
+		return;
+	}
+	/* Only within this occurrence of the section: a repeat across two
+	 * occurrences is already reported as a duplicate section. */
+	for (size_t i = occ; i < l->n_keys; i++) {
+		if (l->keys[i].section == cur && strcmp(l->keys[i].key, key) == 0) {
+			loader_error(l, line, "[%s] %s: duplicate key (first on line %u); expected each key once per section",
+				     l->secs[cur].name, key, l->keys[i].line);
+			break;
+		}
+	}
+	if (!loader_grow((void **)&l->keys, &l->cap_keys, l->n_keys, sizeof *l->keys)) {
+		free(key);
+		l->oom = true;
+		return;
+	}
+	l->keys[l->n_keys++] = (struct scan_key){cur, key, line};
+}
+
+/* One logical line, classified the way iniparser_line() does it. Lines that
+ * iniparser calls syntax errors are left to its callback. */
+static void scan_line(struct loader *l, const char *text, unsigned line, size_t *cur, size_t *occ)
+{
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t len = strlen(text);
+	if (len == 0 || text[0] == '#' || text[0] == ';')
+		return;
+
+	const char *eq = strchr(text, '=');
+	const char *close = strchr(text, ']');
+	/* "[name] ; note" is a syntax error to iniparser, but treating it as
+	 * the section the user meant keeps the keys below it from being
+	 * reported as duplicates of the section above. */
+	if (text[0] == '[' && close && (text[len - 1] == ']' || !eq)) {
+		char *name = dup_name(text + 1, (size_t)(close - text - 1));
+		if (name)
+			scan_section(l, name, line, cur, occ);
+		else
+			l->oom = true;
+		return;
+	}
+	if (!eq || eq == text)
+		return;
+	char *key = dup_name(text, (size_t)(eq - text));
+	if (key)
+		scan_key(l, key, line, *cur, *occ);
+	else
+		l->oom = true;
+}
+
+/* Joins continued lines ("\" at the end) like iniparser, and numbers a
+ * logical line by its first physical line, where its key is. */
+static int scan_file(struct loader *l, FILE *f)
+{
+	char *phys = NULL, *logical = NULL;
+	size_t phys_cap = 0, log_len = 0, log_cap = 0;
+	unsigned lineno = 0, start = 0;
+	size_t cur = NO_SECTION, occ = 0;
+	int rc = 0;
+
+	while (getline(&phys, &phys_cap, f) != -1) {
+		size_t n = strlen(phys);
+		lineno++;
+		if (log_len == 0)
+			start = lineno;
+		if (log_len + n + 1 > log_cap) {
+			char *nl = realloc(logical, log_len + n + 1);
+			if (!nl) {
+				rc = -ENOMEM;
+				break;
+			}
+			logical = nl;
+			log_cap = log_len + n + 1;
+		}
+		memcpy(logical + log_len, phys, n + 1);
+		log_len += n;
+		while (log_len && isspace((unsigned char)logical[log_len - 1]))
+			logical[--log_len] = '\0';
+		if (log_len && logical[log_len - 1] == '\\') {
+			logical[--log_len] = '\0';
+			continue;
+		}
+		scan_line(l, logical ? logical : "", start, &cur, &occ);
+		log_len = 0;
+	}
+	if (rc == 0 && ferror(f))
+		rc = errno ? -errno : -EIO;
+	else if (rc == 0 && log_len)
+		scan_line(l, logical, start, &cur, &occ);
+	free(phys);
+	free(logical);
+	return rc;
+}
+
+/* ---- pass 2: iniparser's messages --------------------------------------- */
+
+/* iniparser's callback carries no user pointer, so the loader in progress
+ * sits here for the length of one iniparser_load(). Loading is single
+ * threaded (start-up and SIGHUP both run on the main loop). */
+static struct loader *config_cb_loader;
+
+static int config_ini_error_cb(const char *fmt, ...)
+{
+	struct loader *l = config_cb_loader;
+	va_list ap;
+
+	if (!l)
+		return 0;
+	va_start(ap, fmt);
+	/* The exact iniparser 4.1 formats: only then do we know what the
+	 * arguments are. Anything else is printed as iniparser wrote it. */
+	if (strcmp(fmt, "iniparser: syntax error in %s (%d):\n-> %s\n") == 0) {
+		(void)va_arg(ap, const char *);
+		int line = va_arg(ap, int);
+		const char *text = va_arg(ap, const char *);
+		const char *close = strchr(text, ']');
+		const char *after = close ? close + 1 + strspn(close + 1, " \t") : NULL;
+		if (text[0] == '[' && after && (*after == ';' || *after == '#'))
+			loader_error(l, (unsigned)line,
+				     "syntax error: \"%s\"; expected a section header alone on its line (no comment after ']')",
+				     text);
+		else
+			loader_error(l, (unsigned)line,
+				     "syntax error: \"%s\"; expected [section], key = value or a comment",
+				     text);
+	} else if (strcmp(fmt, "iniparser: input line too long in %s (%d)\n") == 0) {
+		(void)va_arg(ap, const char *);
+		int line = va_arg(ap, int);
+		loader_error(l, (unsigned)line, "line too long; expected at most %d characters",
+			     INI_LINE_MAX);
+	} else {
+		char *text;
+		if (vasprintf(&text, fmt, ap) >= 0) {
+			size_t n = strlen(text);
+			while (n && text[n - 1] == '\n')
+				text[--n] = '\0';
+			const char *t = strncmp(text, "iniparser: ", 11) == 0 ? text + 11 : text;
+			loader_error(l, 0, "%s", t);
+			free(text);
+		} else {
+			l->oom = true;
+		}
+	}
+	va_end(ap);
+	return 0;
+}
+
+/* ---- pass 3: values ---------------------------------------------------- */
+
+/* Decimal digits only: no sign, no blanks, no hex, no exponent. Returns 0,
+ * -EINVAL (not a number) or -ERANGE (too big for any field). */
+static int parse_number(const char *text, bool suffix, unsigned long long *out)
+{
+	unsigned long long v = 0, mult = 1;
+	bool overflow = false;
+	const char *p = text;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (ULLONG_MAX - d) / 10)
+			overflow = true;
+		else
+			v = v * 10 + d;
+	}
+	if (suffix && (*p == 'k' || *p == 'K'))
+		mult = 1024, p++;
+	else if (suffix && (*p == 'm' || *p == 'M'))
+		mult = 1024 * 1024, p++;
+	if (*p)
+		return -EINVAL;
+	if (overflow || v > ULLONG_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+static const char *spec_expected(const struct spec *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	switch (s->kind) {
+	case SPEC_UINT:
+		snprintf(buf, len, "an integer from %lu to %lu", s->min, s->max);
+		break;
+	case SPEC_SIZE:
+		snprintf(buf, len, "a size from %lu to %lu bytes (suffix k or m for KiB or MiB)",
+			 s->min, s->max);
+		break;
+	case SPEC_CHOICE:
+		buf[0] = '\0';
+		for (size_t i = 0; s->choices[i] && n < len; i++) {
+			const char *sep = i == 0 ? "" : s->choices[i + 1] ? ", " : " or ";
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", sep, s->choices[i]);
+		}
+		break;
+	case SPEC_NAME:
+		snprintf(buf, len, "1 to %lu characters of A-Z a-z 0-9 . _ -", s->max);
+		break;
+	case SPEC_HOST:
+		snprintf(buf, len, "an IPv4 or IPv6 address");
+		break;
+	case SPEC_ENDPOINT:
+		snprintf(buf, len, "host:port");
+		break;
+	}
+	return buf;
+}
+
+static void store_uint(void *base, const struct spec *s, unsigned long long v)
+{
+	char *p = (char *)base + s->offset;
+
+	if (s->size == 2) {
+		uint16_t x = (uint16_t)v;
+		memcpy(p, &x, sizeof x);
+	} else if (s->size == 4) {
+		uint32_t x = (uint32_t)v;
+		memcpy(p, &x, sizeof x);
+	} else {
+		uint64_t x = v;
+		memcpy(p, &x, sizeof x);
+	}
+}
+
+static bool name_valid(const char *s, size_t max, const char *extra)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+/* Why an endpoint failed, for the most common slips. */
+static const char *endpoint_hint(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	if (!colon)
+		return " (no port)";
+	if (v[0] != '[' && strchr(v, ':') != colon)
+		return " (IPv6 needs brackets: [addr]:port)";
+	return " (an IP address and a port from 1 to 65535; names are not resolved)";
+}
+
+/* Returns 0 or -EINVAL after reporting. */
+static int parse_value(struct loader *l, const char *sec, const struct spec *s, const char *v,
+		       void *base, unsigned line)
+{
+	char exp[160];
+	struct sockaddr_storage ss;
+	unsigned long long n;
+
+	spec_expected(s, exp, sizeof exp);
+	if (*v == '\0') {
+		loader_error(l, line, "[%s] %s: empty value; expected %s", sec, s->key, exp);
+		return -EINVAL;
+	}
+	switch (s->kind) {
+	case SPEC_UINT:
+	case SPEC_SIZE: {
+		int rc = parse_number(v, s->kind == SPEC_SIZE, &n);
+		if (rc == -EINVAL) {
+			loader_error(l, line, "[%s] %s: \"%s\" is not a number; expected %s", sec,
+				     s->key, v, exp);
+			return -EINVAL;
+		}
+		if (rc != 0 || n < s->min || n > s->max) {
+			loader_error(l, line, "[%s] %s: \"%s\" is out of range; expected %s", sec,
+				     s->key, v, exp);
+			return -EINVAL;
+		}
+		store_uint(base, s, n);
+		return 0;
+	}
+	case SPEC_CHOICE: {
+		/* Words are matched without case: "TCP" means tcp. */
+		char word[32];
+		bool fits = strlen(v) < sizeof word;
+		snprintf(word, sizeof word, "%s", v);
+		str_lower(word);
+		for (size_t i = 0; fits && s->choices[i]; i++) {
+			if (strcmp(word, s->choices[i]) == 0) {
+				store_uint(base, s, i);
+				return 0;
+			}
+		}
+		if (s->choices == protocol_names && strcmp(word, "udp") == 0)
+			loader_error(l, line, "[%s] %s: \"%s\": UDP forwarding is not supported yet; expected %s",
+				     sec, s->key, v, exp);
+		else
+			loader_error(l, line, "[%s] %s: \"%s\" is not valid; expected %s", sec,
+				     s->key, v, exp);
+		return -EINVAL;
+	}
+	case SPEC_NAME:
+		if (!name_valid(v, s->max, "._-")) {
+			loader_error(l, line, "[%s] %s: \"%s\" is not a valid name; expected %s", sec,
+				     s->key, v, exp);
+			return -EINVAL;
+		}
+		snprintf((char *)base + s->offset, s->size, "%s", v);
+		return 0;
+	case SPEC_HOST:
+		if (addr_parse_host(v, &ss) != 0) {
+			loader_error(l, line, "[%s] %s: \"%s\" is not an IP address (no port, no brackets, no names); expected %s",
+				     sec, s->key, v, exp);
+			return -EINVAL;
+		}
+		memcpy((char *)base + s->offset, &ss, sizeof ss);
+		return 0;
+	case SPEC_ENDPOINT:
+		if (addr_parse_endpoint(v, &ss) != 0) {
+			loader_error(l, line, "[%s] %s: \"%s\" is not a valid address%s; expected %s",
+				     sec, s->key, v, endpoint_hint(v), exp);
+			return -EINVAL;
+		}
+		memcpy((char *)base + s->offset, &ss, sizeof ss);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- pass 3: sections -------------------------------------------------- */
+
+static unsigned key_line(const struct loader *l, size_t si, const char *key)
+{
+	unsigned line = 0;
+	/* The last one: with a duplicate, iniparser kept the last value. */
+	for (size_t i = 0; i < l->n_keys; i++)
+		if (l->keys[i].section == si && strcmp(l->keys[i].key, key) == 0)
+			line = l->keys[i].line;
+	return line;
+}
+
+static const struct spec *spec_find(const struct section_spec *ss, const char *key, unsigned *bit)
+{
+	for (size_t i = 0; i < ss->n_keys; i++) {
+		if (strcmp(ss->keys[i].key, key) == 0) {
+			*bit = 1u << i;
+			return &ss->keys[i];
+		}
+	}
+	return NULL;
+}
+
+/* The seen/bad bit of KEY, which must be in the table. */
+static unsigned spec_bit(const struct section_spec *ss, const char *key)
+{
+	unsigned bit = 0;
+	spec_find(ss, key, &bit);
+	return bit;
+}
+
+/* Reads every key of section SI into BASE. *seen and *bad get one bit per
+ * spec, so the cross-key checks can skip keys that are already reported. */
+static void load_keys(struct loader *l, size_t si, const struct section_spec *ss, void *base,
+		      unsigned *seen, unsigned *bad)
+{
+	const char *sec = l->secs[si].name;
+	char ikey[2 * INI_LINE_MAX + 2];
+
+	*seen = *bad = 0;
+	for (size_t i = 0; i < l->n_keys; i++) {
+		const struct scan_key *k = &l->keys[i];
+		if (k->section != si || key_line(l, si, k->key) != k->line)
+			continue; /* another section, or a duplicate seen later */
+		unsigned bit;
+		const struct spec *s = spec_find(ss, k->key, &bit);
+		if (!s) {
+			char list[256];
+			size_t n = 0;
+			list[0] = '\0';
+			for (size_t j = 0; j < ss->n_keys && n < sizeof list; j++)
+				n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+						      j ? ", " : "", ss->keys[j].key);
+			loader_error(l, k->line, "[%s] %s: unknown key; expected one of %s", sec,
+				     k->key, list);
+			continue;
+		}
+		*seen |= bit;
+		int w = snprintf(ikey, sizeof ikey, "%s:%s", sec, k->key);
+		const char *v = w > 0 && (size_t)w < sizeof ikey
+					? iniparser_getstring(l->ini, ikey, NULL)
+					: NULL;
+		if (!v || parse_value(l, sec, s, v, base, k->line) != 0)
+			*bad |= bit;
+	}
+	for (size_t i = 0; i < ss->n_keys; i++) {
+		char exp[160];
+		if (ss->keys[i].required && !(*seen & (1u << i)))
+			loader_error(l, l->secs[si].line, "[%s] %s: missing; expected %s", sec,
+				     ss->keys[i].key, spec_expected(&ss->keys[i], exp, sizeof exp));
+	}
+}
+
+/* A must not exceed B. The message goes to the line the user wrote last, and
+ * names the key on that line first, so it reads true where it points. */
+static void check_order(struct loader *l, size_t si, const char *a, unsigned va, const char *b,
+			unsigned vb, const char *rule)
+{
+	if (va <= vb)
+		return;
+	unsigned la = key_line(l, si, a), lb = key_line(l, si, b);
+	char where[32];
+	if (la >= lb) {
+		if (lb)
+			snprintf(where, sizeof where, "line %u", lb);
+		else
+			snprintf(where, sizeof where, "default");
+		loader_error(l, la, "[%s] %s: %u is greater than %s (%u, %s); expected %s",
+			     l->secs[si].name, a, va, b, vb, where, rule);
+	} else {
+		if (la)
+			snprintf(where, sizeof where, "line %u", la);
+		else
+			snprintf(where, sizeof where, "default");
+		loader_error(l, lb, "[%s] %s: %u is less than %s (%u, %s); expected %s",
+			     l->secs[si].name, b, vb, a, va, where, rule);
+	}
+}
+
+static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss)
+{
+	struct config *c = l->c;
+	unsigned seen, bad;
+
+	load_keys(l, si, ss, c, &seen, &bad);
+	/* A key already reported as bad holds its default; comparing it would
+	 * only add a confusing second message. */
+	static const char rto_rule[] = "rto_min_ms <= rto_initial_ms <= rto_max_ms";
+	unsigned rto_bits = spec_bit(ss, "rto_min_ms") | spec_bit(ss, "rto_initial_ms") |
+			    spec_bit(ss, "rto_max_ms");
+	if (!(bad & rto_bits)) {
+		check_order(l, si, "rto_min_ms", c->rto_min_ms, "rto_initial_ms", c->rto_initial_ms,
+			    rto_rule);
+		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms",
+			    c->rto_max_ms, rto_rule);
+	}
+	if (!(bad & (spec_bit(ss, "pf_threshold") | spec_bit(ss, "path_max_retrans"))))
+		check_order(l, si, "pf_threshold", c->pf_threshold, "path_max_retrans",
+			    c->path_max_retrans, "pf_threshold <= path_max_retrans");
+}
+
+static const char *family_name(const struct sockaddr_storage *a)
+{
+	return a->ss_family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+static void load_path(struct loader *l, size_t si, const struct section_spec *ss, const char *name)
+{
+	struct config_path p = {.priority = 10};
+	unsigned seen, bad;
+
+	snprintf(p.name, sizeof p.name, "%s", name);
+	load_keys(l, si, ss, &p, &seen, &bad);
+	unsigned both = spec_bit(ss, "local") | spec_bit(ss, "remote");
+	if ((seen & both) == both && !(bad & both) && p.local.ss_family != p.remote.ss_family) {
+		unsigned ll = key_line(l, si, "local"), lr = key_line(l, si, "remote");
+		char a[ADDR_STRLEN], b[ADDR_STRLEN];
+		loader_error(l, ll > lr ? ll : lr,
+			     "[%s] remote: %s is %s but local %s (line %u) is %s; expected local and remote of the same family",
+			     l->secs[si].name, addr_format(&p.remote, a, sizeof a),
+			     family_name(&p.remote), addr_format(&p.local, b, sizeof b), ll,
+			     family_name(&p.local));
+	}
+	if (l->c->n_paths == CONFIG_MAX_PATHS) {
+		loader_error(l, l->secs[si].line, "[%s]: too many paths; expected at most %d [path.NAME] sections",
+			     l->secs[si].name, CONFIG_MAX_PATHS);
+		return;
+	}
+	l->c->paths[l->c->n_paths++] = p;
+}
+
+static void load_forward(struct loader *l, size_t si, const struct section_spec *ss,
+			 const char *name)
+{
+	struct config_forward f = {.protocol = CONFIG_PROTO_TCP};
+	struct config *c = l->c;
+	unsigned seen, bad;
+
+	snprintf(f.name, sizeof f.name, "%s", name);
+	load_keys(l, si, ss, &f, &seen, &bad);
+	unsigned line = key_line(l, si, "listen");
+	unsigned bit = spec_bit(ss, "listen");
+	if ((seen & bit) && !(bad & bit)) {
+		for (size_t i = 0; i < c->n_forwards; i++) {
+			char buf[ADDR_STRLEN];
+			if (!addr_equal(&c->forwards[i].listen, &f.listen))
+				continue;
+			loader_error(l, line, "[%s] listen: %s is already used by [forward.%s] (line %u); expected a different listen address for each forward",
+				     l->secs[si].name, addr_format(&f.listen, buf, sizeof buf),
+				     c->forwards[i].name, l->fwd_listen_line[i]);
+			break;
+		}
+	}
+	if (c->n_forwards == CONFIG_MAX_FORWARDS) {
+		loader_error(l, l->secs[si].line, "[%s]: too many forwards; expected at most %d [forward.NAME] sections",
+			     l->secs[si].name, CONFIG_MAX_FORWARDS);
+		return;
+	}
+	l->fwd_listen_line[c->n_forwards] = line;
+	c->forwards[c->n_forwards++] = f;
+}
+
+static void load_sections(struct loader *l)
+{
+	bool present[sizeof sections / sizeof sections[0]] = {false};
+
+	for (size_t si = 0; si < l->n_secs; si++) {
+		const char *name = l->secs[si].name;
+		const struct section_spec *ss = NULL;
+		const char *suffix = NULL;
+		for (size_t j = 0; j < sizeof sections / sizeof sections[0]; j++) {
+			size_t n = strlen(sections[j].name);
+			if (!sections[j].named && strcmp(name, sections[j].name) == 0)
+				ss = &sections[j];
+			else if (sections[j].named && strncmp(name, sections[j].name, n) == 0 &&
+				 name[n] == '.')
+				ss = &sections[j], suffix = name + n + 1;
+			if (ss) {
+				present[j] = true;
+				break;
+			}
+		}
+		if (!ss) {
+			loader_error(l, l->secs[si].line,
+				     "[%s]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME",
+				     name);
+			continue;
+		}
+		if (ss->kind == SEC_PATH)
+			l->n_path_sections++;
+		/* Keys are still checked under a bad name: all problems at once. */
+		if (suffix && !name_valid(suffix, CONFIG_NAME_MAX - 1, "_-"))
+			loader_error(l, l->secs[si].line,
+				     "[%s]: \"%s\" is not a valid name; expected 1 to %d characters of a-z 0-9 _ - after \"%s.\"",
+				     name, suffix, CONFIG_NAME_MAX - 1, ss->name);
+		unsigned seen, bad;
+		switch (ss->kind) {
+		case SEC_GATEWAY:
+		case SEC_ASSOCIATION:
+			load_keys(l, si, ss, l->c, &seen, &bad);
+			break;
+		case SEC_SCTP:
+			load_sctp(l, si, ss);
+			break;
+		case SEC_PATH:
+			load_path(l, si, ss, suffix);
+			break;
+		case SEC_FORWARD:
+			load_forward(l, si, ss, suffix);
+			break;
+		}
+	}
+
+	/* A required key in a section that is not there at all. */
+	for (size_t j = 0; j < sizeof sections / sizeof sections[0]; j++) {
+		if (present[j] || sections[j].named)
+			continue;
+		for (size_t i = 0; i < sections[j].n_keys; i++) {
+			char exp[160];
+			if (sections[j].keys[i].required)
+				loader_error(l, 0, "[%s] %s: missing; expected %s", sections[j].name,
+					     sections[j].keys[i].key,
+					     spec_expected(&sections[j].keys[i], exp, sizeof exp));
+		}
+	}
+	if (l->n_path_sections == 0)
+		loader_error(l, 0, "[path.NAME]: missing; expected at least one [path.NAME] section");
+}
+
+/* ---- the API ----------------------------------------------------------- */
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "sctpgw");
+	c->engine = CONFIG_ENGINE_AUTO;
+	c->udp_encap_port = 9899;
+	c->log_level = LOG_INFO;
+	c->connect_timeout_ms = 5000;
+	c->drain_timeout_ms = 5000;
+	c->conn_buffer = 262144;
+
+	c->role = CONFIG_ROLE_CONNECT; /* required in the file; never left at this */
+	c->port = 5757;
+	c->remote_udp_encap_port = 9899;
+	c->max_streams = 4096;
+
+	c->heartbeat_interval_ms = 1000;
+	c->rto_initial_ms = 1000;
+	c->rto_min_ms = 200;
+	c->rto_max_ms = 3000;
+	c->path_max_retrans = 3;
+	c->pf_threshold = 1;
+	c->assoc_max_retrans = 10;
+	c->sndbuf = 1048576;
+	c->rcvbuf = 1048576;
+}
+
+static void loader_free(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_msgs; i++)
+		free(l->msgs[i].text);
+	free(l->msgs);
+	for (size_t i = 0; i < l->n_secs; i++)
+		free(l->secs[i].name);
+	free(l->secs);
+	for (size_t i = 0; i < l->n_keys; i++)
+		free(l->keys[i].key);
+	free(l->keys);
+	if (l->ini)
+		iniparser_freedict(l->ini);
+}
+
+struct config *config_load(const char *file, FILE *err)
+{
+	struct loader l = {.file = file};
+
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		fprintf(err, "%s: cannot read: %s\n", file, strerror(errno));
+		return NULL;
+	}
+	errno = 0;
+	int rc = scan_file(&l, f);
+	fclose(f);
+	if (rc != 0) {
+		/* A directory opens fine and fails here with EISDIR. */
+		fprintf(err, "%s: cannot read: %s\n", file, strerror(-rc));
+		loader_free(&l);
+		return NULL;
+	}
+
+	l.c = malloc(sizeof *l.c);
+	if (!l.c) {
+		fprintf(err, "%s: cannot load: %s\n", file, strerror(ENOMEM));
+		loader_free(&l);
+		return NULL;
+	}
+	config_defaults(l.c);
+	snprintf(l.c->file, sizeof l.c->file, "%s", file);
+
+	size_t before = l.n_msgs;
+	config_cb_loader = &l;
+	iniparser_set_error_callback(config_ini_error_cb);
+	l.ini = iniparser_load(file);
+	iniparser_set_error_callback(NULL);
+	config_cb_loader = NULL;
+
+	if (l.ini)
+		load_sections(&l);
+	else if (l.n_msgs == before)
+		loader_error(&l, 0, "cannot be parsed; expected a readable INI file");
+
+	if (l.n_msgs || l.oom) {
+		loader_flush(&l, err);
+		free(l.c);
+		l.c = NULL;
+	}
+	struct config *c = l.c;
+	loader_free(&l);
+	return c;
+}
+
+void config_free(struct config *c)
+{
+	free(c);
+}
+
+const char *config_engine_name(enum config_engine e)
+{
+	return (unsigned)e < 3 ? engine_names[e] : "?";
+}
+
+const char *config_role_name(enum config_role r)
+{
+	return (unsigned)r < 2 ? role_names[r] : "?";
+}

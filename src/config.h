@@ -1,0 +1,104 @@
+/*
+ * config: the INI file, loaded into a plain struct.
+ *
+ * Start here to learn what a user can set. Only config.c touches
+ * iniparser; the rest of the program reads struct config, which holds no
+ * file descriptors and no libev types, so a reload can build a new one and
+ * free the old one while the gateway runs. Every key, its default and its
+ * meaning is documented in conf/sctpgw.ini.
+ */
+#ifndef SCTPGW_CONFIG_H
+#define SCTPGW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define CONFIG_NAME_MAX 64	/* gateway, path and forward names, with NUL */
+#define CONFIG_MAX_PATHS 8
+#define CONFIG_MAX_FORWARDS 64
+
+enum config_engine {
+	CONFIG_ENGINE_AUTO,	 /* kernel SCTP when the kernel has it, else user space */
+	CONFIG_ENGINE_KERNEL,	 /* kernel SCTP or fail at start */
+	CONFIG_ENGINE_USERSPACE, /* usrsctp over UDP (RFC 6951) */
+};
+
+enum config_role {
+	CONFIG_ROLE_CONNECT, /* this gateway starts the association */
+	CONFIG_ROLE_ACCEPT,  /* this gateway waits for the peer */
+};
+
+enum config_protocol {
+	CONFIG_PROTO_TCP,
+};
+
+struct config_path {
+	char name[CONFIG_NAME_MAX];	/* NAME of [path.NAME] */
+	struct sockaddr_storage local;	/* port 0 */
+	struct sockaddr_storage remote; /* port 0 */
+	int priority;			/* lower = preferred */
+};
+
+struct config_forward {
+	char name[CONFIG_NAME_MAX]; /* NAME of [forward.NAME] */
+	enum config_protocol protocol;
+	struct sockaddr_storage listen; /* where this gateway accepts */
+	struct sockaddr_storage target; /* what the peer gateway connects to */
+};
+
+struct config {
+	char file[256]; /* the path it was loaded from, for messages */
+
+	/* [gateway] */
+	char name[CONFIG_NAME_MAX];
+	enum config_engine engine;
+	uint16_t udp_encap_port;
+	enum log_level log_level;
+	unsigned connect_timeout_ms; /* exit side: target connect deadline */
+	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
+	size_t conn_buffer;	     /* bytes buffered toward one TCP socket before pausing */
+
+	/* [association] */
+	enum config_role role;
+	uint16_t port;
+	uint16_t remote_udp_encap_port;
+	unsigned max_streams; /* 2..65535 */
+
+	/* [sctp] */
+	unsigned heartbeat_interval_ms;
+	unsigned rto_initial_ms;
+	unsigned rto_min_ms;
+	unsigned rto_max_ms;
+	unsigned path_max_retrans;
+	unsigned pf_threshold;
+	unsigned assoc_max_retrans;
+	size_t sndbuf;
+	size_t rcvbuf;
+
+	size_t n_paths;
+	struct config_path paths[CONFIG_MAX_PATHS];
+	size_t n_forwards;
+	struct config_forward forwards[CONFIG_MAX_FORWARDS];
+};
+
+/* Load and validate FILE. On success returns a new config (free with
+ * config_free) and leaves *err untouched. On failure returns NULL and writes
+ * one human message per problem to ERR, each of the form
+ *   FILE:LINE: [section] key: what is wrong; expected WHAT
+ * (LINE is 0 when the problem is a missing key or section). */
+struct config *config_load(const char *file, FILE *err);
+
+/* Every default, no paths, no forwards (used by tests and by config_load). */
+void config_defaults(struct config *c);
+
+void config_free(struct config *c);
+
+const char *config_engine_name(enum config_engine e);
+const char *config_role_name(enum config_role r);
+
+#endif

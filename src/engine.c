@@ -1,0 +1,92 @@
+/* engine: choosing a backend; see engine.h. */
+#include "engine.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+void engine_params_from_config(struct engine_params *p, const struct config *c)
+{
+	memset(p, 0, sizeof *p);
+	p->role = c->role;
+	p->port = c->port;
+	p->udp_encap_port = c->udp_encap_port;
+	p->remote_udp_encap_port = c->remote_udp_encap_port;
+	p->max_streams = (uint16_t)c->max_streams;
+	p->heartbeat_interval_ms = c->heartbeat_interval_ms;
+	p->rto_initial_ms = c->rto_initial_ms;
+	p->rto_min_ms = c->rto_min_ms;
+	p->rto_max_ms = c->rto_max_ms;
+	p->path_max_retrans = c->path_max_retrans;
+	p->pf_threshold = c->pf_threshold;
+	p->assoc_max_retrans = c->assoc_max_retrans;
+	p->sndbuf = c->sndbuf;
+	p->rcvbuf = c->rcvbuf;
+
+	/* Best path first: the engine makes the first address primary. */
+	size_t order[CONFIG_MAX_PATHS];
+	for (size_t i = 0; i < c->n_paths; i++) {
+		size_t j = i;
+		while (j > 0 && c->paths[order[j - 1]].priority > c->paths[i].priority) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	p->n_addrs = c->n_paths;
+	for (size_t i = 0; i < c->n_paths; i++) {
+		p->local[i] = c->paths[order[i]].local;
+		p->remote[i] = c->paths[order[i]].remote;
+	}
+}
+
+/* Whether this kernel can make an SCTP socket at all. */
+static bool kernel_has_sctp(int *err)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	if (fd < 0) {
+		*err = errno;
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
+			  const struct engine_params *p, const struct engine_callbacks *cb,
+			  void *ctx)
+{
+	int err = 0;
+	bool kernel = kernel_has_sctp(&err);
+
+	switch (choice) {
+	case CONFIG_ENGINE_KERNEL:
+		if (!kernel)
+			log_error("engine = kernel, but this kernel cannot make SCTP sockets (%s): "
+				  "load the module with 'modprobe sctp' (in a container, load it on "
+				  "the host), or set engine = userspace",
+				  strerror(err));
+		else
+			log_error("engine = kernel: the kernel SCTP engine is not part of this "
+				  "build yet; set engine = userspace or auto");
+		return NULL;
+	case CONFIG_ENGINE_AUTO:
+		if (kernel)
+			log_info("engine auto: the kernel has SCTP, but the kernel engine is not "
+				 "part of this build yet; using the user-space engine");
+		else
+			log_info("engine auto: the kernel has no SCTP (%s); using the user-space "
+				 "engine (usrsctp over UDP port %u)",
+				 strerror(err), p->udp_encap_port);
+		break;
+	case CONFIG_ENGINE_USERSPACE:
+		log_info("engine userspace: usrsctp over UDP port %u, as configured",
+			 p->udp_encap_port);
+		break;
+	}
+	return engine_usrsctp_new(loop, p, cb, ctx);
+}

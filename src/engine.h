@@ -1,0 +1,111 @@
+/*
+ * engine: the seam between sctpgw and an SCTP stack.
+ *
+ * Start here to add a stack. An engine carries exactly one association at a
+ * time and speaks in whole messages on numbered streams; everything above
+ * this file (assoc, tcp_conn, listener) is the same whichever engine runs.
+ * Two engines exist or are planned:
+ *
+ *   engine_usrsctp.c  usrsctp linked into the binary, SCTP over UDP (RFC 6951)
+ *   engine_kernel.c   the kernel's SCTP through <netinet/sctp.h> (later)
+ *
+ * The two stacks' headers define the same names differently: never include
+ * both in one file; this header includes neither.
+ *
+ * Threading: callbacks run on the libev loop thread, and every ops function
+ * must be called from it.
+ */
+#ifndef SCTPGW_ENGINE_H
+#define SCTPGW_ENGINE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+/* What the engine needs to know, copied out of struct config so a reload can
+ * free the config. */
+struct engine_params {
+	enum config_role role;
+	uint16_t port;			/* SCTP port, the same on both gateways */
+	uint16_t udp_encap_port;	/* local UDP port (user-space engine) */
+	uint16_t remote_udp_encap_port; /* peer's UDP port */
+	uint16_t max_streams;		/* streams we offer in each direction */
+	size_t n_addrs;
+	struct sockaddr_storage local[CONFIG_MAX_PATHS];  /* index = path, best first */
+	struct sockaddr_storage remote[CONFIG_MAX_PATHS];
+	unsigned heartbeat_interval_ms;
+	unsigned rto_initial_ms, rto_min_ms, rto_max_ms;
+	unsigned path_max_retrans;
+	unsigned pf_threshold;
+	unsigned assoc_max_retrans;
+	size_t sndbuf, rcvbuf;
+};
+
+/* Events from the engine; CTX is the one given to the constructor. */
+struct engine_callbacks {
+	/* The association is established; STREAMS ids (0..STREAMS-1) usable in
+	 * both directions. A restart by the peer reports down, then up. */
+	void (*up)(void *ctx, uint16_t streams);
+	/* The association is gone (WHY says why). For the connect role the
+	 * caller decides when to open() again; the accept role keeps listening. */
+	void (*down)(void *ctx, const char *why);
+	/* One whole message arrived on stream SID. MSG is valid during the call. */
+	void (*message)(void *ctx, uint16_t sid, const uint8_t *msg, size_t len);
+	/* send() returned -EAGAIN before and there is room again. */
+	void (*writable)(void *ctx);
+};
+
+struct engine;
+
+struct engine_ops {
+	const char *name; /* "userspace", "kernel": appears in logs */
+	/* Connect role: start one association attempt (up or down follows).
+	 * Accept role: start listening (once). Returns 0 or -errno. */
+	int (*open)(struct engine *e);
+	/* Queue one whole message on SID, ordered and reliable. Returns 0,
+	 * -EAGAIN when the send buffer is full (writable follows), -ENOTCONN
+	 * with no association, or another -errno. */
+	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len);
+	/* Stop or restart delivering messages (the stack's receive window then
+	 * closes and the peer stops sending). */
+	void (*set_receiving)(struct engine *e, bool on);
+	/* Close the association gracefully (SHUTDOWN); queued messages are
+	 * delivered first. down follows. */
+	void (*shutdown)(struct engine *e);
+	/* Abort the association at once (ABORT). down follows. */
+	void (*abort)(struct engine *e, const char *why);
+	/* Stop everything and free. No callback runs after this. */
+	void (*free)(struct engine *e);
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	struct ev_loop *loop;
+	struct engine_callbacks cb;
+	void *ctx;
+};
+
+/* Pick and create the engine CHOICE asks for (logs which one and why).
+ * Returns NULL after logging the reason on failure. */
+struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
+			  const struct engine_params *p, const struct engine_callbacks *cb,
+			  void *ctx);
+
+/* The user-space backend (engine_usrsctp.c). */
+struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
+				  const struct engine_callbacks *cb, void *ctx);
+
+/* Fill P from config C. */
+void engine_params_from_config(struct engine_params *p, const struct config *c);
+
+static inline void engine_free(struct engine *e)
+{
+	if (e)
+		e->ops->free(e);
+}
+
+#endif

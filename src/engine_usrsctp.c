@@ -1,0 +1,550 @@
+/*
+ * engine_usrsctp: the user-space SCTP engine (usrsctp over UDP, RFC 6951).
+ *
+ * usrsctp runs its own threads (timers, UDP receive). Those threads only
+ * ever call usr_upcall(), which does one thread-safe thing: ev_async_send().
+ * Everything else, every usrsctp_* call included, happens on the libev loop
+ * thread in usr_wake_cb(). This is the upcall API the usrsctp authors
+ * recommend; its receive_cb/send_cb alternative runs our code on their
+ * threads under their locks.
+ *
+ * One socket per association (one-to-one style, SOCK_STREAM). The connect
+ * role makes a new socket per attempt; the accept role keeps a listening
+ * socket and adopts the newest association it accepts.
+ *
+ * This file includes usrsctp.h and must never include <netinet/sctp.h>.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <usrsctp.h>
+
+#include "addr.h"
+#include "engine.h"
+#include "frame.h"
+#include "log.h"
+
+/* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
+#define USR_SCTP_PEER_ADDR_THLDS 0x00000023
+struct usr_paddrthlds {
+	struct sockaddr_storage spt_address;
+	sctp_assoc_t spt_assoc_id;
+	uint16_t spt_pathmaxrxt;
+	uint16_t spt_pathpfthld;
+	uint16_t spt_pathcpthld; /* must be 0xffff: the feature is off */
+};
+
+#define USR_PPID 0x53475731u  /* "SGW1", payload protocol id on every message */
+#define USR_READ_BATCH 64     /* messages per wake-up before TCP gets a turn */
+#define USR_WRITE_POLL 0.02   /* safety net should a write upcall be missed */
+
+struct usr_engine {
+	struct engine base;
+	struct engine_params p;
+	struct socket *listener; /* accept role */
+	struct socket *sock;	 /* the association, or NULL */
+	bool up;		 /* COMM_UP seen on sock */
+	bool receiving;
+	bool want_write;
+	bool shutting_down;
+	ev_async wake;
+	ev_timer write_poll;
+	uint8_t *rx;		/* one message being reassembled */
+	size_t rx_len;
+};
+
+/* usrsctp is one stack per process: only one engine may exist. */
+static bool usr_initialised;
+
+static void usr_upcall(struct socket *s, void *arg, int flags)
+{
+	(void)s;
+	(void)flags;
+	struct usr_engine *e = arg;
+	ev_async_send(e->base.loop, &e->wake);
+}
+
+static int setopt(struct socket *s, int opt, const void *v, socklen_t len, const char *what)
+{
+	if (usrsctp_setsockopt(s, IPPROTO_SCTP, opt, v, len) < 0) {
+		int err = errno;
+		log_error("engine userspace: setting %s failed: %s", what, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Every option that shapes the association, applied before bind/connect so
+ * accepted sockets inherit them from the listener. */
+static int usr_configure(struct usr_engine *e, struct socket *s)
+{
+	const struct engine_params *p = &e->p;
+	int rc = 0, on = 1;
+
+	usrsctp_set_non_blocking(s, 1);
+
+	struct sctp_udpencaps encaps = {0};
+	encaps.sue_address.ss_family = AF_INET6;
+	encaps.sue_port = htons(p->remote_udp_encap_port);
+	rc |= setopt(s, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, sizeof encaps, "remote UDP port");
+
+	rc |= setopt(s, SCTP_RECVRCVINFO, &on, sizeof on, "SCTP_RECVRCVINFO");
+	rc |= setopt(s, SCTP_NODELAY, &on, sizeof on, "SCTP_NODELAY");
+	/* Whole messages one after another: a partial delivery may not be
+	 * interleaved with another message, so one reassembly buffer is enough. */
+	int level = 0;
+	rc |= setopt(s, SCTP_FRAGMENT_INTERLEAVE, &level, sizeof level, "fragment interleave");
+
+	static const uint16_t events[] = {SCTP_ASSOC_CHANGE, SCTP_PEER_ADDR_CHANGE,
+					  SCTP_SHUTDOWN_EVENT, SCTP_REMOTE_ERROR};
+	for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+		struct sctp_event ev = {.se_assoc_id = SCTP_FUTURE_ASSOC,
+					.se_type = events[i],
+					.se_on = 1};
+		rc |= setopt(s, SCTP_EVENT, &ev, sizeof ev, "event subscription");
+	}
+
+	struct sctp_initmsg init = {
+		.sinit_num_ostreams = p->max_streams,
+		.sinit_max_instreams = p->max_streams,
+		.sinit_max_attempts = 4,
+		.sinit_max_init_timeo = (uint16_t)(p->rto_max_ms > 65535 ? 65535 : p->rto_max_ms),
+	};
+	rc |= setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
+
+	struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC,
+				   .srto_initial = p->rto_initial_ms,
+				   .srto_max = p->rto_max_ms,
+				   .srto_min = p->rto_min_ms};
+	rc |= setopt(s, SCTP_RTOINFO, &rto, sizeof rto, "SCTP_RTOINFO");
+
+	struct sctp_assocparams ap = {.sasoc_assoc_id = SCTP_FUTURE_ASSOC,
+				      .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
+	rc |= setopt(s, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
+
+	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
+				      .spp_hbinterval = p->heartbeat_interval_ms,
+				      .spp_flags = SPP_HB_ENABLE,
+				      .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
+	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
+
+	struct usr_paddrthlds th = {.spt_assoc_id = SCTP_FUTURE_ASSOC,
+				    .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
+				    .spt_pathpfthld = (uint16_t)p->pf_threshold,
+				    .spt_pathcpthld = 0xffff};
+	rc |= setopt(s, USR_SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
+
+	int snd = (int)p->sndbuf, rcv = (int)p->rcvbuf;
+	if (usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
+	    usrsctp_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0) {
+		log_error("engine userspace: setting socket buffers failed: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc ? -EINVAL : 0;
+}
+
+/* The configured local addresses, each with the SCTP port. */
+static int usr_bind(struct usr_engine *e, struct socket *s)
+{
+	for (size_t i = 0; i < e->p.n_addrs; i++) {
+		struct sockaddr_storage a = e->p.local[i];
+		char text[ADDR_STRLEN];
+		addr_set_port(&a, e->p.port);
+		if (usrsctp_bindx(s, (struct sockaddr *)&a, 1, SCTP_BINDX_ADD_ADDR) < 0) {
+			int err = errno;
+			log_error("engine userspace: cannot bind %s: %s", addr_format(&a, text, sizeof text),
+				  strerror(err));
+			return -err;
+		}
+	}
+	return 0;
+}
+
+static struct socket *usr_socket(struct usr_engine *e)
+{
+	struct socket *s = usrsctp_socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL, 0, NULL);
+	if (!s) {
+		log_error("engine userspace: cannot create a socket: %s", strerror(errno));
+		return NULL;
+	}
+	if (usr_configure(e, s) < 0 || usr_bind(e, s) < 0) {
+		usrsctp_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void usr_close_sock(struct usr_engine *e, bool abort)
+{
+	if (!e->sock)
+		return;
+	usrsctp_set_upcall(e->sock, NULL, NULL);
+	if (abort) {
+		struct linger l = {.l_onoff = 1, .l_linger = 0};
+		usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	}
+	usrsctp_close(e->sock);
+	e->sock = NULL;
+	e->up = false;
+	e->rx_len = 0;
+	e->want_write = false;
+	ev_timer_stop(e->base.loop, &e->write_poll);
+}
+
+/* Tell the layer above once, then forget the socket. */
+static void usr_down(struct usr_engine *e, bool abort, const char *why)
+{
+	bool was_up = e->up;
+	usr_close_sock(e, abort);
+	if (was_up || e->p.role == CONFIG_ROLE_CONNECT)
+		e->base.cb.down(e->base.ctx, why);
+}
+
+static uint16_t usr_streams(struct socket *s)
+{
+	struct sctp_status st = {0};
+	socklen_t len = sizeof st;
+	if (usrsctp_getsockopt(s, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+		return 0;
+	return st.sstat_instrms < st.sstat_outstrms ? st.sstat_instrms : st.sstat_outstrms;
+}
+
+static const char *usr_paddr_state(uint32_t state)
+{
+	switch (state) {
+	case SCTP_ADDR_AVAILABLE:
+		return "available";
+	case SCTP_ADDR_UNREACHABLE:
+		return "unreachable";
+	case SCTP_ADDR_REMOVED:
+		return "removed";
+	case SCTP_ADDR_ADDED:
+		return "added";
+	case SCTP_ADDR_MADE_PRIM:
+		return "made primary";
+	case SCTP_ADDR_CONFIRMED:
+		return "confirmed";
+	}
+	return "changed";
+}
+
+/* Returns false when the socket is gone afterwards. */
+static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t len)
+{
+	const union sctp_notification *n = (const void *)msg;
+	if (len < sizeof n->sn_header)
+		return true;
+
+	switch (n->sn_header.sn_type) {
+	case SCTP_ASSOC_CHANGE: {
+		const struct sctp_assoc_change *ac = &n->sn_assoc_change;
+		uint16_t streams = ac->sac_inbound_streams < ac->sac_outbound_streams
+					   ? ac->sac_inbound_streams
+					   : ac->sac_outbound_streams;
+		switch (ac->sac_state) {
+		case SCTP_COMM_UP:
+			if (!e->up) {
+				e->up = true;
+				e->base.cb.up(e->base.ctx, streams);
+			}
+			return e->sock != NULL;
+		case SCTP_RESTART:
+			/* The peer lost its state and came back on the same
+			 * addresses: everything it knew about is gone. */
+			e->up = false;
+			e->base.cb.down(e->base.ctx, "peer restarted");
+			if (!e->sock)
+				return false;
+			e->up = true;
+			e->base.cb.up(e->base.ctx, streams);
+			return e->sock != NULL;
+		case SCTP_COMM_LOST:
+			usr_down(e, false, "communication lost (peer unreachable or aborted)");
+			return false;
+		case SCTP_CANT_STR_ASSOC:
+			usr_down(e, false, "peer did not answer INIT");
+			return false;
+		case SCTP_SHUTDOWN_COMP:
+			usr_down(e, false, "shut down");
+			return false;
+		}
+		return true;
+	}
+	case SCTP_PEER_ADDR_CHANGE: {
+		char text[ADDR_STRLEN];
+		const struct sctp_paddr_change *pc = &n->sn_paddr_change;
+		log_info("peer address %s %s", addr_format(&pc->spc_aaddr, text, sizeof text),
+			 usr_paddr_state(pc->spc_state));
+		return true;
+	}
+	case SCTP_SHUTDOWN_EVENT:
+		log_info("peer is shutting the association down");
+		return true;
+	case SCTP_REMOTE_ERROR:
+		log_warn("peer reported an SCTP error (cause %u)", n->sn_remote_error.sre_error);
+		return true;
+	}
+	return true;
+}
+
+/* Read up to a batch of messages. Returns true when more may be waiting. */
+static bool usr_read(struct usr_engine *e)
+{
+	struct socket *s = e->sock;
+	for (int i = 0; i < USR_READ_BATCH; i++) {
+		if (!e->receiving || e->sock != s)
+			return false;
+		struct sctp_rcvinfo info = {0};
+		socklen_t infolen = sizeof info;
+		unsigned infotype = 0;
+		int flags = 0;
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof from;
+		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_MAX + 1 - e->rx_len,
+					  (struct sockaddr *)&from, &fromlen, &info, &infolen,
+					  &infotype, &flags);
+		if (n < 0) {
+			if (errno == EWOULDBLOCK || errno == EAGAIN)
+				return false;
+			char why[96];
+			snprintf(why, sizeof why, "receive failed: %s", strerror(errno));
+			usr_down(e, false, why);
+			return false;
+		}
+		if (n == 0) {
+			usr_down(e, false, "closed by peer");
+			return false;
+		}
+		e->rx_len += (size_t)n;
+		if (!(flags & MSG_EOR)) {
+			if (e->rx_len > FRAME_MAX) {
+				/* Bigger than any frame we or the peer may send. */
+				log_warn("peer sent a message over %d bytes", FRAME_MAX);
+				usr_down(e, true, "protocol error: oversized message");
+				return false;
+			}
+			continue;
+		}
+		size_t len = e->rx_len;
+		e->rx_len = 0;
+		if (flags & MSG_NOTIFICATION) {
+			if (!usr_notification(e, e->rx, len))
+				return false;
+		} else if (e->up) {
+			if (infotype != SCTP_RECVV_RCVINFO)
+				info.rcv_sid = 0;
+			e->base.cb.message(e->base.ctx, info.rcv_sid, e->rx, len);
+		}
+	}
+	return true;
+}
+
+static void usr_accept(struct usr_engine *e)
+{
+	struct socket *s;
+	while ((s = usrsctp_accept(e->listener, NULL, NULL)) != NULL) {
+		if (e->sock) {
+			log_info("a new association replaces the current one");
+			usr_down(e, true, "replaced by a new association from the peer");
+		}
+		e->sock = s;
+		usrsctp_set_non_blocking(s, 1);
+		usrsctp_set_upcall(s, usr_upcall, e);
+		/* An accepted association is already up; its COMM_UP may or may
+		 * not be queued on the new socket, so do not wait for it. */
+		e->up = true;
+		e->base.cb.up(e->base.ctx, usr_streams(s));
+	}
+}
+
+static void usr_wake_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)revents;
+	struct usr_engine *e = w->data;
+
+	if (e->listener)
+		usr_accept(e);
+	if (!e->sock)
+		return;
+
+	int events = usrsctp_get_events(e->sock);
+	if ((events & SCTP_EVENT_READ) && e->receiving && usr_read(e))
+		ev_async_send(loop, &e->wake); /* more to read: after TCP's turn */
+	if (e->sock && e->want_write && (usrsctp_get_events(e->sock) & SCTP_EVENT_WRITE)) {
+		e->want_write = false;
+		ev_timer_stop(loop, &e->write_poll);
+		e->base.cb.writable(e->base.ctx);
+	}
+}
+
+static void usr_write_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct usr_engine *e = w->data;
+	ev_async_send(loop, &e->wake);
+}
+
+static int usr_open(struct engine *base)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+
+	if (e->p.role == CONFIG_ROLE_ACCEPT) {
+		if (e->listener)
+			return 0;
+		struct socket *s = usr_socket(e);
+		if (!s)
+			return -EINVAL;
+		if (usrsctp_listen(s, 4) < 0) {
+			int err = errno;
+			log_error("engine userspace: listen failed: %s", strerror(err));
+			usrsctp_close(s);
+			return -err;
+		}
+		e->listener = s;
+		usrsctp_set_upcall(s, usr_upcall, e);
+		ev_async_send(e->base.loop, &e->wake);
+		return 0;
+	}
+
+	if (e->sock)
+		return -EALREADY;
+	struct socket *s = usr_socket(e);
+	if (!s)
+		return -EINVAL;
+	struct sockaddr_storage to[CONFIG_MAX_PATHS];
+	size_t packed = 0;
+	/* connectx takes the addresses packed back to back. */
+	uint8_t buf[sizeof to];
+	for (size_t i = 0; i < e->p.n_addrs; i++) {
+		to[i] = e->p.remote[i];
+		addr_set_port(&to[i], e->p.port);
+		socklen_t l = addr_len(&to[i]);
+		memcpy(buf + packed, &to[i], l);
+		packed += l;
+	}
+	usrsctp_set_upcall(s, usr_upcall, e);
+	e->sock = s;
+	e->up = false;
+	if (usrsctp_connectx(s, (struct sockaddr *)buf, (int)e->p.n_addrs, NULL) < 0 &&
+	    errno != EINPROGRESS) {
+		int err = errno;
+		log_warn("engine userspace: connect failed: %s", strerror(err));
+		usr_close_sock(e, true);
+		return -err;
+	}
+	ev_async_send(e->base.loop, &e->wake);
+	return 0;
+}
+
+static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (!e->sock || !e->up)
+		return -ENOTCONN;
+	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(USR_PPID)};
+	ssize_t n = usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
+	if (n >= 0)
+		return 0;
+	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
+		if (!e->want_write) {
+			e->want_write = true;
+			ev_timer_again(e->base.loop, &e->write_poll);
+		}
+		return -EAGAIN;
+	}
+	return -errno;
+}
+
+static void usr_set_receiving(struct engine *base, bool on)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (e->receiving == on)
+		return;
+	e->receiving = on;
+	if (on)
+		ev_async_send(e->base.loop, &e->wake);
+}
+
+static void usr_shutdown(struct engine *base)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	e->shutting_down = true;
+	if (e->listener) {
+		usrsctp_set_upcall(e->listener, NULL, NULL);
+		usrsctp_close(e->listener);
+		e->listener = NULL;
+	}
+	if (e->sock && usrsctp_shutdown(e->sock, SHUT_WR) < 0)
+		usr_down(e, true, "shutdown failed");
+}
+
+static void usr_abort(struct engine *base, const char *why)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (e->sock)
+		usr_down(e, true, why);
+}
+
+static void usr_free(struct engine *base)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	usr_close_sock(e, true);
+	if (e->listener) {
+		usrsctp_set_upcall(e->listener, NULL, NULL);
+		usrsctp_close(e->listener);
+	}
+	ev_async_stop(e->base.loop, &e->wake);
+	ev_timer_stop(e->base.loop, &e->write_poll);
+	/* usrsctp_finish refuses while sockets are still being torn down. */
+	for (int i = 0; i < 300 && usrsctp_finish() != 0; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	usr_initialised = false;
+	free(e->rx);
+	free(e);
+}
+
+static const struct engine_ops usr_ops = {
+	.name = "userspace",
+	.open = usr_open,
+	.send = usr_send,
+	.set_receiving = usr_set_receiving,
+	.shutdown = usr_shutdown,
+	.abort = usr_abort,
+	.free = usr_free,
+};
+
+struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
+				  const struct engine_callbacks *cb, void *ctx)
+{
+	if (usr_initialised) {
+		log_error("engine userspace: only one user-space engine per process");
+		return NULL;
+	}
+	struct usr_engine *e = calloc(1, sizeof *e);
+	if (!e || !(e->rx = malloc(FRAME_MAX + 1))) {
+		free(e);
+		log_error("engine userspace: out of memory");
+		return NULL;
+	}
+	e->base.ops = &usr_ops;
+	e->base.loop = loop;
+	e->base.cb = *cb;
+	e->base.ctx = ctx;
+	e->p = *p;
+	e->receiving = true;
+	ev_async_init(&e->wake, usr_wake_cb);
+	e->wake.data = e;
+	ev_async_start(loop, &e->wake);
+	ev_timer_init(&e->write_poll, usr_write_poll_cb, 0., USR_WRITE_POLL);
+	e->write_poll.data = e;
+
+	usrsctp_init(p->udp_encap_port, NULL, NULL);
+	usr_initialised = true;
+	/* Peers that vanish are found by heartbeats; an ABORT for packets of
+	 * an association we no longer know tells a restarted peer at once. */
+	usrsctp_sysctl_set_sctp_blackhole(0);
+	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	return &e->base;
+}

@@ -1,0 +1,104 @@
+/*
+ * frame: the sctpgw wire format, as pure encode/decode over byte spans.
+ *
+ * Every SCTP message between two gateways is exactly one frame. Frames on
+ * stream 0 belong to the association (HELLO); frames on any other stream
+ * belong to the one connection riding that stream. docs/PROTOCOL.md is the
+ * reference; this file and that document must agree.
+ *
+ *   0      1      2
+ *   +------+------+---------------------------+
+ *   | type | flags| body (depends on type)    |
+ *   +------+------+---------------------------+
+ *
+ * No I/O here: frame_decode never reads past LEN and never allocates, so it
+ * can be unit-tested on every truncation and fed garbage.
+ */
+#ifndef SCTPGW_FRAME_H
+#define SCTPGW_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define FRAME_HEADER_LEN 2
+#define FRAME_MAGIC 0x53475731u	    /* "SGW1" */
+#define FRAME_VERSION 1		    /* the only protocol version so far */
+#define FRAME_NAME_MAX 63	    /* gateway and forward names on the wire */
+#define FRAME_DATA_MAX (64 * 1024) /* payload of one DATA frame */
+#define FRAME_MAX (FRAME_HEADER_LEN + FRAME_DATA_MAX)
+
+enum frame_type {
+	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
+	FRAME_OPEN = 0x10,    /* opener -> peer: connect to this target */
+	FRAME_OPEN_OK = 0x11, /* peer -> opener: target connected, data may flow */
+	FRAME_DATA = 0x12,    /* payload bytes of the connection */
+	FRAME_FIN = 0x13,     /* sender will send no more data (TCP half-close) */
+	FRAME_RST = 0x14,     /* abort the connection; carries a reason */
+	FRAME_CLOSED = 0x15,  /* peer -> opener: both sides finished; stream id may be reused */
+};
+
+/* Reasons carried by FRAME_RST; unknown values decode as FRAME_RST_OTHER. */
+enum frame_rst_reason {
+	FRAME_RST_OTHER = 0,	   /* none of the below */
+	FRAME_RST_RESET = 1,	   /* the TCP peer reset the connection */
+	FRAME_RST_REFUSED = 2,	   /* the target refused the connection */
+	FRAME_RST_TIMEOUT = 3,	   /* the target did not answer in time */
+	FRAME_RST_UNREACHABLE = 4, /* no route to the target */
+	FRAME_RST_RESOURCES = 5,   /* out of memory, descriptors or streams */
+	FRAME_RST_PROTOCOL = 6,	   /* the other gateway broke the protocol */
+	FRAME_RST_SHUTDOWN = 7,	   /* the gateway is shutting down */
+	FRAME_RST_MAX_,
+};
+
+/* HELLO role byte: the two ends of an association must differ. */
+enum frame_role {
+	FRAME_ROLE_CONNECT = 1,
+	FRAME_ROLE_ACCEPT = 2,
+};
+
+struct frame_hello {
+	uint8_t version_min;
+	uint8_t version_max;
+	uint8_t role; /* enum frame_role */
+	uint32_t features;
+	char name[FRAME_NAME_MAX + 1];
+};
+
+struct frame_open {
+	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port */
+	char name[FRAME_NAME_MAX + 1];	/* forward name, for logs */
+};
+
+struct frame {
+	enum frame_type type;
+	uint8_t flags; /* reserved: sent 0, ignored on receipt */
+	union {
+		struct frame_hello hello;
+		struct frame_open open;
+		struct {
+			const uint8_t *bytes; /* points into the decoded buffer */
+			size_t len;
+		} data;
+		enum frame_rst_reason rst;
+	} u;
+};
+
+/* Decode one frame from BUF[0..LEN). Returns 0, -EBADMSG for a malformed
+ * frame (truncated, trailing bytes, bad field) or -ENOTSUP for an unknown
+ * type. DATA payload points into BUF. */
+int frame_decode(const uint8_t *buf, size_t len, struct frame *out);
+
+/* Encode F into OUT (capacity CAP). Returns the length or -ENOSPC; -EINVAL
+ * for a frame that cannot be encoded (bad family, oversize name/data). For
+ * DATA, prefer frame_data_header() and read the payload in place. */
+ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap);
+
+/* Write the 2-byte DATA header at OUT; the payload follows it. */
+void frame_data_header(uint8_t *out);
+
+const char *frame_type_name(uint8_t type);
+const char *frame_rst_reason_name(enum frame_rst_reason r);
+
+#endif

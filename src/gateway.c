@@ -1,0 +1,156 @@
+/* gateway: see gateway.h. */
+#include "gateway.h"
+
+#include <ev.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "assoc.h"
+#include "listener.h"
+#include "log.h"
+
+#define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
+
+struct gateway {
+	struct ev_loop *loop;
+	struct assoc *assoc;
+	struct listener *listeners[CONFIG_MAX_FORWARDS];
+	size_t n_listeners;
+	unsigned drain_timeout_ms;
+	bool draining;
+	ev_signal sigterm, sigint, sigusr1;
+	ev_timer drain_poll, deadline;
+};
+
+static void stop_listeners(struct gateway *g)
+{
+	for (size_t i = 0; i < g->n_listeners; i++)
+		listener_free(g->listeners[i]);
+	g->n_listeners = 0;
+}
+
+static void gateway_closed(void *ctx)
+{
+	struct gateway *g = ctx;
+	ev_break(g->loop, EVBREAK_ALL);
+}
+
+static void close_association(struct gateway *g)
+{
+	ev_timer_stop(g->loop, &g->drain_poll);
+	if (g->assoc->n_conns > 0)
+		log_warn("drain: %zu connection%s still open after %u ms; resetting",
+			 g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
+	ev_timer_set(&g->deadline, GATEWAY_CLOSE_DEADLINE, 0.);
+	ev_timer_start(g->loop, &g->deadline);
+	assoc_shutdown(g->assoc);
+}
+
+static void gateway_drain_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	(void)loop;
+	struct gateway *g = w->data;
+	if (g->assoc->n_conns == 0)
+		close_association(g);
+}
+
+/* One timer, two deadlines: while draining (drain_poll runs) it is the end
+ * of the drain; after that, the end of the SCTP SHUTDOWN handshake. */
+static void gateway_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct gateway *g = w->data;
+	if (!ev_is_active(&g->drain_poll)) {
+		log_warn("association did not close within %.0f s; exiting anyway",
+			 GATEWAY_CLOSE_DEADLINE);
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	close_association(g); /* drain time is up */
+}
+
+static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	struct gateway *g = w->data;
+	if (g->draining) {
+		log_warn("second stop signal: exiting now");
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	g->draining = true;
+	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms",
+		 w->signum, g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s",
+		 g->drain_timeout_ms);
+	stop_listeners(g);
+	if (g->assoc->n_conns == 0) {
+		close_association(g);
+		return;
+	}
+	ev_timer_start(loop, &g->drain_poll);
+	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
+	ev_timer_start(loop, &g->deadline);
+}
+
+static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gateway *g = w->data;
+	struct assoc *a = g->assoc;
+	static const char *const states[] = {"down", "connecting", "hello", "ready", "closing"};
+	log_info("status: association %s, peer %s, engine %s, %zu connections, %zu streams in "
+		 "use, %llu associations so far, %llu connections opened, %llu refused",
+		 states[a->state], a->peer_name[0] ? a->peer_name : "-", a->engine->ops->name,
+		 a->n_conns, a->streams ? a->streams->active : 0, (unsigned long long)a->n_up,
+		 (unsigned long long)a->n_opened, (unsigned long long)a->n_refused);
+}
+
+int gateway_run(const struct config *c)
+{
+	struct gateway g = {.loop = EV_DEFAULT, .drain_timeout_ms = c->drain_timeout_ms};
+	int status = EXIT_FAILURE;
+
+	signal(SIGPIPE, SIG_IGN);
+	g.assoc = assoc_new(g.loop, c);
+	if (!g.assoc)
+		return EXIT_FAILURE;
+	g.assoc->on_closed = gateway_closed;
+	g.assoc->ctx = &g;
+
+	for (size_t i = 0; i < c->n_forwards; i++) {
+		struct listener *l = listener_new(g.loop, g.assoc, &c->forwards[i]);
+		if (!l)
+			goto out;
+		g.listeners[g.n_listeners++] = l;
+	}
+	if (assoc_start(g.assoc) < 0)
+		goto out;
+
+	ev_signal_init(&g.sigterm, gateway_stop_cb, SIGTERM);
+	ev_signal_init(&g.sigint, gateway_stop_cb, SIGINT);
+	ev_signal_init(&g.sigusr1, gateway_status_cb, SIGUSR1);
+	ev_timer_init(&g.drain_poll, gateway_drain_poll_cb, 0.05, 0.05);
+	ev_timer_init(&g.deadline, gateway_deadline_cb, 0., 0.);
+	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data =
+		&g;
+	ev_signal_start(g.loop, &g.sigterm);
+	ev_signal_start(g.loop, &g.sigint);
+	ev_signal_start(g.loop, &g.sigusr1);
+
+	log_info("gateway %s running (role %s)", c->name, config_role_name(c->role));
+	ev_run(g.loop, 0);
+	status = EXIT_SUCCESS;
+	log_info("gateway %s stopped", c->name);
+
+	ev_signal_stop(g.loop, &g.sigterm);
+	ev_signal_stop(g.loop, &g.sigint);
+	ev_signal_stop(g.loop, &g.sigusr1);
+	ev_timer_stop(g.loop, &g.drain_poll);
+	ev_timer_stop(g.loop, &g.deadline);
+out:
+	stop_listeners(&g);
+	assoc_free(g.assoc);
+	return status;
+}

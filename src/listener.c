@@ -1,0 +1,110 @@
+/* listener: see listener.h. */
+#include "listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "assoc.h"
+#include "log.h"
+#include "tcp_conn.h"
+
+#define LISTENER_BACKLOG 1024
+#define LISTENER_EMFILE_PAUSE 1.0 /* seconds without accepting after EMFILE */
+
+static void refuse(int fd)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	close(fd);
+}
+
+static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	struct listener *l = w->data;
+
+	for (int i = 0; i < 64; i++) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				log_warn("forward %s: cannot accept: %s; pausing for %.0f s", l->name,
+					 strerror(errno), LISTENER_EMFILE_PAUSE);
+				ev_io_stop(loop, &l->io);
+				ev_timer_start(loop, &l->backoff);
+			}
+			return; /* EAGAIN, or a client that left before accept */
+		}
+		if (l->assoc->state != ASSOC_READY) {
+			/* Accepting and then closing normally would look like
+			 * success to the client; a reset says "not now". */
+			log_info("forward %s: association not up; resetting a new client",
+				 l->name);
+			l->assoc->n_refused++;
+			refuse(fd);
+			continue;
+		}
+		conn_open(l->assoc, fd, &l->target);
+	}
+}
+
+static void listener_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct listener *l = w->data;
+	ev_io_start(loop, &l->io);
+}
+
+struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
+			      const struct config_forward *f)
+{
+	char text[ADDR_STRLEN];
+	struct listener *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	l->loop = loop;
+	l->assoc = a;
+	l->addr = f->listen;
+	l->target.target = f->target;
+	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);
+	snprintf(l->name, sizeof l->name, "%s", f->name);
+	addr_format(&f->listen, text, sizeof text);
+
+	l->fd = socket(f->listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int on = 1;
+	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+	    (f->listen.ss_family == AF_INET6 &&
+	     setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0) ||
+	    bind(l->fd, (const struct sockaddr *)&f->listen, addr_len(&f->listen)) < 0 ||
+	    listen(l->fd, LISTENER_BACKLOG) < 0) {
+		log_error("forward %s: cannot listen on %s: %s", f->name, text, strerror(errno));
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+		return NULL;
+	}
+	ev_io_init(&l->io, listener_accept_cb, l->fd, EV_READ);
+	l->io.data = l;
+	ev_timer_init(&l->backoff, listener_backoff_cb, LISTENER_EMFILE_PAUSE, 0.);
+	l->backoff.data = l;
+	ev_io_start(loop, &l->io);
+	char target[ADDR_STRLEN];
+	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
+		 addr_format(&f->target, target, sizeof target));
+	return l;
+}
+
+void listener_free(struct listener *l)
+{
+	if (!l)
+		return;
+	ev_io_stop(l->loop, &l->io);
+	ev_timer_stop(l->loop, &l->backoff);
+	close(l->fd);
+	free(l);
+}

@@ -1,0 +1,36 @@
+/*
+ * listener: one listening TCP socket per [forward.NAME].
+ *
+ * Each accepted client becomes a struct conn on the association. When the
+ * process runs out of descriptors the listener stops accepting for a second
+ * instead of spinning on EMFILE.
+ */
+#ifndef SCTPGW_LISTENER_H
+#define SCTPGW_LISTENER_H
+
+#include <ev.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "frame.h"
+
+struct assoc;
+
+struct listener {
+	struct ev_loop *loop;
+	struct assoc *assoc;
+	int fd;
+	ev_io io;
+	ev_timer backoff;	  /* after EMFILE/ENFILE */
+	struct frame_open target; /* what every OPEN from here carries */
+	struct sockaddr_storage addr;
+	char name[CONFIG_NAME_MAX];
+};
+
+/* Bind and listen for forward F. Returns NULL after logging why. */
+struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
+			      const struct config_forward *f);
+/* Stop accepting and close the socket. */
+void listener_free(struct listener *l);
+
+#endif

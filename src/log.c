@@ -1,0 +1,74 @@
+/* log: see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+static char log_name[64] = "sctpgw";
+static enum log_level log_level = LOG_INFO;
+
+void log_init(const char *name, enum log_level level)
+{
+	snprintf(log_name, sizeof log_name, "%s", name);
+	log_level = level;
+}
+
+void log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+int log_level_parse(const char *text, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcmp(text, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *log_level_name(enum log_level level)
+{
+	return level_names[level];
+}
+
+int log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level))
+		return;
+
+	struct timespec ts;
+	struct tm tm;
+	char stamp[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+
+	/* Build the whole line first so concurrent writers never interleave. */
+	char line[1024];
+	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000,
+			 level_names[level], log_name);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line - 1)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
+}

@@ -1,0 +1,37 @@
+/*
+ * log: one line per event on stderr.
+ *
+ *   2026-11-29T06:51:21.123Z info site-a: association up (engine userspace)
+ *
+ * Lines below the configured level are dropped before formatting.
+ */
+#ifndef SCTPGW_LOG_H
+#define SCTPGW_LOG_H
+
+enum log_level {
+	LOG_ERROR, /* the gateway or a flow cannot go on */
+	LOG_WARN,  /* something a user should look at; the gateway goes on */
+	LOG_INFO,  /* association and listener life */
+	LOG_DEBUG, /* every connection */
+};
+
+void log_init(const char *name, enum log_level level);
+void log_set_level(enum log_level level);
+/* Parse "error" | "warn" | "info" | "debug"; returns 0 or -EINVAL. */
+int log_level_parse(const char *text, enum log_level *out);
+const char *log_level_name(enum log_level level);
+int log_enabled(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(LOG_DEBUG))                                                        \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                                           \
+	} while (0)
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * stream: which SCTP stream carries which connection.
+ *
+ * Stream 0 is the association's control stream. The remaining ids are split
+ * by parity so both gateways can open connections at the same moment without
+ * ever picking the same id: the connect-role gateway opens odd ids, the
+ * accept-role gateway even ids. An id belongs to the gateway that opened it
+ * (its "owner"); only the owner reuses it, and only after the other side has
+ * said, with FRAME_CLOSED, that the old connection is over on its side too.
+ *
+ * Slot states, for an id this gateway owns:
+ *
+ *   FREE --alloc--> ACTIVE --conn done--> WAIT_CLOSED --CLOSED rcvd--> FREE
+ *
+ * and for an id the peer owns:
+ *
+ *   FREE --OPEN rcvd--> ACTIVE --conn done, CLOSED sent--> FREE
+ *
+ * Free ids of our own parity are kept in FIFO order, so the id released
+ * longest ago is reused first.
+ */
+#ifndef SCTPGW_STREAM_H
+#define SCTPGW_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum stream_state {
+	STREAM_FREE,	    /* no connection; an OPEN may arrive (peer's ids) */
+	STREAM_ACTIVE,	    /* a connection rides it */
+	STREAM_WAIT_CLOSED, /* our id, our connection done, waiting for the peer's CLOSED */
+};
+
+struct stream_slot {
+	enum stream_state state;
+	void *conn; /* the connection while ACTIVE, else NULL */
+};
+
+struct stream_table {
+	uint16_t n;	/* usable ids are 1 .. n-1 */
+	bool own_odd;	/* we open odd ids (connect role) */
+	struct stream_slot *slots;
+	uint16_t *ring; /* FIFO of our free ids */
+	size_t ring_cap, ring_head, ring_len;
+	size_t active;	/* slots not FREE */
+};
+
+/* N streams (ids 0..N-1) as negotiated by the association. Returns NULL on
+ * allocation failure. */
+struct stream_table *stream_table_new(uint16_t n, bool own_odd);
+void stream_table_free(struct stream_table *t);
+
+/* True when SID is one this gateway opens. */
+bool stream_is_own(const struct stream_table *t, uint16_t sid);
+
+/* Take the longest-free id of our parity for CONN. Returns the id or
+ * -ENOSPC when none is free. */
+int stream_alloc(struct stream_table *t, void *conn);
+
+/* The slot for SID, or NULL when SID is 0 or out of range. */
+struct stream_slot *stream_get(struct stream_table *t, uint16_t sid);
+
+/* The connection on SID is finished on this side. Our id: WAIT_CLOSED. The
+ * peer's id: FREE (the caller sends CLOSED). */
+void stream_done(struct stream_table *t, uint16_t sid);
+
+/* The peer's CLOSED arrived for our SID: returns 0 and frees it, or -EPROTO
+ * when SID was not waiting for it. */
+int stream_closed(struct stream_table *t, uint16_t sid);
+
+/* The peer opens its SID for CONN: returns 0, -EPROTO when SID is ours or 0,
+ * -EBUSY when SID is not free. */
+int stream_accept(struct stream_table *t, uint16_t sid, void *conn);
+
+#endif

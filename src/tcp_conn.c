@@ -1,0 +1,551 @@
+/* tcp_conn: see tcp_conn.h for the states and the closing rule. */
+#include "tcp_conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "assoc.h"
+#include "log.h"
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void conn_progress(struct conn *c);
+
+/* Close so the other end sees RST, not FIN. */
+static void close_with_reset(int fd)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	close(fd);
+}
+
+static struct conn *conn_new(struct assoc *a, int fd)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->assoc = a;
+	c->fd = fd;
+	c->started = ev_now(a->loop);
+	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
+	ev_timer_init(&c->timer, conn_timeout_cb, 0., 0.);
+	c->rio.data = c->wio.data = c->timer.data = c;
+	TAILQ_INSERT_TAIL(&a->conns, c, link);
+	a->n_conns++;
+	return c;
+}
+
+static void conn_close_fd(struct conn *c, bool reset)
+{
+	if (c->fd < 0)
+		return;
+	ev_io_stop(c->assoc->loop, &c->rio);
+	ev_io_stop(c->assoc->loop, &c->wio);
+	if (reset)
+		close_with_reset(c->fd);
+	else
+		close(c->fd);
+	c->fd = -1;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct ev_loop *loop = c->assoc->loop;
+	ev_timer_stop(loop, &c->timer);
+	conn_close_fd(c, true);
+	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
+		  c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
+		  (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
+	assoc_conn_gone(c->assoc, c);
+	buf_reset(&c->out);
+	free(c->tx);
+	free(c);
+}
+
+void conn_kill(struct conn *c)
+{
+	c->owed = 0;
+	conn_free(c);
+}
+
+/* Send one owed control frame; false when the engine is full. */
+static bool send_control(struct conn *c, unsigned bit, struct frame *f)
+{
+	if (!(c->owed & bit))
+		return true;
+	int rc = assoc_send_frame(c->assoc, c->sid, f);
+	if (rc == -EAGAIN) {
+		assoc_wait(c->assoc, c);
+		return false;
+	}
+	c->owed &= ~bit;
+	if (rc < 0)
+		log_debug("stream %u: cannot send %s: %s", c->sid, frame_type_name(f->type),
+			  strerror(-rc));
+	return true;
+}
+
+static void start_reading(struct conn *c)
+{
+	if (c->fd >= 0 && c->state == CONN_OPEN && !c->tcp_eof && !c->tx && !c->sent_rst &&
+	    !c->got_rst)
+		ev_io_start(c->assoc->loop, &c->rio);
+}
+
+/* Send what is owed, in order; false while the engine is full. */
+static bool send_owed(struct conn *c)
+{
+	struct frame f = {0};
+
+	f.type = FRAME_OPEN;
+	f.u.open = c->target;
+	if (!send_control(c, CONN_OWE_OPEN, &f))
+		return false;
+	f.type = FRAME_OPEN_OK;
+	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
+		return false;
+	if (c->tx) {
+		int rc = assoc_send(c->assoc, c->sid, c->tx, c->tx_len);
+		if (rc == -EAGAIN) {
+			assoc_wait(c->assoc, c);
+			return false;
+		}
+		if (rc == 0)
+			c->bytes_up += c->tx_len - FRAME_HEADER_LEN;
+		free(c->tx);
+		c->tx = NULL;
+		start_reading(c);
+	}
+	f.type = FRAME_RST;
+	f.u.rst = c->rst_reason;
+	if (!send_control(c, CONN_OWE_RST, &f))
+		return false;
+	f.type = FRAME_FIN;
+	if (!send_control(c, CONN_OWE_FIN, &f))
+		return false;
+	f.type = FRAME_CLOSED;
+	return send_control(c, CONN_OWE_CLOSED, &f);
+}
+
+/* Finished when a terminal frame went each way, nothing but CLOSED is owed
+ * and the TCP side has everything; then the exit side owes CLOSED. */
+static bool is_finished(const struct conn *c)
+{
+	if (!(c->sent_fin || c->sent_rst) || !(c->got_fin || c->got_rst))
+		return false;
+	if (c->tx || (c->owed & ~CONN_OWE_CLOSED))
+		return false;
+	return c->fd < 0 || c->out.len == 0;
+}
+
+/* The one way forward after any event: send what is owed, then free the
+ * connection if it is finished. C may be gone afterwards: callers return. */
+static void conn_progress(struct conn *c)
+{
+	if (!send_owed(c))
+		return;
+	if (!c->finished) {
+		if (!is_finished(c))
+			return;
+		c->finished = true;
+		conn_close_fd(c, false); /* graceful: both FINs were carried */
+		if (!c->opener) {
+			c->owed |= CONN_OWE_CLOSED;
+			if (!send_owed(c))
+				return;
+		}
+	}
+	if (!c->owed)
+		conn_free(c);
+}
+
+void conn_flush(struct conn *c)
+{
+	conn_progress(c);
+}
+
+/* Owe the peer an RST (unless a terminal frame already went) and drop
+ * everything still queued in either direction. */
+static void conn_reset(struct conn *c, enum frame_rst_reason why)
+{
+	conn_close_fd(c, true);
+	buf_reset(&c->out);
+	if (c->rx_full)
+		assoc_rx_full(c->assoc, c, false);
+	free(c->tx);
+	c->tx = NULL;
+	c->owed &= ~CONN_OWE_OPEN_OK;
+	if (c->owed & CONN_OWE_FIN) {
+		c->owed &= ~CONN_OWE_FIN; /* never went: the RST replaces it */
+		c->sent_fin = false;
+	}
+	/* Our terminal frame is owed when none went yet, or, after our FIN,
+	 * while the peer is still sending: an RST after FIN cannot land on a
+	 * new connection because the id is only reused after CLOSED. */
+	bool peer_done = c->got_fin || c->got_rst;
+	if (!c->sent_rst && (!c->sent_fin || !peer_done)) {
+		c->owed |= CONN_OWE_RST;
+		c->rst_reason = why;
+		c->sent_rst = true;
+	}
+}
+
+void conn_protocol_error(struct conn *c, const char *why)
+{
+	log_warn("stream %u: protocol error from peer (%s); resetting this connection", c->sid,
+		 why);
+	conn_reset(c, FRAME_RST_PROTOCOL);
+	conn_progress(c);
+}
+
+/* --- TCP -> peer ---------------------------------------------------- */
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct conn *c = w->data;
+	uint8_t *frame = c->assoc->scratch;
+
+	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, FRAME_DATA_MAX);
+	if (n > 0) {
+		frame_data_header(frame);
+		size_t len = (size_t)n + FRAME_HEADER_LEN;
+		int rc = assoc_send(c->assoc, c->sid, frame, len);
+		if (rc == 0) {
+			c->bytes_up += (size_t)n;
+			return;
+		}
+		if (rc != -EAGAIN) {
+			conn_reset(c, FRAME_RST_OTHER);
+			conn_progress(c);
+			return;
+		}
+		/* Keep this one frame and stop reading until it is gone. */
+		c->tx = malloc(len);
+		if (!c->tx) {
+			log_warn("stream %u: out of memory; resetting", c->sid);
+			conn_reset(c, FRAME_RST_RESOURCES);
+			conn_progress(c);
+			return;
+		}
+		memcpy(c->tx, frame, len);
+		c->tx_len = len;
+		ev_io_stop(c->assoc->loop, &c->rio);
+		assoc_wait(c->assoc, c);
+		return;
+	}
+	if (n == 0) {
+		c->tcp_eof = true;
+		ev_io_stop(c->assoc->loop, &c->rio);
+		if (!c->sent_rst && !c->sent_fin) {
+			c->sent_fin = true;
+			c->owed |= CONN_OWE_FIN;
+		}
+		conn_progress(c);
+		return;
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		return;
+	log_debug("stream %u: %s %s: %s", c->sid, c->opener ? "client" : "target", c->peer_text,
+		  strerror(errno));
+	conn_reset(c, FRAME_RST_RESET);
+	conn_progress(c);
+}
+
+/* --- peer -> TCP ---------------------------------------------------- */
+
+static void shut_tcp_write(struct conn *c)
+{
+	if (c->fd >= 0 && c->got_fin && c->out.len == 0 && !c->shut_wr) {
+		c->shut_wr = true;
+		shutdown(c->fd, SHUT_WR);
+	}
+}
+
+/* Write what we can from OUT; false after a reset. */
+static bool drain_out(struct conn *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = write(c->fd, buf_head(&c->out), c->out.len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
+				  strerror(errno));
+			conn_reset(c, FRAME_RST_RESET);
+			return false;
+		}
+		c->bytes_down += (size_t)n;
+		buf_consume(&c->out, (size_t)n);
+	}
+	if (c->out.len > 0)
+		ev_io_start(c->assoc->loop, &c->wio);
+	else
+		ev_io_stop(c->assoc->loop, &c->wio);
+	if (c->rx_full && c->out.len <= c->assoc->conn_buffer / 2)
+		assoc_rx_full(c->assoc, c, false);
+	return true;
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct conn *c = w->data;
+	if (drain_out(c))
+		shut_tcp_write(c);
+	conn_progress(c);
+}
+
+static void on_data(struct conn *c, const uint8_t *p, size_t len)
+{
+	if (c->fd < 0)
+		return; /* already reset locally; the peer will hear of it */
+	if (c->out.len == 0) {
+		ssize_t n = write(c->fd, p, len);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
+				  strerror(errno));
+			conn_reset(c, FRAME_RST_RESET);
+			conn_progress(c);
+			return;
+		}
+		if (n > 0) {
+			c->bytes_down += (size_t)n;
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	if (len == 0)
+		return;
+	if (buf_append(&c->out, p, len) < 0) {
+		log_warn("stream %u: out of memory; resetting", c->sid);
+		conn_reset(c, FRAME_RST_RESOURCES);
+		conn_progress(c);
+		return;
+	}
+	ev_io_start(c->assoc->loop, &c->wio);
+	if (!c->rx_full && c->out.len > c->assoc->conn_buffer)
+		assoc_rx_full(c->assoc, c, true);
+}
+
+void conn_on_frame(struct conn *c, const struct frame *f)
+{
+	if (c->got_fin || c->got_rst) {
+		/* Nothing may follow a terminal frame but an RST after FIN. */
+		if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
+			c->got_rst = true;
+			conn_reset(c, FRAME_RST_RESET);
+			conn_progress(c);
+		} else if (!c->got_rst) {
+			conn_protocol_error(c, "frame after FIN");
+		}
+		return;
+	}
+
+	switch (f->type) {
+	case FRAME_OPEN_OK:
+		if (!c->opener || c->state != CONN_OPENING) {
+			conn_protocol_error(c, "unexpected OPEN_OK");
+			return;
+		}
+		c->state = CONN_OPEN;
+		log_debug("stream %u: %s connected to %s", c->sid, c->peer_text, c->target.name);
+		start_reading(c);
+		return;
+	case FRAME_DATA:
+		if (c->state != CONN_OPEN) {
+			conn_protocol_error(c, "DATA before the connection is open");
+			return;
+		}
+		on_data(c, f->u.data.bytes, f->u.data.len);
+		return;
+	case FRAME_FIN:
+		if (c->state != CONN_OPEN) {
+			conn_protocol_error(c, "FIN before the connection is open");
+			return;
+		}
+		c->got_fin = true;
+		shut_tcp_write(c);
+		conn_progress(c);
+		return;
+	case FRAME_RST:
+		c->got_rst = true;
+		if (c->opener && c->state == CONN_OPENING)
+			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
+				 c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
+		else
+			log_debug("stream %u: reset by peer (%s)", c->sid,
+				  frame_rst_reason_name(f->u.rst));
+		conn_reset(c, FRAME_RST_RESET);
+		conn_progress(c);
+		return;
+	default:
+		conn_protocol_error(c, frame_type_name(f->type));
+		return;
+	}
+}
+
+/* --- opening -------------------------------------------------------- */
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static void tune_socket(int fd)
+{
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+int conn_open(struct assoc *a, int fd, const struct frame_open *target)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+
+	if (set_nonblock(fd) < 0) {
+		close_with_reset(fd);
+		return -EIO;
+	}
+	tune_socket(fd);
+	struct conn *c = conn_new(a, fd);
+	if (!c) {
+		close_with_reset(fd);
+		return -ENOMEM;
+	}
+	c->opener = true;
+	c->state = CONN_OPENING;
+	c->target = *target;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		addr_format(&peer, c->peer_text, sizeof c->peer_text);
+
+	int sid = assoc_stream_alloc(a, c);
+	if (sid < 0) {
+		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
+			 sid == -ENOSPC ? "no free stream" : "association not ready");
+		a->n_refused++;
+		conn_kill(c);
+		return sid;
+	}
+	c->sid = (uint16_t)sid;
+	a->n_opened++;
+	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
+	c->owed |= CONN_OWE_OPEN;
+	conn_flush(c);
+	return 0;
+}
+
+static void conn_connected(struct conn *c)
+{
+	ev_timer_stop(c->assoc->loop, &c->timer);
+	ev_io_stop(c->assoc->loop, &c->wio);
+	ev_set_cb(&c->wio, conn_write_cb);
+	c->state = CONN_OPEN;
+	c->owed |= CONN_OWE_OPEN_OK;
+	log_debug("stream %u: connected to target %s", c->sid, c->peer_text);
+	start_reading(c);
+	conn_progress(c);
+}
+
+static enum frame_rst_reason reason_of(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return FRAME_RST_REFUSED;
+	case ETIMEDOUT:
+		return FRAME_RST_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+		return FRAME_RST_UNREACHABLE;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		return FRAME_RST_RESOURCES;
+	}
+	return FRAME_RST_OTHER;
+}
+
+static void conn_connect_failed(struct conn *c, int err)
+{
+	log_info("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
+		 c->target.name, strerror(err));
+	ev_timer_stop(c->assoc->loop, &c->timer);
+	conn_reset(c, reason_of(err));
+	conn_progress(c);
+}
+
+static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct conn *c = w->data;
+	int err = 0;
+	socklen_t len = sizeof err;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err)
+		conn_connect_failed(c, err);
+	else
+		conn_connected(c);
+}
+
+static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct conn *c = w->data;
+	if (c->state == CONN_CONNECTING)
+		conn_connect_failed(c, ETIMEDOUT);
+}
+
+int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
+{
+	struct conn *c = conn_new(a, -1);
+	if (!c)
+		return -ENOMEM;
+	c->sid = sid;
+	assoc_stream_accept(a, sid, c);
+	c->state = CONN_CONNECTING;
+	c->target = *target;
+	addr_format(&target->target, c->peer_text, sizeof c->peer_text);
+
+	int fd = socket(target->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		conn_connect_failed(c, errno);
+		return 0;
+	}
+	tune_socket(fd);
+	c->fd = fd;
+	ev_io_set(&c->rio, fd, EV_READ);
+	ev_io_set(&c->wio, fd, EV_WRITE);
+	if (connect(fd, (const struct sockaddr *)&target->target, addr_len(&target->target)) == 0) {
+		conn_connected(c);
+		return 0;
+	}
+	if (errno != EINPROGRESS) {
+		conn_connect_failed(c, errno);
+		return 0;
+	}
+	ev_set_cb(&c->wio, conn_connect_cb);
+	ev_io_start(a->loop, &c->wio);
+	ev_timer_set(&c->timer, a->connect_timeout_ms / 1000.0, 0.);
+	ev_timer_start(a->loop, &c->timer);
+	return 0;
+}
