@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what sctpgw needs to build, test and demo, from Debian packages.
+# Runs apt-get only when something is missing (or always when CI=true).
+set -euo pipefail
+
+build_pkgs=(meson ninja-build pkg-config gcc python3 curl libev-dev libiniparser-dev libusrsctp-dev
+            libsctp-dev libcmocka-dev)
+test_pkgs=(socat iproute2 nftables procps valgrind clang-format)
+
+want=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${CI:-}" != "true" ] && [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]:-${want[*]}}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null

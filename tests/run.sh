@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one test command: install what is needed, build, run every test.
+#   unit         cmocka drivers (also built with ASan/UBSan)
+#   integration  scenarios in network namespaces (need root; in CI a
+#                scenario that cannot run fails instead of skipping)
+#   format       clang-format has nothing to change
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash contrib/deps.sh --test
+
+meson setup build --reconfigure >/dev/null 2>&1 || meson setup build >/dev/null
+meson compile -C build
+
+echo "== format"
+clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch]
+
+echo "== unit tests (AddressSanitizer + UBSan)"
+meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --reconfigure \
+    >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+meson compile -C build-asan >/dev/null
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
+
+echo "== unit and integration tests"
+meson test -C build --print-errorlogs "$@"
