@@ -83,6 +83,7 @@ static void send_hello(struct assoc *a)
 	f.u.hello.version_max = FRAME_VERSION;
 	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	f.u.hello.features = 0;
+	f.u.hello.streams = a->streams->n;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
 	int rc = assoc_send_frame(a, 0, &f);
 	if (rc < 0) {
@@ -132,6 +133,17 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
+	if (h->streams < streams) {
+		/* Both sides must agree on the id range; the smaller view wins. */
+		struct stream_table *t = stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
+		if (!t) {
+			a->engine->ops->abort(a->engine, "out of memory");
+			return;
+		}
+		stream_table_free(a->streams);
+		a->streams = t;
+		streams = h->streams;
+	}
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;

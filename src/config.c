@@ -46,7 +46,7 @@ struct scan_section {
 
 struct scan_key {
 	size_t section; /* index into loader.secs */
-	char *key;	/* lowercased, as iniparser stores it */
+	char *key;      /* lowercased, as iniparser stores it */
 	unsigned line;
 };
 
@@ -85,16 +85,16 @@ struct spec {
 	bool required;
 	unsigned long min, max;
 	const char *const *choices; /* NULL-terminated */
-	size_t offset, size;	    /* the field in the section's struct */
+	size_t offset, size;        /* the field in the section's struct */
 };
 
 #define AT(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
 /* The store code writes enums and ints as 32-bit unsigned values. */
 _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
-		       sizeof(enum config_role) == 4 && sizeof(enum config_protocol) == 4 &&
-		       sizeof(int) == 4,
-	       "config stores enums and ints as 32 bits");
+                   sizeof(enum config_role) == 4 && sizeof(enum config_protocol) == 4 &&
+                   sizeof(int) == 4,
+               "config stores enums and ints as 32 bits");
 
 static const char *const engine_names[] = {"auto", "kernel", "userspace", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
@@ -103,49 +103,47 @@ static const char *const level_names[] = {"error", "warn", "info", "debug", NULL
 static const char *const protocol_names[] = {"tcp", NULL};
 
 static const struct spec gateway_keys[] = {
-	{"name", SPEC_NAME, .min = 1, .max = CONFIG_NAME_MAX - 1, AT(struct config, name)},
-	{"engine", SPEC_CHOICE, .choices = engine_names, AT(struct config, engine)},
-	{"udp_encap_port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, udp_encap_port)},
-	{"log_level", SPEC_CHOICE, .choices = level_names, AT(struct config, log_level)},
-	{"connect_timeout_ms", SPEC_UINT, .min = 100, .max = 600000,
-	 AT(struct config, connect_timeout_ms)},
-	{"drain_timeout_ms", SPEC_UINT, .min = 0, .max = 600000,
-	 AT(struct config, drain_timeout_ms)},
-	{"conn_buffer", SPEC_SIZE, .min = 4096, .max = 67108864, AT(struct config, conn_buffer)},
+    {"name", SPEC_NAME, .min = 1, .max = CONFIG_NAME_MAX - 1, AT(struct config, name)},
+    {"engine", SPEC_CHOICE, .choices = engine_names, AT(struct config, engine)},
+    {"udp_encap_port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, udp_encap_port)},
+    {"log_level", SPEC_CHOICE, .choices = level_names, AT(struct config, log_level)},
+    {"connect_timeout_ms", SPEC_UINT, .min = 100, .max = 600000,
+     AT(struct config, connect_timeout_ms)},
+    {"drain_timeout_ms", SPEC_UINT, .min = 0, .max = 600000, AT(struct config, drain_timeout_ms)},
+    {"conn_buffer", SPEC_SIZE, .min = 4096, .max = 67108864, AT(struct config, conn_buffer)},
 };
 
 static const struct spec association_keys[] = {
-	{"role", SPEC_CHOICE, .required = true, .choices = role_names, AT(struct config, role)},
-	{"port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, port)},
-	{"remote_udp_encap_port", SPEC_UINT, .min = 1, .max = 65535,
-	 AT(struct config, remote_udp_encap_port)},
-	{"max_streams", SPEC_UINT, .min = 3, .max = 65535, AT(struct config, max_streams)},
+    {"role", SPEC_CHOICE, .required = true, .choices = role_names, AT(struct config, role)},
+    {"port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, port)},
+    {"remote_udp_encap_port", SPEC_UINT, .min = 1, .max = 65535,
+     AT(struct config, remote_udp_encap_port)},
+    {"max_streams", SPEC_UINT, .min = 3, .max = 65535, AT(struct config, max_streams)},
 };
 
 static const struct spec sctp_keys[] = {
-	{"heartbeat_interval_ms", SPEC_UINT, .min = 100, .max = 600000,
-	 AT(struct config, heartbeat_interval_ms)},
-	{"rto_initial_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_initial_ms)},
-	{"rto_min_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_min_ms)},
-	{"rto_max_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_max_ms)},
-	{"path_max_retrans", SPEC_UINT, .min = 1, .max = 100, AT(struct config, path_max_retrans)},
-	{"pf_threshold", SPEC_UINT, .min = 0, .max = 100, AT(struct config, pf_threshold)},
-	{"assoc_max_retrans", SPEC_UINT, .min = 1, .max = 1000,
-	 AT(struct config, assoc_max_retrans)},
-	{"sndbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, sndbuf)},
-	{"rcvbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, rcvbuf)},
+    {"heartbeat_interval_ms", SPEC_UINT, .min = 100, .max = 600000,
+     AT(struct config, heartbeat_interval_ms)},
+    {"rto_initial_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_initial_ms)},
+    {"rto_min_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_min_ms)},
+    {"rto_max_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_max_ms)},
+    {"path_max_retrans", SPEC_UINT, .min = 1, .max = 100, AT(struct config, path_max_retrans)},
+    {"pf_threshold", SPEC_UINT, .min = 0, .max = 100, AT(struct config, pf_threshold)},
+    {"assoc_max_retrans", SPEC_UINT, .min = 1, .max = 1000, AT(struct config, assoc_max_retrans)},
+    {"sndbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, sndbuf)},
+    {"rcvbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, rcvbuf)},
 };
 
 static const struct spec path_keys[] = {
-	{"local", SPEC_HOST, .required = true, AT(struct config_path, local)},
-	{"remote", SPEC_HOST, .required = true, AT(struct config_path, remote)},
-	{"priority", SPEC_UINT, .min = 0, .max = 65535, AT(struct config_path, priority)},
+    {"local", SPEC_HOST, .required = true, AT(struct config_path, local)},
+    {"remote", SPEC_HOST, .required = true, AT(struct config_path, remote)},
+    {"priority", SPEC_UINT, .min = 0, .max = 65535, AT(struct config_path, priority)},
 };
 
 static const struct spec forward_keys[] = {
-	{"listen", SPEC_ENDPOINT, .required = true, AT(struct config_forward, listen)},
-	{"protocol", SPEC_CHOICE, .choices = protocol_names, AT(struct config_forward, protocol)},
-	{"target", SPEC_ENDPOINT, .required = true, AT(struct config_forward, target)},
+    {"listen", SPEC_ENDPOINT, .required = true, AT(struct config_forward, listen)},
+    {"protocol", SPEC_CHOICE, .choices = protocol_names, AT(struct config_forward, protocol)},
+    {"target", SPEC_ENDPOINT, .required = true, AT(struct config_forward, target)},
 };
 
 enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
@@ -161,11 +159,11 @@ struct section_spec {
 #define KEYS(a) a, sizeof a / sizeof a[0]
 
 static const struct section_spec sections[] = {
-	{"gateway", SEC_GATEWAY, false, KEYS(gateway_keys)},
-	{"association", SEC_ASSOCIATION, false, KEYS(association_keys)},
-	{"sctp", SEC_SCTP, false, KEYS(sctp_keys)},
-	{"path", SEC_PATH, true, KEYS(path_keys)},
-	{"forward", SEC_FORWARD, true, KEYS(forward_keys)},
+    {"gateway", SEC_GATEWAY, false, KEYS(gateway_keys)},
+    {"association", SEC_ASSOCIATION, false, KEYS(association_keys)},
+    {"sctp", SEC_SCTP, false, KEYS(sctp_keys)},
+    {"path", SEC_PATH, true, KEYS(path_keys)},
+    {"forward", SEC_FORWARD, true, KEYS(forward_keys)},
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -184,7 +182,7 @@ static bool loader_grow(void **v, size_t *cap, size_t n, size_t size)
 }
 
 __attribute__((format(printf, 3, 4))) static void loader_error(struct loader *l, unsigned line,
-							      const char *fmt, ...)
+                                                               const char *fmt, ...)
 {
 	char *text;
 	va_list ap;
@@ -250,8 +248,10 @@ static void scan_section(struct loader *l, char *name, unsigned line, size_t *cu
 		if (strcmp(l->secs[i].name, name) == 0) {
 			/* iniparser merges the two; the user almost surely
 			 * copied a block and forgot to rename it. */
-			loader_error(l, line, "[%s]: duplicate section (first on line %u); expected each section once",
-				     name, l->secs[i].line);
+			loader_error(l, line,
+			             "[%s]: duplicate section (first on line %u); expected each "
+			             "section once",
+			             name, l->secs[i].line);
 			free(name);
 			*cur = i;
 			return;
@@ -270,8 +270,9 @@ static void scan_section(struct loader *l, char *name, unsigned line, size_t *cu
 static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, size_t occ)
 {
 	if (cur == NO_SECTION) {
-		loader_error(l, line, "%s: key outside any section; expected a [section] header before it",
-			     key);
+		loader_error(l, line,
+		             "%s: key outside any section; expected a [section] header before it",
+		             key);
 		free(key);
 		return;
 	}
@@ -279,8 +280,10 @@ static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, siz
 	 * occurrences is already reported as a duplicate section. */
 	for (size_t i = occ; i < l->n_keys; i++) {
 		if (l->keys[i].section == cur && strcmp(l->keys[i].key, key) == 0) {
-			loader_error(l, line, "[%s] %s: duplicate key (first on line %u); expected each key once per section",
-				     l->secs[cur].name, key, l->keys[i].line);
+			loader_error(l, line,
+			             "[%s] %s: duplicate key (first on line %u); expected each key "
+			             "once per section",
+			             l->secs[cur].name, key, l->keys[i].line);
 			break;
 		}
 	}
@@ -393,17 +396,19 @@ static int config_ini_error_cb(const char *fmt, ...)
 		const char *after = close ? close + 1 + strspn(close + 1, " \t") : NULL;
 		if (text[0] == '[' && after && (*after == ';' || *after == '#'))
 			loader_error(l, (unsigned)line,
-				     "syntax error: \"%s\"; expected a section header alone on its line (no comment after ']')",
-				     text);
+			             "syntax error: \"%s\"; expected a section header alone on its "
+			             "line (no comment after ']')",
+			             text);
 		else
-			loader_error(l, (unsigned)line,
-				     "syntax error: \"%s\"; expected [section], key = value or a comment",
-				     text);
+			loader_error(
+			    l, (unsigned)line,
+			    "syntax error: \"%s\"; expected [section], key = value or a comment",
+			    text);
 	} else if (strcmp(fmt, "iniparser: input line too long in %s (%d)\n") == 0) {
 		(void)va_arg(ap, const char *);
 		int line = va_arg(ap, int);
 		loader_error(l, (unsigned)line, "line too long; expected at most %d characters",
-			     INI_LINE_MAX);
+		             INI_LINE_MAX);
 	} else {
 		char *text;
 		if (vasprintf(&text, fmt, ap) >= 0) {
@@ -462,7 +467,7 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 		break;
 	case SPEC_SIZE:
 		snprintf(buf, len, "a size from %lu to %lu bytes (suffix k or m for KiB or MiB)",
-			 s->min, s->max);
+		         s->min, s->max);
 		break;
 	case SPEC_CHOICE:
 		buf[0] = '\0';
@@ -524,7 +529,7 @@ static const char *endpoint_hint(const char *v)
 
 /* Returns 0 or -EINVAL after reporting. */
 static int parse_value(struct loader *l, const char *sec, const struct spec *s, const char *v,
-		       void *base, unsigned line)
+                       void *base, unsigned line)
 {
 	char exp[160];
 	struct sockaddr_storage ss;
@@ -541,12 +546,12 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 		int rc = parse_number(v, s->kind == SPEC_SIZE, &n);
 		if (rc == -EINVAL) {
 			loader_error(l, line, "[%s] %s: \"%s\" is not a number; expected %s", sec,
-				     s->key, v, exp);
+			             s->key, v, exp);
 			return -EINVAL;
 		}
 		if (rc != 0 || n < s->min || n > s->max) {
 			loader_error(l, line, "[%s] %s: \"%s\" is out of range; expected %s", sec,
-				     s->key, v, exp);
+			             s->key, v, exp);
 			return -EINVAL;
 		}
 		store_uint(base, s, n);
@@ -565,33 +570,38 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 			}
 		}
 		if (s->choices == protocol_names && strcmp(word, "udp") == 0)
-			loader_error(l, line, "[%s] %s: \"%s\": UDP forwarding is not supported yet; expected %s",
-				     sec, s->key, v, exp);
+			loader_error(
+			    l, line,
+			    "[%s] %s: \"%s\": UDP forwarding is not supported yet; expected %s",
+			    sec, s->key, v, exp);
 		else
 			loader_error(l, line, "[%s] %s: \"%s\" is not valid; expected %s", sec,
-				     s->key, v, exp);
+			             s->key, v, exp);
 		return -EINVAL;
 	}
 	case SPEC_NAME:
 		if (!name_valid(v, s->max, "._-")) {
-			loader_error(l, line, "[%s] %s: \"%s\" is not a valid name; expected %s", sec,
-				     s->key, v, exp);
+			loader_error(l, line, "[%s] %s: \"%s\" is not a valid name; expected %s",
+			             sec, s->key, v, exp);
 			return -EINVAL;
 		}
 		snprintf((char *)base + s->offset, s->size, "%s", v);
 		return 0;
 	case SPEC_HOST:
 		if (addr_parse_host(v, &ss) != 0) {
-			loader_error(l, line, "[%s] %s: \"%s\" is not an IP address (no port, no brackets, no names); expected %s",
-				     sec, s->key, v, exp);
+			loader_error(l, line,
+			             "[%s] %s: \"%s\" is not an IP address (no port, no brackets, "
+			             "no names); expected %s",
+			             sec, s->key, v, exp);
 			return -EINVAL;
 		}
 		memcpy((char *)base + s->offset, &ss, sizeof ss);
 		return 0;
 	case SPEC_ENDPOINT:
 		if (addr_parse_endpoint(v, &ss) != 0) {
-			loader_error(l, line, "[%s] %s: \"%s\" is not a valid address%s; expected %s",
-				     sec, s->key, v, endpoint_hint(v), exp);
+			loader_error(l, line,
+			             "[%s] %s: \"%s\" is not a valid address%s; expected %s", sec,
+			             s->key, v, endpoint_hint(v), exp);
 			return -EINVAL;
 		}
 		memcpy((char *)base + s->offset, &ss, sizeof ss);
@@ -634,7 +644,7 @@ static unsigned spec_bit(const struct section_spec *ss, const char *key)
 /* Reads every key of section SI into BASE. *seen and *bad get one bit per
  * spec, so the cross-key checks can skip keys that are already reported. */
 static void load_keys(struct loader *l, size_t si, const struct section_spec *ss, void *base,
-		      unsigned *seen, unsigned *bad)
+                      unsigned *seen, unsigned *bad)
 {
 	const char *sec = l->secs[si].name;
 	char ikey[2 * INI_LINE_MAX + 2];
@@ -652,16 +662,16 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 			list[0] = '\0';
 			for (size_t j = 0; j < ss->n_keys && n < sizeof list; j++)
 				n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
-						      j ? ", " : "", ss->keys[j].key);
+				                      j ? ", " : "", ss->keys[j].key);
 			loader_error(l, k->line, "[%s] %s: unknown key; expected one of %s", sec,
-				     k->key, list);
+			             k->key, list);
 			continue;
 		}
 		*seen |= bit;
 		int w = snprintf(ikey, sizeof ikey, "%s:%s", sec, k->key);
 		const char *v = w > 0 && (size_t)w < sizeof ikey
-					? iniparser_getstring(l->ini, ikey, NULL)
-					: NULL;
+		                    ? iniparser_getstring(l->ini, ikey, NULL)
+		                    : NULL;
 		if (!v || parse_value(l, sec, s, v, base, k->line) != 0)
 			*bad |= bit;
 	}
@@ -669,14 +679,14 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 		char exp[160];
 		if (ss->keys[i].required && !(*seen & (1u << i)))
 			loader_error(l, l->secs[si].line, "[%s] %s: missing; expected %s", sec,
-				     ss->keys[i].key, spec_expected(&ss->keys[i], exp, sizeof exp));
+			             ss->keys[i].key, spec_expected(&ss->keys[i], exp, sizeof exp));
 	}
 }
 
 /* A must not exceed B. The message goes to the line the user wrote last, and
  * names the key on that line first, so it reads true where it points. */
 static void check_order(struct loader *l, size_t si, const char *a, unsigned va, const char *b,
-			unsigned vb, const char *rule)
+                        unsigned vb, const char *rule)
 {
 	if (va <= vb)
 		return;
@@ -688,14 +698,14 @@ static void check_order(struct loader *l, size_t si, const char *a, unsigned va,
 		else
 			snprintf(where, sizeof where, "default");
 		loader_error(l, la, "[%s] %s: %u is greater than %s (%u, %s); expected %s",
-			     l->secs[si].name, a, va, b, vb, where, rule);
+		             l->secs[si].name, a, va, b, vb, where, rule);
 	} else {
 		if (la)
 			snprintf(where, sizeof where, "line %u", la);
 		else
 			snprintf(where, sizeof where, "default");
 		loader_error(l, lb, "[%s] %s: %u is less than %s (%u, %s); expected %s",
-			     l->secs[si].name, b, vb, a, va, where, rule);
+		             l->secs[si].name, b, vb, a, va, where, rule);
 	}
 }
 
@@ -709,16 +719,16 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 	 * only add a confusing second message. */
 	static const char rto_rule[] = "rto_min_ms <= rto_initial_ms <= rto_max_ms";
 	unsigned rto_bits = spec_bit(ss, "rto_min_ms") | spec_bit(ss, "rto_initial_ms") |
-			    spec_bit(ss, "rto_max_ms");
+	                    spec_bit(ss, "rto_max_ms");
 	if (!(bad & rto_bits)) {
 		check_order(l, si, "rto_min_ms", c->rto_min_ms, "rto_initial_ms", c->rto_initial_ms,
-			    rto_rule);
-		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms",
-			    c->rto_max_ms, rto_rule);
+		            rto_rule);
+		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms", c->rto_max_ms,
+		            rto_rule);
 	}
 	if (!(bad & (spec_bit(ss, "pf_threshold") | spec_bit(ss, "path_max_retrans"))))
 		check_order(l, si, "pf_threshold", c->pf_threshold, "path_max_retrans",
-			    c->path_max_retrans, "pf_threshold <= path_max_retrans");
+		            c->path_max_retrans, "pf_threshold <= path_max_retrans");
 }
 
 static const char *family_name(const struct sockaddr_storage *a)
@@ -738,21 +748,23 @@ static void load_path(struct loader *l, size_t si, const struct section_spec *ss
 		unsigned ll = key_line(l, si, "local"), lr = key_line(l, si, "remote");
 		char a[ADDR_STRLEN], b[ADDR_STRLEN];
 		loader_error(l, ll > lr ? ll : lr,
-			     "[%s] remote: %s is %s but local %s (line %u) is %s; expected local and remote of the same family",
-			     l->secs[si].name, addr_format(&p.remote, a, sizeof a),
-			     family_name(&p.remote), addr_format(&p.local, b, sizeof b), ll,
-			     family_name(&p.local));
+		             "[%s] remote: %s is %s but local %s (line %u) is %s; expected local "
+		             "and remote of the same family",
+		             l->secs[si].name, addr_format(&p.remote, a, sizeof a),
+		             family_name(&p.remote), addr_format(&p.local, b, sizeof b), ll,
+		             family_name(&p.local));
 	}
 	if (l->c->n_paths == CONFIG_MAX_PATHS) {
-		loader_error(l, l->secs[si].line, "[%s]: too many paths; expected at most %d [path.NAME] sections",
-			     l->secs[si].name, CONFIG_MAX_PATHS);
+		loader_error(l, l->secs[si].line,
+		             "[%s]: too many paths; expected at most %d [path.NAME] sections",
+		             l->secs[si].name, CONFIG_MAX_PATHS);
 		return;
 	}
 	l->c->paths[l->c->n_paths++] = p;
 }
 
 static void load_forward(struct loader *l, size_t si, const struct section_spec *ss,
-			 const char *name)
+                         const char *name)
 {
 	struct config_forward f = {.protocol = CONFIG_PROTO_TCP};
 	struct config *c = l->c;
@@ -767,15 +779,18 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 			char buf[ADDR_STRLEN];
 			if (!addr_equal(&c->forwards[i].listen, &f.listen))
 				continue;
-			loader_error(l, line, "[%s] listen: %s is already used by [forward.%s] (line %u); expected a different listen address for each forward",
-				     l->secs[si].name, addr_format(&f.listen, buf, sizeof buf),
-				     c->forwards[i].name, l->fwd_listen_line[i]);
+			loader_error(l, line,
+			             "[%s] listen: %s is already used by [forward.%s] (line %u); "
+			             "expected a different listen address for each forward",
+			             l->secs[si].name, addr_format(&f.listen, buf, sizeof buf),
+			             c->forwards[i].name, l->fwd_listen_line[i]);
 			break;
 		}
 	}
 	if (c->n_forwards == CONFIG_MAX_FORWARDS) {
-		loader_error(l, l->secs[si].line, "[%s]: too many forwards; expected at most %d [forward.NAME] sections",
-			     l->secs[si].name, CONFIG_MAX_FORWARDS);
+		loader_error(l, l->secs[si].line,
+		             "[%s]: too many forwards; expected at most %d [forward.NAME] sections",
+		             l->secs[si].name, CONFIG_MAX_FORWARDS);
 		return;
 	}
 	l->fwd_listen_line[c->n_forwards] = line;
@@ -795,7 +810,7 @@ static void load_sections(struct loader *l)
 			if (!sections[j].named && strcmp(name, sections[j].name) == 0)
 				ss = &sections[j];
 			else if (sections[j].named && strncmp(name, sections[j].name, n) == 0 &&
-				 name[n] == '.')
+			         name[n] == '.')
 				ss = &sections[j], suffix = name + n + 1;
 			if (ss) {
 				present[j] = true;
@@ -804,8 +819,9 @@ static void load_sections(struct loader *l)
 		}
 		if (!ss) {
 			loader_error(l, l->secs[si].line,
-				     "[%s]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME",
-				     name);
+			             "[%s]: unknown section; expected gateway, association, sctp, "
+			             "path.NAME or forward.NAME",
+			             name);
 			continue;
 		}
 		if (ss->kind == SEC_PATH)
@@ -813,8 +829,9 @@ static void load_sections(struct loader *l)
 		/* Keys are still checked under a bad name: all problems at once. */
 		if (suffix && !name_valid(suffix, CONFIG_NAME_MAX - 1, "_-"))
 			loader_error(l, l->secs[si].line,
-				     "[%s]: \"%s\" is not a valid name; expected 1 to %d characters of a-z 0-9 _ - after \"%s.\"",
-				     name, suffix, CONFIG_NAME_MAX - 1, ss->name);
+			             "[%s]: \"%s\" is not a valid name; expected 1 to %d "
+			             "characters of a-z 0-9 _ - after \"%s.\"",
+			             name, suffix, CONFIG_NAME_MAX - 1, ss->name);
 		unsigned seen, bad;
 		switch (ss->kind) {
 		case SEC_GATEWAY:
@@ -840,13 +857,14 @@ static void load_sections(struct loader *l)
 		for (size_t i = 0; i < sections[j].n_keys; i++) {
 			char exp[160];
 			if (sections[j].keys[i].required)
-				loader_error(l, 0, "[%s] %s: missing; expected %s", sections[j].name,
-					     sections[j].keys[i].key,
-					     spec_expected(&sections[j].keys[i], exp, sizeof exp));
+				loader_error(l, 0, "[%s] %s: missing; expected %s",
+				             sections[j].name, sections[j].keys[i].key,
+				             spec_expected(&sections[j].keys[i], exp, sizeof exp));
 		}
 	}
 	if (l->n_path_sections == 0)
-		loader_error(l, 0, "[path.NAME]: missing; expected at least one [path.NAME] section");
+		loader_error(l, 0,
+		             "[path.NAME]: missing; expected at least one [path.NAME] section");
 }
 
 /* ---- the API ----------------------------------------------------------- */

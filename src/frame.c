@@ -70,8 +70,11 @@ static int decode_hello(struct rd *r, struct frame_hello *h)
 	if (rd_u32(r, &magic) < 0 || magic != FRAME_MAGIC)
 		return -EBADMSG;
 	if (rd_u8(r, &h->version_min) < 0 || rd_u8(r, &h->version_max) < 0 ||
-	    rd_u8(r, &h->role) < 0 || rd_u32(r, &h->features) < 0 || rd_name(r, h->name) < 0)
+	    rd_u8(r, &h->role) < 0 || rd_u32(r, &h->features) < 0 || rd_u16(r, &h->streams) < 0 ||
+	    rd_name(r, h->name) < 0)
 		return -EBADMSG;
+	if (h->streams < 3)
+		return -EBADMSG; /* stream 0 and one id for each side at least */
 	if (h->version_min == 0 || h->version_min > h->version_max)
 		return -EBADMSG;
 	if (h->role != FRAME_ROLE_CONNECT && h->role != FRAME_ROLE_ACCEPT)
@@ -226,6 +229,7 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 		wr_u8(&w, f->u.hello.version_max);
 		wr_u8(&w, f->u.hello.role);
 		wr_u32(&w, f->u.hello.features);
+		wr_u16(&w, f->u.hello.streams);
 		rc = wr_name(&w, f->u.hello.name);
 		break;
 	case FRAME_OPEN:

@@ -63,6 +63,7 @@ struct frame_hello {
 	uint8_t version_max;
 	uint8_t role; /* enum frame_role */
 	uint32_t features;
+	uint16_t streams; /* stream ids the sender can use (SCTP's count as it sees it) */
 	char name[FRAME_NAME_MAX + 1];
 };
 
