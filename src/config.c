@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <iniparser/iniparser.h>
 
@@ -64,7 +66,6 @@ struct loader {
 	struct scan_key *keys;
 	size_t n_keys, cap_keys;
 
-	size_t n_path_sections;
 	unsigned fwd_listen_line[CONFIG_MAX_FORWARDS];
 };
 
@@ -74,21 +75,22 @@ enum spec_kind {
 	SPEC_UINT,     /* decimal integer in [min, max] */
 	SPEC_SIZE,     /* like SPEC_UINT, with an optional k/K or m/M (KiB, MiB) suffix */
 	SPEC_CHOICE,   /* one word of choices[]; its index is the stored enum value */
-	SPEC_NAME,     /* 1..CONFIG_NAME_MAX-1 of [A-Za-z0-9._-] */
+	SPEC_NAME,     /* 1..max of [A-Za-z0-9._-] */
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
 };
 
+/* One key: how to read it, its default, and where it goes. The defaults
+ * here are the only ones; config_defaults() applies them. */
 struct spec {
 	const char *key;
 	enum spec_kind kind;
 	bool required;
 	unsigned long min, max;
-	const char *const *choices; /* NULL-terminated */
+	unsigned long def;          /* SPEC_UINT, SPEC_SIZE, SPEC_CHOICE */
+	const char *const *choices; /* SPEC_CHOICE, NULL-terminated */
 	size_t offset, size;        /* the field in the section's struct */
 };
-
-#define AT(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
 /* The store code writes enums and ints as 32-bit unsigned values. */
 _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
@@ -96,54 +98,57 @@ _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
                    sizeof(int) == 4,
                "config stores enums and ints as 32 bits");
 
+#define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
+#define C(member)        AT(struct config, member)
+#define P(member)        AT(struct config_path, member)
+#define F(member)        AT(struct config_forward, member)
+
 static const char *const engine_names[] = {"auto", "kernel", "userspace", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const protocol_names[] = {"tcp", NULL};
 
+/* Columns: key, kind, required, min, max, default, choices, field. */
 static const struct spec gateway_keys[] = {
-    {"name", SPEC_NAME, .min = 1, .max = CONFIG_NAME_MAX - 1, AT(struct config, name)},
-    {"engine", SPEC_CHOICE, .choices = engine_names, AT(struct config, engine)},
-    {"udp_encap_port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, udp_encap_port)},
-    {"log_level", SPEC_CHOICE, .choices = level_names, AT(struct config, log_level)},
-    {"connect_timeout_ms", SPEC_UINT, .min = 100, .max = 600000,
-     AT(struct config, connect_timeout_ms)},
-    {"drain_timeout_ms", SPEC_UINT, .min = 0, .max = 600000, AT(struct config, drain_timeout_ms)},
-    {"conn_buffer", SPEC_SIZE, .min = 4096, .max = 67108864, AT(struct config, conn_buffer)},
+    {"name", SPEC_NAME, 0, 1, CONFIG_NAME_MAX - 1, 0, NULL, C(name)},
+    {"engine", SPEC_CHOICE, 0, 0, 0, CONFIG_ENGINE_AUTO, engine_names, C(engine)},
+    {"udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(udp_encap_port)},
+    {"log_level", SPEC_CHOICE, 0, 0, 0, LOG_INFO, level_names, C(log_level)},
+    {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
+    {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
+    {"conn_buffer", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_buffer)},
 };
 
 static const struct spec association_keys[] = {
-    {"role", SPEC_CHOICE, .required = true, .choices = role_names, AT(struct config, role)},
-    {"port", SPEC_UINT, .min = 1, .max = 65535, AT(struct config, port)},
-    {"remote_udp_encap_port", SPEC_UINT, .min = 1, .max = 65535,
-     AT(struct config, remote_udp_encap_port)},
-    {"max_streams", SPEC_UINT, .min = 3, .max = 65535, AT(struct config, max_streams)},
+    {"role", SPEC_CHOICE, 1, 0, 0, CONFIG_ROLE_CONNECT, role_names, C(role)},
+    {"port", SPEC_UINT, 0, 1, 65535, 5757, NULL, C(port)},
+    {"remote_udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(remote_udp_encap_port)},
+    {"max_streams", SPEC_UINT, 0, 3, 65535, 4096, NULL, C(max_streams)},
 };
 
 static const struct spec sctp_keys[] = {
-    {"heartbeat_interval_ms", SPEC_UINT, .min = 100, .max = 600000,
-     AT(struct config, heartbeat_interval_ms)},
-    {"rto_initial_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_initial_ms)},
-    {"rto_min_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_min_ms)},
-    {"rto_max_ms", SPEC_UINT, .min = 10, .max = 600000, AT(struct config, rto_max_ms)},
-    {"path_max_retrans", SPEC_UINT, .min = 1, .max = 100, AT(struct config, path_max_retrans)},
-    {"pf_threshold", SPEC_UINT, .min = 0, .max = 100, AT(struct config, pf_threshold)},
-    {"assoc_max_retrans", SPEC_UINT, .min = 1, .max = 1000, AT(struct config, assoc_max_retrans)},
-    {"sndbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, sndbuf)},
-    {"rcvbuf", SPEC_SIZE, .min = 65536, .max = 268435456, AT(struct config, rcvbuf)},
+    {"heartbeat_interval_ms", SPEC_UINT, 0, 100, 600000, 1000, NULL, C(heartbeat_interval_ms)},
+    {"rto_initial_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_initial_ms)},
+    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 200, NULL, C(rto_min_ms)},
+    {"rto_max_ms", SPEC_UINT, 0, 10, 600000, 3000, NULL, C(rto_max_ms)},
+    {"path_max_retrans", SPEC_UINT, 0, 1, 100, 3, NULL, C(path_max_retrans)},
+    {"pf_threshold", SPEC_UINT, 0, 0, 100, 1, NULL, C(pf_threshold)},
+    {"assoc_max_retrans", SPEC_UINT, 0, 1, 1000, 10, NULL, C(assoc_max_retrans)},
+    {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(sndbuf)},
+    {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(rcvbuf)},
 };
 
 static const struct spec path_keys[] = {
-    {"local", SPEC_HOST, .required = true, AT(struct config_path, local)},
-    {"remote", SPEC_HOST, .required = true, AT(struct config_path, remote)},
-    {"priority", SPEC_UINT, .min = 0, .max = 65535, AT(struct config_path, priority)},
+    {"local", SPEC_HOST, 1, 0, 0, 0, NULL, P(local)},
+    {"remote", SPEC_HOST, 1, 0, 0, 0, NULL, P(remote)},
+    {"priority", SPEC_UINT, 0, 0, 65535, 10, NULL, P(priority)},
 };
 
 static const struct spec forward_keys[] = {
-    {"listen", SPEC_ENDPOINT, .required = true, AT(struct config_forward, listen)},
-    {"protocol", SPEC_CHOICE, .choices = protocol_names, AT(struct config_forward, protocol)},
-    {"target", SPEC_ENDPOINT, .required = true, AT(struct config_forward, target)},
+    {"listen", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(listen)},
+    {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
+    {"target", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(target)},
 };
 
 enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
@@ -156,7 +161,8 @@ struct section_spec {
 	size_t n_keys;
 };
 
-#define KEYS(a) a, sizeof a / sizeof a[0]
+#define KEYS(a)    a, sizeof a / sizeof a[0]
+#define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 static const struct section_spec sections[] = {
     {"gateway", SEC_GATEWAY, false, KEYS(gateway_keys)},
@@ -168,14 +174,16 @@ static const struct section_spec sections[] = {
 
 /* ---- messages ---------------------------------------------------------- */
 
-static bool loader_grow(void **v, size_t *cap, size_t n, size_t size)
+static bool loader_grow(struct loader *l, void **v, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
 		return true;
 	size_t ncap = *cap ? *cap * 2 : 16;
 	void *nv = realloc(*v, ncap * size);
-	if (!nv)
+	if (!nv) {
+		l->oom = true;
 		return false;
+	}
 	*v = nv;
 	*cap = ncap;
 	return true;
@@ -190,10 +198,12 @@ __attribute__((format(printf, 3, 4))) static void loader_error(struct loader *l,
 	va_start(ap, fmt);
 	int n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !loader_grow((void **)&l->msgs, &l->cap_msgs, l->n_msgs, sizeof *l->msgs)) {
-		if (n >= 0)
-			free(text);
+	if (n < 0) {
 		l->oom = true;
+		return;
+	}
+	if (!loader_grow(l, (void **)&l->msgs, &l->cap_msgs, l->n_msgs, sizeof *l->msgs)) {
+		free(text);
 		return;
 	}
 	l->msgs[l->n_msgs] = (struct config_msg){line, l->n_msgs, text};
@@ -229,7 +239,7 @@ static void str_lower(char *s)
 }
 
 /* Copy [s, s+len) without surrounding blanks, lowercased. */
-static char *dup_name(const char *s, size_t len)
+static char *dup_name(struct loader *l, const char *s, size_t len)
 {
 	while (len && isspace((unsigned char)*s))
 		s++, len--;
@@ -238,12 +248,13 @@ static char *dup_name(const char *s, size_t len)
 	char *d = strndup(s, len);
 	if (d)
 		str_lower(d);
+	else
+		l->oom = true;
 	return d;
 }
 
-static void scan_section(struct loader *l, char *name, unsigned line, size_t *cur, size_t *occ)
+static void scan_section(struct loader *l, char *name, unsigned line, size_t *cur)
 {
-	*occ = l->n_keys;
 	for (size_t i = 0; i < l->n_secs; i++) {
 		if (strcmp(l->secs[i].name, name) == 0) {
 			/* iniparser merges the two; the user almost surely
@@ -257,16 +268,17 @@ static void scan_section(struct loader *l, char *name, unsigned line, size_t *cu
 			return;
 		}
 	}
-	if (!loader_grow((void **)&l->secs, &l->cap_secs, l->n_secs, sizeof *l->secs)) {
+	*cur = NO_SECTION;
+	if (!loader_grow(l, (void **)&l->secs, &l->cap_secs, l->n_secs, sizeof *l->secs)) {
 		free(name);
-		l->oom = true;
-		*cur = NO_SECTION;
 		return;
 	}
 	l->secs[l->n_secs] = (struct scan_section){name, line};
 	*cur = l->n_secs++;
 }
 
+/* OCC: the first key of this occurrence of the section. A repeat across two
+ * occurrences is already reported as a duplicate section. */
 static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, size_t occ)
 {
 	if (cur == NO_SECTION) {
@@ -276,8 +288,6 @@ static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, siz
 		free(key);
 		return;
 	}
-	/* Only within this occurrence of the section: a repeat across two
-	 * occurrences is already reported as a duplicate section. */
 	for (size_t i = occ; i < l->n_keys; i++) {
 		if (l->keys[i].section == cur && strcmp(l->keys[i].key, key) == 0) {
 			loader_error(l, line,
@@ -287,9 +297,8 @@ static void scan_key(struct loader *l, char *key, unsigned line, size_t cur, siz
 			break;
 		}
 	}
-	if (!loader_grow((void **)&l->keys, &l->cap_keys, l->n_keys, sizeof *l->keys)) {
+	if (!loader_grow(l, (void **)&l->keys, &l->cap_keys, l->n_keys, sizeof *l->keys)) {
 		free(key);
-		l->oom = true;
 		return;
 	}
 	l->keys[l->n_keys++] = (struct scan_key){cur, key, line};
@@ -311,25 +320,36 @@ static void scan_line(struct loader *l, const char *text, unsigned line, size_t 
 	 * the section the user meant keeps the keys below it from being
 	 * reported as duplicates of the section above. */
 	if (text[0] == '[' && close && (text[len - 1] == ']' || !eq)) {
-		char *name = dup_name(text + 1, (size_t)(close - text - 1));
+		char *name = dup_name(l, text + 1, (size_t)(close - text - 1));
+		*occ = l->n_keys;
 		if (name)
-			scan_section(l, name, line, cur, occ);
-		else
-			l->oom = true;
-		return;
+			scan_section(l, name, line, cur);
+	} else if (eq && eq != text) {
+		char *key = dup_name(l, text, (size_t)(eq - text));
+		if (key)
+			scan_key(l, key, line, *cur, *occ);
 	}
-	if (!eq || eq == text)
-		return;
-	char *key = dup_name(text, (size_t)(eq - text));
-	if (key)
-		scan_key(l, key, line, *cur, *occ);
+}
+
+/* iniparser 4.1 calls "[sctp]  ; timers" a syntax error, yet users (and
+ * MISSION.md) write comments after headers. The copy handed to iniparser
+ * has such lines cut back to "[sctp]"; every other line, and so every line
+ * number, is unchanged. */
+static void write_normalised(FILE *out, const char *phys)
+{
+	const char *t = phys + strspn(phys, " \t");
+	const char *close = t[0] == '[' ? strchr(t, ']') : NULL;
+	const char *after = close ? close + 1 + strspn(close + 1, " \t") : NULL;
+	if (after && (*after == ';' || *after == '#'))
+		fprintf(out, "%.*s\n", (int)(close + 1 - phys), phys);
 	else
-		l->oom = true;
+		fputs(phys, out);
 }
 
 /* Joins continued lines ("\" at the end) like iniparser, and numbers a
- * logical line by its first physical line, where its key is. */
-static int scan_file(struct loader *l, FILE *f)
+ * logical line by its first physical line, where its key is. Writes the
+ * copy for iniparser to NORM. */
+static int scan_file(struct loader *l, FILE *f, FILE *norm)
 {
 	char *phys = NULL, *logical = NULL;
 	size_t phys_cap = 0, log_len = 0, log_cap = 0;
@@ -340,6 +360,7 @@ static int scan_file(struct loader *l, FILE *f)
 	while (getline(&phys, &phys_cap, f) != -1) {
 		size_t n = strlen(phys);
 		lineno++;
+		write_normalised(norm, phys);
 		if (log_len == 0)
 			start = lineno;
 		if (log_len + n + 1 > log_cap) {
@@ -359,7 +380,7 @@ static int scan_file(struct loader *l, FILE *f)
 			logical[--log_len] = '\0';
 			continue;
 		}
-		scan_line(l, logical ? logical : "", start, &cur, &occ);
+		scan_line(l, logical, start, &cur, &occ);
 		log_len = 0;
 	}
 	if (rc == 0 && ferror(f))
@@ -386,41 +407,27 @@ static int config_ini_error_cb(const char *fmt, ...)
 	if (!l)
 		return 0;
 	va_start(ap, fmt);
-	/* The exact iniparser 4.1 formats: only then do we know what the
-	 * arguments are. Anything else is printed as iniparser wrote it. */
+	/* Only with iniparser 4.1's exact formats do we know the arguments;
+	 * anything else is passed on as iniparser wrote it. */
 	if (strcmp(fmt, "iniparser: syntax error in %s (%d):\n-> %s\n") == 0) {
 		(void)va_arg(ap, const char *);
-		int line = va_arg(ap, int);
+		unsigned line = (unsigned)va_arg(ap, int);
 		const char *text = va_arg(ap, const char *);
-		const char *close = strchr(text, ']');
-		const char *after = close ? close + 1 + strspn(close + 1, " \t") : NULL;
-		if (text[0] == '[' && after && (*after == ';' || *after == '#'))
-			loader_error(l, (unsigned)line,
-			             "syntax error: \"%s\"; expected a section header alone on its "
-			             "line (no comment after ']')",
-			             text);
-		else
-			loader_error(
-			    l, (unsigned)line,
-			    "syntax error: \"%s\"; expected [section], key = value or a comment",
-			    text);
+		loader_error(l, line,
+		             "syntax error: \"%s\"; expected [section], key = value or a comment",
+		             text);
 	} else if (strcmp(fmt, "iniparser: input line too long in %s (%d)\n") == 0) {
 		(void)va_arg(ap, const char *);
-		int line = va_arg(ap, int);
-		loader_error(l, (unsigned)line, "line too long; expected at most %d characters",
+		unsigned line = (unsigned)va_arg(ap, int);
+		loader_error(l, line, "line too long; expected at most %d characters",
 		             INI_LINE_MAX);
 	} else {
-		char *text;
-		if (vasprintf(&text, fmt, ap) >= 0) {
-			size_t n = strlen(text);
-			while (n && text[n - 1] == '\n')
-				text[--n] = '\0';
-			const char *t = strncmp(text, "iniparser: ", 11) == 0 ? text + 11 : text;
-			loader_error(l, 0, "%s", t);
-			free(text);
-		} else {
-			l->oom = true;
-		}
+		char *text = NULL;
+		if (vasprintf(&text, fmt, ap) < 0)
+			text = NULL;
+		size_t n = text ? strcspn(text, "\n") : 0;
+		loader_error(l, 0, "%.*s; expected a readable INI file", (int)n, text ? text : "");
+		free(text);
 	}
 	va_end(ap);
 	return 0;
@@ -430,11 +437,10 @@ static int config_ini_error_cb(const char *fmt, ...)
 
 /* Decimal digits only: no sign, no blanks, no hex, no exponent. Returns 0,
  * -EINVAL (not a number) or -ERANGE (too big for any field). */
-static int parse_number(const char *text, bool suffix, unsigned long long *out)
+static int parse_number(const char *p, bool suffix, unsigned long long *out)
 {
 	unsigned long long v = 0, mult = 1;
 	bool overflow = false;
-	const char *p = text;
 
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
@@ -470,7 +476,6 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 		         s->min, s->max);
 		break;
 	case SPEC_CHOICE:
-		buf[0] = '\0';
 		for (size_t i = 0; s->choices[i] && n < len; i++) {
 			const char *sep = i == 0 ? "" : s->choices[i + 1] ? ", " : " or ";
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", sep, s->choices[i]);
@@ -492,17 +497,23 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 static void store_uint(void *base, const struct spec *s, unsigned long long v)
 {
 	char *p = (char *)base + s->offset;
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+	uint64_t v64 = v;
 
-	if (s->size == 2) {
-		uint16_t x = (uint16_t)v;
-		memcpy(p, &x, sizeof x);
-	} else if (s->size == 4) {
-		uint32_t x = (uint32_t)v;
-		memcpy(p, &x, sizeof x);
-	} else {
-		uint64_t x = v;
-		memcpy(p, &x, sizeof x);
-	}
+	memcpy(p,
+	       s->size == 2   ? (void *)&v16
+	       : s->size == 4 ? (void *)&v32
+	                      : (void *)&v64,
+	       s->size);
+}
+
+static void spec_defaults(const struct section_spec *ss, void *base)
+{
+	for (size_t i = 0; i < ss->n_keys; i++)
+		if (ss->keys[i].kind == SPEC_UINT || ss->keys[i].kind == SPEC_SIZE ||
+		    ss->keys[i].kind == SPEC_CHOICE)
+			store_uint(base, &ss->keys[i], ss->keys[i].def);
 }
 
 static bool name_valid(const char *s, size_t max, const char *extra)
@@ -521,92 +532,72 @@ static const char *endpoint_hint(const char *v)
 {
 	const char *colon = strrchr(v, ':');
 	if (!colon)
-		return " (no port)";
+		return " is not a valid address (no port)";
 	if (v[0] != '[' && strchr(v, ':') != colon)
-		return " (IPv6 needs brackets: [addr]:port)";
-	return " (an IP address and a port from 1 to 65535; names are not resolved)";
+		return " is not a valid address (IPv6 needs brackets: [addr]:port)";
+	return " is not a valid address (an IP address and a port from 1 to 65535; names are "
+	       "not resolved)";
 }
 
-/* Returns 0 or -EINVAL after reporting. */
+/* Stores V into BASE, or reports it and returns -EINVAL. */
 static int parse_value(struct loader *l, const char *sec, const struct spec *s, const char *v,
                        void *base, unsigned line)
 {
-	char exp[160];
+	char exp[160], word[32];
 	struct sockaddr_storage ss;
 	unsigned long long n;
+	const char *what = NULL; /* follows the quoted value in the message */
 
-	spec_expected(s, exp, sizeof exp);
-	if (*v == '\0') {
-		loader_error(l, line, "[%s] %s: empty value; expected %s", sec, s->key, exp);
-		return -EINVAL;
-	}
 	switch (s->kind) {
 	case SPEC_UINT:
 	case SPEC_SIZE: {
 		int rc = parse_number(v, s->kind == SPEC_SIZE, &n);
-		if (rc == -EINVAL) {
-			loader_error(l, line, "[%s] %s: \"%s\" is not a number; expected %s", sec,
-			             s->key, v, exp);
-			return -EINVAL;
-		}
-		if (rc != 0 || n < s->min || n > s->max) {
-			loader_error(l, line, "[%s] %s: \"%s\" is out of range; expected %s", sec,
-			             s->key, v, exp);
-			return -EINVAL;
-		}
-		store_uint(base, s, n);
-		return 0;
+		if (rc == -EINVAL)
+			what = " is not a number";
+		else if (rc != 0 || n < s->min || n > s->max)
+			what = " is out of range";
+		else
+			store_uint(base, s, n);
+		break;
 	}
-	case SPEC_CHOICE: {
+	case SPEC_CHOICE:
 		/* Words are matched without case: "TCP" means tcp. */
-		char word[32];
-		bool fits = strlen(v) < sizeof word;
+		what = " is not valid";
 		snprintf(word, sizeof word, "%s", v);
 		str_lower(word);
-		for (size_t i = 0; fits && s->choices[i]; i++) {
+		for (size_t i = 0; strlen(v) < sizeof word && s->choices[i]; i++) {
 			if (strcmp(word, s->choices[i]) == 0) {
 				store_uint(base, s, i);
-				return 0;
+				what = NULL;
 			}
 		}
 		if (s->choices == protocol_names && strcmp(word, "udp") == 0)
-			loader_error(
-			    l, line,
-			    "[%s] %s: \"%s\": UDP forwarding is not supported yet; expected %s",
-			    sec, s->key, v, exp);
-		else
-			loader_error(l, line, "[%s] %s: \"%s\" is not valid; expected %s", sec,
-			             s->key, v, exp);
-		return -EINVAL;
-	}
+			what = ": UDP forwarding is not supported yet";
+		break;
 	case SPEC_NAME:
-		if (!name_valid(v, s->max, "._-")) {
-			loader_error(l, line, "[%s] %s: \"%s\" is not a valid name; expected %s",
-			             sec, s->key, v, exp);
-			return -EINVAL;
-		}
-		snprintf((char *)base + s->offset, s->size, "%s", v);
-		return 0;
+		if (name_valid(v, s->max, "._-"))
+			snprintf((char *)base + s->offset, s->size, "%s", v);
+		else
+			what = " is not a valid name";
+		break;
 	case SPEC_HOST:
-		if (addr_parse_host(v, &ss) != 0) {
-			loader_error(l, line,
-			             "[%s] %s: \"%s\" is not an IP address (no port, no brackets, "
-			             "no names); expected %s",
-			             sec, s->key, v, exp);
-			return -EINVAL;
-		}
-		memcpy((char *)base + s->offset, &ss, sizeof ss);
-		return 0;
 	case SPEC_ENDPOINT:
-		if (addr_parse_endpoint(v, &ss) != 0) {
-			loader_error(l, line,
-			             "[%s] %s: \"%s\" is not a valid address%s; expected %s", sec,
-			             s->key, v, endpoint_hint(v), exp);
-			return -EINVAL;
-		}
-		memcpy((char *)base + s->offset, &ss, sizeof ss);
-		return 0;
+		if ((s->kind == SPEC_HOST ? addr_parse_host(v, &ss)
+		                          : addr_parse_endpoint(v, &ss)) == 0)
+			memcpy((char *)base + s->offset, &ss, sizeof ss);
+		else if (s->kind == SPEC_HOST)
+			what = " is not an IP address (no port, no brackets, no names)";
+		else
+			what = endpoint_hint(v);
+		break;
 	}
+	if (!what)
+		return 0;
+	spec_expected(s, exp, sizeof exp);
+	if (*v == '\0')
+		loader_error(l, line, "[%s] %s: empty value; expected %s", sec, s->key, exp);
+	else
+		loader_error(l, line, "[%s] %s: \"%s\"%s; expected %s", sec, s->key, v, what, exp);
 	return -EINVAL;
 }
 
@@ -622,23 +613,18 @@ static unsigned key_line(const struct loader *l, size_t si, const char *key)
 	return line;
 }
 
-static const struct spec *spec_find(const struct section_spec *ss, const char *key, unsigned *bit)
+/* The bit of KEY in the seen/bad masks of load_keys(), and its spec; 0 if
+ * the key is unknown. */
+static unsigned spec_bit(const struct section_spec *ss, const char *key, const struct spec **spec)
 {
 	for (size_t i = 0; i < ss->n_keys; i++) {
 		if (strcmp(ss->keys[i].key, key) == 0) {
-			*bit = 1u << i;
-			return &ss->keys[i];
+			if (spec)
+				*spec = &ss->keys[i];
+			return 1u << i;
 		}
 	}
-	return NULL;
-}
-
-/* The seen/bad bit of KEY, which must be in the table. */
-static unsigned spec_bit(const struct section_spec *ss, const char *key)
-{
-	unsigned bit = 0;
-	spec_find(ss, key, &bit);
-	return bit;
+	return 0;
 }
 
 /* Reads every key of section SI into BASE. *seen and *bad get one bit per
@@ -647,24 +633,22 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
                       unsigned *seen, unsigned *bad)
 {
 	const char *sec = l->secs[si].name;
-	char ikey[2 * INI_LINE_MAX + 2];
+	char ikey[2 * INI_LINE_MAX + 2], buf[256];
 
 	*seen = *bad = 0;
 	for (size_t i = 0; i < l->n_keys; i++) {
 		const struct scan_key *k = &l->keys[i];
 		if (k->section != si || key_line(l, si, k->key) != k->line)
 			continue; /* another section, or a duplicate seen later */
-		unsigned bit;
-		const struct spec *s = spec_find(ss, k->key, &bit);
-		if (!s) {
-			char list[256];
+		const struct spec *s;
+		unsigned bit = spec_bit(ss, k->key, &s);
+		if (!bit) {
 			size_t n = 0;
-			list[0] = '\0';
-			for (size_t j = 0; j < ss->n_keys && n < sizeof list; j++)
-				n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+			for (size_t j = 0; j < ss->n_keys && n < sizeof buf; j++)
+				n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s",
 				                      j ? ", " : "", ss->keys[j].key);
 			loader_error(l, k->line, "[%s] %s: unknown key; expected one of %s", sec,
-			             k->key, list);
+			             k->key, buf);
 			continue;
 		}
 		*seen |= bit;
@@ -675,15 +659,13 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 		if (!v || parse_value(l, sec, s, v, base, k->line) != 0)
 			*bad |= bit;
 	}
-	for (size_t i = 0; i < ss->n_keys; i++) {
-		char exp[160];
+	for (size_t i = 0; i < ss->n_keys; i++)
 		if (ss->keys[i].required && !(*seen & (1u << i)))
 			loader_error(l, l->secs[si].line, "[%s] %s: missing; expected %s", sec,
-			             ss->keys[i].key, spec_expected(&ss->keys[i], exp, sizeof exp));
-	}
+			             ss->keys[i].key, spec_expected(&ss->keys[i], buf, sizeof buf));
 }
 
-/* A must not exceed B. The message goes to the line the user wrote last, and
+/* A must not exceed B. The message goes to the line the user wrote last and
  * names the key on that line first, so it reads true where it points. */
 static void check_order(struct loader *l, size_t si, const char *a, unsigned va, const char *b,
                         unsigned vb, const char *rule)
@@ -691,22 +673,14 @@ static void check_order(struct loader *l, size_t si, const char *a, unsigned va,
 	if (va <= vb)
 		return;
 	unsigned la = key_line(l, si, a), lb = key_line(l, si, b);
-	char where[32];
-	if (la >= lb) {
-		if (lb)
-			snprintf(where, sizeof where, "line %u", lb);
-		else
-			snprintf(where, sizeof where, "default");
-		loader_error(l, la, "[%s] %s: %u is greater than %s (%u, %s); expected %s",
-		             l->secs[si].name, a, va, b, vb, where, rule);
-	} else {
-		if (la)
-			snprintf(where, sizeof where, "line %u", la);
-		else
-			snprintf(where, sizeof where, "default");
-		loader_error(l, lb, "[%s] %s: %u is less than %s (%u, %s); expected %s",
-		             l->secs[si].name, b, vb, a, va, where, rule);
-	}
+	bool blame_a = la >= lb;
+	unsigned other = blame_a ? lb : la;
+	char where[32] = "default";
+	if (other)
+		snprintf(where, sizeof where, "line %u", other);
+	loader_error(l, blame_a ? la : lb, "[%s] %s: %u is %s than %s (%u, %s); expected %s",
+	             l->secs[si].name, blame_a ? a : b, blame_a ? va : vb,
+	             blame_a ? "greater" : "less", blame_a ? b : a, blame_a ? vb : va, where, rule);
 }
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss)
@@ -718,67 +692,59 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 	/* A key already reported as bad holds its default; comparing it would
 	 * only add a confusing second message. */
 	static const char rto_rule[] = "rto_min_ms <= rto_initial_ms <= rto_max_ms";
-	unsigned rto_bits = spec_bit(ss, "rto_min_ms") | spec_bit(ss, "rto_initial_ms") |
-	                    spec_bit(ss, "rto_max_ms");
-	if (!(bad & rto_bits)) {
+	if (!(bad & (spec_bit(ss, "rto_min_ms", NULL) | spec_bit(ss, "rto_initial_ms", NULL) |
+	             spec_bit(ss, "rto_max_ms", NULL)))) {
 		check_order(l, si, "rto_min_ms", c->rto_min_ms, "rto_initial_ms", c->rto_initial_ms,
 		            rto_rule);
 		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms", c->rto_max_ms,
 		            rto_rule);
 	}
-	if (!(bad & (spec_bit(ss, "pf_threshold") | spec_bit(ss, "path_max_retrans"))))
+	if (!(bad & (spec_bit(ss, "pf_threshold", NULL) | spec_bit(ss, "path_max_retrans", NULL))))
 		check_order(l, si, "pf_threshold", c->pf_threshold, "path_max_retrans",
 		            c->path_max_retrans, "pf_threshold <= path_max_retrans");
 }
 
-static const char *family_name(const struct sockaddr_storage *a)
-{
-	return a->ss_family == AF_INET6 ? "IPv6" : "IPv4";
-}
-
 static void load_path(struct loader *l, size_t si, const struct section_spec *ss, const char *name)
 {
-	struct config_path p = {.priority = 10};
+	struct config_path p = {0};
 	unsigned seen, bad;
 
+	spec_defaults(ss, &p);
 	snprintf(p.name, sizeof p.name, "%s", name);
 	load_keys(l, si, ss, &p, &seen, &bad);
-	unsigned both = spec_bit(ss, "local") | spec_bit(ss, "remote");
+	unsigned both = spec_bit(ss, "local", NULL) | spec_bit(ss, "remote", NULL);
 	if ((seen & both) == both && !(bad & both) && p.local.ss_family != p.remote.ss_family) {
 		unsigned ll = key_line(l, si, "local"), lr = key_line(l, si, "remote");
 		char a[ADDR_STRLEN], b[ADDR_STRLEN];
 		loader_error(l, ll > lr ? ll : lr,
-		             "[%s] remote: %s is %s but local %s (line %u) is %s; expected local "
-		             "and remote of the same family",
+		             "[%s] remote: %s is IPv%c but local %s (line %u) is IPv%c; expected "
+		             "local and remote of the same family",
 		             l->secs[si].name, addr_format(&p.remote, a, sizeof a),
-		             family_name(&p.remote), addr_format(&p.local, b, sizeof b), ll,
-		             family_name(&p.local));
+		             p.remote.ss_family == AF_INET6 ? '6' : '4',
+		             addr_format(&p.local, b, sizeof b), ll,
+		             p.local.ss_family == AF_INET6 ? '6' : '4');
 	}
-	if (l->c->n_paths == CONFIG_MAX_PATHS) {
+	if (l->c->n_paths < CONFIG_MAX_PATHS)
+		l->c->paths[l->c->n_paths++] = p;
+	else
 		loader_error(l, l->secs[si].line,
 		             "[%s]: too many paths; expected at most %d [path.NAME] sections",
 		             l->secs[si].name, CONFIG_MAX_PATHS);
-		return;
-	}
-	l->c->paths[l->c->n_paths++] = p;
 }
 
 static void load_forward(struct loader *l, size_t si, const struct section_spec *ss,
                          const char *name)
 {
-	struct config_forward f = {.protocol = CONFIG_PROTO_TCP};
+	struct config_forward f = {0};
 	struct config *c = l->c;
-	unsigned seen, bad;
+	unsigned seen, bad, bit = spec_bit(ss, "listen", NULL), line = key_line(l, si, "listen");
 
+	spec_defaults(ss, &f);
 	snprintf(f.name, sizeof f.name, "%s", name);
 	load_keys(l, si, ss, &f, &seen, &bad);
-	unsigned line = key_line(l, si, "listen");
-	unsigned bit = spec_bit(ss, "listen");
-	if ((seen & bit) && !(bad & bit)) {
-		for (size_t i = 0; i < c->n_forwards; i++) {
-			char buf[ADDR_STRLEN];
-			if (!addr_equal(&c->forwards[i].listen, &f.listen))
-				continue;
+	for (size_t i = 0; (seen & bit) && !(bad & bit) && i < c->n_forwards; i++) {
+		char buf[ADDR_STRLEN];
+		if (addr_equal(&c->forwards[i].listen, &f.listen)) {
 			loader_error(l, line,
 			             "[%s] listen: %s is already used by [forward.%s] (line %u); "
 			             "expected a different listen address for each forward",
@@ -787,36 +753,40 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 			break;
 		}
 	}
-	if (c->n_forwards == CONFIG_MAX_FORWARDS) {
+	if (c->n_forwards < CONFIG_MAX_FORWARDS) {
+		l->fwd_listen_line[c->n_forwards] = line;
+		c->forwards[c->n_forwards++] = f;
+	} else {
 		loader_error(l, l->secs[si].line,
 		             "[%s]: too many forwards; expected at most %d [forward.NAME] sections",
 		             l->secs[si].name, CONFIG_MAX_FORWARDS);
-		return;
 	}
-	l->fwd_listen_line[c->n_forwards] = line;
-	c->forwards[c->n_forwards++] = f;
+}
+
+/* Which table SECTION belongs to; *suffix gets NAME of [path.NAME]. */
+static const struct section_spec *section_find(const char *section, const char **suffix)
+{
+	for (size_t j = 0; j < N_SECTIONS; j++) {
+		size_t n = strlen(sections[j].name);
+		if (!sections[j].named && strcmp(section, sections[j].name) == 0)
+			return &sections[j];
+		if (sections[j].named && strncmp(section, sections[j].name, n) == 0 &&
+		    section[n] == '.') {
+			*suffix = section + n + 1;
+			return &sections[j];
+		}
+	}
+	return NULL;
 }
 
 static void load_sections(struct loader *l)
 {
-	bool present[sizeof sections / sizeof sections[0]] = {false};
+	bool present[N_SECTIONS] = {false}; /* by enum section_kind */
+	unsigned seen, bad;
 
 	for (size_t si = 0; si < l->n_secs; si++) {
-		const char *name = l->secs[si].name;
-		const struct section_spec *ss = NULL;
-		const char *suffix = NULL;
-		for (size_t j = 0; j < sizeof sections / sizeof sections[0]; j++) {
-			size_t n = strlen(sections[j].name);
-			if (!sections[j].named && strcmp(name, sections[j].name) == 0)
-				ss = &sections[j];
-			else if (sections[j].named && strncmp(name, sections[j].name, n) == 0 &&
-			         name[n] == '.')
-				ss = &sections[j], suffix = name + n + 1;
-			if (ss) {
-				present[j] = true;
-				break;
-			}
-		}
+		const char *name = l->secs[si].name, *suffix = NULL;
+		const struct section_spec *ss = section_find(name, &suffix);
 		if (!ss) {
 			loader_error(l, l->secs[si].line,
 			             "[%s]: unknown section; expected gateway, association, sctp, "
@@ -824,35 +794,26 @@ static void load_sections(struct loader *l)
 			             name);
 			continue;
 		}
-		if (ss->kind == SEC_PATH)
-			l->n_path_sections++;
+		present[ss->kind] = true;
 		/* Keys are still checked under a bad name: all problems at once. */
 		if (suffix && !name_valid(suffix, CONFIG_NAME_MAX - 1, "_-"))
 			loader_error(l, l->secs[si].line,
 			             "[%s]: \"%s\" is not a valid name; expected 1 to %d "
 			             "characters of a-z 0-9 _ - after \"%s.\"",
 			             name, suffix, CONFIG_NAME_MAX - 1, ss->name);
-		unsigned seen, bad;
-		switch (ss->kind) {
-		case SEC_GATEWAY:
-		case SEC_ASSOCIATION:
-			load_keys(l, si, ss, l->c, &seen, &bad);
-			break;
-		case SEC_SCTP:
+		if (ss->kind == SEC_SCTP)
 			load_sctp(l, si, ss);
-			break;
-		case SEC_PATH:
+		else if (ss->kind == SEC_PATH)
 			load_path(l, si, ss, suffix);
-			break;
-		case SEC_FORWARD:
+		else if (ss->kind == SEC_FORWARD)
 			load_forward(l, si, ss, suffix);
-			break;
-		}
+		else
+			load_keys(l, si, ss, l->c, &seen, &bad);
 	}
 
-	/* A required key in a section that is not there at all. */
-	for (size_t j = 0; j < sizeof sections / sizeof sections[0]; j++) {
-		if (present[j] || sections[j].named)
+	/* A required key of a section that is not there at all. */
+	for (size_t j = 0; j < N_SECTIONS; j++) {
+		if (sections[j].named || present[sections[j].kind])
 			continue;
 		for (size_t i = 0; i < sections[j].n_keys; i++) {
 			char exp[160];
@@ -862,7 +823,7 @@ static void load_sections(struct loader *l)
 				             spec_expected(&sections[j].keys[i], exp, sizeof exp));
 		}
 	}
-	if (l->n_path_sections == 0)
+	if (!present[SEC_PATH])
 		loader_error(l, 0,
 		             "[path.NAME]: missing; expected at least one [path.NAME] section");
 }
@@ -873,27 +834,9 @@ void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "sctpgw");
-	c->engine = CONFIG_ENGINE_AUTO;
-	c->udp_encap_port = 9899;
-	c->log_level = LOG_INFO;
-	c->connect_timeout_ms = 5000;
-	c->drain_timeout_ms = 5000;
-	c->conn_buffer = 262144;
-
-	c->role = CONFIG_ROLE_CONNECT; /* required in the file; never left at this */
-	c->port = 5757;
-	c->remote_udp_encap_port = 9899;
-	c->max_streams = 4096;
-
-	c->heartbeat_interval_ms = 1000;
-	c->rto_initial_ms = 1000;
-	c->rto_min_ms = 200;
-	c->rto_max_ms = 3000;
-	c->path_max_retrans = 3;
-	c->pf_threshold = 1;
-	c->assoc_max_retrans = 10;
-	c->sndbuf = 1048576;
-	c->rcvbuf = 1048576;
+	for (size_t j = 0; j < N_SECTIONS; j++)
+		if (!sections[j].named)
+			spec_defaults(&sections[j], c);
 }
 
 static void loader_free(struct loader *l)
@@ -920,19 +863,30 @@ struct config *config_load(const char *file, FILE *err)
 		fprintf(err, "%s: cannot read: %s\n", file, strerror(errno));
 		return NULL;
 	}
-	errno = 0;
-	int rc = scan_file(&l, f);
-	fclose(f);
-	if (rc != 0) {
-		/* A directory opens fine and fails here with EISDIR. */
-		fprintf(err, "%s: cannot read: %s\n", file, strerror(-rc));
-		loader_free(&l);
+	/* iniparser 4.1 loads only by path: the normalised copy lives in an
+	 * anonymous memory file reached through /proc/self/fd. */
+	int mfd = memfd_create("sctpgw-config", MFD_CLOEXEC);
+	FILE *norm = mfd >= 0 ? fdopen(mfd, "w") : NULL;
+	if (!norm) {
+		fprintf(err, "%s: cannot load: %s\n", file, strerror(errno));
+		if (mfd >= 0)
+			close(mfd);
+		fclose(f);
 		return NULL;
 	}
-
+	errno = 0;
+	int rc = scan_file(&l, f, norm);
+	fclose(f);
+	char norm_path[64];
+	snprintf(norm_path, sizeof norm_path, "/proc/self/fd/%d", mfd);
+	if (fflush(norm) != 0 && rc == 0)
+		rc = -errno;
 	l.c = malloc(sizeof *l.c);
-	if (!l.c) {
-		fprintf(err, "%s: cannot load: %s\n", file, strerror(ENOMEM));
+	if (rc != 0 || !l.c) {
+		/* A directory opens fine and fails here with EISDIR. */
+		fprintf(err, "%s: cannot read: %s\n", file, strerror(rc ? -rc : ENOMEM));
+		fclose(norm);
+		free(l.c);
 		loader_free(&l);
 		return NULL;
 	}
@@ -942,8 +896,9 @@ struct config *config_load(const char *file, FILE *err)
 	size_t before = l.n_msgs;
 	config_cb_loader = &l;
 	iniparser_set_error_callback(config_ini_error_cb);
-	l.ini = iniparser_load(file);
+	l.ini = iniparser_load(norm_path);
 	iniparser_set_error_callback(NULL);
+	fclose(norm);
 	config_cb_loader = NULL;
 
 	if (l.ini)
@@ -951,12 +906,12 @@ struct config *config_load(const char *file, FILE *err)
 	else if (l.n_msgs == before)
 		loader_error(&l, 0, "cannot be parsed; expected a readable INI file");
 
+	struct config *c = l.c;
 	if (l.n_msgs || l.oom) {
 		loader_flush(&l, err);
-		free(l.c);
-		l.c = NULL;
+		free(c);
+		c = NULL;
 	}
-	struct config *c = l.c;
 	loader_free(&l);
 	return c;
 }
@@ -968,10 +923,10 @@ void config_free(struct config *c)
 
 const char *config_engine_name(enum config_engine e)
 {
-	return (unsigned)e < 3 ? engine_names[e] : "?";
+	return (unsigned)e <= CONFIG_ENGINE_USERSPACE ? engine_names[e] : "?";
 }
 
 const char *config_role_name(enum config_role r)
 {
-	return (unsigned)r < 2 ? role_names[r] : "?";
+	return (unsigned)r <= CONFIG_ROLE_ACCEPT ? role_names[r] : "?";
 }

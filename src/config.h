@@ -67,7 +67,7 @@ struct config {
 	enum config_role role;
 	uint16_t port;
 	uint16_t remote_udp_encap_port;
-	unsigned max_streams; /* 2..65535 */
+	unsigned max_streams; /* 3..65535 */
 
 	/* [sctp] */
 	unsigned heartbeat_interval_ms;
@@ -90,7 +90,8 @@ struct config {
  * config_free) and leaves *err untouched. On failure returns NULL and writes
  * one human message per problem to ERR, each of the form
  *   FILE:LINE: [section] key: what is wrong; expected WHAT
- * (LINE is 0 when the problem is a missing key or section). */
+ * (LINE is that of the section header for a missing key, 0 when the whole
+ * section is missing or the problem concerns the whole file). */
 struct config *config_load(const char *file, FILE *err);
 
 /* Every default, no paths, no forwards (used by tests and by config_load). */

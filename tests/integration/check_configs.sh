@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# check_configs: `sctpgw -c FILE --check` on good and broken files.
+# A broken file must exit 1 and print, on stderr, lines that name the file,
+# the line, the section and the key; a good one must exit 0, print
+# "FILE: OK" and nothing on stderr. Needs no root and no network.
+#
+# usage: check_configs.sh /path/to/sctpgw
+set -euo pipefail
+
+SCTPGW=${1:?usage: $0 /path/to/sctpgw}
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=$(mktemp -d /tmp/sctpgw-check.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+FAILS=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    FAILS=$((FAILS + 1))
+}
+
+# run FILE: runs the check, leaves the status in RC, output in $DIR/out, err.
+run() {
+    RC=0
+    "$SCTPGW" -c "$1" --check >"$DIR/out" 2>"$DIR/err" || RC=$?
+}
+
+show() {
+    echo "--- stdout:" >&2
+    cat "$DIR/out" >&2
+    echo "--- stderr:" >&2
+    cat "$DIR/err" >&2
+}
+
+# expect_bad NAME LINE... < content: the file must be refused, and every LINE
+# (with @ standing for the file name) must be a whole line of stderr.
+expect_bad() {
+    local name=$1 want ok=1
+    shift
+    local f="$DIR/$name.ini"
+    cat >"$f"
+    run "$f"
+    [ "$RC" = 1 ] || { fail "$name: exit status $RC, expected 1"; ok=0; }
+    for want in "$@"; do
+        want=${want//@/$f}
+        grep -qxF -- "$want" "$DIR/err" || { fail "$name: stderr lacks: $want"; ok=0; }
+    done
+    [ -s "$DIR/out" ] && { fail "$name: stdout should be empty"; ok=0; }
+    if [ "$ok" = 1 ]; then echo "ok: $name"; else show; fi
+}
+
+# expect_good NAME FILE: exit 0, "FILE: OK" on stdout, stderr empty.
+expect_good() {
+    local name=$1 f=$2 ok=1
+    run "$f"
+    [ "$RC" = 0 ] || { fail "$name: exit status $RC, expected 0"; ok=0; }
+    [ "$(cat "$DIR/out")" = "$f: OK" ] || { fail "$name: stdout is not \"$f: OK\""; ok=0; }
+    [ -s "$DIR/err" ] && { fail "$name: stderr should be empty"; ok=0; }
+    if [ "$ok" = 1 ]; then echo "ok: $name"; else show; fi
+}
+
+[ -x "$SCTPGW" ] || { echo "FAIL: $SCTPGW is not an executable" >&2; exit 1; }
+
+# ---------------------------------------------------------------- good files
+cat >"$DIR/good.ini" <<'EOF'
+[gateway]
+name = site-a
+engine = userspace        ; no kernel SCTP needed for a check
+
+[association]
+role = accept
+
+[path.wan1]
+local = 198.18.1.1
+remote = 198.18.1.2
+
+[path.wan2]
+local = 2001:2:1::1
+remote = 2001:2:1::2
+priority = 20
+
+[forward.web]
+listen = [::1]:8080
+target = 192.0.2.10:80
+EOF
+expect_good good "$DIR/good.ini"
+expect_good example "$SRCDIR/conf/sctpgw.ini"
+
+# ---------------------------------------------------------------- bad files
+expect_bad bad_role \
+    '@:2: [association] role: "listen" is not valid; expected connect or accept' <<'EOF'
+[association]
+role = listen
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+
+expect_bad unknown_key_and_section \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer' \
+    '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
+[gateway]
+name = x
+colour = blue
+[association]
+role = connect
+
+[bogus]
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+
+expect_bad missing_target \
+    '@:6: [forward.web] target: missing; expected host:port' <<'EOF'
+[association]
+role = connect
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+[forward.web]
+listen = 127.0.0.1:8080
+EOF
+
+expect_bad no_path_no_role \
+    '@:0: [association] role: missing; expected connect or accept' \
+    '@:0: [path.NAME]: missing; expected at least one [path.NAME] section' <<'EOF'
+[gateway]
+name = lonely
+EOF
+
+expect_bad duplicate_key \
+    '@:4: [association] role: duplicate key (first on line 2); expected each key once per section' <<'EOF'
+[association]
+role = connect
+port = 5757
+role = accept
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+
+expect_bad syntax_error \
+    '@:3: syntax error: "this is not ini"; expected [section], key = value or a comment' <<'EOF'
+[association]
+role = connect
+this is not ini
+[path.a]  ; the only path
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+
+expect_bad numbers \
+    '@:4: [sctp] rto_min_ms: 5000 is greater than rto_initial_ms (1000, default); expected rto_min_ms <= rto_initial_ms <= rto_max_ms' \
+    '@:5: [sctp] pf_threshold: "two" is not a number; expected an integer from 0 to 100' \
+    '@:7: [gateway] conn_buffer: "128g" is not a number; expected a size from 4096 to 67108864 bytes (suffix k or m for KiB or MiB)' \
+    '@:8: [gateway] udp_encap_port: "0" is out of range; expected an integer from 1 to 65535' <<'EOF'
+[association]
+role = connect
+[sctp]
+rto_min_ms = 5000
+pf_threshold = two
+[gateway]
+conn_buffer = 128g
+udp_encap_port = 0
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+
+expect_bad addresses \
+    '@:5: [path.a] remote: 2001:2::2 is IPv6 but local 198.18.1.1 (line 4) is IPv4; expected local and remote of the same family' \
+    '@:7: [forward.web] listen: "::1:8080" is not a valid address (IPv6 needs brackets: [addr]:port); expected host:port' \
+    '@:8: [forward.web] protocol: "udp": UDP forwarding is not supported yet; expected tcp' \
+    '@:9: [forward.web] target: "www.example:80" is not a valid address (an IP address and a port from 1 to 65535; names are not resolved); expected host:port' <<'EOF'
+[association]
+role = connect
+[path.a]
+local = 198.18.1.1
+remote = 2001:2::2
+[forward.web]
+listen = ::1:8080
+protocol = udp
+target = www.example:80
+EOF
+
+# Every problem in one run, not just the first: five lines for five problems.
+expect_bad all_reported <<'EOF'
+[gateway]
+engine = fast
+log_level = loud
+[association]
+role = both
+max_streams = 1
+[path.a]
+local = 198.18.1.1
+remote = nowhere
+EOF
+n=$(wc -l <"$DIR/err")
+[ "$n" = 5 ] || { fail "all_reported: $n lines on stderr, expected 5"; show; }
+
+run "$DIR/does-not-exist.ini"
+if [ "$RC" = 1 ] &&
+    grep -qxF "$DIR/does-not-exist.ini: cannot read: No such file or directory" "$DIR/err"; then
+    echo "ok: unreadable"
+else
+    fail "unreadable: exit status $RC or message wrong"
+    show
+fi
+
+if [ "$FAILS" != 0 ]; then
+    echo "check_configs: $FAILS failure(s)" >&2
+    exit 1
+fi
+echo "check_configs: all passed"

@@ -1,0 +1,878 @@
+/*
+ * Unit tests for config: each test writes an INI file under /tmp, loads it
+ * and checks either every field or the exact messages a user would read.
+ * In expected messages "@" stands for the temporary file's name.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* Enough for a valid file: the two things that are required. */
+#define MINIMAL                                                                                    \
+	"[association]\n"                                                                          \
+	"role = connect\n"                                                                         \
+	"[path.a]\n"                                                                               \
+	"local = 198.18.1.1\n"                                                                     \
+	"remote = 198.18.1.2\n"
+
+struct fixture {
+	char path[64];
+	char *out; /* what config_load wrote to its error stream */
+	size_t out_len;
+	struct config *c;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (f->path[0])
+		unlink(f->path);
+	free(f->out);
+	config_free(f->c);
+	free(f);
+	return 0;
+}
+
+/* For a test that loads a second file. */
+static void fixture_reset(struct fixture *f)
+{
+	if (f->path[0])
+		unlink(f->path);
+	f->path[0] = '\0';
+	free(f->out);
+	f->out = NULL;
+	config_free(f->c);
+	f->c = NULL;
+}
+
+static void write_ini(struct fixture *f, const char *text)
+{
+	snprintf(f->path, sizeof f->path, "/tmp/sctpgw-test-XXXXXX");
+	int fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	size_t len = strlen(text);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Loads F's file; the error output lands in f->out. */
+static struct config *load(struct fixture *f, const char *file)
+{
+	FILE *err = open_memstream(&f->out, &f->out_len);
+	assert_non_null(err);
+	f->c = config_load(file, err);
+	fclose(err);
+	return f->c;
+}
+
+static struct config *load_text(struct fixture *f, const char *text)
+{
+	write_ini(f, text);
+	return load(f, f->path);
+}
+
+/* Replaces every "@" in WANT by the file name and compares with the output. */
+static void assert_errors(struct fixture *f, const char *want)
+{
+	char buf[8192];
+	size_t n = 0;
+	for (const char *p = want; *p && n + sizeof f->path < sizeof buf; p++) {
+		if (*p == '@')
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", f->path);
+		else
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	assert_string_equal(f->out, buf);
+}
+
+/* TEXT must fail to load with exactly the messages WANT. */
+static void expect_errors(struct fixture *f, const char *text, const char *want)
+{
+	assert_null(load_text(f, text));
+	assert_errors(f, want);
+}
+
+static void assert_addr(const struct sockaddr_storage *a, const char *want)
+{
+	char buf[ADDR_STRLEN];
+	assert_string_equal(addr_format(a, buf, sizeof buf), want);
+}
+
+static void config_load__full_file__sets_every_field(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, "[gateway]\n"
+	                                "name = site-b.example_1\n"
+	                                "engine = userspace\n"
+	                                "udp_encap_port = 19899\n"
+	                                "log_level = debug\n"
+	                                "connect_timeout_ms = 1500\n"
+	                                "drain_timeout_ms = 0\n"
+	                                "conn_buffer = 65536\n"
+	                                "[association]\n"
+	                                "role = accept\n"
+	                                "port = 6000\n"
+	                                "remote_udp_encap_port = 29899\n"
+	                                "max_streams = 100\n"
+	                                "[sctp]\n"
+	                                "heartbeat_interval_ms = 250\n"
+	                                "rto_initial_ms = 300\n"
+	                                "rto_min_ms = 100\n"
+	                                "rto_max_ms = 900\n"
+	                                "path_max_retrans = 5\n"
+	                                "pf_threshold = 0\n"
+	                                "assoc_max_retrans = 20\n"
+	                                "sndbuf = 2097152\n"
+	                                "rcvbuf = 4194304\n"
+	                                "[path.wan1]\n"
+	                                "local = 198.18.1.1\n"
+	                                "remote = 198.18.1.2\n"
+	                                "priority = 20\n"
+	                                "[path.wan2]\n"
+	                                "local = 2001:2::1\n"
+	                                "remote = 2001:2::2\n"
+	                                "priority = 0\n"
+	                                "[forward.web]\n"
+	                                "listen = 127.0.0.1:8080\n"
+	                                "protocol = tcp\n"
+	                                "target = 192.0.2.10:80\n"
+	                                "[forward.tls6]\n"
+	                                "listen = [::1]:8443\n"
+	                                "target = [2001:db8::10]:443\n");
+	assert_non_null(c);
+	assert_string_equal(f->out, "");
+	assert_string_equal(c->file, f->path);
+	assert_string_equal(c->name, "site-b.example_1");
+	assert_int_equal(c->engine, CONFIG_ENGINE_USERSPACE);
+	assert_int_equal(c->udp_encap_port, 19899);
+	assert_int_equal(c->log_level, LOG_DEBUG);
+	assert_int_equal(c->connect_timeout_ms, 1500);
+	assert_int_equal(c->drain_timeout_ms, 0);
+	assert_int_equal(c->conn_buffer, 65536);
+	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
+	assert_int_equal(c->port, 6000);
+	assert_int_equal(c->remote_udp_encap_port, 29899);
+	assert_int_equal(c->max_streams, 100);
+	assert_int_equal(c->heartbeat_interval_ms, 250);
+	assert_int_equal(c->rto_initial_ms, 300);
+	assert_int_equal(c->rto_min_ms, 100);
+	assert_int_equal(c->rto_max_ms, 900);
+	assert_int_equal(c->path_max_retrans, 5);
+	assert_int_equal(c->pf_threshold, 0);
+	assert_int_equal(c->assoc_max_retrans, 20);
+	assert_int_equal(c->sndbuf, 2097152);
+	assert_int_equal(c->rcvbuf, 4194304);
+
+	assert_int_equal(c->n_paths, 2);
+	assert_string_equal(c->paths[0].name, "wan1");
+	assert_addr(&c->paths[0].local, "198.18.1.1");
+	assert_addr(&c->paths[0].remote, "198.18.1.2");
+	assert_int_equal(c->paths[0].priority, 20);
+	assert_string_equal(c->paths[1].name, "wan2");
+	assert_addr(&c->paths[1].local, "2001:2::1");
+	assert_addr(&c->paths[1].remote, "2001:2::2");
+	assert_int_equal(c->paths[1].priority, 0);
+
+	assert_int_equal(c->n_forwards, 2);
+	assert_string_equal(c->forwards[0].name, "web");
+	assert_int_equal(c->forwards[0].protocol, CONFIG_PROTO_TCP);
+	assert_addr(&c->forwards[0].listen, "127.0.0.1:8080");
+	assert_addr(&c->forwards[0].target, "192.0.2.10:80");
+	assert_string_equal(c->forwards[1].name, "tls6");
+	assert_int_equal(c->forwards[1].protocol, CONFIG_PROTO_TCP);
+	assert_addr(&c->forwards[1].listen, "[::1]:8443");
+	assert_addr(&c->forwards[1].target, "[2001:db8::10]:443");
+}
+
+static void config_load__minimal_file__uses_every_default(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[forward.x]\n"
+	                                        "listen = 127.0.0.1:1\n"
+	                                        "target = 192.0.2.1:2\n");
+	assert_non_null(c);
+	assert_string_equal(f->out, "");
+	assert_string_equal(c->name, "sctpgw");
+	assert_int_equal(c->engine, CONFIG_ENGINE_AUTO);
+	assert_int_equal(c->udp_encap_port, 9899);
+	assert_int_equal(c->log_level, LOG_INFO);
+	assert_int_equal(c->connect_timeout_ms, 5000);
+	assert_int_equal(c->drain_timeout_ms, 5000);
+	assert_int_equal(c->conn_buffer, 262144);
+	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
+	assert_int_equal(c->port, 5757);
+	assert_int_equal(c->remote_udp_encap_port, 9899);
+	assert_int_equal(c->max_streams, 4096);
+	assert_int_equal(c->heartbeat_interval_ms, 1000);
+	assert_int_equal(c->rto_initial_ms, 1000);
+	assert_int_equal(c->rto_min_ms, 200);
+	assert_int_equal(c->rto_max_ms, 3000);
+	assert_int_equal(c->path_max_retrans, 3);
+	assert_int_equal(c->pf_threshold, 1);
+	assert_int_equal(c->assoc_max_retrans, 10);
+	assert_int_equal(c->sndbuf, 1048576);
+	assert_int_equal(c->rcvbuf, 1048576);
+	assert_int_equal(c->n_paths, 1);
+	assert_int_equal(c->paths[0].priority, 10);
+	assert_int_equal(c->n_forwards, 1);
+	assert_int_equal(c->forwards[0].protocol, CONFIG_PROTO_TCP);
+}
+
+static void config_defaults__matches_a_file_without_optional_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct config d;
+	struct config *c = load_text(f, MINIMAL);
+	assert_non_null(c);
+	config_defaults(&d);
+	/* Only what the file sets may differ. */
+	snprintf(d.file, sizeof d.file, "%s", c->file);
+	d.role = c->role;
+	d.n_paths = c->n_paths;
+	memcpy(d.paths, c->paths, sizeof d.paths);
+	assert_memory_equal(&d, c, sizeof d);
+	assert_int_equal(c->n_forwards, 0);
+}
+
+static void config_load__example_file__is_valid(void **state)
+{
+	struct fixture *f = *state;
+	const char *src = getenv("SCTPGW_SRC");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/conf/sctpgw.ini", src ? src : ".");
+	struct config *c = load(f, path);
+	if (!c)
+		fail_msg("%s", f->out);
+	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
+	assert_int_equal(c->n_paths, 1);
+	assert_addr(&c->paths[0].local, "198.18.1.1");
+	assert_addr(&c->paths[0].remote, "198.18.1.2");
+	assert_int_equal(c->n_forwards, 1);
+	assert_addr(&c->forwards[0].listen, "127.0.0.1:8080");
+	assert_addr(&c->forwards[0].target, "192.0.2.10:80");
+}
+
+static void config_load__bad_numbers__are_all_reported(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "udp_encap_port = 12abc\n"
+	                      "connect_timeout_ms =\n"
+	                      "drain_timeout_ms = -1\n"
+	                      "conn_buffer = 99999999999999999999999\n"
+	                      "[sctp]\n"
+	                      "rto_min_ms = 0x10\n"
+	                      "rto_max_ms = 1e3\n"
+	                      "path_max_retrans = +3\n"
+	                      "assoc_max_retrans = 1 0\n",
+	              "@:7: [gateway] udp_encap_port: \"12abc\" is not a number; expected an "
+	              "integer from 1 to 65535\n"
+	              "@:8: [gateway] connect_timeout_ms: empty value; expected an integer from "
+	              "100 to 600000\n"
+	              "@:9: [gateway] drain_timeout_ms: \"-1\" is not a number; expected an "
+	              "integer from 0 to 600000\n"
+	              "@:10: [gateway] conn_buffer: \"99999999999999999999999\" is out of range; "
+	              "expected a size from 4096 to 67108864 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:12: [sctp] rto_min_ms: \"0x10\" is not a number; expected an integer from "
+	              "10 to 600000\n"
+	              "@:13: [sctp] rto_max_ms: \"1e3\" is not a number; expected an integer from "
+	              "10 to 600000\n"
+	              "@:14: [sctp] path_max_retrans: \"+3\" is not a number; expected an integer "
+	              "from 1 to 100\n"
+	              "@:15: [sctp] assoc_max_retrans: \"1 0\" is not a number; expected an "
+	              "integer from 1 to 1000\n");
+}
+
+static void config_load__values_out_of_range__give_the_range(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "udp_encap_port = 0\n"
+	            "connect_timeout_ms = 99\n"
+	            "drain_timeout_ms = 600001\n"
+	            "[association]\n"
+	            "port = 65536\n"
+	            "max_streams = 2\n"
+	            "[path.b]\n"
+	            "local = 198.18.2.1\n"
+	            "remote = 198.18.2.2\n"
+	            "priority = 65536\n",
+	    "@:7: [gateway] udp_encap_port: \"0\" is out of range; expected an integer from 1 to "
+	    "65535\n"
+	    "@:8: [gateway] connect_timeout_ms: \"99\" is out of range; expected an integer from "
+	    "100 to 600000\n"
+	    "@:9: [gateway] drain_timeout_ms: \"600001\" is out of range; expected an integer from "
+	    "0 to 600000\n"
+	    "@:10: [association]: duplicate section (first on line 1); expected each section once\n"
+	    "@:11: [association] port: \"65536\" is out of range; expected an integer from 1 to "
+	    "65535\n"
+	    "@:12: [association] max_streams: \"2\" is out of range; expected an integer from 3 to "
+	    "65535\n"
+	    "@:16: [path.b] priority: \"65536\" is out of range; expected an integer from 0 to "
+	    "65535\n");
+}
+
+static void config_load__size_suffixes__mean_kibibytes_and_mebibytes(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[gateway]\n"
+	                                        "conn_buffer = 64k\n"
+	                                        "[sctp]\n"
+	                                        "sndbuf = 2M\n"
+	                                        "rcvbuf = 512K\n");
+	assert_non_null(c);
+	assert_int_equal(c->conn_buffer, 64 * 1024);
+	assert_int_equal(c->sndbuf, 2 * 1024 * 1024);
+	assert_int_equal(c->rcvbuf, 512 * 1024);
+}
+
+static void config_load__bad_size_suffixes__are_rejected(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "sndbuf = 1g\n"
+	                      "rcvbuf = 64kb\n"
+	                      "[gateway]\n"
+	                      "conn_buffer = 65m\n"
+	                      "udp_encap_port = 1k\n",
+	              "@:7: [sctp] sndbuf: \"1g\" is not a number; expected a size from 65536 to "
+	              "268435456 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:8: [sctp] rcvbuf: \"64kb\" is not a number; expected a size from 65536 to "
+	              "268435456 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:10: [gateway] conn_buffer: \"65m\" is out of range; expected a size from "
+	              "4096 to 67108864 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:11: [gateway] udp_encap_port: \"1k\" is not a number; expected an integer "
+	              "from 1 to 65535\n");
+}
+
+static void config_load__bad_words__list_the_choices(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    "[association]\n"
+	    "role = listen\n"
+	    "[path.a]\n"
+	    "local = 198.18.1.1\n"
+	    "remote = 198.18.1.2\n"
+	    "[gateway]\n"
+	    "engine = dpdk\n"
+	    "log_level = verbose\n",
+	    "@:2: [association] role: \"listen\" is not valid; expected connect or accept\n"
+	    "@:7: [gateway] engine: \"dpdk\" is not valid; expected auto, kernel or userspace\n"
+	    "@:8: [gateway] log_level: \"verbose\" is not valid; expected error, warn, info or "
+	    "debug\n");
+}
+
+static void config_load__words_and_names__ignore_case(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, "[Association]\n"
+	                                "ROLE = Accept\n"
+	                                "[PATH.Wan1]\n"
+	                                "Local = 198.18.1.1\n"
+	                                "Remote = 198.18.1.2\n"
+	                                "[Gateway]\n"
+	                                "Engine = KERNEL\n"
+	                                "Log_Level = Warn\n"
+	                                "Name = Site-A\n");
+	assert_non_null(c);
+	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
+	assert_int_equal(c->engine, CONFIG_ENGINE_KERNEL);
+	assert_int_equal(c->log_level, LOG_WARN);
+	/* Values keep their case; iniparser lowercases section names. */
+	assert_string_equal(c->name, "Site-A");
+	assert_string_equal(c->paths[0].name, "wan1");
+}
+
+static void config_load__bad_gateway_name__is_rejected(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "name = site a\n",
+	              "@:7: [gateway] name: \"site a\" is not a valid name; expected 1 to 63 "
+	              "characters of A-Z a-z 0-9 . _ -\n");
+	fixture_reset(f);
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "name = "
+	            "a123456789a123456789a123456789a123456789a123456789a123456789abcd\n",
+	    "@:7: [gateway] name: "
+	    "\"a123456789a123456789a123456789a123456789a123456789a123456789abcd\" is not a "
+	    "valid name; expected 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+}
+
+static void config_load__unknown_section__lists_the_valid_ones(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[bogus]\n"
+	                      "x = 1\n"
+	                      "[path]\n"
+	                      "[forward]\n",
+	              "@:6: [bogus]: unknown section; expected gateway, association, sctp, "
+	              "path.NAME or forward.NAME\n"
+	              "@:8: [path]: unknown section; expected gateway, association, sctp, "
+	              "path.NAME or forward.NAME\n"
+	              "@:9: [forward]: unknown section; expected gateway, association, sctp, "
+	              "path.NAME or forward.NAME\n");
+}
+
+static void config_load__unknown_key__names_section_and_key(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "colour = blue\n"
+	            "[sctp]\n"
+	            "rto = 1\n"
+	            "[forward.web]\n"
+	            "listen = 127.0.0.1:8080\n"
+	            "target = 192.0.2.10:80\n"
+	            "capture = tproxy\n",
+	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer\n"
+	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
+	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, sndbuf, "
+	    "rcvbuf\n"
+	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target\n");
+}
+
+static void config_load__missing_required_keys__point_at_the_section_header(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "\n"
+	                      "[forward.web]\n"
+	                      "listen = 127.0.0.1:8080\n"
+	                      "[path.b]\n"
+	                      "priority = 3\n",
+	              "@:7: [forward.web] target: missing; expected host:port\n"
+	              "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
+	              "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
+}
+
+static void config_load__missing_association__reports_role_for_the_file(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              "[path.a]\n"
+	              "local = 198.18.1.1\n"
+	              "remote = 198.18.1.2\n"
+	              "[association]\n"
+	              "port = 1\n",
+	              "@:4: [association] role: missing; expected connect or accept\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              "[path.a]\n"
+	              "local = 198.18.1.1\n"
+	              "remote = 198.18.1.2\n",
+	              "@:0: [association] role: missing; expected connect or accept\n");
+}
+
+static void config_load__no_path__asks_for_at_least_one(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              "[gateway]\n"
+	              "name = x\n"
+	              "[association]\n"
+	              "role = accept\n",
+	              "@:0: [path.NAME]: missing; expected at least one [path.NAME] section\n");
+}
+
+static void config_load__empty_file__reports_every_missing_thing(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f, "",
+	              "@:0: [association] role: missing; expected connect or accept\n"
+	              "@:0: [path.NAME]: missing; expected at least one [path.NAME] section\n");
+}
+
+static void config_load__duplicate_key__names_both_lines(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "name = a\n"
+	                      "; a comment\n"
+	                      "name = b\n",
+	              "@:9: [gateway] name: duplicate key (first on line 7); expected each key "
+	              "once per section\n");
+}
+
+static void config_load__duplicate_section__names_both_lines(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[path.a]\n"
+	            "priority = 5\n",
+	    "@:6: [path.a]: duplicate section (first on line 3); expected each section once\n");
+}
+
+static void config_load__key_before_any_section__is_rejected(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f, "name = x\n" MINIMAL,
+	    "@:1: name: key outside any section; expected a [section] header before it\n");
+}
+
+static void config_load__syntax_errors__give_their_lines(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "name site-a\n"
+	            "[sctp] ; timers\n"
+	            "rto_min_ms = 100\n",
+	    "@:7: syntax error: \"name site-a\"; expected [section], key = value or a comment\n");
+}
+
+static void config_load__continued_line__counts_every_physical_line(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "name = a\\\n"
+	            "b\n"
+	            "engine = \\\n"
+	            "  bogus\n",
+	    "@:9: [gateway] engine: \"bogus\" is not valid; expected auto, kernel or userspace\n");
+	/* And a value joined from two lines is one value. */
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[gateway]\n"
+	                                        "name = site\\\n"
+	                                        "-a\n");
+	assert_non_null(c);
+	assert_string_equal(c->name, "site-a");
+}
+
+static void config_load__line_too_long__is_reported(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+	int n = snprintf(text, sizeof text, MINIMAL "[gateway]\nname = ");
+	memset(text + n, 'a', 1100);
+	snprintf(text + n + 1100, sizeof text - (size_t)n - 1100, "\n");
+	expect_errors(f, text, "@:7: line too long; expected at most 1022 characters\n");
+}
+
+static void config_load__quotes_and_comments__are_stripped(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, "# a comment\n"
+	                                "; another\n" MINIMAL "[gateway]\n"
+	                                "name = \"quoted\" ; trailing comment\n"
+	                                "engine = kernel # hash comment\n"
+	                                "log_level = 'warn'\n");
+	assert_non_null(c);
+	assert_string_equal(c->name, "quoted");
+	assert_int_equal(c->engine, CONFIG_ENGINE_KERNEL);
+	assert_int_equal(c->log_level, LOG_WARN);
+}
+
+static void config_load__empty_quotes__are_an_empty_value(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[gateway]\n"
+	            "name = \"\"\n",
+	    "@:7: [gateway] name: empty value; expected 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+}
+
+static void config_load__rto_out_of_order__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rto_min_ms = 2000\n",
+	              "@:7: [sctp] rto_min_ms: 2000 is greater than rto_initial_ms (1000, "
+	              "default); expected rto_min_ms <= rto_initial_ms <= rto_max_ms\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rto_max_ms = 5000\n"
+	                      "rto_initial_ms = 6000\n"
+	                      "rto_min_ms = 7000\n",
+	              "@:8: [sctp] rto_initial_ms: 6000 is greater than rto_max_ms (5000, line 7); "
+	              "expected rto_min_ms <= rto_initial_ms <= rto_max_ms\n"
+	              "@:9: [sctp] rto_min_ms: 7000 is greater than rto_initial_ms (6000, line 8); "
+	              "expected rto_min_ms <= rto_initial_ms <= rto_max_ms\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rto_max_ms = 500\n",
+	              "@:7: [sctp] rto_max_ms: 500 is less than rto_initial_ms (1000, default); "
+	              "expected rto_min_ms <= rto_initial_ms <= rto_max_ms\n");
+}
+
+static void config_load__rto_with_a_bad_value__is_not_compared(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rto_max_ms = soon\n"
+	                      "rto_initial_ms = 5000\n",
+	              "@:7: [sctp] rto_max_ms: \"soon\" is not a number; expected an integer from "
+	              "10 to 600000\n");
+}
+
+static void config_load__pf_threshold_above_path_max_retrans__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "path_max_retrans = 2\n"
+	                      "pf_threshold = 3\n",
+	              "@:8: [sctp] pf_threshold: 3 is greater than path_max_retrans (2, line 7); "
+	              "expected pf_threshold <= path_max_retrans\n");
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[sctp]\n"
+	                                        "path_max_retrans = 2\n"
+	                                        "pf_threshold = 2\n");
+	assert_non_null(c);
+}
+
+static void config_load__path_family_mismatch__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[path.b]\n"
+	                      "local = 198.18.2.1\n"
+	                      "remote = 2001:2::2\n",
+	              "@:8: [path.b] remote: 2001:2::2 is IPv6 but local 198.18.2.1 (line 7) is "
+	              "IPv4; expected local and remote of the same family\n");
+}
+
+static void config_load__bad_addresses__say_what_is_wrong(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(
+	    f,
+	    MINIMAL "[path.b]\n"
+	            "local = 198.18.2.1:80\n"
+	            "remote = gw.example\n"
+	            "[forward.a]\n"
+	            "listen = 2001:db8::1:80\n"
+	            "target = 192.0.2.1\n"
+	            "[forward.b]\n"
+	            "listen = 127.0.0.1:0\n"
+	            "target = web.example:80\n",
+	    "@:7: [path.b] local: \"198.18.2.1:80\" is not an IP address (no port, no brackets, no "
+	    "names); expected an IPv4 or IPv6 address\n"
+	    "@:8: [path.b] remote: \"gw.example\" is not an IP address (no port, no brackets, no "
+	    "names); expected an IPv4 or IPv6 address\n"
+	    "@:10: [forward.a] listen: \"2001:db8::1:80\" is not a valid address (IPv6 needs "
+	    "brackets: [addr]:port); expected host:port\n"
+	    "@:11: [forward.a] target: \"192.0.2.1\" is not a valid address (no port); expected "
+	    "host:port\n"
+	    "@:13: [forward.b] listen: \"127.0.0.1:0\" is not a valid address (an IP address and a "
+	    "port from 1 to 65535; names are not resolved); expected host:port\n"
+	    "@:14: [forward.b] target: \"web.example:80\" is not a valid address (an IP address "
+	    "and a port from 1 to 65535; names are not resolved); expected host:port\n");
+}
+
+static void config_load__ipv6_everywhere__is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, "[association]\n"
+	                                "role = accept\n"
+	                                "[path.v6]\n"
+	                                "local = 2001:db8:1::1\n"
+	                                "remote = 2001:db8:1::2\n"
+	                                "[path.mapped]\n"
+	                                "local = ::ffff:198.18.1.1\n"
+	                                "remote = ::ffff:198.18.1.2\n"
+	                                "[forward.v6]\n"
+	                                "listen = [::]:8080\n"
+	                                "target = [2001:db8::10]:80\n");
+	assert_non_null(c);
+	assert_int_equal(c->paths[0].local.ss_family, AF_INET6);
+	assert_addr(&c->paths[0].remote, "2001:db8:1::2");
+	assert_addr(&c->paths[1].local, "::ffff:198.18.1.1");
+	assert_addr(&c->forwards[0].listen, "[::]:8080");
+	assert_addr(&c->forwards[0].target, "[2001:db8::10]:80");
+}
+
+/* MISSION.md's own example writes a comment after a section header. */
+static void config_load__comment_after_section_header__is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, "[association]   ; who connects\n"
+	                                "role = accept\n"
+	                                "[sctp]          # timers\n"
+	                                "rto_min_ms = 100\n"
+	                                "[path.wan1]     ; preferred\n"
+	                                "local = 198.18.1.1\n"
+	                                "remote = 198.18.1.2\n");
+	assert_non_null(c);
+	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
+	assert_int_equal(c->rto_min_ms, 100);
+	assert_string_equal(c->paths[0].name, "wan1");
+}
+
+static void config_load__udp_forward__is_not_supported_yet(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[forward.dns]\n"
+	                      "listen = 127.0.0.1:53\n"
+	                      "protocol = udp\n"
+	                      "target = 192.0.2.53:53\n"
+	                      "[forward.x]\n"
+	                      "listen = 127.0.0.1:54\n"
+	                      "protocol = sctp\n"
+	                      "target = 192.0.2.53:53\n",
+	              "@:8: [forward.dns] protocol: \"udp\": UDP forwarding is not supported yet; "
+	              "expected tcp\n"
+	              "@:12: [forward.x] protocol: \"sctp\" is not valid; expected tcp\n");
+}
+
+static void config_load__same_listen_twice__names_both_forwards(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[forward.a]\n"
+	                      "target = 192.0.2.1:80\n"
+	                      "listen = [::1]:8080\n"
+	                      "[forward.b]\n"
+	                      "listen = [0::1]:8080\n"
+	                      "target = 192.0.2.2:80\n",
+	              "@:10: [forward.b] listen: [::1]:8080 is already used by [forward.a] (line "
+	              "8); expected a different listen address for each forward\n");
+}
+
+static void config_load__too_many_paths__is_rejected(void **state)
+{
+	struct fixture *f = *state;
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof text, "[association]\nrole = connect\n");
+	for (int i = 0; i <= CONFIG_MAX_PATHS; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      "[path.p%d]\nlocal = 10.0.%d.1\nremote = 10.0.%d.2\n", i, i,
+		                      i);
+	char want[256];
+	snprintf(want, sizeof want,
+	         "@:%d: [path.p%d]: too many paths; expected at most %d [path.NAME] sections\n",
+	         3 + 3 * CONFIG_MAX_PATHS, CONFIG_MAX_PATHS, CONFIG_MAX_PATHS);
+	expect_errors(f, text, want);
+}
+
+static void config_load__bad_section_names__are_rejected(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[path.]\n"
+	                      "local = 198.18.2.1\n"
+	                      "remote = 198.18.2.2\n"
+	                      "[forward.a.b]\n"
+	                      "listen = 127.0.0.1:1\n"
+	                      "target = 192.0.2.1:1\n",
+	              "@:6: [path.]: \"\" is not a valid name; expected 1 to 63 characters of a-z "
+	              "0-9 _ - after \"path.\"\n"
+	              "@:9: [forward.a.b]: \"a.b\" is not a valid name; expected 1 to 63 "
+	              "characters of a-z 0-9 _ - after \"forward.\"\n");
+}
+
+static void config_load__unreadable_file__says_cannot_read(void **state)
+{
+	struct fixture *f = *state;
+	assert_null(load(f, "/nonexistent/sctpgw.ini"));
+	assert_string_equal(f->out,
+	                    "/nonexistent/sctpgw.ini: cannot read: No such file or directory\n");
+	fixture_reset(f);
+	assert_null(load(f, "/tmp"));
+	assert_string_equal(f->out, "/tmp: cannot read: Is a directory\n");
+}
+
+static void config_names__match_the_file_words(void **state)
+{
+	(void)state;
+	assert_string_equal(config_engine_name(CONFIG_ENGINE_AUTO), "auto");
+	assert_string_equal(config_engine_name(CONFIG_ENGINE_KERNEL), "kernel");
+	assert_string_equal(config_engine_name(CONFIG_ENGINE_USERSPACE), "userspace");
+	assert_string_equal(config_role_name(CONFIG_ROLE_CONNECT), "connect");
+	assert_string_equal(config_role_name(CONFIG_ROLE_ACCEPT), "accept");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(config_load__full_file__sets_every_field),
+	    T(config_load__minimal_file__uses_every_default),
+	    T(config_defaults__matches_a_file_without_optional_keys),
+	    T(config_load__example_file__is_valid),
+	    T(config_load__bad_numbers__are_all_reported),
+	    T(config_load__values_out_of_range__give_the_range),
+	    T(config_load__size_suffixes__mean_kibibytes_and_mebibytes),
+	    T(config_load__bad_size_suffixes__are_rejected),
+	    T(config_load__bad_words__list_the_choices),
+	    T(config_load__words_and_names__ignore_case),
+	    T(config_load__bad_gateway_name__is_rejected),
+	    T(config_load__unknown_section__lists_the_valid_ones),
+	    T(config_load__unknown_key__names_section_and_key),
+	    T(config_load__missing_required_keys__point_at_the_section_header),
+	    T(config_load__missing_association__reports_role_for_the_file),
+	    T(config_load__no_path__asks_for_at_least_one),
+	    T(config_load__empty_file__reports_every_missing_thing),
+	    T(config_load__duplicate_key__names_both_lines),
+	    T(config_load__duplicate_section__names_both_lines),
+	    T(config_load__key_before_any_section__is_rejected),
+	    T(config_load__syntax_errors__give_their_lines),
+	    T(config_load__continued_line__counts_every_physical_line),
+	    T(config_load__line_too_long__is_reported),
+	    T(config_load__quotes_and_comments__are_stripped),
+	    T(config_load__empty_quotes__are_an_empty_value),
+	    T(config_load__rto_out_of_order__names_both_keys),
+	    T(config_load__rto_with_a_bad_value__is_not_compared),
+	    T(config_load__pf_threshold_above_path_max_retrans__names_both_keys),
+	    T(config_load__path_family_mismatch__names_both_keys),
+	    T(config_load__bad_addresses__say_what_is_wrong),
+	    T(config_load__ipv6_everywhere__is_accepted),
+	    T(config_load__comment_after_section_header__is_accepted),
+	    T(config_load__udp_forward__is_not_supported_yet),
+	    T(config_load__same_listen_twice__names_both_forwards),
+	    T(config_load__too_many_paths__is_rejected),
+	    T(config_load__bad_section_names__are_rejected),
+	    T(config_load__unreadable_file__says_cannot_read),
+	    T(config_names__match_the_file_words),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
