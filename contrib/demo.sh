@@ -59,12 +59,15 @@ mkdir "$work/www"
 head -c $((64 << 20)) /dev/urandom > "$work/www/file.bin"
 (cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 18081 >/dev/null 2>&1) &
 pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18081/ && break; sleep 0.1; done
 
-"$SCTPGW" -c "$work/site-b.ini" 2> >(sed 's/^/  B| /' >&2) & pids+=($!); gw_b=$!
-"$SCTPGW" -c "$work/site-a.ini" 2> >(sed 's/^/  A| /' >&2) & pids+=($!); gw_a=$!
+"$SCTPGW" -c "$work/site-b.ini" 2> "$work/b.log" & pids+=($!); gw_b=$!
+"$SCTPGW" -c "$work/site-a.ini" 2> "$work/a.log" & pids+=($!); gw_a=$!
 
 echo "demo: waiting for the association..."
 for _ in $(seq 50); do
+    kill -0 "$gw_a" 2>/dev/null && kill -0 "$gw_b" 2>/dev/null ||
+        { echo "demo: a gateway exited:" >&2; cat "$work/a.log" "$work/b.log" >&2; exit 1; }
     curl -s -o /dev/null --max-time 2 http://127.0.0.1:18080/ && break
     sleep 0.2
 done
@@ -77,11 +80,12 @@ got=$(sha256sum < "$work/got.bin" | cut -d' ' -f1)
 echo "demo: sha256 sent     $want"
 echo "demo: sha256 received $got"
 
-kill -TERM "$gw_a" "$gw_b"
 rc_a=0; rc_b=0
-wait "$gw_a" || rc_a=$?
-wait "$gw_b" || rc_b=$?
-echo "demo: gateways exited with $rc_a and $rc_b"
+kill -TERM "$gw_a"; wait "$gw_a" || rc_a=$?
+kill -TERM "$gw_b"; wait "$gw_b" || rc_b=$?
+echo "demo: gateways exited with $rc_a and $rc_b; their logs:"
+sed 's/^/  A| /' "$work/a.log"
+sed 's/^/  B| /' "$work/b.log"
 if [ "$want" = "$got" ] && [ $rc_a -eq 0 ] && [ $rc_b -eq 0 ]; then
     echo "demo: OK - the TCP session crossed the SCTP association intact"
 else

@@ -151,7 +151,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		 FRAME_VERSION, streams, a->engine->ops->name);
 }
 
-static void on_down(void *ctx, const char *why)
+static void on_down(void *ctx, bool graceful, const char *why)
 {
 	struct assoc *a = ctx;
 	bool was_ready = a->state == ASSOC_READY;
@@ -164,8 +164,9 @@ static void on_down(void *ctx, const char *why)
 		return;
 	}
 	if (was_ready || a->state == ASSOC_HELLO) {
-		log_warn("association down: %s; %zu connection%s reset", why, lost,
-			 lost == 1 ? "" : "s");
+		log_msg(graceful && lost == 0 ? LOG_INFO : LOG_WARN,
+			"association down: %s; %zu connection%s reset", why, lost,
+			lost == 1 ? "" : "s");
 		a->failed_attempts = 0;
 	} else if (a->failed_attempts++ == 0) {
 		/* Said once; the retries that follow only at debug level. */
@@ -382,11 +383,17 @@ void assoc_rx_full(struct assoc *a, struct conn *c, bool full)
 		return;
 	c->rx_full = full;
 	if (full) {
-		if (a->rx_full++ == 0)
+		if (a->rx_full++ == 0) {
+			log_debug("stream %u: %zu bytes wait for %s; pausing the association's "
+				  "receive side", c->sid, c->out.len, c->peer_text);
 			a->engine->ops->set_receiving(a->engine, false);
+		}
 	} else {
-		if (--a->rx_full == 0)
+		if (--a->rx_full == 0) {
+			log_debug("stream %u drained; resuming the association's receive side",
+				  c->sid);
 			a->engine->ops->set_receiving(a->engine, true);
+		}
 	}
 }
 

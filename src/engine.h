@@ -50,9 +50,11 @@ struct engine_callbacks {
 	/* The association is established; STREAMS ids (0..STREAMS-1) usable in
 	 * both directions. A restart by the peer reports down, then up. */
 	void (*up)(void *ctx, uint16_t streams);
-	/* The association is gone (WHY says why). For the connect role the
-	 * caller decides when to open() again; the accept role keeps listening. */
-	void (*down)(void *ctx, const char *why);
+	/* The association is gone (WHY says why; GRACEFUL when it ended with
+	 * an SCTP SHUTDOWN rather than a loss or an ABORT). For the connect
+	 * role the caller decides when to open() again; the accept role keeps
+	 * listening. */
+	void (*down)(void *ctx, bool graceful, const char *why);
 	/* One whole message arrived on stream SID. MSG is valid during the call. */
 	void (*message)(void *ctx, uint16_t sid, const uint8_t *msg, size_t len);
 	/* send() returned -EAGAIN before and there is room again. */

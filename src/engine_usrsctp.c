@@ -194,12 +194,12 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 }
 
 /* Tell the layer above once, then forget the socket. */
-static void usr_down(struct usr_engine *e, bool abort, const char *why)
+static void usr_down(struct usr_engine *e, bool abort, bool graceful, const char *why)
 {
 	bool was_up = e->up;
 	usr_close_sock(e, abort);
 	if (was_up || e->p.role == CONFIG_ROLE_CONNECT)
-		e->base.cb.down(e->base.ctx, why);
+		e->base.cb.down(e->base.ctx, graceful, why);
 }
 
 static uint16_t usr_streams(struct socket *s)
@@ -254,20 +254,20 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 			/* The peer lost its state and came back on the same
 			 * addresses: everything it knew about is gone. */
 			e->up = false;
-			e->base.cb.down(e->base.ctx, "peer restarted");
+			e->base.cb.down(e->base.ctx, false, "peer restarted");
 			if (!e->sock)
 				return false;
 			e->up = true;
 			e->base.cb.up(e->base.ctx, streams);
 			return e->sock != NULL;
 		case SCTP_COMM_LOST:
-			usr_down(e, false, "communication lost (peer unreachable or aborted)");
+			usr_down(e, false, false, "communication lost (peer unreachable or aborted)");
 			return false;
 		case SCTP_CANT_STR_ASSOC:
-			usr_down(e, false, "peer did not answer INIT");
+			usr_down(e, false, false, "peer did not answer INIT");
 			return false;
 		case SCTP_SHUTDOWN_COMP:
-			usr_down(e, false, "shut down");
+			usr_down(e, false, true, "closed gracefully (SCTP SHUTDOWN)");
 			return false;
 		}
 		return true;
@@ -310,11 +310,11 @@ static bool usr_read(struct usr_engine *e)
 				return false;
 			char why[96];
 			snprintf(why, sizeof why, "receive failed: %s", strerror(errno));
-			usr_down(e, false, why);
+			usr_down(e, false, false, why);
 			return false;
 		}
 		if (n == 0) {
-			usr_down(e, false, "closed by peer");
+			usr_down(e, false, true, "closed by peer");
 			return false;
 		}
 		e->rx_len += (size_t)n;
@@ -322,7 +322,7 @@ static bool usr_read(struct usr_engine *e)
 			if (e->rx_len > FRAME_MAX) {
 				/* Bigger than any frame we or the peer may send. */
 				log_warn("peer sent a message over %d bytes", FRAME_MAX);
-				usr_down(e, true, "protocol error: oversized message");
+				usr_down(e, true, false, "protocol error: oversized message");
 				return false;
 			}
 			continue;
@@ -347,7 +347,7 @@ static void usr_accept(struct usr_engine *e)
 	while ((s = usrsctp_accept(e->listener, NULL, NULL)) != NULL) {
 		if (e->sock) {
 			log_info("a new association replaces the current one");
-			usr_down(e, true, "replaced by a new association from the peer");
+			usr_down(e, true, false, "replaced by a new association from the peer");
 		}
 		e->sock = s;
 		usrsctp_set_non_blocking(s, 1);
@@ -477,14 +477,14 @@ static void usr_shutdown(struct engine *base)
 		e->listener = NULL;
 	}
 	if (e->sock && usrsctp_shutdown(e->sock, SHUT_WR) < 0)
-		usr_down(e, true, "shutdown failed");
+		usr_down(e, true, false, "shutdown failed");
 }
 
 static void usr_abort(struct engine *base, const char *why)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (e->sock)
-		usr_down(e, true, why);
+		usr_down(e, true, false, why);
 }
 
 static void usr_free(struct engine *base)

@@ -15,6 +15,7 @@
 
 #define LISTENER_BACKLOG 1024
 #define LISTENER_EMFILE_PAUSE 1.0 /* seconds without accepting after EMFILE */
+#define LISTENER_LOG_EVERY 5.0	  /* at most one "not up" line per forward per 5 s */
 
 static void refuse(int fd)
 {
@@ -43,9 +44,14 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (l->assoc->state != ASSOC_READY) {
 			/* Accepting and then closing normally would look like
 			 * success to the client; a reset says "not now". */
-			log_info("forward %s: association not up; resetting a new client",
-				 l->name);
 			l->assoc->n_refused++;
+			l->refused++;
+			if (ev_now(loop) - l->refused_logged >= LISTENER_LOG_EVERY) {
+				log_warn("forward %s: association not up; reset %llu client%s",
+					 l->name, l->refused, l->refused == 1 ? "" : "s");
+				l->refused_logged = ev_now(loop);
+				l->refused = 0;
+			}
 			refuse(fd);
 			continue;
 		}

@@ -25,6 +25,8 @@ struct listener {
 	struct frame_open target; /* what every OPEN from here carries */
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
+	unsigned long long refused; /* clients reset since the last log line */
+	ev_tstamp refused_logged;
 };
 
 /* Bind and listen for forward F. Returns NULL after logging why. */
