@@ -17,7 +17,7 @@ for tool in python3 curl; do
 done
 meson setup build >/dev/null 2>&1 || true
 meson compile -C build >/dev/null
-SCTPGW=build/src/sctpgw
+SCTPGW=${SCTPGW:-build/src/sctpgw}
 
 work=$(mktemp -d /tmp/sctpgw-demo.XXXXXX)
 pids=()
