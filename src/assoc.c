@@ -18,7 +18,7 @@ static const char *state_name(enum assoc_state s)
 
 static void set_state(struct assoc *a, enum assoc_state s)
 {
-	log_debug("association %s -> %s", state_name(a->state), state_name(s));
+	log_debug("association state %s -> %s", state_name(a->state), state_name(s));
 	a->state = s;
 }
 

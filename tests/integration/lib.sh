@@ -1,0 +1,494 @@
+# shellcheck shell=bash
+# lib.sh - shared helpers for the sctpgw integration scenarios.
+#
+# Source it from a scenario (bash, set -euo pipefail), then:
+#   need_root; setup "$@"; topo_up
+# Topology (every name carries a per-run prefix, so runs can overlap):
+#
+#   ns lan-a            ns gw-a                         ns gw-b             ns lan-b
+#   eth0 198.18.10.2 -- lan 198.18.10.1  wan1 198.18.1.1 ==== wan1 198.18.1.2  lan 198.18.20.1 -- eth0 198.18.20.2
+#        2001:2:10::2       2001:2:10::1      2001:2:1::1       2001:2:1::2        2001:2:20::1       2001:2:20::2
+#
+# lan-a/lan-b hold the clients and servers of each site and route by
+# default to their gateway; the gateways do not route between the sites.
+#
+# Variables after setup: SCTPGW, SRCDIR, XFER, WORK, PFX, NS_A, NS_B,
+# NS_LAN_A, NS_LAN_B, plus the address constants below.
+
+# ------------------------------------------------------------ constants
+A_WAN=198.18.1.1
+B_WAN=198.18.1.2
+A_WAN6=2001:2:1::1
+B_WAN6=2001:2:1::2
+A_LAN=198.18.10.1
+LAN_A=198.18.10.2
+B_LAN=198.18.20.1
+LAN_B=198.18.20.2
+A_LAN6=2001:2:10::1
+LAN_A6=2001:2:10::2
+B_LAN6=2001:2:20::1
+LAN_B6=2001:2:20::2
+FWD_PORT=8080      # the default forward's listen port on each gateway
+SRV_PORT=9000      # where the default forward's target server listens
+SCTP_PORT=5757
+ENCAP_PORT=9899
+
+_LIB_PIDS=()       # every background process we started
+_LIB_NS=()         # every namespace we created
+_LIB_CLEANED=0
+declare -A GW_PID=()
+declare -A GW_CONF=()
+declare -A LOGMARK=()
+
+log() { printf '[%s %s] %s\n' "$(date +%T.%3N)" "${SCENARIO:-test}" "$*" >&2; }
+
+# need_root: skip (77, meson's skip code) when we cannot build namespaces;
+# under CI=true that is a failure instead.
+need_root() {
+    local why=""
+    if [ "$(id -u)" != 0 ]; then
+        why="needs root (network namespaces, veth, nftables)"
+    else
+        local t
+        for t in ip nft python3; do
+            command -v "$t" >/dev/null 2>&1 || { why="needs $t"; break; }
+        done
+        if [ -z "$why" ]; then
+            local probe="sgprobe$$"
+            if ! ip netns add "$probe" 2>/dev/null; then
+                why="cannot create network namespaces"
+            else
+                ip netns del "$probe" 2>/dev/null || true
+            fi
+        fi
+    fi
+    [ -z "$why" ] && return 0
+    if [ "${CI:-}" = true ]; then
+        echo "FAIL: ${SCENARIO:-scenario} $why (CI=true, so not skipping)" >&2
+        exit 1
+    fi
+    echo "SKIP: ${SCENARIO:-scenario} $why" >&2
+    exit 77
+}
+
+need_cmd() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 && continue
+        if [ "${CI:-}" = true ]; then echo "FAIL: needs $t (CI=true)" >&2; exit 1; fi
+        echo "SKIP: needs $t" >&2; exit 77
+    done
+}
+
+# setup SCTPGW_PATH: per-run prefix, work dir, cleanup trap.
+setup() {
+    SCTPGW=${1:-${SCTPGW:-}}
+    [ -n "$SCTPGW" ] || { echo "usage: $0 PATH-TO-sctpgw" >&2; exit 2; }
+    case "$SCTPGW" in /*) ;; *) SCTPGW="$PWD/$SCTPGW" ;; esac
+    [ -x "$SCTPGW" ] || { echo "FAIL: sctpgw binary '$SCTPGW' is not executable" >&2; exit 1; }
+    export SCTPGW
+    local here
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    SRCDIR=${SCTPGW_SRC:-$(cd "$here/../.." && pwd)}
+    XFER="$SRCDIR/tests/tools/xfer.py"
+    [ -f "$XFER" ] || { echo "FAIL: $XFER missing" >&2; exit 1; }
+    # short and unique: pid + random, so parallel runs never clash
+    PFX="sg$$x$(printf '%04x' $((RANDOM)))"
+    sweep_stale
+    NS_A="$PFX-gwa"; NS_B="$PFX-gwb"; NS_LAN_A="$PFX-lana"; NS_LAN_B="$PFX-lanb"
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/sgw-it-$PFX-${SCENARIO:-test}.XXXXXX")
+    export WORK PFX
+    : >"$WORK/gw-A.log"; : >"$WORK/gw-B.log"
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    log "prefix $PFX, work dir $WORK, binary $SCTPGW"
+}
+
+# sweep_stale: remove namespaces left by earlier runs that were SIGKILLed
+# (names sg<pid>x<hex>-..., creator pid no longer alive).
+sweep_stale() {
+    local ns pid p
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^sg[0-9]+x[0-9a-f]{4}-(gwa|gwb|lana|lanb)$'); do
+        pid=${ns#sg}; pid=${pid%%x*}
+        kill -0 "$pid" 2>/dev/null && continue
+        p=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$p" ] && kill -KILL $p 2>/dev/null
+        ip netns del "$ns" 2>/dev/null && log "removed stale namespace $ns (run $pid is gone)"
+    done
+    local d
+    for d in "${TMPDIR:-/tmp}"/sgw-it-sg*x????-*; do
+        [ -d "$d" ] || continue
+        pid=${d##*/sgw-it-sg}; pid=${pid%%x*}
+        case "$pid" in ''|*[!0-9]*) continue ;; esac
+        kill -0 "$pid" 2>/dev/null && continue
+        rm -rf "$d" && log "removed stale work dir $d"
+    done
+    return 0
+}
+
+# ns_of A|B|lan-a|lan-b|full-name
+ns_of() {
+    case "$1" in
+        A|a|gw-a) echo "$NS_A" ;;
+        B|b|gw-b) echo "$NS_B" ;;
+        lan-a|LAN_A) echo "$NS_LAN_A" ;;
+        lan-b|LAN_B) echo "$NS_LAN_B" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+in_ns() { local ns; ns=$(ns_of "$1"); shift; ip netns exec "$ns" "$@"; }
+
+# bg_ns NS LOGFILE cmd... : start in background, track pid, print pid in $BG_PID
+bg_ns() {
+    local ns log; ns=$(ns_of "$1"); log=$2; shift 2
+    ip netns exec "$ns" "$@" >>"$log" 2>&1 &
+    BG_PID=$!
+    _LIB_PIDS+=("$BG_PID")
+}
+
+_mkns() {
+    ip netns add "$1"
+    _LIB_NS+=("$1")
+    ip -n "$1" link set lo up
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+        net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.dad_transmits=0 \
+        net.ipv6.conf.default.dad_transmits=0 >/dev/null 2>&1 || true
+}
+
+# _veth NS1 IF1 NS2 IF2 : create a veth pair straight into the namespaces
+_veth() {
+    ip -n "$1" link add "$2" mtu 1500 type veth peer name "$4" netns "$3"
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+}
+
+# _reach NS ADDR: ADDR answers from NS (a TCP SYN to a closed port must be
+# refused quickly; no ping needed)
+_reach() {
+    local out
+    out=$(in_ns "$1" timeout 3 bash -c "exec 3<>/dev/tcp/$2/9" 2>&1) && return 0
+    case "$out" in *refused*) return 0 ;; esac
+    fail "topology: $2 not reachable from $(ns_of "$1"): ${out:-timeout}"
+}
+
+topo_up() {
+    local ns
+    for ns in "$NS_A" "$NS_B" "$NS_LAN_A" "$NS_LAN_B"; do _mkns "$ns"; done
+    _veth "$NS_A" wan1 "$NS_B" wan1
+    _veth "$NS_A" lan "$NS_LAN_A" eth0
+    _veth "$NS_B" lan "$NS_LAN_B" eth0
+    ip -n "$NS_A" addr add "$A_WAN/24" dev wan1
+    ip -n "$NS_A" addr add "$A_WAN6/64" dev wan1 nodad
+    ip -n "$NS_B" addr add "$B_WAN/24" dev wan1
+    ip -n "$NS_B" addr add "$B_WAN6/64" dev wan1 nodad
+    ip -n "$NS_A" addr add "$A_LAN/24" dev lan
+    ip -n "$NS_A" addr add "$A_LAN6/64" dev lan nodad
+    ip -n "$NS_B" addr add "$B_LAN/24" dev lan
+    ip -n "$NS_B" addr add "$B_LAN6/64" dev lan nodad
+    ip -n "$NS_LAN_A" addr add "$LAN_A/24" dev eth0
+    ip -n "$NS_LAN_A" addr add "$LAN_A6/64" dev eth0 nodad
+    ip -n "$NS_LAN_B" addr add "$LAN_B/24" dev eth0
+    ip -n "$NS_LAN_B" addr add "$LAN_B6/64" dev eth0 nodad
+    ip -n "$NS_LAN_A" route add default via "$A_LAN"
+    ip -n "$NS_LAN_A" -6 route add default via "$A_LAN6"
+    ip -n "$NS_LAN_B" route add default via "$B_LAN"
+    ip -n "$NS_LAN_B" -6 route add default via "$B_LAN6"
+    # addresses must be usable before any gateway starts (usrsctp reads the
+    # address list once at init): wait until no address is tentative.
+    local i
+    for i in $(seq 50); do
+        local tent=0
+        for ns in "$NS_A" "$NS_B" "$NS_LAN_A" "$NS_LAN_B"; do
+            [ -n "$(ip -n "$ns" -6 addr show tentative 2>/dev/null)" ] && tent=1
+        done
+        [ $tent = 0 ] && break
+        sleep 0.1
+    done
+    _reach A "$B_WAN"; _reach A "$B_WAN6"; _reach B "$A_WAN"
+    _reach lan-a "$A_LAN"; _reach lan-a "$A_LAN6"; _reach lan-b "$B_LAN"; _reach lan-b "$B_LAN6"
+    log "topology up: $NS_LAN_A | $NS_A =wan1= $NS_B | $NS_LAN_B"
+}
+
+# ------------------------------------------------------------ configs
+# write_gw_conf A|B FILE [FORWARD...]
+#   FORWARD = "NAME LISTEN TARGET", e.g. "closed 198.18.10.1:8082 198.18.20.2:9002"
+# Each gateway gets a default forward "web": A listens on $A_LAN:$FWD_PORT and
+# targets $LAN_B:$SRV_PORT; B listens on $B_LAN:$FWD_PORT, targets $LAN_A:$SRV_PORT.
+# Knobs (environment): CONF_V6=1 (path over IPv6), CONF_NO_DEFAULT_FWD=1,
+# CONF_CONNECT_TIMEOUT_MS (2000), CONF_LOG_LEVEL (debug), CONF_EXTRA (raw text
+# appended at the end).
+write_gw_conf() {
+    local side=$1 file=$2; shift 2
+    local name role local_ip remote_ip listen target
+    case "$side" in
+        A) name=site-a; role=connect
+           if [ "${CONF_V6:-0}" = 1 ]; then local_ip=$A_WAN6; remote_ip=$B_WAN6
+           else local_ip=$A_WAN; remote_ip=$B_WAN; fi
+           listen="$A_LAN:$FWD_PORT"; target="$LAN_B:$SRV_PORT" ;;
+        B) name=site-b; role=accept
+           if [ "${CONF_V6:-0}" = 1 ]; then local_ip=$B_WAN6; remote_ip=$A_WAN6
+           else local_ip=$B_WAN; remote_ip=$A_WAN; fi
+           listen="$B_LAN:$FWD_PORT"; target="$LAN_A:$SRV_PORT" ;;
+        *) fail "write_gw_conf: side must be A or B, not '$side'" ;;
+    esac
+    {
+        cat <<EOF
+; written by tests/integration/lib.sh for ${SCENARIO:-test} (gateway $side)
+[gateway]
+name = $name
+udp_encap_port = $ENCAP_PORT
+log_level = ${CONF_LOG_LEVEL:-debug}
+connect_timeout_ms = ${CONF_CONNECT_TIMEOUT_MS:-2000}
+
+[association]
+role = $role
+port = $SCTP_PORT
+remote_udp_encap_port = $ENCAP_PORT
+
+[sctp]
+heartbeat_interval_ms = 500
+rto_initial_ms = 300
+rto_min_ms = 100
+rto_max_ms = 1000
+path_max_retrans = 3
+assoc_max_retrans = 6
+
+[path.wan1]
+local = $local_ip
+remote = $remote_ip
+EOF
+        if [ "${CONF_NO_DEFAULT_FWD:-0}" != 1 ]; then
+            printf '\n[forward.web]\nlisten = %s\ntarget = %s\n' "$listen" "$target"
+        fi
+        local f fname flisten ftarget
+        for f in "$@"; do
+            read -r fname flisten ftarget <<<"$f"
+            [ -n "$ftarget" ] || fail "write_gw_conf: forward '$f' must be 'NAME LISTEN TARGET'"
+            printf '\n[forward.%s]\nlisten = %s\ntarget = %s\n' "$fname" "$flisten" "$ftarget"
+        done
+        if [ -n "${CONF_EXTRA:-}" ]; then printf '\n%s\n' "$CONF_EXTRA"; fi
+    } >"$file"
+}
+
+# ------------------------------------------------------------ gateways
+# gw_start A|B CONFIGFILE : run "$SCTPGW -c FILE" in the gateway's namespace,
+# stderr+stdout appended to $WORK/gw-X.log (restarts append to the same log).
+gw_start() {
+    local side=$1 conf=$2 ns logf
+    ns=$(ns_of "$side"); logf="$WORK/gw-$side.log"
+    if [ -n "${GW_PID[$side]:-}" ] && kill -0 "${GW_PID[$side]}" 2>/dev/null; then
+        fail "gw_start $side: gateway already running (pid ${GW_PID[$side]})"
+    fi
+    GW_CONF[$side]=$conf
+    LOGMARK[$side]=$(wc -l <"$logf")
+    echo "=== $(date +%T.%3N) test: starting gateway $side: $SCTPGW -c $conf" >>"$logf"
+    ip netns exec "$ns" "$SCTPGW" -c "$conf" >>"$logf" 2>&1 &
+    GW_PID[$side]=$!
+    _LIB_PIDS+=("$!")
+    log "gateway $side started (pid ${GW_PID[$side]}, log $logf)"
+}
+
+gw_alive() { [ -n "${GW_PID[$1]:-}" ] && kill -0 "${GW_PID[$1]}" 2>/dev/null; }
+
+# gw_stop A|B [TIMEOUT=10] : SIGTERM, wait; returns the gateway's exit status
+# (SIGKILLs it and returns 124 if it does not exit in time).
+gw_stop() {
+    local side=$1 t=${2:-10} pid i rc=0
+    pid=${GW_PID[$side]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq $((t * 10))); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        GW_PID[$side]=""
+        echo "=== $(date +%T.%3N) test: gateway $side did not exit ${t}s after SIGTERM; SIGKILLed" >>"$WORK/gw-$side.log"
+        log "gateway $side did not exit within ${t}s of SIGTERM"
+        return 124
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    GW_PID[$side]=""
+    echo "=== $(date +%T.%3N) test: gateway $side exited with status $rc after SIGTERM" >>"$WORK/gw-$side.log"
+    log "gateway $side stopped, exit status $rc"
+    return $rc
+}
+
+# gw_kill A|B : SIGKILL, no grace.
+gw_kill() {
+    local side=$1 pid
+    pid=${GW_PID[$side]:-}
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    GW_PID[$side]=""
+    echo "=== $(date +%T.%3N) test: gateway $side SIGKILLed" >>"$WORK/gw-$side.log"
+    log "gateway $side SIGKILLed"
+}
+
+gw_restart() { gw_start "$1" "${GW_CONF[$1]}"; }
+
+# log_mark A|B : later wait_log calls only look at lines written after this.
+log_mark() { LOGMARK[$1]=$(wc -l <"$WORK/gw-$1.log"); }
+
+# wait_log A|B PATTERN TIMEOUT_S : wait for an (extended regex) line in the
+# gateway's log written after the last log_mark/gw_start.  Fails the test if
+# it does not appear in time or the gateway dies meanwhile.
+wait_log() {
+    local side=$1 pat=$2 t=${3:-10} mark end
+    mark=${LOGMARK[$side]:-0}
+    end=$(( $(date +%s%N) + t * 1000000000 ))
+    while :; do
+        if tail -n +"$((mark + 1))" "$WORK/gw-$side.log" | grep -Eq -- "$pat"; then
+            return 0
+        fi
+        if [ -n "${GW_PID[$side]:-}" ] && ! kill -0 "${GW_PID[$side]}" 2>/dev/null; then
+            fail "gateway $side exited while waiting for '$pat' in its log"
+        fi
+        [ "$(date +%s%N)" -lt "$end" ] || fail "no '$pat' in gateway $side's log within ${t}s"
+        sleep 0.1
+    done
+}
+
+# assoc_up [TIMEOUT] : wait for 'association up' on both gateways.
+assoc_up() {
+    wait_log A 'association up' "${1:-15}"
+    wait_log B 'association up' "${1:-15}"
+}
+
+# ------------------------------------------------------------ helpers
+# wait_listen NS PORT [TIMEOUT] : wait for a TCP listener on PORT inside NS.
+wait_listen() {
+    local ns port=$2 t=${3:-10} i
+    ns=$(ns_of "$1")
+    for i in $(seq $((t * 10))); do
+        if ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then return 0; fi
+        sleep 0.1
+    done
+    fail "nothing listening on port $port in $ns after ${t}s"
+}
+
+# xfer_server NS ADDR:PORT [more args] : start an xfer.py server, wait for it.
+xfer_server() {
+    local ns=$1 addr=$2; shift 2
+    bg_ns "$ns" "$WORK/xfer-server-$(ns_of "$ns").log" python3 "$XFER" server --listen "$addr" "$@"
+    wait_listen "$ns" "${addr##*:}"
+}
+
+# run_ns NS LIMIT_S OUTFILE cmd... : run cmd in NS, stdout+stderr to OUTFILE,
+# killed after LIMIT_S (status 124).  Runs in the background and is waited
+# for, so a signal to the scenario runs cleanup at once.
+run_ns() {
+    local ns t=$2 out=$3 pid rc=0
+    ns=$(ns_of "$1"); shift 3
+    timeout "$t" ip netns exec "$ns" "$@" >"$out" 2>&1 &
+    pid=$!
+    _LIB_PIDS+=("$pid")
+    wait "$pid" || rc=$?
+    return $rc
+}
+
+# xfer NS ARGS... : run a short xfer.py command in NS (foreground)
+xfer() { local ns=$1; shift; in_ns "$ns" python3 "$XFER" "$@"; }
+
+# wan_cut [PATH=wan1] / wan_restore [PATH=wan1] : drop everything arriving on
+# the path's interface in both gateway namespaces (nothing is rejected, so the
+# senders see silence, as with a cut cable).
+wan_cut() {
+    local dev=${1:-wan1} side
+    for side in A B; do
+        in_ns "$side" nft -f - <<EOF
+table inet sgcut_$dev {
+    chain in {
+        type filter hook input priority -10; policy accept;
+        iifname "$dev" drop
+    }
+}
+EOF
+    done
+    log "path $dev cut (nft drop)"
+}
+
+wan_restore() {
+    local dev=${1:-wan1} side
+    for side in A B; do
+        in_ns "$side" nft delete table inet "sgcut_$dev" 2>/dev/null || true
+    done
+    log "path $dev restored"
+}
+
+# now_ms : monotonic-enough wall clock in milliseconds
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# summary_field LINE KEY : extract KEY=value from an xfer summary line
+summary_field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+# ------------------------------------------------------------ results
+_dump_logs() {
+    local side f
+    for side in A B; do
+        f="$WORK/gw-$side.log"
+        [ -f "$f" ] || continue
+        echo "----- last 40 lines of gateway $side log ($f) -----" >&2
+        tail -n 40 "$f" >&2
+    done
+    for f in "$WORK"/xfer-server-*.log; do
+        [ -s "$f" ] || continue
+        echo "----- last 10 lines of $(basename "$f") -----" >&2
+        tail -n 10 "$f" >&2
+    done
+}
+
+fail() {
+    echo "FAIL: ${SCENARIO:-scenario}: $*" >&2
+    if [ -n "${WORK:-}" ]; then _dump_logs; fi
+    exit 1
+}
+
+pass() {
+    echo "PASS: ${SCENARIO:-scenario}${1:+: $*}" >&2
+    exit 0
+}
+
+# cleanup: kill everything we started and everything living in our
+# namespaces, delete the namespaces and the work dir.  Safe to run twice.
+cleanup() {
+    local rc=$? pid ns pids i
+    trap - EXIT
+    set +e
+    if [ "$_LIB_CLEANED" = 1 ]; then return "$rc"; fi
+    _LIB_CLEANED=1
+    for pid in "${_LIB_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for ns in "${_LIB_NS[@]}"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+    done
+    for i in $(seq 20); do
+        local alive=0
+        for pid in "${_LIB_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        for ns in "${_LIB_NS[@]}"; do [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${_LIB_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    for ns in "${_LIB_NS[@]}"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    done
+    for pid in "${_LIB_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    for ns in "${_LIB_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    _LIB_NS=()
+    _LIB_PIDS=()
+    if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+        if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${KEEP_LOGS_ON_FAIL:-}" ]; then
+            log "keeping $WORK (KEEP_LOGS_ON_FAIL)"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    return "$rc"
+}
