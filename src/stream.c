@@ -69,8 +69,13 @@ void stream_done(struct stream_table *t, uint16_t sid)
 	if (!s || s->state != STREAM_ACTIVE)
 		return;
 	s->conn = NULL;
-	if (stream_is_own(t, sid)) {
+	if (stream_is_own(t, sid) && !s->peer_closed) {
 		s->state = STREAM_WAIT_CLOSED;
+	} else if (stream_is_own(t, sid)) {
+		s->state = STREAM_FREE;
+		s->peer_closed = false;
+		t->active--;
+		ring_push(t, sid);
 	} else {
 		s->state = STREAM_FREE;
 		t->active--;
@@ -80,8 +85,13 @@ void stream_done(struct stream_table *t, uint16_t sid)
 int stream_closed(struct stream_table *t, uint16_t sid)
 {
 	struct stream_slot *s = stream_get(t, sid);
-	if (!s || !stream_is_own(t, sid) || s->state != STREAM_WAIT_CLOSED)
+	if (!s || !stream_is_own(t, sid) || s->state == STREAM_FREE || s->peer_closed)
 		return -EPROTO;
+	if (s->state == STREAM_ACTIVE) {
+		/* The peer is finished; we still write to our TCP socket. */
+		s->peer_closed = true;
+		return 0;
+	}
 	s->state = STREAM_FREE;
 	t->active--;
 	ring_push(t, sid);

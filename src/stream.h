@@ -11,6 +11,8 @@
  * Slot states, for an id this gateway owns:
  *
  *   FREE --alloc--> ACTIVE --conn done--> WAIT_CLOSED --CLOSED rcvd--> FREE
+ *                      \--CLOSED rcvd (still writing to our client): noted;
+ *                          conn done --> FREE
  *
  * and for an id the peer owns:
  *
@@ -34,7 +36,8 @@ enum stream_state {
 
 struct stream_slot {
 	enum stream_state state;
-	void *conn; /* the connection while ACTIVE, else NULL */
+	bool peer_closed; /* our id: CLOSED came while we were still ACTIVE */
+	void *conn;	  /* the connection while ACTIVE, else NULL */
 };
 
 struct stream_table {
@@ -61,12 +64,14 @@ int stream_alloc(struct stream_table *t, void *conn);
 /* The slot for SID, or NULL when SID is 0 or out of range. */
 struct stream_slot *stream_get(struct stream_table *t, uint16_t sid);
 
-/* The connection on SID is finished on this side. Our id: WAIT_CLOSED. The
- * peer's id: FREE (the caller sends CLOSED). */
+/* The connection on SID is finished on this side. Our id: WAIT_CLOSED, or
+ * FREE when the peer's CLOSED already came. The peer's id: FREE (the caller
+ * sends CLOSED). */
 void stream_done(struct stream_table *t, uint16_t sid);
 
-/* The peer's CLOSED arrived for our SID: returns 0 and frees it, or -EPROTO
- * when SID was not waiting for it. */
+/* The peer's CLOSED arrived for our SID: returns 0 and frees it (or, while
+ * our connection still writes its last bytes, notes it for stream_done), or
+ * -EPROTO when SID is not ours or not in use. */
 int stream_closed(struct stream_table *t, uint16_t sid);
 
 /* The peer opens its SID for CONN: returns 0, -EPROTO when SID is ours or 0,

@@ -95,10 +95,13 @@ static bool send_control(struct conn *c, unsigned bit, struct frame *f)
 	return true;
 }
 
+/* Read the TCP socket only when the stream is open both ways and every
+ * frame before DATA (OPEN, OPEN_OK) and any refused DATA frame has gone:
+ * DATA must not overtake them. */
 static void start_reading(struct conn *c)
 {
 	if (c->fd >= 0 && c->state == CONN_OPEN && !c->tcp_eof && !c->tx && !c->sent_rst &&
-	    !c->got_rst)
+	    !c->got_rst && !(c->owed & (CONN_OWE_OPEN | CONN_OWE_OPEN_OK)))
 		ev_io_start(c->assoc->loop, &c->rio);
 }
 
@@ -112,8 +115,11 @@ static bool send_owed(struct conn *c)
 	if (!send_control(c, CONN_OWE_OPEN, &f))
 		return false;
 	f.type = FRAME_OPEN_OK;
-	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
-		return false;
+	if (c->owed & CONN_OWE_OPEN_OK) {
+		if (!send_control(c, CONN_OWE_OPEN_OK, &f))
+			return false;
+		start_reading(c);
+	}
 	if (c->tx) {
 		int rc = assoc_send(c->assoc, c->sid, c->tx, c->tx_len);
 		if (rc == -EAGAIN) {
@@ -458,8 +464,7 @@ static void conn_connected(struct conn *c)
 	c->state = CONN_OPEN;
 	c->owed |= CONN_OWE_OPEN_OK;
 	log_debug("stream %u: connected to target %s", c->sid, c->peer_text);
-	start_reading(c);
-	conn_progress(c);
+	conn_progress(c); /* reading starts once OPEN_OK has gone */
 }
 
 static enum frame_rst_reason reason_of(int err)
