@@ -485,7 +485,9 @@ cleanup() {
     _LIB_PIDS=()
     if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
         if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${KEEP_LOGS_ON_FAIL:-}" ]; then
-            log "keeping $WORK (KEEP_LOGS_ON_FAIL)"
+            # Renamed so that the next run's sweep_stale leaves it alone.
+            local kept="${WORK/sgw-it-/sgw-kept-}"
+            mv "$WORK" "$kept" && log "keeping $kept (KEEP_LOGS_ON_FAIL)"
         else
             rm -rf "$WORK"
         fi

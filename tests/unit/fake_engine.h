@@ -1,0 +1,114 @@
+/*
+ * fake_engine: an in-process engine for unit tests, no SCTP stack at all.
+ *
+ * Start here to test assoc and tcp_conn. fake_engine.c provides engine_new()
+ * and engine_params_from_config(), so a test links it instead of engine.c.
+ * Two fake engines paired with fake_engine_pair() are the two ends of one
+ * association inside one process: what one sends is copied into the other's
+ * inbox and handed to its callbacks from an ev_idle watcher, one event per
+ * loop iteration, so nothing is delivered until the test runs the loop and
+ * no callback ever runs inside an ops function.
+ *
+ * The test can also make sends fail with -EAGAIN (writable follows once
+ * there is room), take the association down, inject raw messages as if the
+ * peer had sent them, hold back messages of one type, and read a log of
+ * every message each side sent. An unpaired engine made "peerless" comes up
+ * on its own and drops what it sends (after logging it): a scripted peer.
+ */
+#ifndef SCTPGW_TEST_FAKE_ENGINE_H
+#define SCTPGW_TEST_FAKE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct fake_ev;
+
+/* One message a side sent, as the log keeps it. */
+struct fake_sent {
+	uint16_t sid;
+	size_t len;
+	uint8_t head[3]; /* type, flags and the first body byte (RST reason) */
+};
+
+struct fake_engine {
+	struct engine base;
+	struct engine_params params;
+	struct fake_engine *peer;
+	struct fake_engine *next_all; /* every live fake engine */
+
+	bool peerless;      /* no peer: open brings it up alone, sends are dropped */
+	uint16_t streams;   /* stream count UP reports here (0: min of both params) */
+	bool listening;     /* accept role: open() was called */
+	bool up;            /* an association exists (UP queued or delivered) */
+	bool shutting_down; /* SHUTDOWN sent, DOWN not yet */
+	bool receiving;     /* as the association last set it */
+	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
+
+	bool full;         /* every send gets -EAGAIN */
+	size_t limit;      /* at most this many sent messages undelivered (0: no limit) */
+	size_t in_flight;  /* sent by this side, not yet delivered */
+	bool owe_writable; /* a send got -EAGAIN: writable follows when there is room */
+
+	struct fake_ev *inbox_head, **inbox_tail; /* events for this side, in order */
+	ev_idle idle;
+
+	/* What happened, for assertions. */
+	unsigned n_open, n_up, n_down, n_abort, n_shutdown, n_eagain, n_writable;
+	char last_abort[128];
+	char last_down[128];
+	struct fake_sent *sent;
+	size_t n_sent, sent_cap;
+};
+
+#define FAKE_HOLD_NONE (-2)
+#define FAKE_HOLD_ALL  (-1)
+
+/* The fake behind an engine made by engine_new(). */
+struct fake_engine *fake_of(struct engine *e);
+
+/* Make X and Y the two ends of one association. */
+void fake_engine_pair(struct fake_engine *x, struct fake_engine *y);
+
+/* No peer: open() brings E up with STREAMS streams; sends are only logged. */
+void fake_engine_set_peerless(struct fake_engine *e, uint16_t streams);
+
+/* The stream count UP reports to E (to make the two sides disagree). */
+void fake_engine_set_streams(struct fake_engine *e, uint16_t streams);
+
+/* Sends from E get -EAGAIN while FULL; writable follows when cleared. */
+void fake_engine_set_full(struct fake_engine *e, bool full);
+
+/* At most N messages sent by E may wait for delivery (0: no limit). */
+void fake_engine_set_limit(struct fake_engine *e, size_t n);
+
+/* The association is lost: both ends get down(WHY); undelivered messages
+ * are dropped. */
+void fake_engine_down(struct fake_engine *e, const char *why);
+
+/* Deliver MSG on SID to TO as if its peer had sent it (after whatever the
+ * peer already sent). */
+void fake_engine_inject(struct fake_engine *to, uint16_t sid, const void *msg, size_t len);
+
+/* Stop delivering messages to TO whose type byte is TYPE (FAKE_HOLD_ALL:
+ * every message) until fake_engine_release(). Order within a stream is kept,
+ * as SCTP keeps it: what follows a held message on its stream waits too;
+ * other streams go on. Up, down and writable still go. */
+void fake_engine_hold(struct fake_engine *to, int type);
+void fake_engine_release(struct fake_engine *to);
+
+/* Messages waiting in TO's inbox. */
+size_t fake_engine_queued(const struct fake_engine *to);
+
+/* True when some fake engine has an event it could deliver now. */
+bool fake_engine_busy(void);
+
+/* How many messages E sent on SID with type byte TYPE (-1: any type). */
+size_t fake_engine_count_sent(const struct fake_engine *e, uint16_t sid, int type);
+
+/* The next call to engine_new() fails (returns NULL). */
+void fake_engine_fail_next_new(void);
+
+#endif
