@@ -10,6 +10,8 @@
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
 
+static void replay_early(struct assoc *a);
+
 static const char *state_name(enum assoc_state s)
 {
 	static const char *const names[] = {"down", "connecting", "hello", "ready", "closing"};
@@ -30,8 +32,26 @@ static void kill_all(struct assoc *a)
 		conn_kill(c);
 }
 
+#define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
+
+struct early_msg {
+	uint16_t sid;
+	size_t len;
+	uint8_t bytes[];
+};
+
+static void drop_early(struct assoc *a)
+{
+	for (size_t i = 0; i < a->n_early; i++)
+		free(a->early[i]);
+	free(a->early);
+	a->early = NULL;
+	a->n_early = a->early_bytes = 0;
+}
+
 static void forget_association(struct assoc *a)
 {
+	drop_early(a);
 	kill_all(a);
 	stream_table_free(a->streams);
 	a->streams = NULL;
@@ -149,6 +169,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	a->n_up++;
 	log_info("association up: peer %s, protocol %u, %u streams, engine %s", a->peer_name,
 		 FRAME_VERSION, streams, a->engine->ops->name);
+	replay_early(a);
 }
 
 static void on_down(void *ctx, bool graceful, const char *why)
@@ -217,9 +238,14 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			return;
 		}
 		if (conn_accept(a, sid, &f->u.open) < 0) {
+			/* No conn to follow the exchange: answer RST and, as the
+			 * RST is all we will ever send, CLOSED right after it. The
+			 * opener's own RST then arrives on an idle stream. */
 			log_warn("stream %u: out of memory for a new connection", sid);
 			struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
-			assoc_send_frame(a, sid, &rst);
+			struct frame closed = {.type = FRAME_CLOSED};
+			if (assoc_send_frame(a, sid, &rst) == 0)
+				assoc_send_frame(a, sid, &closed);
 		}
 		return;
 	case FRAME_CLOSED:
@@ -236,6 +262,47 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 				  frame_type_name(f->type));
 		return;
 	}
+}
+
+/* The peer is READY once our HELLO reached it and may open streams at once;
+ * its own HELLO can arrive after those OPENs. Until it does, the peer can
+ * send only OPEN, RST and FIN (no DATA before our OPEN_OK), so a small
+ * bound is generous; past it the peer is misbehaving. */
+static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
+{
+	struct early_msg **v = realloc(a->early, (a->n_early + 1) * sizeof *v);
+	struct early_msg *m = malloc(sizeof *m + len);
+	if (!v || !m || a->early_bytes + len > ASSOC_EARLY_MAX_BYTES) {
+		if (v)
+			a->early = v;
+		free(m);
+		protocol_abort(a, "too many connection messages before HELLO");
+		return;
+	}
+	a->early = v;
+	m->sid = sid;
+	m->len = len;
+	memcpy(m->bytes, msg, len);
+	a->early[a->n_early++] = m;
+	a->early_bytes += len;
+}
+
+/* HELLO arrived: handle what overtook it, in arrival order. */
+static void replay_early(struct assoc *a)
+{
+	struct early_msg **v = a->early;
+	size_t n = a->n_early;
+	a->early = NULL;
+	a->n_early = a->early_bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct frame f;
+		if (a->state == ASSOC_READY) {
+			int rc = frame_decode(v[i]->bytes, v[i]->len, &f);
+			on_stream_frame(a, v[i]->sid, &f, rc);
+		}
+		free(v[i]);
+	}
+	free(v);
 }
 
 static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
@@ -260,8 +327,8 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		}
 		return;
 	}
-	if (a->state != ASSOC_READY) {
-		protocol_abort(a, "connection message before HELLO");
+	if (a->state == ASSOC_HELLO) {
+		keep_early(a, sid, msg, len);
 		return;
 	}
 	on_stream_frame(a, sid, &f, rc);
@@ -318,6 +385,7 @@ void assoc_free(struct assoc *a)
 	if (!a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
+	drop_early(a);
 	kill_all(a);
 	engine_free(a->engine);
 	stream_table_free(a->streams);

@@ -52,6 +52,11 @@ struct assoc {
 	size_t rx_full;		  /* conns whose TCP-bound buffer is full */
 	bool engine_full;	  /* the last send found no room */
 
+	/* Connection messages that overtook the peer's HELLO (SCTP orders
+	 * each stream, not the association): kept until HELLO, bounded. */
+	struct early_msg **early;
+	size_t n_early, early_bytes;
+
 	ev_timer retry;
 	double backoff;
 	uint8_t *scratch; /* one frame, for reading TCP straight into */

@@ -82,6 +82,9 @@ struct engine_ops {
 	void (*abort)(struct engine *e, const char *why);
 	/* Stop everything and free. No callback runs after this. */
 	void (*free)(struct engine *e);
+	/* Optional: one line of the stack's own view (buffers, flags) for the
+	 * status dump. */
+	void (*status)(struct engine *e, char *buf, size_t len);
 };
 
 struct engine {

@@ -544,6 +544,23 @@ static void usr_free(struct engine *base)
 	free(e);
 }
 
+static void usr_status(struct engine *base, char *buf, size_t len)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	struct sctp_status st = {0};
+	socklen_t sl = sizeof st;
+	int events = e->sock ? usrsctp_get_events(e->sock) : 0;
+	if (e->sock)
+		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
+	snprintf(buf, len,
+		 "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
+		 "unacked %u, pending %u, partial message %zu bytes",
+		 e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
+		 e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
+		 events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
+		 st.sstat_penddata, e->rx_len);
+}
+
 static const struct engine_ops usr_ops = {
 	.name = "userspace",
 	.open = usr_open,
@@ -552,6 +569,7 @@ static const struct engine_ops usr_ops = {
 	.shutdown = usr_shutdown,
 	.abort = usr_abort,
 	.free = usr_free,
+	.status = usr_status,
 };
 
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,

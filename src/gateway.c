@@ -105,6 +105,16 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		 states[a->state], a->peer_name[0] ? a->peer_name : "-", a->engine->ops->name,
 		 a->n_conns, a->streams ? a->streams->active : 0, (unsigned long long)a->n_up,
 		 (unsigned long long)a->n_opened, (unsigned long long)a->n_refused);
+	size_t waiting = 0;
+	struct conn *c;
+	TAILQ_FOREACH(c, &a->waiting, wait_link)
+		waiting++;
+	char line[256] = "";
+	if (a->engine->ops->status)
+		a->engine->ops->status(a->engine, line, sizeof line);
+	log_info("status: %zu connections wait for engine room, %zu paused the receive side; "
+		 "engine: %s",
+		 waiting, a->rx_full, line[0] ? line : "-");
 }
 
 int gateway_run(const struct config *c)

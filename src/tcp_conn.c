@@ -184,6 +184,7 @@ void conn_flush(struct conn *c)
  * everything still queued in either direction. */
 static void conn_reset(struct conn *c, enum frame_rst_reason why)
 {
+	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_close_fd(c, true);
 	buf_reset(&c->out);
 	if (c->rx_full)

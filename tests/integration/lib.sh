@@ -445,6 +445,12 @@ _dump_logs() {
 
 fail() {
     echo "FAIL: ${SCENARIO:-scenario}: $*" >&2
+    # Ask the running gateways for a status line (SIGUSR1) for the logs.
+    local side sent=0
+    for side in A B; do
+        gw_alive "$side" && kill -USR1 "${GW_PID[$side]}" 2>/dev/null && sent=1
+    done
+    [ "$sent" = 1 ] && sleep 0.3
     if [ -n "${WORK:-}" ]; then _dump_logs; fi
     exit 1
 }

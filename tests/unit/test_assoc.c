@@ -8,9 +8,8 @@
  * side connects for real to a "target" listener the test owns. Everything
  * runs on one libev loop that the test turns with RUN_UNTIL().
  *
- * Two tests are regressions: both failed against the first version of
- * tcp_conn.c / stream.c (see their comments). The test marked KNOWN ISSUE
- * fails today: it shows a conforming peer making us abort.
+ * Three tests are regressions: they failed against the first version of
+ * tcp_conn.c, stream.c and assoc.c (see their comments).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1210,15 +1209,21 @@ static void assoc__hello_without_a_common_version__aborts(void **state)
 	assert_int_equal(a->n_up, 0);
 }
 
-static void assoc__connection_message_before_hello__aborts(void **state)
+/* Messages that overtake HELLO are kept, but only up to a bound: a peer
+ * that floods them before its HELLO is misbehaving. */
+static void assoc__flood_of_messages_before_hello__aborts(void **state)
 {
 	struct fx *f = *state;
 	fx_alone(f, false, 10);
-	struct frame open = {.type = FRAME_OPEN};
-	open.u.open = f->target;
-	inject_frame(f->ea, 2, &open);
+	static uint8_t msg[FRAME_MAX];
+	frame_data_header(msg);
+	for (int i = 0; i < 5 && f->ea->n_down == 0; i++) {
+		fake_engine_inject(f->ea, 2, msg, sizeof msg);
+		run_for(f, 0.01);
+	}
 	RUN_UNTIL(f, f->ea->n_down == 1);
 	assert_int_equal(f->ea->n_abort, 1);
+	assert_non_null(strstr(f->ea->last_abort, "before HELLO"));
 	assert_int_equal(f->a->n_conns, 0);
 }
 
@@ -1405,16 +1410,13 @@ static void stream__closed_before_the_opener_drained_its_client__still_frees_the
 	(void)c2;
 }
 
-/* --- KNOWN ISSUE: fails until assoc.c changes ------------------------- */
-
 /*
- * KNOWN ISSUE (assoc.c on_message, "connection message before HELLO"):
- * SCTP orders messages within a stream only. B becomes READY when A's HELLO
+ * Regression (assoc.c on_message once aborted on "connection message before
+ * HELLO"): SCTP orders messages within a stream only. B becomes READY when A's HELLO
  * arrives and may open a connection at once; if B's own HELLO (stream 0) is
  * delayed, e.g. lost and retransmitted, B's OPEN (stream 2) can reach A
- * first. B broke no rule, yet A aborts the association and every connection
- * with it. Whatever the fix (hold early frames until HELLO, or refuse just
- * that connection), the association must survive.
+ * first. B broke no rule: A keeps the OPEN until the HELLO arrives and the
+ * association survives.
  */
 static void assoc__open_overtaking_the_peers_hello__does_not_abort(void **state)
 {
@@ -1433,11 +1435,14 @@ static void assoc__open_overtaking_the_peers_hello__does_not_abort(void **state)
 	fake_engine_release(f->ea);
 	settle(f);
 	if (f->ea->n_abort)
-		fail_msg("KNOWN ISSUE: A aborted the association (\"%s\") for an OPEN that "
+		fail_msg("A aborted the association (\"%s\") for an OPEN that "
 			 "overtook the peer's HELLO",
 			 f->ea->last_abort);
 	assert_int_equal(f->a->state, ASSOC_READY);
 	assert_int_equal(f->a->n_up, 1);
+	/* ...and the kept OPEN was handled: A carries the connection. */
+	assert_int_equal(f->a->n_conns, 1);
+	assert_int_equal(fake_engine_count_sent(f->ea, 2, FRAME_OPEN_OK), 1);
 }
 
 int main(void)
@@ -1468,7 +1473,7 @@ int main(void)
 	    T(assoc__hello_from_a_peer_with_the_same_role__aborts),
 	    T(assoc__hello_from_an_accept_peer_to_an_accept_gateway__aborts),
 	    T(assoc__hello_without_a_common_version__aborts),
-	    T(assoc__connection_message_before_hello__aborts),
+	    T(assoc__flood_of_messages_before_hello__aborts),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored_by_the_accept_side),
 	    T(assoc__frames_on_an_idle_stream__are_ignored),
@@ -1477,7 +1482,6 @@ int main(void)
 	    /* regressions */
 	    T(conn__target_data_while_open_ok_waits__does_not_overtake_open_ok),
 	    T(stream__closed_before_the_opener_drained_its_client__still_frees_the_id),
-	    /* KNOWN ISSUE */
 	    T(assoc__open_overtaking_the_peers_hello__does_not_abort),
 	};
 #undef T
