@@ -141,21 +141,22 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	}
 	if (h->version_max < FRAME_VERSION || h->version_min > FRAME_VERSION) {
 		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u",
-			  h->name, h->version_min, h->version_max, FRAME_VERSION);
+		          h->name, h->version_min, h->version_max, FRAME_VERSION);
 		a->engine->ops->abort(a->engine, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	if (h->role == ours) {
 		log_error("association: peer %s also has role = %s; exactly one side must connect",
-			  h->name, config_role_name(a->role));
+		          h->name, config_role_name(a->role));
 		a->engine->ops->abort(a->engine, "both gateways have the same role");
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
 	if (h->streams < streams) {
 		/* Both sides must agree on the id range; the smaller view wins. */
-		struct stream_table *t = stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
+		struct stream_table *t =
+		    stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
 		if (!t) {
 			a->engine->ops->abort(a->engine, "out of memory");
 			return;
@@ -168,7 +169,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
 	log_info("association up: peer %s, protocol %u, %u streams, engine %s", a->peer_name,
-		 FRAME_VERSION, streams, a->engine->ops->name);
+	         FRAME_VERSION, streams, a->engine->ops->name);
 	replay_early(a);
 }
 
@@ -186,13 +187,13 @@ static void on_down(void *ctx, bool graceful, const char *why)
 	}
 	if (was_ready || a->state == ASSOC_HELLO) {
 		log_msg(graceful && lost == 0 ? LOG_INFO : LOG_WARN,
-			"association down: %s; %zu connection%s reset", why, lost,
-			lost == 1 ? "" : "s");
+		        "association down: %s; %zu connection%s reset", why, lost,
+		        lost == 1 ? "" : "s");
 		a->failed_attempts = 0;
 	} else if (a->failed_attempts++ == 0) {
 		/* Said once; the retries that follow only at debug level. */
 		log_info("association attempt failed: %s; retrying every %.1f s at most", why,
-			 ASSOC_BACKOFF_MAX);
+		         ASSOC_BACKOFF_MAX);
 	} else {
 		log_debug("association attempt failed: %s; retrying in %.1f s", why, a->backoff);
 	}
@@ -216,10 +217,10 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 	if (rc < 0) {
 		if (c)
 			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
-							      : "malformed message");
+			                                      : "malformed message");
 		else
 			log_warn("stream %u: %s message on an idle stream ignored", sid,
-				 rc == -ENOTSUP ? "unknown" : "malformed");
+			         rc == -ENOTSUP ? "unknown" : "malformed");
 		return;
 	}
 
@@ -259,7 +260,7 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			/* Late frames of a finished connection arrive before any
 			 * OPEN that reuses the id, so they are safe to drop. */
 			log_debug("stream %u: %s on an idle stream ignored", sid,
-				  frame_type_name(f->type));
+			          frame_type_name(f->type));
 		return;
 	}
 }
@@ -317,7 +318,7 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
 			log_warn("association: unknown message type 0x%02x on stream 0 ignored",
-				 msg[0]);
+			         msg[0]);
 		} else if (rc < 0) {
 			protocol_abort(a, "malformed message on stream 0");
 		} else if (f.type == FRAME_HELLO) {
@@ -370,7 +371,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	struct engine_params p;
 	engine_params_from_config(&p, cfg);
 	struct engine_callbacks cb = {
-		.up = on_up, .down = on_down, .message = on_message, .writable = on_writable};
+	    .up = on_up, .down = on_down, .message = on_message, .writable = on_writable};
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
 	if (!a->engine) {
 		free(a->scratch);
@@ -453,13 +454,14 @@ void assoc_rx_full(struct assoc *a, struct conn *c, bool full)
 	if (full) {
 		if (a->rx_full++ == 0) {
 			log_debug("stream %u: %zu bytes wait for %s; pausing the association's "
-				  "receive side", c->sid, c->out.len, c->peer_text);
+			          "receive side",
+			          c->sid, c->out.len, c->peer_text);
 			a->engine->ops->set_receiving(a->engine, false);
 		}
 	} else {
 		if (--a->rx_full == 0) {
 			log_debug("stream %u drained; resuming the association's receive side",
-				  c->sid);
+			          c->sid);
 			a->engine->ops->set_receiving(a->engine, true);
 		}
 	}

@@ -25,11 +25,11 @@
 #include "tcp_conn.h"
 
 enum assoc_state {
-	ASSOC_DOWN,	  /* no association; connect role: retry timer runs */
+	ASSOC_DOWN,       /* no association; connect role: retry timer runs */
 	ASSOC_CONNECTING, /* connect role: an attempt is under way */
-	ASSOC_HELLO,	  /* SCTP is up; waiting for the peer's HELLO */
-	ASSOC_READY,	  /* HELLO exchanged: connections may open */
-	ASSOC_CLOSING,	  /* shutting down for good */
+	ASSOC_HELLO,      /* SCTP is up; waiting for the peer's HELLO */
+	ASSOC_READY,      /* HELLO exchanged: connections may open */
+	ASSOC_CLOSING,    /* shutting down for good */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -49,8 +49,8 @@ struct assoc {
 	struct conn_list conns;
 	size_t n_conns;
 	struct conn_list waiting; /* blocked on engine room, FIFO */
-	size_t rx_full;		  /* conns whose TCP-bound buffer is full */
-	bool engine_full;	  /* the last send found no room */
+	size_t rx_full;           /* conns whose TCP-bound buffer is full */
+	bool engine_full;         /* the last send found no room */
 
 	/* Connection messages that overtook the peer's HELLO (SCTP orders
 	 * each stream, not the association): kept until HELLO, bounded. */

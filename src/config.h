@@ -18,13 +18,13 @@
 
 #include "log.h"
 
-#define CONFIG_NAME_MAX 64	/* gateway, path and forward names, with NUL */
-#define CONFIG_MAX_PATHS 8
+#define CONFIG_NAME_MAX     64 /* gateway, path and forward names, with NUL */
+#define CONFIG_MAX_PATHS    8
 #define CONFIG_MAX_FORWARDS 64
 
 enum config_engine {
-	CONFIG_ENGINE_AUTO,	 /* kernel SCTP when the kernel has it, else user space */
-	CONFIG_ENGINE_KERNEL,	 /* kernel SCTP or fail at start */
+	CONFIG_ENGINE_AUTO,      /* kernel SCTP when the kernel has it, else user space */
+	CONFIG_ENGINE_KERNEL,    /* kernel SCTP or fail at start */
 	CONFIG_ENGINE_USERSPACE, /* usrsctp over UDP (RFC 6951) */
 };
 
@@ -38,10 +38,10 @@ enum config_protocol {
 };
 
 struct config_path {
-	char name[CONFIG_NAME_MAX];	/* NAME of [path.NAME] */
-	struct sockaddr_storage local;	/* port 0 */
+	char name[CONFIG_NAME_MAX];     /* NAME of [path.NAME] */
+	struct sockaddr_storage local;  /* port 0 */
 	struct sockaddr_storage remote; /* port 0 */
-	int priority;			/* lower = preferred */
+	int priority;                   /* lower = preferred */
 };
 
 struct config_forward {
@@ -61,7 +61,7 @@ struct config {
 	enum log_level log_level;
 	unsigned connect_timeout_ms; /* exit side: target connect deadline */
 	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_buffer;	     /* bytes buffered toward one TCP socket before pausing */
+	size_t conn_buffer;          /* bytes buffered toward one TCP socket before pausing */
 
 	/* [association] */
 	enum config_role role;

@@ -30,12 +30,12 @@
  * free the config. */
 struct engine_params {
 	enum config_role role;
-	uint16_t port;			/* SCTP port, the same on both gateways */
-	uint16_t udp_encap_port;	/* local UDP port (user-space engine) */
+	uint16_t port;                  /* SCTP port, the same on both gateways */
+	uint16_t udp_encap_port;        /* local UDP port (user-space engine) */
 	uint16_t remote_udp_encap_port; /* peer's UDP port */
-	uint16_t max_streams;		/* streams we offer in each direction */
+	uint16_t max_streams;           /* streams we offer in each direction */
 	size_t n_addrs;
-	struct sockaddr_storage local[CONFIG_MAX_PATHS];  /* index = path, best first */
+	struct sockaddr_storage local[CONFIG_MAX_PATHS]; /* index = path, best first */
 	struct sockaddr_storage remote[CONFIG_MAX_PATHS];
 	unsigned heartbeat_interval_ms;
 	unsigned rto_initial_ms, rto_min_ms, rto_max_ms;
@@ -97,12 +97,12 @@ struct engine {
 /* Pick and create the engine CHOICE asks for (logs which one and why).
  * Returns NULL after logging the reason on failure. */
 struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
-			  const struct engine_params *p, const struct engine_callbacks *cb,
-			  void *ctx);
+                          const struct engine_params *p, const struct engine_callbacks *cb,
+                          void *ctx);
 
 /* The user-space backend (engine_usrsctp.c). */
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
-				  const struct engine_callbacks *cb, void *ctx);
+                                  const struct engine_callbacks *cb, void *ctx);
 
 /* Fill P from config C. */
 void engine_params_from_config(struct engine_params *p, const struct config *c);

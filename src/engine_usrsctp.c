@@ -36,22 +36,23 @@ struct usr_paddrthlds {
 	uint16_t spt_pathcpthld; /* must be 0xffff: the feature is off */
 };
 
-#define USR_PPID 0x53475731u  /* "SGW1", payload protocol id on every message */
-#define USR_READ_BATCH 64     /* messages per wake-up before TCP gets a turn */
-#define USR_WRITE_POLL 0.02   /* safety net should a write upcall be missed */
+#define USR_PPID       0x53475731u /* "SGW1", payload protocol id on every message */
+#define USR_READ_BATCH 64          /* messages per wake-up before TCP gets a turn */
+#define USR_WRITE_POLL 0.02        /* safety net should a write upcall be missed */
+#define USR_PATH_MTU   1280        /* IP packet size on every path, UDP included */
 
 struct usr_engine {
 	struct engine base;
 	struct engine_params p;
 	struct socket *listener; /* accept role */
-	struct socket *sock;	 /* the association, or NULL */
-	bool up;		 /* COMM_UP seen on sock */
+	struct socket *sock;     /* the association, or NULL */
+	bool up;                 /* COMM_UP seen on sock */
 	bool receiving;
 	bool want_write;
 	bool shutting_down;
 	ev_async wake;
 	ev_timer write_poll;
-	uint8_t *rx;		/* one message being reassembled */
+	uint8_t *rx; /* one message being reassembled */
 	size_t rx_len;
 };
 
@@ -92,48 +93,54 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 
 	rc |= setopt(s, SCTP_RECVRCVINFO, &on, sizeof on, "SCTP_RECVRCVINFO");
 	rc |= setopt(s, SCTP_NODELAY, &on, sizeof on, "SCTP_NODELAY");
-	/* Whole messages one after another: a partial delivery may not be
-	 * interleaved with another message, so one reassembly buffer is enough. */
-	int level = 0;
+	/* Level 1: a partial delivery may interleave only with other
+	 * associations' messages, and a one-to-one socket has one association,
+	 * so messages still arrive whole one after another and one reassembly
+	 * buffer is enough. */
+	int level = 1;
 	rc |= setopt(s, SCTP_FRAGMENT_INTERLEAVE, &level, sizeof level, "fragment interleave");
 
 	static const uint16_t events[] = {SCTP_ASSOC_CHANGE, SCTP_PEER_ADDR_CHANGE,
-					  SCTP_SHUTDOWN_EVENT, SCTP_REMOTE_ERROR};
+	                                  SCTP_SHUTDOWN_EVENT, SCTP_REMOTE_ERROR};
 	for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
-		struct sctp_event ev = {.se_assoc_id = SCTP_FUTURE_ASSOC,
-					.se_type = events[i],
-					.se_on = 1};
+		struct sctp_event ev = {
+		    .se_assoc_id = SCTP_FUTURE_ASSOC, .se_type = events[i], .se_on = 1};
 		rc |= setopt(s, SCTP_EVENT, &ev, sizeof ev, "event subscription");
 	}
 
 	struct sctp_initmsg init = {
-		.sinit_num_ostreams = p->max_streams,
-		.sinit_max_instreams = p->max_streams,
-		.sinit_max_attempts = 4,
-		.sinit_max_init_timeo = (uint16_t)(p->rto_max_ms > 65535 ? 65535 : p->rto_max_ms),
+	    .sinit_num_ostreams = p->max_streams,
+	    .sinit_max_instreams = p->max_streams,
+	    .sinit_max_attempts = 4,
+	    .sinit_max_init_timeo = (uint16_t)(p->rto_max_ms > 65535 ? 65535 : p->rto_max_ms),
 	};
 	rc |= setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 
 	struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC,
-				   .srto_initial = p->rto_initial_ms,
-				   .srto_max = p->rto_max_ms,
-				   .srto_min = p->rto_min_ms};
+	                           .srto_initial = p->rto_initial_ms,
+	                           .srto_max = p->rto_max_ms,
+	                           .srto_min = p->rto_min_ms};
 	rc |= setopt(s, SCTP_RTOINFO, &rto, sizeof rto, "SCTP_RTOINFO");
 
 	struct sctp_assocparams ap = {.sasoc_assoc_id = SCTP_FUTURE_ASSOC,
-				      .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
+	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
 	rc |= setopt(s, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
 
+	/* A fixed path MTU instead of discovery: usrsctp over UDP has been seen
+	 * to stall for good under load with discovery on (retransmissions that
+	 * never arrive), and 1280 bytes fits every IPv4 or IPv6 path with the
+	 * UDP header inside. */
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
-				      .spp_hbinterval = p->heartbeat_interval_ms,
-				      .spp_flags = SPP_HB_ENABLE,
-				      .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
+	                              .spp_hbinterval = p->heartbeat_interval_ms,
+	                              .spp_pathmtu = USR_PATH_MTU,
+	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
+	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
 	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
 
 	struct usr_paddrthlds th = {.spt_assoc_id = SCTP_FUTURE_ASSOC,
-				    .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
-				    .spt_pathpfthld = (uint16_t)p->pf_threshold,
-				    .spt_pathcpthld = 0xffff};
+	                            .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
+	                            .spt_pathpfthld = (uint16_t)p->pf_threshold,
+	                            .spt_pathcpthld = 0xffff};
 	rc |= setopt(s, USR_SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
 
 	int snd = (int)p->sndbuf, rcv = (int)p->rcvbuf;
@@ -154,8 +161,8 @@ static int usr_bind(struct usr_engine *e, struct socket *s)
 		addr_set_port(&a, e->p.port);
 		if (usrsctp_bindx(s, (struct sockaddr *)&a, 1, SCTP_BINDX_ADD_ADDR) < 0) {
 			int err = errno;
-			log_error("engine userspace: cannot bind %s: %s", addr_format(&a, text, sizeof text),
-				  strerror(err));
+			log_error("engine userspace: cannot bind %s: %s",
+			          addr_format(&a, text, sizeof text), strerror(err));
 			return -err;
 		}
 	}
@@ -241,8 +248,8 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 	case SCTP_ASSOC_CHANGE: {
 		const struct sctp_assoc_change *ac = &n->sn_assoc_change;
 		uint16_t streams = ac->sac_inbound_streams < ac->sac_outbound_streams
-					   ? ac->sac_inbound_streams
-					   : ac->sac_outbound_streams;
+		                       ? ac->sac_inbound_streams
+		                       : ac->sac_outbound_streams;
 		switch (ac->sac_state) {
 		case SCTP_COMM_UP:
 			if (!e->up) {
@@ -261,7 +268,8 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 			e->base.cb.up(e->base.ctx, streams);
 			return e->sock != NULL;
 		case SCTP_COMM_LOST:
-			usr_down(e, false, false, "communication lost (peer unreachable or aborted)");
+			usr_down(e, false, false,
+			         "communication lost (peer unreachable or aborted)");
 			return false;
 		case SCTP_CANT_STR_ASSOC:
 			usr_down(e, false, false, "peer did not answer INIT");
@@ -276,7 +284,7 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 		char text[ADDR_STRLEN];
 		const struct sctp_paddr_change *pc = &n->sn_paddr_change;
 		log_info("peer address %s %s", addr_format(&pc->spc_aaddr, text, sizeof text),
-			 usr_paddr_state(pc->spc_state));
+		         usr_paddr_state(pc->spc_state));
 		return true;
 	}
 	case SCTP_SHUTDOWN_EVENT:
@@ -303,8 +311,8 @@ static bool usr_read(struct usr_engine *e)
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof from;
 		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_MAX + 1 - e->rx_len,
-					  (struct sockaddr *)&from, &fromlen, &info, &infolen,
-					  &infotype, &flags);
+		                          (struct sockaddr *)&from, &fromlen, &info, &infolen,
+		                          &infotype, &flags);
 		if (n < 0) {
 			if (errno == EWOULDBLOCK || errno == EAGAIN)
 				return false;
@@ -355,7 +363,7 @@ static bool usr_peer_expected(struct usr_engine *e, struct socket *s, char *seen
 		struct sockaddr_storage a = {0};
 		const struct sockaddr *sa = (const struct sockaddr *)p;
 		socklen_t l = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							: sizeof(struct sockaddr_in);
+		                                        : sizeof(struct sockaddr_in);
 		memcpy(&a, sa, l);
 		p += l;
 		if (i == 0)
@@ -378,7 +386,7 @@ static void usr_accept(struct usr_engine *e)
 		char seen[ADDR_STRLEN];
 		if (!usr_peer_expected(e, s, seen, sizeof seen)) {
 			log_warn("association from %s refused: not a configured remote address",
-				 seen);
+			         seen);
 			struct linger l = {.l_onoff = 1, .l_linger = 0};
 			usrsctp_setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 			usrsctp_close(s);
@@ -483,7 +491,8 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
 	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(USR_PPID)};
-	ssize_t n = usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
+	ssize_t n =
+	    usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
 	if (n >= 0)
 		return 0;
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
@@ -553,27 +562,27 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	if (e->sock)
 		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
 	snprintf(buf, len,
-		 "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
-		 "unacked %u, pending %u, partial message %zu bytes",
-		 e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
-		 e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
-		 events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
-		 st.sstat_penddata, e->rx_len);
+	         "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
+	         "unacked %u, pending %u, partial message %zu bytes",
+	         e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
+	         e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
+	         events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
+	         st.sstat_penddata, e->rx_len);
 }
 
 static const struct engine_ops usr_ops = {
-	.name = "userspace",
-	.open = usr_open,
-	.send = usr_send,
-	.set_receiving = usr_set_receiving,
-	.shutdown = usr_shutdown,
-	.abort = usr_abort,
-	.free = usr_free,
-	.status = usr_status,
+    .name = "userspace",
+    .open = usr_open,
+    .send = usr_send,
+    .set_receiving = usr_set_receiving,
+    .shutdown = usr_shutdown,
+    .abort = usr_abort,
+    .free = usr_free,
+    .status = usr_status,
 };
 
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
-				  const struct engine_callbacks *cb, void *ctx)
+                                  const struct engine_callbacks *cb, void *ctx)
 {
 	if (usr_initialised) {
 		log_error("engine userspace: only one user-space engine per process");

@@ -136,7 +136,8 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 	case FRAME_RST: {
 		uint8_t reason = 0;
 		rc = rd_u8(&r, &reason);
-		out->u.rst = reason < FRAME_RST_MAX_ ? (enum frame_rst_reason)reason : FRAME_RST_OTHER;
+		out->u.rst =
+		    reason < FRAME_RST_MAX_ ? (enum frame_rst_reason)reason : FRAME_RST_OTHER;
 		break;
 	}
 	case FRAME_OPEN_OK:
@@ -287,10 +288,14 @@ const char *frame_type_name(uint8_t type)
 const char *frame_rst_reason_name(enum frame_rst_reason r)
 {
 	static const char *const names[] = {
-		[FRAME_RST_OTHER] = "other",	       [FRAME_RST_RESET] = "reset by peer",
-		[FRAME_RST_REFUSED] = "refused",       [FRAME_RST_TIMEOUT] = "timed out",
-		[FRAME_RST_UNREACHABLE] = "unreachable", [FRAME_RST_RESOURCES] = "no resources",
-		[FRAME_RST_PROTOCOL] = "protocol error", [FRAME_RST_SHUTDOWN] = "shutting down",
+	    [FRAME_RST_OTHER] = "other",
+	    [FRAME_RST_RESET] = "reset by peer",
+	    [FRAME_RST_REFUSED] = "refused",
+	    [FRAME_RST_TIMEOUT] = "timed out",
+	    [FRAME_RST_UNREACHABLE] = "unreachable",
+	    [FRAME_RST_RESOURCES] = "no resources",
+	    [FRAME_RST_PROTOCOL] = "protocol error",
+	    [FRAME_RST_SHUTDOWN] = "shutting down",
 	};
 	return (unsigned)r < FRAME_RST_MAX_ ? names[r] : "other";
 }

@@ -23,11 +23,11 @@
 #include <sys/types.h>
 
 #define FRAME_HEADER_LEN 2
-#define FRAME_MAGIC 0x53475731u	    /* "SGW1" */
-#define FRAME_VERSION 1		    /* the only protocol version so far */
-#define FRAME_NAME_MAX 63	    /* gateway and forward names on the wire */
-#define FRAME_DATA_MAX (64 * 1024) /* payload of one DATA frame */
-#define FRAME_MAX (FRAME_HEADER_LEN + FRAME_DATA_MAX)
+#define FRAME_MAGIC      0x53475731u /* "SGW1" */
+#define FRAME_VERSION    1           /* the only protocol version so far */
+#define FRAME_NAME_MAX   63          /* gateway and forward names on the wire */
+#define FRAME_DATA_MAX   (64 * 1024) /* payload of one DATA frame */
+#define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
 
 enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
@@ -41,14 +41,14 @@ enum frame_type {
 
 /* Reasons carried by FRAME_RST; unknown values decode as FRAME_RST_OTHER. */
 enum frame_rst_reason {
-	FRAME_RST_OTHER = 0,	   /* none of the below */
-	FRAME_RST_RESET = 1,	   /* the TCP peer reset the connection */
-	FRAME_RST_REFUSED = 2,	   /* the target refused the connection */
-	FRAME_RST_TIMEOUT = 3,	   /* the target did not answer in time */
+	FRAME_RST_OTHER = 0,       /* none of the below */
+	FRAME_RST_RESET = 1,       /* the TCP peer reset the connection */
+	FRAME_RST_REFUSED = 2,     /* the target refused the connection */
+	FRAME_RST_TIMEOUT = 3,     /* the target did not answer in time */
 	FRAME_RST_UNREACHABLE = 4, /* no route to the target */
 	FRAME_RST_RESOURCES = 5,   /* out of memory, descriptors or streams */
-	FRAME_RST_PROTOCOL = 6,	   /* the other gateway broke the protocol */
-	FRAME_RST_SHUTDOWN = 7,	   /* the gateway is shutting down */
+	FRAME_RST_PROTOCOL = 6,    /* the other gateway broke the protocol */
+	FRAME_RST_SHUTDOWN = 7,    /* the gateway is shutting down */
 	FRAME_RST_MAX_,
 };
 
@@ -69,7 +69,7 @@ struct frame_hello {
 
 struct frame_open {
 	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port */
-	char name[FRAME_NAME_MAX + 1];	/* forward name, for logs */
+	char name[FRAME_NAME_MAX + 1];  /* forward name, for logs */
 };
 
 struct frame {

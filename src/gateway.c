@@ -40,7 +40,7 @@ static void close_association(struct gateway *g)
 	ev_timer_stop(g->loop, &g->drain_poll);
 	if (g->assoc->n_conns > 0)
 		log_warn("drain: %zu connection%s still open after %u ms; resetting",
-			 g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
+		         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
 	ev_timer_set(&g->deadline, GATEWAY_CLOSE_DEADLINE, 0.);
 	ev_timer_start(g->loop, &g->deadline);
 	assoc_shutdown(g->assoc);
@@ -63,7 +63,7 @@ static void gateway_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct gateway *g = w->data;
 	if (!ev_is_active(&g->drain_poll)) {
 		log_warn("association did not close within %.0f s; exiting anyway",
-			 GATEWAY_CLOSE_DEADLINE);
+		         GATEWAY_CLOSE_DEADLINE);
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
@@ -80,9 +80,8 @@ static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	g->draining = true;
-	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms",
-		 w->signum, g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s",
-		 g->drain_timeout_ms);
+	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms", w->signum,
+	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
 	stop_listeners(g);
 	if (g->assoc->n_conns == 0) {
 		close_association(g);
@@ -101,20 +100,20 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct assoc *a = g->assoc;
 	static const char *const states[] = {"down", "connecting", "hello", "ready", "closing"};
 	log_info("status: association %s, peer %s, engine %s, %zu connections, %zu streams in "
-		 "use, %llu associations so far, %llu connections opened, %llu refused",
-		 states[a->state], a->peer_name[0] ? a->peer_name : "-", a->engine->ops->name,
-		 a->n_conns, a->streams ? a->streams->active : 0, (unsigned long long)a->n_up,
-		 (unsigned long long)a->n_opened, (unsigned long long)a->n_refused);
+	         "use, %llu associations so far, %llu connections opened, %llu refused",
+	         states[a->state], a->peer_name[0] ? a->peer_name : "-", a->engine->ops->name,
+	         a->n_conns, a->streams ? a->streams->active : 0, (unsigned long long)a->n_up,
+	         (unsigned long long)a->n_opened, (unsigned long long)a->n_refused);
 	size_t waiting = 0;
 	struct conn *c;
 	TAILQ_FOREACH(c, &a->waiting, wait_link)
-		waiting++;
+	waiting++;
 	char line[256] = "";
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	log_info("status: %zu connections wait for engine room, %zu paused the receive side; "
-		 "engine: %s",
-		 waiting, a->rx_full, line[0] ? line : "-");
+	         "engine: %s",
+	         waiting, a->rx_full, line[0] ? line : "-");
 }
 
 int gateway_run(const struct config *c)
@@ -143,8 +142,7 @@ int gateway_run(const struct config *c)
 	ev_signal_init(&g.sigusr1, gateway_status_cb, SIGUSR1);
 	ev_timer_init(&g.drain_poll, gateway_drain_poll_cb, 0.05, 0.05);
 	ev_timer_init(&g.deadline, gateway_deadline_cb, 0., 0.);
-	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data =
-		&g;
+	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data = &g;
 	ev_signal_start(g.loop, &g.sigterm);
 	ev_signal_start(g.loop, &g.sigint);
 	ev_signal_start(g.loop, &g.sigusr1);

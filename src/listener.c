@@ -13,9 +13,9 @@
 #include "log.h"
 #include "tcp_conn.h"
 
-#define LISTENER_BACKLOG 1024
+#define LISTENER_BACKLOG      1024
 #define LISTENER_EMFILE_PAUSE 1.0 /* seconds without accepting after EMFILE */
-#define LISTENER_LOG_EVERY 5.0	  /* at most one "not up" line per forward per 5 s */
+#define LISTENER_LOG_EVERY    5.0 /* at most one "not up" line per forward per 5 s */
 
 static void refuse(int fd)
 {
@@ -34,8 +34,8 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
-				log_warn("forward %s: cannot accept: %s; pausing for %.0f s", l->name,
-					 strerror(errno), LISTENER_EMFILE_PAUSE);
+				log_warn("forward %s: cannot accept: %s; pausing for %.0f s",
+				         l->name, strerror(errno), LISTENER_EMFILE_PAUSE);
 				ev_io_stop(loop, &l->io);
 				ev_timer_start(loop, &l->backoff);
 			}
@@ -48,7 +48,7 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			l->refused++;
 			if (ev_now(loop) - l->refused_logged >= LISTENER_LOG_EVERY) {
 				log_warn("forward %s: association not up; reset %llu client%s",
-					 l->name, l->refused, l->refused == 1 ? "" : "s");
+				         l->name, l->refused, l->refused == 1 ? "" : "s");
 				l->refused_logged = ev_now(loop);
 				l->refused = 0;
 			}
@@ -66,8 +66,7 @@ static void listener_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &l->io);
 }
 
-struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
-			      const struct config_forward *f)
+struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config_forward *f)
 {
 	char text[ADDR_STRLEN];
 	struct listener *l = calloc(1, sizeof *l);
@@ -101,7 +100,7 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
 	ev_io_start(loop, &l->io);
 	char target[ADDR_STRLEN];
 	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
-		 addr_format(&f->target, target, sizeof target));
+	         addr_format(&f->target, target, sizeof target));
 	return l;
 }
 

@@ -21,7 +21,7 @@ struct listener {
 	struct assoc *assoc;
 	int fd;
 	ev_io io;
-	ev_timer backoff;	  /* after EMFILE/ENFILE */
+	ev_timer backoff;         /* after EMFILE/ENFILE */
 	struct frame_open target; /* what every OPEN from here carries */
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
@@ -31,7 +31,7 @@ struct listener {
 
 /* Bind and listen for forward F. Returns NULL after logging why. */
 struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
-			      const struct config_forward *f);
+                              const struct config_forward *f);
 /* Stop accepting and close the socket. */
 void listener_free(struct listener *l);
 

@@ -59,7 +59,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* Build the whole line first so concurrent writers never interleave. */
 	char line[1024];
 	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000,
-			 level_names[level], log_name);
+	                 level_names[level], log_name);
 	va_list ap;
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < sizeof line)

@@ -13,22 +13,22 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sctpgw -c FILE [--check]\n"
-		     "       sctpgw --version\n"
-		     "\n"
-		     "  -c, --config FILE  the INI file (see sctpgw.ini(5))\n"
-		     "  -t, --check        validate FILE and exit: 0 if good, 1 if not\n"
-		     "  -V, --version      print the version and exit\n"
-		     "  -h, --help         this text\n");
+	             "       sctpgw --version\n"
+	             "\n"
+	             "  -c, --config FILE  the INI file (see sctpgw.ini(5))\n"
+	             "  -t, --check        validate FILE and exit: 0 if good, 1 if not\n"
+	             "  -V, --version      print the version and exit\n"
+	             "  -h, --help         this text\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 't'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL;
 	int check = 0, opt;

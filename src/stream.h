@@ -29,24 +29,24 @@
 #include <stdint.h>
 
 enum stream_state {
-	STREAM_FREE,	    /* no connection; an OPEN may arrive (peer's ids) */
-	STREAM_ACTIVE,	    /* a connection rides it */
+	STREAM_FREE,        /* no connection; an OPEN may arrive (peer's ids) */
+	STREAM_ACTIVE,      /* a connection rides it */
 	STREAM_WAIT_CLOSED, /* our id, our connection done, waiting for the peer's CLOSED */
 };
 
 struct stream_slot {
 	enum stream_state state;
 	bool peer_closed; /* our id: CLOSED came while we were still ACTIVE */
-	void *conn;	  /* the connection while ACTIVE, else NULL */
+	void *conn;       /* the connection while ACTIVE, else NULL */
 };
 
 struct stream_table {
-	uint16_t n;	/* usable ids are 1 .. n-1 */
-	bool own_odd;	/* we open odd ids (connect role) */
+	uint16_t n;   /* usable ids are 1 .. n-1 */
+	bool own_odd; /* we open odd ids (connect role) */
 	struct stream_slot *slots;
 	uint16_t *ring; /* FIFO of our free ids */
 	size_t ring_cap, ring_head, ring_len;
-	size_t active;	/* slots not FREE */
+	size_t active; /* slots not FREE */
 };
 
 /* N streams (ids 0..N-1) as negotiated by the association. Returns NULL on

@@ -64,8 +64,8 @@ static void conn_free(struct conn *c)
 	ev_timer_stop(loop, &c->timer);
 	conn_close_fd(c, true);
 	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
-		  c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
-		  (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
+	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
+	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
 	assoc_conn_gone(c->assoc, c);
 	buf_reset(&c->out);
 	free(c->tx);
@@ -91,7 +91,7 @@ static bool send_control(struct conn *c, unsigned bit, struct frame *f)
 	c->owed &= ~bit;
 	if (rc < 0)
 		log_debug("stream %u: cannot send %s: %s", c->sid, frame_type_name(f->type),
-			  strerror(-rc));
+		          strerror(-rc));
 	return true;
 }
 
@@ -210,7 +210,7 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 void conn_protocol_error(struct conn *c, const char *why)
 {
 	log_warn("stream %u: protocol error from peer (%s); resetting this connection", c->sid,
-		 why);
+	         why);
 	conn_reset(c, FRAME_RST_PROTOCOL);
 	conn_progress(c);
 }
@@ -265,7 +265,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (errno == EAGAIN || errno == EINTR)
 		return;
 	log_debug("stream %u: %s %s: %s", c->sid, c->opener ? "client" : "target", c->peer_text,
-		  strerror(errno));
+	          strerror(errno));
 	conn_reset(c, FRAME_RST_RESET);
 	conn_progress(c);
 }
@@ -289,7 +289,7 @@ static bool drain_out(struct conn *c)
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-				  strerror(errno));
+			          strerror(errno));
 			conn_reset(c, FRAME_RST_RESET);
 			return false;
 		}
@@ -323,7 +323,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		ssize_t n = write(c->fd, p, len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-				  strerror(errno));
+			          strerror(errno));
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 			return;
@@ -391,10 +391,10 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		c->got_rst = true;
 		if (c->opener && c->state == CONN_OPENING)
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
-				 c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
+			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
 		else
 			log_debug("stream %u: reset by peer (%s)", c->sid,
-				  frame_rst_reason_name(f->u.rst));
+			          frame_rst_reason_name(f->u.rst));
 		conn_reset(c, FRAME_RST_RESET);
 		conn_progress(c);
 		return;
@@ -444,7 +444,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	int sid = assoc_stream_alloc(a, c);
 	if (sid < 0) {
 		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
-			 sid == -ENOSPC ? "no free stream" : "association not ready");
+		         sid == -ENOSPC ? "no free stream" : "association not ready");
 		a->n_refused++;
 		conn_kill(c);
 		return sid;
@@ -491,7 +491,7 @@ static enum frame_rst_reason reason_of(int err)
 static void conn_connect_failed(struct conn *c, int err)
 {
 	log_info("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
-		 c->target.name, strerror(err));
+	         c->target.name, strerror(err));
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);

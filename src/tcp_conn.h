@@ -33,9 +33,9 @@
 struct assoc;
 
 enum conn_state {
-	CONN_OPENING,	 /* opener: OPEN sent, waiting for OPEN_OK; client not read yet */
+	CONN_OPENING,    /* opener: OPEN sent, waiting for OPEN_OK; client not read yet */
 	CONN_CONNECTING, /* exit side: TCP connect to the target in progress */
-	CONN_OPEN,	 /* both sockets connected: data flows until FIN/RST */
+	CONN_OPEN,       /* both sockets connected: data flows until FIN/RST */
 };
 
 /* Frames owed to the peer, sent in this order when the engine has room. */
@@ -49,7 +49,7 @@ enum conn_owed {
 
 struct conn {
 	struct assoc *assoc;
-	TAILQ_ENTRY(conn) link;	     /* assoc's list of all connections */
+	TAILQ_ENTRY(conn) link;      /* assoc's list of all connections */
 	TAILQ_ENTRY(conn) wait_link; /* assoc's list waiting for engine room */
 	bool waiting;
 	bool rx_full; /* counted in the association's rx_full */
@@ -62,16 +62,16 @@ struct conn {
 	ev_timer timer; /* connect deadline (exit side) */
 
 	struct frame_open target; /* where the exit side connects; names the forward */
-	uint8_t *tx;		  /* a DATA frame the engine refused for now */
+	uint8_t *tx;              /* a DATA frame the engine refused for now */
 	size_t tx_len;
 	struct buf out; /* peer -> TCP */
 
-	unsigned owed;	      /* enum conn_owed bits */
+	unsigned owed; /* enum conn_owed bits */
 	enum frame_rst_reason rst_reason;
 	bool sent_fin, sent_rst, got_fin, got_rst;
-	bool finished;	  /* terminal frames both ways; only CLOSED may be left */
-	bool tcp_eof;	  /* the TCP side sent FIN */
-	bool shut_wr;	  /* we sent FIN on the TCP side */
+	bool finished;       /* terminal frames both ways; only CLOSED may be left */
+	bool tcp_eof;        /* the TCP side sent FIN */
+	bool shut_wr;        /* we sent FIN on the TCP side */
 	uint64_t bytes_up;   /* TCP -> peer */
 	uint64_t bytes_down; /* peer -> TCP */
 	ev_tstamp started;

@@ -397,8 +397,8 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 }
 
 struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
-			  const struct engine_params *p, const struct engine_callbacks *cb,
-			  void *ctx)
+                          const struct engine_params *p, const struct engine_callbacks *cb,
+                          void *ctx)
 {
 	(void)choice;
 	if (fail_next_new) {

@@ -162,7 +162,7 @@ static int open_client_opts(struct fx *f, struct assoc *opener, int *rc, int opt
 		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	}
 	assert_int_equal(connect(c, (struct sockaddr *)&f->client_addr, sizeof(struct sockaddr_in)),
-			 0);
+	                 0);
 	int s = -1;
 	for (int i = 0; i < 1000 && s < 0; i++) {
 		s = accept4(f->client_listen, NULL, NULL, SOCK_CLOEXEC);
@@ -190,7 +190,7 @@ static int accept_target(struct fx *f)
 {
 	int t;
 	RUN_UNTIL(f,
-		  (t = accept4(f->target_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0);
+	          (t = accept4(f->target_listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0);
 	return track(f, t);
 }
 
@@ -286,7 +286,7 @@ static void expect_reset(struct fx *f, int fd)
 	free(r.buf);
 	if (r.err != ECONNRESET)
 		fail_msg("want ECONNRESET, got %s after %zu bytes", r.eof ? "EOF" : strerror(r.err),
-			 r.len);
+		         r.len);
 }
 
 /* Read exactly LEN bytes equal to WANT from FD, then (if EOF) the end. */
@@ -683,7 +683,7 @@ static void conn__fin__never_overtakes_data(void **state)
 	/* On the wire: one FIN, after the last DATA. */
 	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_FIN), 1);
 	assert_true(last_sent_index(f->ea, l.sid, FRAME_DATA) <
-		    sent_index(f->ea, l.sid, FRAME_FIN, 0));
+	            sent_index(f->ea, l.sid, FRAME_FIN, 0));
 }
 
 static void conn__fin__never_overtakes_data_while_the_engine_is_full(void **state)
@@ -717,7 +717,7 @@ static void conn__fin__never_overtakes_data_while_the_engine_is_full(void **stat
 	free(r.buf);
 	free(p);
 	assert_true(last_sent_index(f->ea, l.sid, FRAME_DATA) <
-		    sent_index(f->ea, l.sid, FRAME_FIN, 0));
+	            sent_index(f->ea, l.sid, FRAME_FIN, 0));
 }
 
 static void conn__one_message_send_window__carries_everything_in_order(void **state)
@@ -744,7 +744,7 @@ static void conn__one_message_send_window__carries_everything_in_order(void **st
 		r[i] = (struct reader){.fd = to[i]};
 	}
 	RUN_UNTIL(f, (wr_step(&w[0]) & wr_step(&w[1]) & wr_step(&w[2]) & wr_step(&w[3]) &
-		      rd_step(&r[0]) & rd_step(&r[1]) & rd_step(&r[2]) & rd_step(&r[3])));
+	              rd_step(&r[0]) & rd_step(&r[1]) & rd_step(&r[2]) & rd_step(&r[3])));
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(r[i].err, 0);
 		assert_true(r[i].eof);
@@ -841,7 +841,7 @@ static void conn__rst_after_fin__resets_the_half_closed_connection(void **state)
 		fail_msg("client socket error %d (%s), want a reset", err, strerror(err));
 	assert_sent_rst(f->eb, l.sid, FRAME_RST_RESET);
 	assert_true(sent_index(f->eb, l.sid, FRAME_FIN, 0) <
-		    sent_index(f->eb, l.sid, FRAME_RST, 0));
+	            sent_index(f->eb, l.sid, FRAME_RST, 0));
 	/* A took it as the peer's reset, not as a protocol error. */
 	assert_sent_rst(f->ea, l.sid, FRAME_RST_RESET);
 }
@@ -916,7 +916,7 @@ static void stream__id__is_reused_only_after_closed(void **state)
 
 /* One step of N transfers each way; true when all are complete. */
 static bool all_moved(struct writer *wu, struct writer *wd, struct reader *ru, struct reader *rd,
-		      int n, size_t up_len, size_t down_len)
+                      int n, size_t up_len, size_t down_len)
 {
 	bool done = true;
 	for (int i = 0; i < n; i++) {
@@ -1079,7 +1079,7 @@ static void conn__malformed_frame__resets_only_that_connection(void **state)
 		assert_sent_rst(f->ea, victim.sid, FRAME_RST_PROTOCOL);
 		ping(f, &keep);
 		RUN_UNTIL(f, f->a->n_conns == 1 && f->b->n_conns == 1 &&
-				 slot_state(f->a, victim.sid) == STREAM_FREE);
+		                 slot_state(f->a, victim.sid) == STREAM_FREE);
 	}
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
 	assert_int_equal(f->a->state, ASSOC_READY);
@@ -1155,14 +1155,14 @@ static void assoc__malformed_or_misplaced_message_on_stream_0__aborts(void **sta
 		RUN_UNTIL(f, f->ea->n_abort == i + 1);
 		if (!strstr(f->ea->last_abort, cases[i].why))
 			fail_msg("case %zu: abort reason \"%s\", want \"%s\"", i, f->ea->last_abort,
-				 cases[i].why);
+			         cases[i].why);
 		if (i == 0) {
 			expect_reset(f, l.client);
 			expect_reset(f, l.target);
 		}
 		/* Down on both sides, then the connect side tries again. */
 		RUN_UNTIL(f, f->a->n_up == i + 2 && f->a->state == ASSOC_READY &&
-				 f->b->state == ASSOC_READY);
+		                 f->b->state == ASSOC_READY);
 		assert_int_equal(f->a->n_conns + f->b->n_conns, 0);
 	}
 	assert_int_equal(f->eb->n_abort, 0);
@@ -1352,7 +1352,7 @@ static void conn__target_data_while_open_ok_waits__does_not_overtake_open_ok(voi
 	send_now(t, "banner\n", 7);
 	fake_engine_set_full(f->eb, false);
 	RUN_UNTIL(f, fake_engine_count_sent(f->eb, sid, FRAME_DATA) > 0 &&
-			 fake_engine_count_sent(f->eb, sid, FRAME_OPEN_OK) > 0);
+	                 fake_engine_count_sent(f->eb, sid, FRAME_OPEN_OK) > 0);
 	long ok = sent_index(f->eb, sid, FRAME_OPEN_OK, 0);
 	long data = sent_index(f->eb, sid, FRAME_DATA, 0);
 	if (data < ok)
@@ -1402,8 +1402,8 @@ static void stream__closed_before_the_opener_drained_its_client__still_frees_the
 	run_for(f, 0.2);
 	if (slot_state(f->a, 1) != STREAM_FREE)
 		fail_msg("stream 1 stays %s after CLOSED arrived while the opener still wrote "
-			 "to its client; the id is lost",
-			 slot_state(f->a, 1) == STREAM_WAIT_CLOSED ? "WAIT_CLOSED" : "ACTIVE");
+		         "to its client; the id is lost",
+		         slot_state(f->a, 1) == STREAM_WAIT_CLOSED ? "WAIT_CLOSED" : "ACTIVE");
 	int rc;
 	int c2 = open_client(f, f->a, &rc);
 	assert_int_equal(rc, 0);
@@ -1436,8 +1436,8 @@ static void assoc__open_overtaking_the_peers_hello__does_not_abort(void **state)
 	settle(f);
 	if (f->ea->n_abort)
 		fail_msg("A aborted the association (\"%s\") for an OPEN that "
-			 "overtook the peer's HELLO",
-			 f->ea->last_abort);
+		         "overtook the peer's HELLO",
+		         f->ea->last_abort);
 	assert_int_equal(f->a->state, ASSOC_READY);
 	assert_int_equal(f->a->n_up, 1);
 	/* ...and the kept OPEN was handled: A carries the connection. */

@@ -368,7 +368,7 @@ static void frame_decode__every_truncation_of_every_frame__is_rejected(void **st
 			int rc = decode_exact(buf, cut, &got);
 			if (rc != -EBADMSG)
 				fail_msg("%s cut to %zu of %zu bytes: got %d, want -EBADMSG",
-					 frame_type_name(fs[i].type), cut, len, rc);
+				         frame_type_name(fs[i].type), cut, len, rc);
 		}
 	}
 }
@@ -388,7 +388,7 @@ static void frame_decode__one_trailing_byte_on_any_frame__is_rejected(void **sta
 			int rc = decode_exact(buf, len + extra, &got);
 			if (rc != -EBADMSG)
 				fail_msg("%s plus %u bytes: got %d, want -EBADMSG",
-					 frame_type_name(fs[i].type), extra, rc);
+				         frame_type_name(fs[i].type), extra, rc);
 		}
 	}
 }
@@ -628,7 +628,7 @@ static void frame_encode__into_too_small_buffer__gives_enospc(void **state)
 			ssize_t rc = frame_encode(&fs[i], small, cap);
 			if (rc != -ENOSPC)
 				fail_msg("%s into %zu of %zu bytes: got %zd, want -ENOSPC",
-					 frame_type_name(fs[i].type), cap, len, rc);
+				         frame_type_name(fs[i].type), cap, len, rc);
 			for (size_t k = cap; k < len; k++)
 				assert_int_equal(small[k], 0xee);
 		}
@@ -685,7 +685,7 @@ static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **
 {
 	(void)state;
 	static const uint8_t types[] = {FRAME_HELLO, FRAME_OPEN, FRAME_OPEN_OK, FRAME_DATA,
-					FRAME_FIN,   FRAME_RST,  FRAME_CLOSED};
+	                                FRAME_FIN,   FRAME_RST,  FRAME_CLOSED};
 	uint64_t seed = 0x5eed5eed12345678ull;
 	uint8_t tmp[160], re[FRAME_MAX];
 	unsigned n_ok = 0, n_bad = 0, n_unsup = 0;
