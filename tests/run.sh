@@ -21,5 +21,16 @@ meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --reconfi
 meson compile -C build-asan >/dev/null
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
 
+echo "== unit tests under valgrind"
+meson test -C build --suite unit --print-errorlogs \
+    --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet'
+
 echo "== unit and integration tests"
-meson test -C build --print-errorlogs "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+meson test -C build --print-errorlogs "$@" | tee "$log" || rc=$?
+passed=$(awk '/^Ok:/ {print $2}' "$log")
+failed=$(awk '/^Fail:/ {f += $2} /^Timeout:/ {f += $2} END {print f + 0}' "$log")
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$rc"
