@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "path.h"
 
 void engine_params_from_config(struct engine_params *p, const struct config *c)
 {
@@ -29,14 +30,7 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 
 	/* Best path first: the engine makes the first address primary. */
 	size_t order[CONFIG_MAX_PATHS];
-	for (size_t i = 0; i < c->n_paths; i++) {
-		size_t j = i;
-		while (j > 0 && c->paths[order[j - 1]].priority > c->paths[i].priority) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
+	path_order(c, order);
 	p->n_addrs = c->n_paths;
 	for (size_t i = 0; i < c->n_paths; i++) {
 		p->local[i] = c->paths[order[i]].local;

@@ -372,6 +372,23 @@ static void fake_free(struct engine *base)
 	free(e);
 }
 
+/* The fake has no paths: path logic is exercised through the real engine
+ * in the failover scenarios. */
+static int fake_path_info(struct engine *e, size_t i, struct engine_path_info *out)
+{
+	(void)e;
+	(void)i;
+	(void)out;
+	return -ENOTCONN;
+}
+
+static int fake_set_primary(struct engine *e, size_t i)
+{
+	(void)e;
+	(void)i;
+	return -ENOTCONN;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -380,6 +397,8 @@ static const struct engine_ops fake_ops = {
     .shutdown = fake_shutdown,
     .abort = fake_abort,
     .free = fake_free,
+    .path_info = fake_path_info,
+    .set_primary = fake_set_primary,
 };
 
 /* --- what the assoc links against ------------------------------------ */
