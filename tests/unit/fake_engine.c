@@ -403,18 +403,6 @@ static const struct engine_ops fake_ops = {
 
 /* --- what the assoc links against ------------------------------------ */
 
-void engine_params_from_config(struct engine_params *p, const struct config *c)
-{
-	memset(p, 0, sizeof *p);
-	p->role = c->role;
-	p->port = c->port;
-	p->udp_encap_port = c->udp_encap_port;
-	p->remote_udp_encap_port = c->remote_udp_encap_port;
-	p->max_streams = (uint16_t)c->max_streams;
-	p->sndbuf = c->sndbuf;
-	p->rcvbuf = c->rcvbuf;
-}
-
 struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
                           const struct engine_params *p, const struct engine_callbacks *cb,
                           void *ctx)
