@@ -51,6 +51,7 @@ static void drop_early(struct assoc *a)
 
 static void forget_association(struct assoc *a)
 {
+	path_assoc_down(&a->paths);
 	drop_early(a);
 	kill_all(a);
 	stream_table_free(a->streams);
@@ -124,6 +125,7 @@ static void on_up(void *ctx, uint16_t streams)
 		a->engine->ops->abort(a->engine, "too few streams");
 		return;
 	}
+	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
 		a->engine->ops->abort(a->engine, "out of memory");
@@ -335,6 +337,12 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 	on_stream_frame(a, sid, &f, rc);
 }
 
+static void on_path_event(void *ctx)
+{
+	struct assoc *a = ctx;
+	path_event(&a->paths);
+}
+
 static void on_writable(void *ctx)
 {
 	struct assoc *a = ctx;
@@ -368,11 +376,16 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
 	a->retry.data = a;
 
+	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
 	engine_params_from_config(&p, cfg);
-	struct engine_callbacks cb = {
-	    .up = on_up, .down = on_down, .message = on_message, .writable = on_writable};
+	struct engine_callbacks cb = {.up = on_up,
+	                              .down = on_down,
+	                              .message = on_message,
+	                              .writable = on_writable,
+	                              .path_event = on_path_event};
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
+	path_attach(&a->paths, a->engine);
 	if (!a->engine) {
 		free(a->scratch);
 		free(a);
@@ -388,6 +401,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->retry);
 	drop_early(a);
 	kill_all(a);
+	path_table_fini(&a->paths);
 	engine_free(a->engine);
 	stream_table_free(a->streams);
 	free(a->scratch);

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "path.h"
 #include "stream.h"
 #include "tcp_conn.h"
 
@@ -46,6 +47,7 @@ struct assoc {
 	size_t conn_buffer;
 
 	struct stream_table *streams; /* while HELLO or READY */
+	struct path_table paths;
 	struct conn_list conns;
 	size_t n_conns;
 	struct conn_list waiting; /* blocked on engine room, FIFO */

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -67,6 +68,11 @@ struct loader {
 	size_t n_keys, cap_keys;
 
 	unsigned fwd_listen_line[CONFIG_MAX_FORWARDS];
+	unsigned path_local_line[CONFIG_MAX_PATHS], path_remote_line[CONFIG_MAX_PATHS];
+
+	/* For the checks that need the paths too, made after every section. */
+	size_t sctp_si; /* NO_SECTION when the file has no [sctp] */
+	unsigned sctp_bad;
 };
 
 /* ---- the keys ---------------------------------------------------------- */
@@ -135,6 +141,7 @@ static const struct spec sctp_keys[] = {
     {"path_max_retrans", SPEC_UINT, 0, 1, 100, 3, NULL, C(path_max_retrans)},
     {"pf_threshold", SPEC_UINT, 0, 0, 100, 1, NULL, C(pf_threshold)},
     {"assoc_max_retrans", SPEC_UINT, 0, 1, 1000, 10, NULL, C(assoc_max_retrans)},
+    {"failback_hold_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(failback_hold_ms)},
     {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(sndbuf)},
     {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(rcvbuf)},
 };
@@ -665,12 +672,13 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 			             ss->keys[i].key, spec_expected(&ss->keys[i], buf, sizeof buf));
 }
 
-/* A must not exceed B. The message goes to the line the user wrote last and
- * names the key on that line first, so it reads true where it points. */
+/* A must not exceed B (STRICT: must be less than B). The message goes to the
+ * line the user wrote last and names the key on that line first, so it
+ * reads true where it points. RULE says what is expected and why. */
 static void check_order(struct loader *l, size_t si, const char *a, unsigned va, const char *b,
-                        unsigned vb, const char *rule)
+                        unsigned vb, bool strict, const char *rule)
 {
-	if (va <= vb)
+	if (va < vb || (va == vb && !strict))
 		return;
 	unsigned la = key_line(l, si, a), lb = key_line(l, si, b);
 	bool blame_a = la >= lb;
@@ -678,9 +686,10 @@ static void check_order(struct loader *l, size_t si, const char *a, unsigned va,
 	char where[32] = "default";
 	if (other)
 		snprintf(where, sizeof where, "line %u", other);
-	loader_error(l, blame_a ? la : lb, "[%s] %s: %u is %s than %s (%u, %s); expected %s",
-	             l->secs[si].name, blame_a ? a : b, blame_a ? va : vb,
-	             blame_a ? "greater" : "less", blame_a ? b : a, blame_a ? vb : va, where, rule);
+	const char *rel = va == vb ? "equal to" : blame_a ? "greater than" : "less than";
+	loader_error(l, blame_a ? la : lb, "[%s] %s: %u is %s %s (%u, %s); expected %s",
+	             l->secs[si].name, blame_a ? a : b, blame_a ? va : vb, rel, blame_a ? b : a,
+	             blame_a ? vb : va, where, rule);
 }
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss)
@@ -689,19 +698,77 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 	unsigned seen, bad;
 
 	load_keys(l, si, ss, c, &seen, &bad);
+	l->sctp_si = si;
+	l->sctp_bad = bad;
 	/* A key already reported as bad holds its default; comparing it would
-	 * only add a confusing second message. */
+	 * only add a confusing second message. Each rule is explained in
+	 * docs/FAILOVER.md. */
 	static const char rto_rule[] = "rto_min_ms <= rto_initial_ms <= rto_max_ms";
 	if (!(bad & (spec_bit(ss, "rto_min_ms", NULL) | spec_bit(ss, "rto_initial_ms", NULL) |
 	             spec_bit(ss, "rto_max_ms", NULL)))) {
 		check_order(l, si, "rto_min_ms", c->rto_min_ms, "rto_initial_ms", c->rto_initial_ms,
-		            rto_rule);
+		            false, rto_rule);
 		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms", c->rto_max_ms,
-		            rto_rule);
+		            false, rto_rule);
 	}
+	/* The stacks (usrsctp, Linux) enter the potentially-failed state only
+	 * when pf_threshold < path_max_retrans. */
 	if (!(bad & (spec_bit(ss, "pf_threshold", NULL) | spec_bit(ss, "path_max_retrans", NULL))))
-		check_order(l, si, "pf_threshold", c->pf_threshold, "path_max_retrans",
-		            c->path_max_retrans, "pf_threshold <= path_max_retrans");
+		check_order(
+		    l, si, "pf_threshold", c->pf_threshold, "path_max_retrans", c->path_max_retrans,
+		    true,
+		    "pf_threshold < path_max_retrans (otherwise a path is never potentially "
+		    "failed and data stays on a dead path until it is declared unreachable)");
+	/* The first heartbeat answered makes a path reachable again; the hold
+	 * should see it answer at least one more. */
+	if (c->failback_hold_ms > 0 && !(bad & (spec_bit(ss, "failback_hold_ms", NULL) |
+	                                        spec_bit(ss, "heartbeat_interval_ms", NULL))))
+		check_order(
+		    l, si, "heartbeat_interval_ms", c->heartbeat_interval_ms, "failback_hold_ms",
+		    c->failback_hold_ms, false,
+		    "failback_hold_ms >= heartbeat_interval_ms, or 0 for no hold (a shorter "
+		    "hold ends before the returning path has answered another heartbeat)");
+}
+
+/* The host in A, with an IPv4-mapped IPv6 address turned into IPv4: both
+ * reach the same interface. */
+static struct sockaddr_storage host_plain(const struct sockaddr_storage *a)
+{
+	struct sockaddr_storage h = *a;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	if (a->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+		struct sockaddr_in *h4 = (struct sockaddr_in *)&h;
+		memset(&h, 0, sizeof h);
+		h4->sin_family = AF_INET;
+		memcpy(&h4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+	}
+	return h;
+}
+
+/* Two paths on one local or one remote address are not two links: the
+ * stack tracks a path by its remote address, and a shared local address
+ * is a shared point of failure. Checks P's remote address, or its local one. */
+static void path_unique(struct loader *l, size_t si, const struct config_path *p, bool remote)
+{
+	const struct config *c = l->c;
+	const char *key = remote ? "remote" : "local";
+	const unsigned *lines = remote ? l->path_remote_line : l->path_local_line;
+	const struct sockaddr_storage *addr = remote ? &p->remote : &p->local;
+	struct sockaddr_storage mine = host_plain(addr);
+
+	for (size_t i = 0; i < c->n_paths; i++) {
+		struct sockaddr_storage theirs =
+		    host_plain(remote ? &c->paths[i].remote : &c->paths[i].local);
+		if (!addr_equal(&mine, &theirs))
+			continue;
+		char buf[ADDR_STRLEN];
+		loader_error(l, key_line(l, si, key),
+		             "[%s] %s: %s is already the %s address of [path.%s] (line %u); "
+		             "expected a different %s address for each path",
+		             l->secs[si].name, key, addr_format(addr, buf, sizeof buf), key,
+		             c->paths[i].name, lines[i], key);
+		return;
+	}
 }
 
 static void load_path(struct loader *l, size_t si, const struct section_spec *ss, const char *name)
@@ -724,9 +791,14 @@ static void load_path(struct loader *l, size_t si, const struct section_spec *ss
 		             addr_format(&p.local, b, sizeof b), ll,
 		             p.local.ss_family == AF_INET6 ? '6' : '4');
 	}
-	if (l->c->n_paths < CONFIG_MAX_PATHS)
+	/* An unset or unreadable address has no family and matches nothing. */
+	path_unique(l, si, &p, false);
+	path_unique(l, si, &p, true);
+	if (l->c->n_paths < CONFIG_MAX_PATHS) {
+		l->path_local_line[l->c->n_paths] = key_line(l, si, "local");
+		l->path_remote_line[l->c->n_paths] = key_line(l, si, "remote");
 		l->c->paths[l->c->n_paths++] = p;
-	else
+	} else
 		loader_error(l, l->secs[si].line,
 		             "[%s]: too many paths; expected at most %d [path.NAME] sections",
 		             l->secs[si].name, CONFIG_MAX_PATHS);
@@ -779,10 +851,32 @@ static const struct section_spec *section_find(const char *section, const char *
 	return NULL;
 }
 
+/* Rules between [sctp] and the paths, once every section is read. */
+static void check_sctp_paths(struct loader *l)
+{
+	const struct config *c = l->c;
+	const char *suffix;
+	const struct section_spec *ss = section_find("sctp", &suffix);
+
+	if (l->sctp_si == NO_SECTION || c->n_paths < 2)
+		return; /* the defaults obey every rule */
+	/* Every timeout on a path also counts toward the association, and only
+	 * an acknowledgement resets that count. */
+	if (!(l->sctp_bad &
+	      (spec_bit(ss, "path_max_retrans", NULL) | spec_bit(ss, "assoc_max_retrans", NULL))))
+		check_order(l, l->sctp_si, "path_max_retrans", c->path_max_retrans,
+		            "assoc_max_retrans", c->assoc_max_retrans, true,
+		            "assoc_max_retrans > path_max_retrans with 2 or more paths (every "
+		            "timeout on a path also counts for the association, which would give "
+		            "up no later than a dead path is declared unreachable)");
+}
+
 static void load_sections(struct loader *l)
 {
 	bool present[N_SECTIONS] = {false}; /* by enum section_kind */
 	unsigned seen, bad;
+
+	l->sctp_si = NO_SECTION;
 
 	for (size_t si = 0; si < l->n_secs; si++) {
 		const char *name = l->secs[si].name, *suffix = NULL;
@@ -810,6 +904,7 @@ static void load_sections(struct loader *l)
 		else
 			load_keys(l, si, ss, l->c, &seen, &bad);
 	}
+	check_sctp_paths(l);
 
 	/* A required key of a section that is not there at all. */
 	for (size_t j = 0; j < N_SECTIONS; j++) {

@@ -22,6 +22,9 @@
 #define CONFIG_MAX_PATHS    8
 #define CONFIG_MAX_FORWARDS 64
 
+/* Issue 4: a gateway pair must be able to use at least four paths. */
+_Static_assert(CONFIG_MAX_PATHS >= 4, "sctpgw promises at least 4 paths");
+
 enum config_engine {
 	CONFIG_ENGINE_AUTO,      /* kernel SCTP when the kernel has it, else user space */
 	CONFIG_ENGINE_KERNEL,    /* kernel SCTP or fail at start */
@@ -77,6 +80,7 @@ struct config {
 	unsigned path_max_retrans;
 	unsigned pf_threshold;
 	unsigned assoc_max_retrans;
+	unsigned failback_hold_ms; /* a better path must stay reachable this long */
 	size_t sndbuf;
 	size_t rcvbuf;
 

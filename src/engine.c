@@ -9,41 +9,6 @@
 
 #include "log.h"
 
-void engine_params_from_config(struct engine_params *p, const struct config *c)
-{
-	memset(p, 0, sizeof *p);
-	p->role = c->role;
-	p->port = c->port;
-	p->udp_encap_port = c->udp_encap_port;
-	p->remote_udp_encap_port = c->remote_udp_encap_port;
-	p->max_streams = (uint16_t)c->max_streams;
-	p->heartbeat_interval_ms = c->heartbeat_interval_ms;
-	p->rto_initial_ms = c->rto_initial_ms;
-	p->rto_min_ms = c->rto_min_ms;
-	p->rto_max_ms = c->rto_max_ms;
-	p->path_max_retrans = c->path_max_retrans;
-	p->pf_threshold = c->pf_threshold;
-	p->assoc_max_retrans = c->assoc_max_retrans;
-	p->sndbuf = c->sndbuf;
-	p->rcvbuf = c->rcvbuf;
-
-	/* Best path first: the engine makes the first address primary. */
-	size_t order[CONFIG_MAX_PATHS];
-	for (size_t i = 0; i < c->n_paths; i++) {
-		size_t j = i;
-		while (j > 0 && c->paths[order[j - 1]].priority > c->paths[i].priority) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-	p->n_addrs = c->n_paths;
-	for (size_t i = 0; i < c->n_paths; i++) {
-		p->local[i] = c->paths[order[i]].local;
-		p->remote[i] = c->paths[order[i]].remote;
-	}
-}
-
 /* Whether this kernel can make an SCTP socket at all. */
 static bool kernel_has_sctp(int *err)
 {

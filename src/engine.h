@@ -45,6 +45,22 @@ struct engine_params {
 	size_t sndbuf, rcvbuf;
 };
 
+/* A path is one remote address of the association (engine_params.remote[i]);
+ * SCTP picks the local address by routing, so each path has its own subnet. */
+enum engine_path_state {
+	ENGINE_PATH_UNCONFIRMED, /* not yet proven by a heartbeat */
+	ENGINE_PATH_REACHABLE,   /* heartbeats and data are answered */
+	ENGINE_PATH_UNREACHABLE, /* more than path_max_retrans errors in a row */
+};
+
+struct engine_path_info {
+	enum engine_path_state state;
+	unsigned srtt_ms; /* smoothed round-trip time */
+	unsigned rto_ms;  /* current retransmission timeout */
+	unsigned cwnd;    /* congestion window, bytes */
+	bool primary;     /* the stack's current primary path */
+};
+
 /* Events from the engine; CTX is the one given to the constructor. */
 struct engine_callbacks {
 	/* The association is established; STREAMS ids (0..STREAMS-1) usable in
@@ -59,6 +75,8 @@ struct engine_callbacks {
 	void (*message)(void *ctx, uint16_t sid, const uint8_t *msg, size_t len);
 	/* send() returned -EAGAIN before and there is room again. */
 	void (*writable)(void *ctx);
+	/* A path may have changed state: read them again with path_info. */
+	void (*path_event)(void *ctx);
 };
 
 struct engine;
@@ -82,6 +100,12 @@ struct engine_ops {
 	void (*abort)(struct engine *e, const char *why);
 	/* Stop everything and free. No callback runs after this. */
 	void (*free)(struct engine *e);
+	/* Path I (an index into engine_params.remote) as the stack sees it.
+	 * 0, or -ENOTCONN without an association. */
+	int (*path_info)(struct engine *e, size_t i, struct engine_path_info *out);
+	/* Send new data over path I from now on. 0 or -errno (a path that is
+	 * not yet confirmed cannot be made primary). */
+	int (*set_primary)(struct engine *e, size_t i);
 	/* Optional: one line of the stack's own view (buffers, flags) for the
 	 * status dump. */
 	void (*status)(struct engine *e, char *buf, size_t len);
@@ -104,7 +128,7 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
                                   const struct engine_callbacks *cb, void *ctx);
 
-/* Fill P from config C. */
+/* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);
 
 static inline void engine_free(struct engine *e)

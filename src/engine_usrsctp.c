@@ -283,9 +283,11 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 	case SCTP_PEER_ADDR_CHANGE: {
 		char text[ADDR_STRLEN];
 		const struct sctp_paddr_change *pc = &n->sn_paddr_change;
-		log_info("peer address %s %s", addr_format(&pc->spc_aaddr, text, sizeof text),
-		         usr_paddr_state(pc->spc_state));
-		return true;
+		log_debug("peer address %s %s", addr_format(&pc->spc_aaddr, text, sizeof text),
+		          usr_paddr_state(pc->spc_state));
+		if (e->up)
+			e->base.cb.path_event(e->base.ctx);
+		return e->sock != NULL;
 	}
 	case SCTP_SHUTDOWN_EVENT:
 		log_info("peer is shutting the association down");
@@ -553,6 +555,51 @@ static void usr_free(struct engine *base)
 	free(e);
 }
 
+/* The remote address of path I with the SCTP port, as the stack keys it. */
+static struct sockaddr_storage usr_remote(const struct usr_engine *e, size_t i)
+{
+	struct sockaddr_storage a = e->p.remote[i];
+	addr_set_port(&a, e->p.port);
+	return a;
+}
+
+static int usr_path_info(struct engine *base, size_t i, struct engine_path_info *out)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (!e->sock || !e->up || i >= e->p.n_addrs)
+		return -ENOTCONN;
+	struct sctp_paddrinfo pi = {.spinfo_address = usr_remote(e, i)};
+	socklen_t len = sizeof pi;
+	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi, &len) < 0)
+		return -errno;
+	out->state = pi.spinfo_state == SCTP_ACTIVE        ? ENGINE_PATH_REACHABLE
+	             : pi.spinfo_state == SCTP_UNCONFIRMED ? ENGINE_PATH_UNCONFIRMED
+	                                                   : ENGINE_PATH_UNREACHABLE;
+	out->srtt_ms = pi.spinfo_srtt;
+	out->rto_ms = pi.spinfo_rto;
+	out->cwnd = pi.spinfo_cwnd;
+
+	struct sctp_setprim prim = {0};
+	len = sizeof prim;
+	out->primary = false;
+	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, &len) == 0) {
+		struct sockaddr_storage want = usr_remote(e, i);
+		out->primary = addr_equal(&prim.ssp_addr, &want);
+	}
+	return 0;
+}
+
+static int usr_set_primary(struct engine *base, size_t i)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (!e->sock || !e->up || i >= e->p.n_addrs)
+		return -ENOTCONN;
+	struct sctp_setprim prim = {.ssp_addr = usr_remote(e, i)};
+	if (usrsctp_setsockopt(e->sock, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, sizeof prim) < 0)
+		return -errno;
+	return 0;
+}
+
 static void usr_status(struct engine *base, char *buf, size_t len)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
@@ -578,6 +625,8 @@ static const struct engine_ops usr_ops = {
     .shutdown = usr_shutdown,
     .abort = usr_abort,
     .free = usr_free,
+    .path_info = usr_path_info,
+    .set_primary = usr_set_primary,
     .status = usr_status,
 };
 

@@ -111,6 +111,7 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	char line[256] = "";
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
+	path_log_status(&a->paths);
 	log_info("status: %zu connections wait for engine room, %zu paused the receive side; "
 	         "engine: %s",
 	         waiting, a->rx_full, line[0] ? line : "-");

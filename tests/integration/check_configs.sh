@@ -83,6 +83,30 @@ listen = [::1]:8080
 target = 192.0.2.10:80
 EOF
 expect_good good "$DIR/good.ini"
+
+# The "fast" profile of docs/FAILOVER.md, on two paths.
+cat >"$DIR/fast.ini" <<'EOF'
+[association]
+role = connect
+[sctp]
+heartbeat_interval_ms = 200
+rto_initial_ms = 200
+rto_min_ms = 100
+rto_max_ms = 400
+path_max_retrans = 2
+pf_threshold = 0
+assoc_max_retrans = 10
+failback_hold_ms = 2000
+[path.wan1]
+local = 198.18.1.1
+remote = 198.18.1.2
+priority = 10
+[path.wan2]
+local = 198.18.2.1
+remote = 198.18.2.2
+priority = 20
+EOF
+expect_good fast_profile "$DIR/fast.ini"
 expect_good example "$SRCDIR/conf/sctpgw.ini"
 
 # ---------------------------------------------------------------- bad files
@@ -182,6 +206,32 @@ listen = ::1:8080
 protocol = udp
 target = www.example:80
 EOF
+
+# Timers that make failover impossible or absurd: each message names both keys.
+expect_bad broken_failover \
+    '@:6: [sctp] pf_threshold: 2 is equal to path_max_retrans (2, line 5); expected pf_threshold < path_max_retrans (otherwise a path is never potentially failed and data stays on a dead path until it is declared unreachable)' \
+    '@:7: [sctp] assoc_max_retrans: 2 is equal to path_max_retrans (2, line 5); expected assoc_max_retrans > path_max_retrans with 2 or more paths (every timeout on a path also counts for the association, which would give up no later than a dead path is declared unreachable)' \
+    '@:8: [sctp] failback_hold_ms: 100 is less than heartbeat_interval_ms (200, line 4); expected failback_hold_ms >= heartbeat_interval_ms, or 0 for no hold (a shorter hold ends before the returning path has answered another heartbeat)' \
+    '@:15: [path.wan2] remote: 198.18.1.2 is already the remote address of [path.wan1] (line 11); expected a different remote address for each path' <<'EOF'
+[association]
+role = connect
+[sctp]
+heartbeat_interval_ms = 200
+path_max_retrans = 2
+pf_threshold = 2
+assoc_max_retrans = 2
+failback_hold_ms = 100
+[path.wan1]
+local = 198.18.1.1
+remote = 198.18.1.2
+priority = 10
+[path.wan2]
+local = 198.18.2.1
+remote = 198.18.1.2
+priority = 20
+EOF
+n=$(wc -l <"$DIR/err")
+[ "$n" = 4 ] || { fail "broken_failover: $n lines on stderr, expected 4"; show; }
 
 # Every problem in one run, not just the first: five lines for five problems.
 expect_bad all_reported <<'EOF'

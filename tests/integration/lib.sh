@@ -12,14 +12,26 @@
 # lan-a/lan-b hold the clients and servers of each site and route by
 # default to their gateway; the gateways do not route between the sites.
 #
+# Multi-homed: `topo_up --links N` (N = 1..4, default 1) joins gw-a and gw-b
+# by N independent veth pairs wan1..wanN, MTU 1500, one subnet each:
+#   wanK: 198.18.K.1/24 <-> 198.18.K.2/24, 2001:2:K::1/64 <-> 2001:2:K::2/64
+# (wan_ip A|B K [4|6] prints an address).  Link faults, always applied on
+# gw-a's end of the link (see "links" below): link_cut, link_restore,
+# link_flap, link_loss, link_packets.
+#
 # Variables after setup: SCTPGW, SRCDIR, XFER, WORK, PFX, NS_A, NS_B,
-# NS_LAN_A, NS_LAN_B, plus the address constants below.
+# NS_LAN_A, NS_LAN_B, plus the address constants below; after topo_up
+# also TOPO_LINKS.
 
 # ------------------------------------------------------------ constants
 A_WAN=198.18.1.1
 B_WAN=198.18.1.2
 A_WAN6=2001:2:1::1
 B_WAN6=2001:2:1::2
+A_WAN2=198.18.2.1
+B_WAN2=198.18.2.2
+A_WAN2_6=2001:2:2::1
+B_WAN2_6=2001:2:2::2
 A_LAN=198.18.10.1
 LAN_A=198.18.10.2
 B_LAN=198.18.20.1
@@ -39,6 +51,8 @@ _LIB_CLEANED=0
 declare -A GW_PID=()
 declare -A GW_CONF=()
 declare -A LOGMARK=()
+declare -A _FLAP_PID=()
+TOPO_LINKS=0
 
 log() { printf '[%s %s] %s\n' "$(date +%T.%3N)" "${SCENARIO:-test}" "$*" >&2; }
 
@@ -155,6 +169,11 @@ _mkns() {
     ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
         net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.dad_transmits=0 \
         net.ipv6.conf.default.dad_transmits=0 >/dev/null 2>&1 || true
+    # link_cut down / link_restore must not lose the IPv6 path addresses
+    # (without this, 'ip link set down' deletes them and 'up' does not
+    # bring them back).
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 \
+        net.ipv6.conf.default.keep_addr_on_down=1 >/dev/null 2>&1 || true
 }
 
 # _veth NS1 IF1 NS2 IF2 : create a veth pair straight into the namespaces
@@ -173,16 +192,36 @@ _reach() {
     fail "topology: $2 not reachable from $(ns_of "$1"): ${out:-timeout}"
 }
 
+# wan_ip A|B K [4|6] : the address of side A or B on link wanK.
+wan_ip() {
+    local side=$1 k=$2 fam=${3:-4} host
+    case "$side" in A|a) host=1 ;; B|b) host=2 ;; *) fail "wan_ip: side must be A or B, not '$side'" ;; esac
+    case "$k" in [1-9]) ;; *) fail "wan_ip: link number must be 1..9, not '$k'" ;; esac
+    if [ "$fam" = 6 ]; then echo "2001:2:$k::$host"; else echo "198.18.$k.$host"; fi
+}
+
+# topo_up [--links N] : build the namespaces; N wan links (1..4, default 1).
 topo_up() {
-    local ns
+    local links=1 ns k
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --links) [ $# -ge 2 ] || fail "topo_up: --links needs a number"; links=$2; shift 2 ;;
+            --links=*) links=${1#--links=}; shift ;;
+            *) fail "topo_up: unknown argument '$1'" ;;
+        esac
+    done
+    case "$links" in [1-4]) ;; *) fail "topo_up: --links must be 1..4, not '$links'" ;; esac
     for ns in "$NS_A" "$NS_B" "$NS_LAN_A" "$NS_LAN_B"; do _mkns "$ns"; done
-    _veth "$NS_A" wan1 "$NS_B" wan1
+    for k in $(seq "$links"); do
+        _veth "$NS_A" "wan$k" "$NS_B" "wan$k"
+        ip -n "$NS_A" addr add "$(wan_ip A "$k")/24" dev "wan$k"
+        ip -n "$NS_A" addr add "$(wan_ip A "$k" 6)/64" dev "wan$k" nodad
+        ip -n "$NS_B" addr add "$(wan_ip B "$k")/24" dev "wan$k"
+        ip -n "$NS_B" addr add "$(wan_ip B "$k" 6)/64" dev "wan$k" nodad
+    done
+    TOPO_LINKS=$links
     _veth "$NS_A" lan "$NS_LAN_A" eth0
     _veth "$NS_B" lan "$NS_LAN_B" eth0
-    ip -n "$NS_A" addr add "$A_WAN/24" dev wan1
-    ip -n "$NS_A" addr add "$A_WAN6/64" dev wan1 nodad
-    ip -n "$NS_B" addr add "$B_WAN/24" dev wan1
-    ip -n "$NS_B" addr add "$B_WAN6/64" dev wan1 nodad
     ip -n "$NS_A" addr add "$A_LAN/24" dev lan
     ip -n "$NS_A" addr add "$A_LAN6/64" dev lan nodad
     ip -n "$NS_B" addr add "$B_LAN/24" dev lan
@@ -206,9 +245,190 @@ topo_up() {
         [ $tent = 0 ] && break
         sleep 0.1
     done
-    _reach A "$B_WAN"; _reach A "$B_WAN6"; _reach B "$A_WAN"
+    for k in $(seq "$links"); do
+        _reach A "$(wan_ip B "$k")"; _reach A "$(wan_ip B "$k" 6)"
+        _reach B "$(wan_ip A "$k")"; _reach B "$(wan_ip A "$k" 6)"
+    done
     _reach lan-a "$A_LAN"; _reach lan-a "$A_LAN6"; _reach lan-b "$B_LAN"; _reach lan-b "$B_LAN6"
-    log "topology up: $NS_LAN_A | $NS_A =wan1= $NS_B | $NS_LAN_B"
+    local wans="=wan1="
+    [ "$links" -gt 1 ] && wans="=wan1..wan$links="
+    log "topology up: $NS_LAN_A | $NS_A $wans $NS_B | $NS_LAN_B"
+}
+
+# ------------------------------------------------------------ links
+# Faults are applied on gw-a's end of link wanK (in gw-a's namespace), so
+# both directions of the link are affected:
+#   link_cut wanK [down|drop]  down (default): 'ip link set wanK down' on
+#                              gw-a's end (gw-b's end loses carrier); drop:
+#                              nftables drops every frame entering and
+#                              leaving gw-a's wanK (netdev ingress + egress
+#                              hooks; ARP/ND included; UDP senders get no
+#                              error, as with a cut cable).
+#   link_restore wanK          undo link_cut (either kind); loss stays.
+#                              Returns once both ends report carrier: after
+#                              'down' the kernel takes up to ~1 s (linkwatch)
+#                              before frames pass again.
+#   link_loss wanK PERCENT     drop PERCENT % (integer) of the frames in each
+#                              direction at random; 0 removes the loss.
+#   link_flap wanK DOWN_S UP_S TOTAL_S [down|drop]
+#                              in the background: cut DOWN_S, restore UP_S,
+#                              repeated for TOTAL_S (only whole cycles that
+#                              fit; it always ends restored).  link_flap_wait
+#                              wanK waits for it, link_flap_stop wanK ends it
+#                              early and restores the link.
+#   link_packets wanK [rx|tx]  frames through gw-a's wanK so far (rx+tx by
+#                              default), from the interface counters (frames
+#                              dropped by link_cut drop / link_loss on the
+#                              way in are still counted in rx).
+# Every cut and restore is noted with a timestamp in $WORK/links.log and as
+# a "=== ... test: ..." line in both gateway logs.
+
+# _link_check wanK : the link exists in this topology
+_link_check() {
+    case "$1" in
+        wan[1-9]) [ "${1#wan}" -le "$TOPO_LINKS" ] && return 0 ;;
+    esac
+    fail "no link '$1' in this topology (have wan1..wan$TOPO_LINKS; topo_up --links N)"
+}
+
+# _link_note TEXT : timestamped note in links.log and in the gateway logs
+_link_note() {
+    local t
+    t=$(date +%T.%3N)
+    echo "$(now_ms) $*" >>"$WORK/links.log"
+    echo "=== $t test: $*" >>"$WORK/gw-A.log"
+    echo "=== $t test: $*" >>"$WORK/gw-B.log"
+    log "$*"
+}
+
+link_cut() {
+    local dev=$1 how=${2:-down}
+    _link_check "$dev"
+    case "$how" in
+        down)
+            ip -n "$NS_A" link set "$dev" down || fail "link_cut $dev down failed" ;;
+        drop)
+            in_ns A nft -f - <<EOF || fail "link_cut $dev drop: nft failed"
+table netdev sgcut_$dev {
+    chain in {
+        type filter hook ingress device "$dev" priority -500; policy accept;
+        counter drop
+    }
+    chain out {
+        type filter hook egress device "$dev" priority -500; policy accept;
+        counter drop
+    }
+}
+EOF
+            ;;
+        *) fail "link_cut: how must be down or drop, not '$how'" ;;
+    esac
+    _link_note "link $dev cut ($how)"
+}
+
+link_restore() {
+    local dev=$1 i
+    _link_check "$dev"
+    in_ns A nft delete table netdev "sgcut_$dev" 2>/dev/null || true
+    ip -n "$NS_A" link set "$dev" up || fail "link_restore $dev: ip link set up failed"
+    # wait (up to 2 s) for carrier on both ends
+    for i in $(seq 20); do
+        if [ "$(in_ns A cat "/sys/class/net/$dev/operstate" 2>/dev/null)" = up ] &&
+           [ "$(in_ns B cat "/sys/class/net/$dev/operstate" 2>/dev/null)" = up ]; then
+            break
+        fi
+        sleep 0.1
+    done
+    _link_note "link $dev restored"
+}
+
+link_loss() {
+    local dev=$1 pct=${2:-}
+    _link_check "$dev"
+    case "$pct" in ''|*[!0-9]*) fail "link_loss: PERCENT must be an integer 0..100, not '$pct'" ;; esac
+    [ "$pct" -le 100 ] || fail "link_loss: PERCENT must be 0..100, not '$pct'"
+    in_ns A nft delete table netdev "sgloss_$dev" 2>/dev/null || true
+    if [ "$pct" -gt 0 ]; then
+        in_ns A nft -f - <<EOF || fail "link_loss $dev $pct: nft failed"
+table netdev sgloss_$dev {
+    chain in {
+        type filter hook ingress device "$dev" priority -400; policy accept;
+        numgen random mod 100 < $pct counter drop
+    }
+    chain out {
+        type filter hook egress device "$dev" priority -400; policy accept;
+        numgen random mod 100 < $pct counter drop
+    }
+}
+EOF
+    fi
+    _link_note "link $dev loss $pct%"
+}
+
+# link_loss_dropped wanK : frames dropped so far by link_loss (both ways)
+link_loss_dropped() {
+    in_ns A nft list table netdev "sgloss_$1" 2>/dev/null |
+        awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+
+link_packets() {
+    local dev=$1 dir=${2:-both} rx tx
+    _link_check "$dev"
+    rx=$(in_ns A cat "/sys/class/net/$dev/statistics/rx_packets")
+    tx=$(in_ns A cat "/sys/class/net/$dev/statistics/tx_packets")
+    case "$dir" in
+        rx) echo "$rx" ;;
+        tx) echo "$tx" ;;
+        *) echo $((rx + tx)) ;;
+    esac
+}
+
+link_flap() {
+    local dev=$1 down_s=$2 up_s=$3 total_s=$4 how=${5:-down}
+    _link_check "$dev"
+    [ -n "$total_s" ] || fail "usage: link_flap wanK DOWN_S UP_S TOTAL_S [down|drop]"
+    if [ -n "${_FLAP_PID[$dev]:-}" ] && kill -0 "${_FLAP_PID[$dev]}" 2>/dev/null; then
+        fail "link_flap $dev: already flapping"
+    fi
+    local down_ms up_ms total_ms
+    down_ms=$(awk -v s="$down_s" 'BEGIN { printf "%d", s * 1000 }')
+    up_ms=$(awk -v s="$up_s" 'BEGIN { printf "%d", s * 1000 }')
+    total_ms=$(awk -v s="$total_s" 'BEGIN { printf "%d", s * 1000 }')
+    (
+        set +e
+        trap - EXIT
+        sp=""
+        trap '[ -n "$sp" ] && kill "$sp" 2>/dev/null; link_restore "$dev" >/dev/null 2>&1; exit 0' TERM
+        end=$(( $(now_ms) + total_ms ))
+        n=0
+        while [ $(( $(now_ms) + down_ms + up_ms )) -le "$end" ]; do
+            n=$((n + 1))
+            link_cut "$dev" "$how"
+            sleep "$down_s" & sp=$!; wait "$sp"; sp=""
+            link_restore "$dev"
+            sleep "$up_s" & sp=$!; wait "$sp"; sp=""
+        done
+        _link_note "link $dev flapping done ($n cycles)"
+    ) &
+    _FLAP_PID[$dev]=$!
+    _LIB_PIDS+=("$!")
+    log "link $dev flapping: ${down_s}s $how, ${up_s}s up, for ${total_s}s (pid $!)"
+}
+
+link_flap_wait() {
+    local pid=${_FLAP_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    wait "$pid" 2>/dev/null || true
+    _FLAP_PID[$1]=""
+}
+
+link_flap_stop() {
+    local dev=$1 pid=${_FLAP_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    _FLAP_PID[$dev]=""
+    link_restore "$dev"
 }
 
 # ------------------------------------------------------------ configs
@@ -216,22 +436,57 @@ topo_up() {
 #   FORWARD = "NAME LISTEN TARGET", e.g. "closed 198.18.10.1:8082 198.18.20.2:9002"
 # Each gateway gets a default forward "web": A listens on $A_LAN:$FWD_PORT and
 # targets $LAN_B:$SRV_PORT; B listens on $B_LAN:$FWD_PORT, targets $LAN_A:$SRV_PORT.
-# Knobs (environment): CONF_V6=1 (path over IPv6), CONF_NO_DEFAULT_FWD=1,
+# Knobs (environment): CONF_V6=1 (paths over IPv6), CONF_NO_DEFAULT_FWD=1,
 # CONF_CONNECT_TIMEOUT_MS (2000), CONF_LOG_LEVEL (debug), CONF_EXTRA (raw text
 # appended at the end).
+# Multi-homing knobs:
+#   CONF_PATHS="wan1:10 wan2:20"  one [path.wanK] per word, LINK[:PRIORITY[:FAMILY]]
+#                   (FAMILY 4 or 6, default from CONF_V6; with FAMILY given
+#                   the section is named wanK-v4 / wanK-v6, so one link can
+#                   carry a v4 and a v6 path).  Unset: a single [path.wan1]
+#                   without a priority line (the single-homed default).
+#   CONF_PROFILE    unset: the harness timers (hb 500, rto 300/100/1000,
+#                   path_max_retrans 3, assoc_max_retrans 6);
+#                   fast: heartbeat_interval_ms=200, rto_initial_ms=200,
+#                   rto_min_ms=100, rto_max_ms=400, path_max_retrans=2,
+#                   pf_threshold=0, assoc_max_retrans=10, failback_hold_ms=2000;
+#                   default: no timer keys at all (the gateway's defaults).
+#   CONF_FAILBACK_HOLD_MS  failback_hold_ms (overrides the profile's value;
+#                   with no profile/default profile the key is written only
+#                   when this is set; "none" never writes it).
+#   CONF_SCTP       raw "key = value" lines added inside [sctp] (after the
+#                   profile's keys; do not repeat a profile key).
 write_gw_conf() {
     local side=$1 file=$2; shift 2
-    local name role local_ip remote_ip listen target
+    local name role listen target peer
     case "$side" in
-        A) name=site-a; role=connect
-           if [ "${CONF_V6:-0}" = 1 ]; then local_ip=$A_WAN6; remote_ip=$B_WAN6
-           else local_ip=$A_WAN; remote_ip=$B_WAN; fi
+        A) name=site-a; role=connect; peer=B
            listen="$A_LAN:$FWD_PORT"; target="$LAN_B:$SRV_PORT" ;;
-        B) name=site-b; role=accept
-           if [ "${CONF_V6:-0}" = 1 ]; then local_ip=$B_WAN6; remote_ip=$A_WAN6
-           else local_ip=$B_WAN; remote_ip=$A_WAN; fi
+        B) name=site-b; role=accept; peer=A
            listen="$B_LAN:$FWD_PORT"; target="$LAN_A:$SRV_PORT" ;;
         *) fail "write_gw_conf: side must be A or B, not '$side'" ;;
+    esac
+    local deffam=4
+    [ "${CONF_V6:-0}" = 1 ] && deffam=6
+    local hold=${CONF_FAILBACK_HOLD_MS:-}
+    local timers
+    case "${CONF_PROFILE:-}" in
+        '') timers='heartbeat_interval_ms = 500
+rto_initial_ms = 300
+rto_min_ms = 100
+rto_max_ms = 1000
+path_max_retrans = 3
+assoc_max_retrans = 6' ;;
+        fast) timers='heartbeat_interval_ms = 200
+rto_initial_ms = 200
+rto_min_ms = 100
+rto_max_ms = 400
+path_max_retrans = 2
+pf_threshold = 0
+assoc_max_retrans = 10'
+              hold=${hold:-2000} ;;
+        default) timers='' ;;
+        *) fail "write_gw_conf: CONF_PROFILE must be fast or default, not '$CONF_PROFILE'" ;;
     esac
     {
         cat <<EOF
@@ -248,17 +503,27 @@ port = $SCTP_PORT
 remote_udp_encap_port = $ENCAP_PORT
 
 [sctp]
-heartbeat_interval_ms = 500
-rto_initial_ms = 300
-rto_min_ms = 100
-rto_max_ms = 1000
-path_max_retrans = 3
-assoc_max_retrans = 6
-
-[path.wan1]
-local = $local_ip
-remote = $remote_ip
 EOF
+        [ -n "$timers" ] && printf '%s\n' "$timers"
+        [ -n "$hold" ] && [ "$hold" != none ] && printf 'failback_hold_ms = %s\n' "$hold"
+        [ -n "${CONF_SCTP:-}" ] && printf '%s\n' "$CONF_SCTP"
+        if [ -z "${CONF_PATHS:-}" ]; then
+            printf '\n[path.wan1]\nlocal = %s\nremote = %s\n' \
+                "$(wan_ip "$side" 1 "$deffam")" "$(wan_ip "$peer" 1 "$deffam")"
+        else
+            local w link prio fam pname
+            for w in $CONF_PATHS; do
+                IFS=: read -r link prio fam <<<"$w"
+                case "$link" in wan[1-9]) ;; *) fail "write_gw_conf: CONF_PATHS entry '$w': link must be wan1..wan9" ;; esac
+                pname=$link
+                [ -n "$fam" ] && pname="$link-v$fam"
+                fam=${fam:-$deffam}
+                case "$fam" in 4|6) ;; *) fail "write_gw_conf: CONF_PATHS entry '$w': family must be 4 or 6" ;; esac
+                printf '\n[path.%s]\nlocal = %s\nremote = %s\n' "$pname" \
+                    "$(wan_ip "$side" "${link#wan}" "$fam")" "$(wan_ip "$peer" "${link#wan}" "$fam")"
+                [ -n "$prio" ] && printf 'priority = %s\n' "$prio"
+            done
+        fi
         if [ "${CONF_NO_DEFAULT_FWD:-0}" != 1 ]; then
             printf '\n[forward.web]\nlisten = %s\ntarget = %s\n' "$listen" "$target"
         fi
@@ -354,6 +619,26 @@ wait_log() {
     done
 }
 
+# log_since A|B : the gateway's log lines written after the last log_mark.
+log_since() { tail -n +"$((${LOGMARK[$1]:-0} + 1))" "$WORK/gw-$1.log"; }
+
+# log_time_ms A|B PATTERN [first|last] : the time (epoch ms) stamped on the
+# first (or last) line after the last log_mark that matches PATTERN (extended
+# regex); prints nothing and returns 1 when there is none.
+log_time_ms() {
+    local line stamp
+    if [ "${3:-first}" = last ]; then
+        line=$(log_since "$1" | grep -E -- "$2" | tail -n1)
+    else
+        line=$(log_since "$1" | grep -E -m1 -- "$2")
+    fi
+    stamp=${line%% *}
+    case "$stamp" in
+        [0-9][0-9][0-9][0-9]-*T*Z) date -u -d "${stamp%Z}" +%s%3N ;;
+        *) return 1 ;;
+    esac
+}
+
 # assoc_up [TIMEOUT] : wait for 'association up' on both gateways.
 assoc_up() {
     wait_log A 'association up' "${1:-15}"
@@ -390,6 +675,27 @@ run_ns() {
     _LIB_PIDS+=("$pid")
     wait "$pid" || rc=$?
     return $rc
+}
+
+# run_ns_bg NS LIMIT_S OUTFILE cmd... : run_ns in the background; its pid
+# in BG_PID (wait for it to get the status).
+run_ns_bg() {
+    run_ns "$@" &
+    BG_PID=$!
+    _LIB_PIDS+=("$BG_PID")
+}
+
+# xfer_check RC OUTFILE WHAT : fail unless an xfer client run ended with
+# status 0 and every connection ok (no failure, no reset).
+xfer_check() {
+    local rc=$1 out=$2 what=$3 line
+    line=$(grep '^ok=' "$out" | tail -n1 || true)
+    [ "$rc" = 124 ] && fail "$what: did not finish in time (killed): $(tail -n 5 "$out")"
+    [ "$rc" = 0 ] || fail "$what: xfer exit $rc: $(tail -n 5 "$out")"
+    case "$line" in
+        *' failed=0 reset=0 '*) ;;
+        *) fail "$what: $line" ;;
+    esac
 }
 
 # xfer NS ARGS... : run a short xfer.py command in NS (foreground)

@@ -372,6 +372,23 @@ static void fake_free(struct engine *base)
 	free(e);
 }
 
+/* The fake has no paths: path logic is exercised through the real engine
+ * in the failover scenarios. */
+static int fake_path_info(struct engine *e, size_t i, struct engine_path_info *out)
+{
+	(void)e;
+	(void)i;
+	(void)out;
+	return -ENOTCONN;
+}
+
+static int fake_set_primary(struct engine *e, size_t i)
+{
+	(void)e;
+	(void)i;
+	return -ENOTCONN;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -380,21 +397,11 @@ static const struct engine_ops fake_ops = {
     .shutdown = fake_shutdown,
     .abort = fake_abort,
     .free = fake_free,
+    .path_info = fake_path_info,
+    .set_primary = fake_set_primary,
 };
 
 /* --- what the assoc links against ------------------------------------ */
-
-void engine_params_from_config(struct engine_params *p, const struct config *c)
-{
-	memset(p, 0, sizeof *p);
-	p->role = c->role;
-	p->port = c->port;
-	p->udp_encap_port = c->udp_encap_port;
-	p->remote_udp_encap_port = c->remote_udp_encap_port;
-	p->max_streams = (uint16_t)c->max_streams;
-	p->sndbuf = c->sndbuf;
-	p->rcvbuf = c->rcvbuf;
-}
 
 struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
                           const struct engine_params *p, const struct engine_callbacks *cb,

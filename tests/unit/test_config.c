@@ -145,6 +145,7 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "path_max_retrans = 5\n"
 	                                "pf_threshold = 0\n"
 	                                "assoc_max_retrans = 20\n"
+	                                "failback_hold_ms = 3000\n"
 	                                "sndbuf = 2097152\n"
 	                                "rcvbuf = 4194304\n"
 	                                "[path.wan1]\n"
@@ -183,6 +184,7 @@ static void config_load__full_file__sets_every_field(void **state)
 	assert_int_equal(c->path_max_retrans, 5);
 	assert_int_equal(c->pf_threshold, 0);
 	assert_int_equal(c->assoc_max_retrans, 20);
+	assert_int_equal(c->failback_hold_ms, 3000);
 	assert_int_equal(c->sndbuf, 2097152);
 	assert_int_equal(c->rcvbuf, 4194304);
 
@@ -233,6 +235,7 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->path_max_retrans, 3);
 	assert_int_equal(c->pf_threshold, 1);
 	assert_int_equal(c->assoc_max_retrans, 10);
+	assert_int_equal(c->failback_hold_ms, 5000);
 	assert_int_equal(c->sndbuf, 1048576);
 	assert_int_equal(c->rcvbuf, 1048576);
 	assert_int_equal(c->n_paths, 1);
@@ -463,8 +466,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
-	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, sndbuf, "
-	    "rcvbuf\n"
+	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
+	    "failback_hold_ms, sndbuf, rcvbuf\n"
 	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target\n");
 }
 
@@ -652,7 +655,7 @@ static void config_load__rto_with_a_bad_value__is_not_compared(void **state)
 	              "10 to 600000\n");
 }
 
-static void config_load__pf_threshold_above_path_max_retrans__names_both_keys(void **state)
+static void config_load__pf_threshold_not_below_path_max_retrans__names_both_keys(void **state)
 {
 	struct fixture *f = *state;
 	expect_errors(f,
@@ -660,12 +663,209 @@ static void config_load__pf_threshold_above_path_max_retrans__names_both_keys(vo
 	                      "path_max_retrans = 2\n"
 	                      "pf_threshold = 3\n",
 	              "@:8: [sctp] pf_threshold: 3 is greater than path_max_retrans (2, line 7); "
-	              "expected pf_threshold <= path_max_retrans\n");
+	              "expected pf_threshold < path_max_retrans (otherwise a path is never "
+	              "potentially failed and data stays on a dead path until it is declared "
+	              "unreachable)\n");
+	/* Equal was allowed once; the stacks then never enter the state. */
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "pf_threshold = 2\n"
+	                      "path_max_retrans = 2\n",
+	              "@:8: [sctp] path_max_retrans: 2 is equal to pf_threshold (2, line 7); "
+	              "expected pf_threshold < path_max_retrans (otherwise a path is never "
+	              "potentially failed and data stays on a dead path until it is declared "
+	              "unreachable)\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "path_max_retrans = 1\n",
+	              "@:7: [sctp] path_max_retrans: 1 is equal to pf_threshold (1, default); "
+	              "expected pf_threshold < path_max_retrans (otherwise a path is never "
+	              "potentially failed and data stays on a dead path until it is declared "
+	              "unreachable)\n");
 	fixture_reset(f);
 	struct config *c = load_text(f, MINIMAL "[sctp]\n"
-	                                        "path_max_retrans = 2\n"
-	                                        "pf_threshold = 2\n");
+	                                        "path_max_retrans = 1\n"
+	                                        "pf_threshold = 0\n");
 	assert_non_null(c);
+}
+
+#define TWO_PATHS                                                                                  \
+	MINIMAL "[path.b]\n"                                                                       \
+	        "local = 198.18.2.1\n"                                                             \
+	        "remote = 198.18.2.2\n"
+
+static const char amr_rule[] =
+    "expected assoc_max_retrans > path_max_retrans with 2 or more paths (every timeout on a "
+    "path also counts for the association, which would give up no later than a dead path is "
+    "declared unreachable)\n";
+
+static void config_load__assoc_max_retrans_not_above_path_max_retrans__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	char want[1024];
+	snprintf(want, sizeof want,
+	         "@:10: [sctp] assoc_max_retrans: 3 is equal to path_max_retrans (3, default); %s",
+	         amr_rule);
+	expect_errors(f,
+	              TWO_PATHS "[sctp]\n"
+	                        "assoc_max_retrans = 3\n",
+	              want);
+	/* The paths may come after [sctp]; the line is still the later key. */
+	fixture_reset(f);
+	snprintf(want, sizeof want,
+	         "@:4: [sctp] path_max_retrans: 5 is greater than assoc_max_retrans (4, line 3); "
+	         "%s",
+	         amr_rule);
+	expect_errors(f,
+	              "[sctp]\n"
+	              "pf_threshold = 1\n"
+	              "assoc_max_retrans = 4\n"
+	              "path_max_retrans = 5\n" TWO_PATHS,
+	              want);
+	fixture_reset(f);
+	struct config *c = load_text(f, TWO_PATHS "[sctp]\n"
+	                                          "path_max_retrans = 3\n"
+	                                          "assoc_max_retrans = 4\n");
+	assert_non_null(c);
+}
+
+static void config_load__assoc_max_retrans_with_one_path__may_be_small(void **state)
+{
+	struct fixture *f = *state;
+	/* With a single path there is nothing to fail over to. */
+	struct config *c = load_text(f, MINIMAL "[sctp]\n"
+	                                        "path_max_retrans = 5\n"
+	                                        "assoc_max_retrans = 2\n");
+	assert_non_null(c);
+	assert_int_equal(c->assoc_max_retrans, 2);
+}
+
+static void config_load__assoc_max_retrans_with_a_bad_value__is_not_compared(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              TWO_PATHS "[sctp]\n"
+	                        "path_max_retrans = 20\n"
+	                        "assoc_max_retrans = many\n",
+	              "@:11: [sctp] assoc_max_retrans: \"many\" is not a number; expected an "
+	              "integer from 1 to 1000\n");
+}
+
+static void config_load__failback_hold_below_heartbeat_interval__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "failback_hold_ms = 500\n",
+	              "@:7: [sctp] failback_hold_ms: 500 is less than heartbeat_interval_ms (1000, "
+	              "default); expected failback_hold_ms >= heartbeat_interval_ms, or 0 for no "
+	              "hold (a shorter hold ends before the returning path has answered another "
+	              "heartbeat)\n");
+	fixture_reset(f);
+	expect_errors(
+	    f,
+	    MINIMAL "[sctp]\n"
+	            "failback_hold_ms = 1000\n"
+	            "heartbeat_interval_ms = 2000\n",
+	    "@:8: [sctp] heartbeat_interval_ms: 2000 is greater than failback_hold_ms "
+	    "(1000, line 7); expected failback_hold_ms >= heartbeat_interval_ms, or 0 for "
+	    "no hold (a shorter hold ends before the returning path has answered another "
+	    "heartbeat)\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "failback_hold_ms = 600001\n",
+	              "@:7: [sctp] failback_hold_ms: \"600001\" is out of range; expected an "
+	              "integer from 0 to 600000\n");
+}
+
+static void config_load__failback_hold_zero_or_one_heartbeat__is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[sctp]\n"
+	                                        "heartbeat_interval_ms = 2000\n"
+	                                        "failback_hold_ms = 0\n");
+	assert_non_null(c);
+	assert_int_equal(c->failback_hold_ms, 0);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\n"
+	                         "heartbeat_interval_ms = 2000\n"
+	                         "failback_hold_ms = 2000\n");
+	assert_non_null(c);
+	assert_int_equal(c->failback_hold_ms, 2000);
+}
+
+/* docs/FAILOVER.md recommends it; it must stay valid. */
+static void config_load__fast_profile__is_valid(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, TWO_PATHS "[sctp]\n"
+	                                          "heartbeat_interval_ms = 200\n"
+	                                          "rto_initial_ms = 200\n"
+	                                          "rto_min_ms = 100\n"
+	                                          "rto_max_ms = 400\n"
+	                                          "path_max_retrans = 2\n"
+	                                          "pf_threshold = 0\n"
+	                                          "assoc_max_retrans = 10\n"
+	                                          "failback_hold_ms = 2000\n");
+	if (!c)
+		fail_msg("%s", f->out);
+	assert_int_equal(c->n_paths, 2);
+	assert_int_equal(c->failback_hold_ms, 2000);
+}
+
+static void config_load__same_path_address_twice__names_both_paths(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[path.b]\n"
+	                      "local = 198.18.1.1\n"
+	                      "remote = 198.18.2.2\n"
+	                      "[path.c]\n"
+	                      "remote = 198.18.1.2\n"
+	                      "local = 198.18.3.1\n",
+	              "@:7: [path.b] local: 198.18.1.1 is already the local address of [path.a] "
+	              "(line 4); expected a different local address for each path\n"
+	              "@:10: [path.c] remote: 198.18.1.2 is already the remote address of [path.a] "
+	              "(line 5); expected a different remote address for each path\n");
+	/* An IPv4-mapped IPv6 address is the same host. */
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[path.b]\n"
+	                      "local = ::ffff:198.18.1.1\n"
+	                      "remote = ::ffff:198.18.9.2\n",
+	              "@:7: [path.b] local: ::ffff:198.18.1.1 is already the local address of "
+	              "[path.a] (line 4); expected a different local address for each path\n");
+	/* A path's remote may equal another path's local: different sides. */
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[path.b]\n"
+	                                        "local = 198.18.1.2\n"
+	                                        "remote = 198.18.1.1\n");
+	assert_non_null(c);
+}
+
+static void config_load__eight_mixed_family_paths__are_accepted(void **state)
+{
+	struct fixture *f = *state;
+	char text[4096];
+	size_t n = (size_t)snprintf(text, sizeof text, "[association]\nrole = connect\n");
+	for (int i = 0; i < CONFIG_MAX_PATHS; i++)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      i % 2 ? "[path.p%d]\nlocal = 2001:db8:%d::1\nremote = "
+		                              "2001:db8:%d::2\npriority = %d\n"
+		                            : "[path.p%d]\nlocal = 10.0.%d.1\nremote = "
+		                              "10.0.%d.2\npriority = %d\n",
+		                      i, i, i, 10 * i);
+	struct config *c = load_text(f, text);
+	if (!c)
+		fail_msg("%s", f->out);
+	assert_int_equal(c->n_paths, CONFIG_MAX_PATHS);
+	assert_int_equal(c->paths[2].local.ss_family, AF_INET);
+	assert_int_equal(c->paths[3].local.ss_family, AF_INET6);
+	assert_addr(&c->paths[3].remote, "2001:db8:3::2");
+	assert_int_equal(c->paths[7].priority, 70);
 }
 
 static void config_load__path_family_mismatch__names_both_keys(void **state)
@@ -862,7 +1062,15 @@ int main(void)
 	    T(config_load__empty_quotes__are_an_empty_value),
 	    T(config_load__rto_out_of_order__names_both_keys),
 	    T(config_load__rto_with_a_bad_value__is_not_compared),
-	    T(config_load__pf_threshold_above_path_max_retrans__names_both_keys),
+	    T(config_load__pf_threshold_not_below_path_max_retrans__names_both_keys),
+	    T(config_load__assoc_max_retrans_not_above_path_max_retrans__names_both_keys),
+	    T(config_load__assoc_max_retrans_with_one_path__may_be_small),
+	    T(config_load__assoc_max_retrans_with_a_bad_value__is_not_compared),
+	    T(config_load__failback_hold_below_heartbeat_interval__names_both_keys),
+	    T(config_load__failback_hold_zero_or_one_heartbeat__is_accepted),
+	    T(config_load__fast_profile__is_valid),
+	    T(config_load__same_path_address_twice__names_both_paths),
+	    T(config_load__eight_mixed_family_paths__are_accepted),
 	    T(config_load__path_family_mismatch__names_both_keys),
 	    T(config_load__bad_addresses__say_what_is_wrong),
 	    T(config_load__ipv6_everywhere__is_accepted),

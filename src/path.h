@@ -1,0 +1,72 @@
+/*
+ * path: which WAN path carries the data, and when that changes.
+ *
+ * Each [path.NAME] is one remote address of the association. SCTP itself
+ * watches every path (heartbeats, retransmission counts, the
+ * potentially-failed state of RFC 7829) and already sends around a failing
+ * primary; this module applies the user's priorities on top:
+ *
+ *   - the best (lowest priority value) reachable path is the primary;
+ *   - when the primary becomes unreachable, the next best takes over now;
+ *   - when a better path comes back, it becomes primary only after it has
+ *     stayed reachable for failback_hold_ms, so a flapping link does not
+ *     bounce traffic.
+ *
+ * Every state change is one log line: "path NAME: OLD -> NEW (REASON)" and
+ * "primary path: OLD -> NEW (REASON)".
+ */
+#ifndef SCTPGW_PATH_H
+#define SCTPGW_PATH_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "engine.h"
+
+struct path {
+	char name[CONFIG_NAME_MAX];
+	struct sockaddr_storage local, remote;
+	int priority;
+	enum engine_path_state state;
+	ev_tstamp reachable_since; /* when state last became REACHABLE */
+};
+
+struct path_table {
+	struct ev_loop *loop;
+	struct engine *engine;
+	size_t n;
+	struct path paths[CONFIG_MAX_PATHS]; /* best first: engine_params order */
+	bool up;                             /* an association exists */
+	bool degraded;                       /* a path has failed since it came up */
+	size_t primary;                      /* index of the path we made primary */
+	double hold;                         /* failback_hold_ms in seconds */
+	ev_timer failback;                   /* runs while a better path proves itself */
+};
+
+/* ORDER[k] = index in C->paths of the k-th best path (lowest priority value
+ * first, file order among equals): also the order of the engine's
+ * addresses, so path index i here is engine path i. */
+void path_order(const struct config *c, size_t order[CONFIG_MAX_PATHS]);
+
+/* Copy the paths of C, best first. ENGINE is set later (path_attach). */
+void path_table_init(struct path_table *t, struct ev_loop *loop, const struct config *c);
+void path_attach(struct path_table *t, struct engine *e);
+
+/* The association came up / went down. */
+void path_assoc_up(struct path_table *t);
+void path_assoc_down(struct path_table *t);
+
+/* The engine says a path may have changed: re-read, log, choose. */
+void path_event(struct path_table *t);
+
+/* One status line per path (SIGUSR1). */
+void path_log_status(struct path_table *t);
+
+/* Stop the timer. */
+void path_table_fini(struct path_table *t);
+
+const char *path_state_name(enum engine_path_state s);
+
+#endif
