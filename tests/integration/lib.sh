@@ -449,7 +449,7 @@ link_flap_stop() {
 #                   path_max_retrans 3, assoc_max_retrans 6);
 #                   fast: heartbeat_interval_ms=200, rto_initial_ms=200,
 #                   rto_min_ms=100, rto_max_ms=400, path_max_retrans=2,
-#                   pf_threshold=0, assoc_max_retrans=10, failback_hold_ms=2000;
+#                   pf_threshold=0, assoc_max_retrans=30, failback_hold_ms=2000;
 #                   default: no timer keys at all (the gateway's defaults).
 #   CONF_FAILBACK_HOLD_MS  failback_hold_ms (overrides the profile's value;
 #                   with no profile/default profile the key is written only
@@ -483,7 +483,7 @@ rto_min_ms = 100
 rto_max_ms = 400
 path_max_retrans = 2
 pf_threshold = 0
-assoc_max_retrans = 10'
+assoc_max_retrans = 30'
               hold=${hold:-2000} ;;
         default) timers='' ;;
         *) fail "write_gw_conf: CONF_PROFILE must be fast or default, not '$CONF_PROFILE'" ;;
