@@ -19,6 +19,18 @@ meson setup build >/dev/null 2>&1 || true
 meson compile -C build >/dev/null
 SCTPGW=${SCTPGW:-build/src/sctpgw}
 
+# The demo's fixed ports must be free, or it would talk to someone else.
+for port in 18080 18081; do
+    if ss -Hltn "sport = :$port" | grep -q .; then
+        echo "demo: TCP port $port on 127.0.0.1 is in use; stop what listens there" >&2; exit 1
+    fi
+done
+for port in 19899 19900; do
+    if ss -Hlun "sport = :$port" | grep -q .; then
+        echo "demo: UDP port $port is in use; stop what listens there" >&2; exit 1
+    fi
+done
+
 work=$(mktemp -d /tmp/sctpgw-demo.XXXXXX)
 pids=()
 cleanup() {

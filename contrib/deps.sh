@@ -3,7 +3,7 @@
 # Runs apt-get only when something is missing (or always when CI=true).
 set -euo pipefail
 
-build_pkgs=(meson ninja-build pkg-config gcc python3 curl libev-dev libiniparser-dev libusrsctp-dev
+build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev libiniparser-dev libusrsctp-dev
             libsctp-dev libcmocka-dev)
 test_pkgs=(socat iproute2 nftables procps valgrind clang-format)
 
