@@ -11,11 +11,7 @@ BYTES=${BULK_BYTES:-1073741824}
 LIMIT=${BULK_TIMEOUT:-170}
 
 topo_up
-write_gw_conf A "$WORK/a.conf"
-write_gw_conf B "$WORK/b.conf"
-gw_start B "$WORK/b.conf"
-gw_start A "$WORK/a.conf"
-assoc_up 15
+pair_up
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 
 log "moving $BYTES bytes each way through $A_LAN:$FWD_PORT (limit ${LIMIT}s)"

@@ -20,11 +20,7 @@ LATE_MS=3000          # fail-back may come at most this long after the hold
 SLACK_MS=10           # log stamps are whole milliseconds
 
 topo_up --links 2
-CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast write_gw_conf A "$WORK/a.conf"
-CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast write_gw_conf B "$WORK/b.conf"
-gw_start B "$WORK/b.conf"
-gw_start A "$WORK/a.conf"
-assoc_up 15
+CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast pair_up
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 FWD="$A_LAN:$FWD_PORT"
 

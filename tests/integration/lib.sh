@@ -645,6 +645,17 @@ assoc_up() {
     wait_log B 'association up' "${1:-15}"
 }
 
+# pair_up : the usual start of a scenario: both configs written by
+# write_gw_conf (its CONF_* knobs apply to both), B (accept) started before
+# A (connect), and the association up on both within 15 s.
+pair_up() {
+    write_gw_conf A "$WORK/a.conf"
+    write_gw_conf B "$WORK/b.conf"
+    gw_start B "$WORK/b.conf"
+    gw_start A "$WORK/a.conf"
+    assoc_up 15
+}
+
 # ------------------------------------------------------------ helpers
 # wait_listen NS PORT [TIMEOUT] : wait for a TCP listener on PORT inside NS.
 wait_listen() {

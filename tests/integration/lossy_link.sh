@@ -16,11 +16,7 @@ PCT=${LOSS_PCT:-2}
 BYTES=${LOSS_BYTES:-256M}
 
 topo_up --links 2
-CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast write_gw_conf A "$WORK/a.conf"
-CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast write_gw_conf B "$WORK/b.conf"
-gw_start B "$WORK/b.conf"
-gw_start A "$WORK/a.conf"
-assoc_up 15
+CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=fast pair_up
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 FWD="$A_LAN:$FWD_PORT"
 log_mark A; log_mark B

@@ -16,11 +16,7 @@ RESET_LIMIT=${RESET_LIMIT:-15}
 RECOVER_LIMIT=${RECOVER_LIMIT:-20}
 
 topo_up
-write_gw_conf A "$WORK/a.conf"
-write_gw_conf B "$WORK/b.conf"
-gw_start B "$WORK/b.conf"
-gw_start A "$WORK/a.conf"
-assoc_up 15
+pair_up
 xfer_server lan-a "$LAN_A:$SRV_PORT"
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 
