@@ -12,7 +12,7 @@
 
 static void replay_early(struct assoc *a);
 
-static const char *state_name(enum assoc_state s)
+const char *assoc_state_name(enum assoc_state s)
 {
 	static const char *const names[] = {"down", "connecting", "hello", "ready", "closing"};
 	return names[s];
@@ -20,7 +20,7 @@ static const char *state_name(enum assoc_state s)
 
 static void set_state(struct assoc *a, enum assoc_state s)
 {
-	log_debug("association state %s -> %s", state_name(a->state), state_name(s));
+	log_debug("association state %s -> %s", assoc_state_name(a->state), assoc_state_name(s));
 	a->state = s;
 }
 

@@ -73,6 +73,9 @@ struct assoc {
 	uint64_t n_up, n_opened, n_refused;
 };
 
+/* "down", "connecting", "hello", "ready", "closing". */
+const char *assoc_state_name(enum assoc_state s);
+
 /* Create (does not open). Returns NULL after logging on failure. */
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *c);
 void assoc_free(struct assoc *a);

@@ -152,6 +152,14 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	return rc ? -EINVAL : 0;
 }
 
+/* The remote address of path I with the SCTP port, as the stack keys it. */
+static struct sockaddr_storage usr_remote(const struct usr_engine *e, size_t i)
+{
+	struct sockaddr_storage a = e->p.remote[i];
+	addr_set_port(&a, e->p.port);
+	return a;
+}
+
 /* The configured local addresses, each with the SCTP port. */
 static int usr_bind(struct usr_engine *e, struct socket *s)
 {
@@ -183,16 +191,23 @@ static struct socket *usr_socket(struct usr_engine *e)
 	return s;
 }
 
+/* Close with an ABORT instead of a SHUTDOWN. */
+static void usr_close_abort(struct socket *s)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	usrsctp_setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	usrsctp_close(s);
+}
+
 static void usr_close_sock(struct usr_engine *e, bool abort)
 {
 	if (!e->sock)
 		return;
 	usrsctp_set_upcall(e->sock, NULL, NULL);
-	if (abort) {
-		struct linger l = {.l_onoff = 1, .l_linger = 0};
-		usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-	}
-	usrsctp_close(e->sock);
+	if (abort)
+		usr_close_abort(e->sock);
+	else
+		usrsctp_close(e->sock);
 	e->sock = NULL;
 	e->up = false;
 	e->rx_len = 0;
@@ -389,9 +404,7 @@ static void usr_accept(struct usr_engine *e)
 		if (!usr_peer_expected(e, s, seen, sizeof seen)) {
 			log_warn("association from %s refused: not a configured remote address",
 			         seen);
-			struct linger l = {.l_onoff = 1, .l_linger = 0};
-			usrsctp_setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-			usrsctp_close(s);
+			usr_close_abort(s);
 			continue;
 		}
 		if (e->sock) {
@@ -462,16 +475,13 @@ static int usr_open(struct engine *base)
 	struct socket *s = usr_socket(e);
 	if (!s)
 		return -EINVAL;
-	struct sockaddr_storage to[CONFIG_MAX_PATHS];
-	size_t packed = 0;
 	/* connectx takes the addresses packed back to back. */
-	uint8_t buf[sizeof to];
+	uint8_t buf[CONFIG_MAX_PATHS * sizeof(struct sockaddr_storage)];
+	size_t packed = 0;
 	for (size_t i = 0; i < e->p.n_addrs; i++) {
-		to[i] = e->p.remote[i];
-		addr_set_port(&to[i], e->p.port);
-		socklen_t l = addr_len(&to[i]);
-		memcpy(buf + packed, &to[i], l);
-		packed += l;
+		struct sockaddr_storage to = usr_remote(e, i);
+		memcpy(buf + packed, &to, addr_len(&to));
+		packed += addr_len(&to);
 	}
 	usrsctp_set_upcall(s, usr_upcall, e);
 	e->sock = s;
@@ -553,14 +563,6 @@ static void usr_free(struct engine *base)
 	usr_initialised = false;
 	free(e->rx);
 	free(e);
-}
-
-/* The remote address of path I with the SCTP port, as the stack keys it. */
-static struct sockaddr_storage usr_remote(const struct usr_engine *e, size_t i)
-{
-	struct sockaddr_storage a = e->p.remote[i];
-	addr_set_port(&a, e->p.port);
-	return a;
 }
 
 static int usr_path_info(struct engine *base, size_t i, struct engine_path_info *out)

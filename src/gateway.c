@@ -98,16 +98,18 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	struct gateway *g = w->data;
 	struct assoc *a = g->assoc;
-	static const char *const states[] = {"down", "connecting", "hello", "ready", "closing"};
 	log_info("status: association %s, peer %s, engine %s, %zu connections, %zu streams in "
 	         "use, %llu associations so far, %llu connections opened, %llu refused",
-	         states[a->state], a->peer_name[0] ? a->peer_name : "-", a->engine->ops->name,
-	         a->n_conns, a->streams ? a->streams->active : 0, (unsigned long long)a->n_up,
-	         (unsigned long long)a->n_opened, (unsigned long long)a->n_refused);
+	         assoc_state_name(a->state), a->peer_name[0] ? a->peer_name : "-",
+	         a->engine->ops->name, a->n_conns, a->streams ? a->streams->active : 0,
+	         (unsigned long long)a->n_up, (unsigned long long)a->n_opened,
+	         (unsigned long long)a->n_refused);
 	size_t waiting = 0;
 	struct conn *c;
 	TAILQ_FOREACH(c, &a->waiting, wait_link)
-	waiting++;
+	{
+		waiting++;
+	}
 	char line[256] = "";
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
