@@ -21,6 +21,7 @@
 #include <time.h>
 #include <usrsctp.h>
 
+#include "ackwatch.h"
 #include "addr.h"
 #include "engine.h"
 #include "frame.h"
@@ -40,6 +41,7 @@ struct usr_paddrthlds {
 #define USR_READ_BATCH 64          /* messages per wake-up before TCP gets a turn */
 #define USR_WRITE_POLL 0.02        /* safety net should a write upcall be missed */
 #define USR_PATH_MTU   1280        /* IP packet size on every path, UDP included */
+#define USR_KICK_MTU   24          /* path MTU each ackwatch kick gives up */
 
 struct usr_engine {
 	struct engine base;
@@ -52,7 +54,10 @@ struct usr_engine {
 	bool shutting_down;
 	ev_async wake;
 	ev_timer write_poll;
-	uint8_t *rx; /* one message being reassembled */
+	ev_timer ack_timer; /* samples ackwatch while the association is up */
+	struct ackwatch ackwatch;
+	unsigned mtu; /* the association's path MTU now (kicks lower it) */
+	uint8_t *rx;  /* one message being reassembled */
 	size_t rx_len;
 };
 
@@ -213,6 +218,7 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 	e->rx_len = 0;
 	e->want_write = false;
 	ev_timer_stop(e->base.loop, &e->write_poll);
+	ev_timer_stop(e->base.loop, &e->ack_timer);
 }
 
 /* Tell the layer above once, then forget the socket. */
@@ -222,6 +228,65 @@ static void usr_down(struct usr_engine *e, bool abort, bool graceful, const char
 	usr_close_sock(e, abort);
 	if (was_up || e->p.role == CONFIG_ROLE_CONNECT)
 		e->base.cb.down(e->base.ctx, graceful, why);
+}
+
+/* A new association is up: watch its acknowledgements from scratch. */
+static void usr_up(struct usr_engine *e, uint16_t streams)
+{
+	e->up = true;
+	e->mtu = USR_PATH_MTU;
+	ackwatch_reset(&e->ackwatch);
+	ev_timer_again(e->base.loop, &e->ack_timer);
+	e->base.cb.up(e->base.ctx, streams);
+}
+
+/* Make usrsctp retransmit what it forgot (see ackwatch.h). Lowering the
+ * path MTU below the size of the chunks in flight is the one knob that
+ * makes it mark them all for retransmission at once; a heartbeat on demand
+ * then runs its output. The lower MTU stays for the rest of the
+ * association (usrsctp never raises it again): USR_KICK_MTU bytes of
+ * payload per packet per kick, at most ACKWATCH_MAX_KICKS times. */
+static void usr_kick(struct usr_engine *e, uint32_t unacked, double quiet)
+{
+	e->mtu -= USR_KICK_MTU;
+	log_warn("engine userspace: %u messages unacknowledged with no SACK and no retransmission "
+	         "for %.1f s; forcing retransmission (kick %u of %d, path MTU now %u)",
+	         unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS, e->mtu);
+	/* Every path: an unspecified address of any family. */
+	struct sctp_paddrparams pp = {.spp_pathmtu = e->mtu, .spp_flags = SPP_PMTUD_DISABLE};
+	pp.spp_address.ss_family = AF_INET6;
+	setopt(e->sock, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "path MTU");
+	struct sctp_paddrparams hb = {.spp_address = usr_remote(e, 0), .spp_flags = SPP_HB_DEMAND};
+	setopt(e->sock, SCTP_PEER_ADDR_PARAMS, &hb, sizeof hb, "heartbeat on demand");
+}
+
+static void usr_ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct usr_engine *e = w->data;
+	if (!e->sock || !e->up)
+		return;
+	struct sctp_status st = {0};
+	socklen_t len = sizeof st;
+	struct sctpstat stats = {0};
+	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+		return;
+	usrsctp_get_stat(&stats);
+	/* One stack per process, one association: the stack's counters are
+	 * the association's. */
+	switch (ackwatch_sample(&e->ackwatch, st.sstat_unackdata, stats.sctps_recvsacks,
+	                        stats.sctps_timodata)) {
+	case ACKWATCH_OK:
+		break;
+	case ACKWATCH_KICK:
+		usr_kick(e, st.sstat_unackdata, w->repeat);
+		break;
+	case ACKWATCH_GIVE_UP:
+		usr_down(e, true, false,
+		         "data stayed unacknowledged after every forced retransmission");
+		break;
+	}
 }
 
 static uint16_t usr_streams(struct socket *s)
@@ -267,10 +332,8 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 		                       : ac->sac_outbound_streams;
 		switch (ac->sac_state) {
 		case SCTP_COMM_UP:
-			if (!e->up) {
-				e->up = true;
-				e->base.cb.up(e->base.ctx, streams);
-			}
+			if (!e->up)
+				usr_up(e, streams);
 			return e->sock != NULL;
 		case SCTP_RESTART:
 			/* The peer lost its state and came back on the same
@@ -279,8 +342,7 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 			e->base.cb.down(e->base.ctx, false, "peer restarted");
 			if (!e->sock)
 				return false;
-			e->up = true;
-			e->base.cb.up(e->base.ctx, streams);
+			usr_up(e, streams);
 			return e->sock != NULL;
 		case SCTP_COMM_LOST:
 			usr_down(e, false, false,
@@ -416,8 +478,7 @@ static void usr_accept(struct usr_engine *e)
 		usrsctp_set_upcall(s, usr_upcall, e);
 		/* An accepted association is already up; its COMM_UP may or may
 		 * not be queued on the new socket, so do not wait for it. */
-		e->up = true;
-		e->base.cb.up(e->base.ctx, usr_streams(s));
+		usr_up(e, usr_streams(s));
 	}
 }
 
@@ -557,6 +618,7 @@ static void usr_free(struct engine *base)
 	}
 	ev_async_stop(e->base.loop, &e->wake);
 	ev_timer_stop(e->base.loop, &e->write_poll);
+	ev_timer_stop(e->base.loop, &e->ack_timer);
 	/* usrsctp_finish refuses while sockets are still being torn down. */
 	for (int i = 0; i < 300 && usrsctp_finish() != 0; i++)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
@@ -612,11 +674,11 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
 	snprintf(buf, len,
 	         "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
-	         "unacked %u, pending %u, partial message %zu bytes",
+	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
 	         e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
 	         events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
-	         st.sstat_penddata, e->rx_len);
+	         st.sstat_penddata, e->rx_len, e->mtu, e->ackwatch.kicks);
 }
 
 static const struct engine_ops usr_ops = {
@@ -656,6 +718,10 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	ev_async_start(loop, &e->wake);
 	ev_timer_init(&e->write_poll, usr_write_poll_cb, 0., USR_WRITE_POLL);
 	e->write_poll.data = e;
+	/* Longer than rto_max: a running T3 timer fires within one period. */
+	double rto_max = p->rto_max_ms / 1000.0;
+	ev_timer_init(&e->ack_timer, usr_ack_timer_cb, 0., rto_max * 2 > 1.0 ? rto_max * 2 : 1.0);
+	e->ack_timer.data = e;
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);
 	usr_initialised = true;

@@ -49,6 +49,7 @@ void path_table_init(struct path_table *t, struct ev_loop *loop, const struct co
 		p->remote = cp->remote;
 		p->priority = cp->priority;
 		p->state = ENGINE_PATH_UNCONFIRMED;
+		p->hold = t->hold;
 	}
 	ev_timer_init(&t->failback, path_failback_cb, 0., 0.);
 	t->failback.data = t;
@@ -113,10 +114,10 @@ static void choose(struct path_table *t)
 		return;
 	}
 	/* A better path is back: only after it has proven itself. */
-	ev_tstamp left = t->paths[best].reachable_since + t->hold - ev_now(t->loop);
+	ev_tstamp left = t->paths[best].reachable_since + t->paths[best].hold - ev_now(t->loop);
 	if (left <= 0) {
 		snprintf(why, sizeof why, "%s reachable for %.0f ms", t->paths[best].name,
-		         t->hold * 1000);
+		         t->paths[best].hold * 1000);
 		if (!set_primary(t, best, why))
 			left = 0.1; /* try again shortly */
 		else
@@ -144,6 +145,26 @@ static const char *change_reason(enum engine_path_state from, enum engine_path_s
 	return "answering again";
 }
 
+/* P was reachable and has failed: was that a flap? (see path.h) */
+static void dampen(struct path_table *t, struct path *p, ev_tstamp now)
+{
+	double up = now - p->reachable_since, old = p->hold;
+	if (t->hold <= 0)
+		return; /* fail-back at once: the user's choice */
+	if (!p->recovered || up >= 2 * p->hold)
+		p->hold = t->hold;
+	else if (p->hold < t->hold * PATH_HOLD_MAX_FACTOR)
+		p->hold *= 2;
+	if (p->hold > old)
+		log_info("path %s: flapping (failed %.0f ms after it came back): fail-back "
+		         "hold-down %.0f -> %.0f ms",
+		         p->name, up * 1000, old * 1000, p->hold * 1000);
+	else if (p->hold < old)
+		log_info("path %s: stable for %.0f ms before this failure: fail-back hold-down "
+		         "%.0f -> %.0f ms",
+		         p->name, up * 1000, old * 1000, p->hold * 1000);
+}
+
 void path_event(struct path_table *t)
 {
 	if (!t->up)
@@ -156,10 +177,15 @@ void path_event(struct path_table *t)
 			continue;
 		log_info("path %s: %s -> %s (%s)", p->name, path_state_name(p->state),
 		         path_state_name(info.state), change_reason(p->state, info.state));
-		if (info.state == ENGINE_PATH_REACHABLE)
+		if (info.state == ENGINE_PATH_REACHABLE) {
 			p->reachable_since = now;
-		if (info.state == ENGINE_PATH_UNREACHABLE)
+			p->recovered |= p->state == ENGINE_PATH_UNREACHABLE;
+		}
+		if (info.state == ENGINE_PATH_UNREACHABLE) {
+			if (p->state == ENGINE_PATH_REACHABLE)
+				dampen(t, p, now);
 			t->degraded = true;
+		}
 		p->state = info.state;
 	}
 	choose(t);
@@ -173,6 +199,8 @@ void path_assoc_up(struct path_table *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct engine_path_info info;
 		t->paths[i].state = ENGINE_PATH_UNCONFIRMED;
+		t->paths[i].recovered = false;
+		t->paths[i].hold = t->hold;
 		/* The accept side's stack starts on the path the INIT came
 		 * over; each side then follows its own priorities. */
 		if (t->engine->ops->path_info(t->engine, i, &info) == 0 && info.primary)
@@ -194,10 +222,12 @@ void path_log_status(struct path_table *t)
 		struct engine_path_info info = {0};
 		char l[ADDR_STRLEN], r[ADDR_STRLEN];
 		bool have = t->up && t->engine->ops->path_info(t->engine, i, &info) == 0;
-		log_info("status: path %s %s -> %s priority %d %s srtt %u ms rto %u ms%s", p->name,
-		         addr_format(&p->local, l, sizeof l), addr_format(&p->remote, r, sizeof r),
-		         p->priority, have ? path_state_name(info.state) : "down",
-		         have ? info.srtt_ms : 0, have ? info.rto_ms : 0,
-		         have && info.primary ? " primary" : "");
+		log_info(
+		    "status: path %s %s -> %s priority %d %s srtt %u ms rto %u ms hold-down %.0f "
+		    "ms%s",
+		    p->name, addr_format(&p->local, l, sizeof l),
+		    addr_format(&p->remote, r, sizeof r), p->priority,
+		    have ? path_state_name(info.state) : "down", have ? info.srtt_ms : 0,
+		    have ? info.rto_ms : 0, p->hold * 1000, have && info.primary ? " primary" : "");
 	}
 }

@@ -9,8 +9,14 @@
  *   - the best (lowest priority value) reachable path is the primary;
  *   - when the primary becomes unreachable, the next best takes over now;
  *   - when a better path comes back, it becomes primary only after it has
- *     stayed reachable for failback_hold_ms, so a flapping link does not
- *     bounce traffic.
+ *     stayed reachable for its hold-down, failback_hold_ms, so a flapping
+ *     link does not bounce traffic;
+ *   - a path that fails again soon after it came back (within twice its
+ *     hold-down) is flapping: its hold-down doubles, up to
+ *     PATH_HOLD_MAX_FACTOR x failback_hold_ms, and returns to
+ *     failback_hold_ms once the path has stayed up for twice the longer one.
+ *     A fail-back into a link that is dying again costs a failover each
+ *     time, and with usrsctp a lost retransmission timer (ackwatch.h).
  *
  * Every state change is one log line: "path NAME: OLD -> NEW (REASON)" and
  * "primary path: OLD -> NEW (REASON)".
@@ -31,7 +37,11 @@ struct path {
 	int priority;
 	enum engine_path_state state;
 	ev_tstamp reachable_since; /* when state last became REACHABLE */
+	bool recovered;            /* came back from UNREACHABLE in this association */
+	double hold;               /* its fail-back hold-down now, seconds */
 };
+
+#define PATH_HOLD_MAX_FACTOR 8
 
 struct path_table {
 	struct ev_loop *loop;

@@ -239,6 +239,19 @@ class Result:
         self.down = 0
 
 
+def patient(call, res, writer):
+    """call() a receive, reading the socket timeout as "nothing moved either
+    way": while our own upload still makes progress (a slow link carrying a
+    big upload before the server's digest), waiting on is fine."""
+    while True:
+        seen = res.up
+        try:
+            return call()
+        except socket.timeout:
+            if not writer.is_alive() or res.up == seen:
+                raise
+
+
 def client_conn(fam, host, port, up_len, down_len, seed, timeout):
     res = Result()
     up_hash = hashlib.sha256()
@@ -271,7 +284,7 @@ def client_conn(fam, host, port, up_len, down_len, seed, timeout):
             want = min(CHUNK, down_len - got)
             fill = 0
             while fill < want:
-                n = sock.recv_into(mv[fill:want])
+                n = patient(lambda: sock.recv_into(mv[fill:want]), res, writer)
                 if n == 0:
                     raise EOFError("premature EOF after %d of %d download bytes" % (got + fill, down_len))
                 fill += n
@@ -286,7 +299,7 @@ def client_conn(fam, host, port, up_len, down_len, seed, timeout):
             k += 1
         digest = bytearray()
         while len(digest) < 32:
-            d = sock.recv(32 - len(digest))
+            d = patient(lambda: sock.recv(32 - len(digest)), res, writer)
             if not d:
                 raise EOFError("premature EOF inside the server's digest (%d of 32 bytes)" % len(digest))
             digest += d

@@ -189,6 +189,65 @@ static void path_event__flapping_path__never_becomes_primary(void **state)
 	assert_int_equal(f->eng.primary, 1);
 }
 
+/* Fails again soon after a fail-back: the hold-down doubles; stays up for
+ * twice the longer hold-down before failing: back to failback_hold_ms. */
+static void path_event__path_failing_soon_after_failback__doubles_its_hold(void **state)
+{
+	struct fx *f = *state;
+	struct path *wan1 = &f->t.paths[0];
+	set_all(f, ENGINE_PATH_REACHABLE, ENGINE_PATH_REACHABLE, ENGINE_PATH_REACHABLE);
+	path_assoc_up(&f->t);
+	f->eng.state[0] = ENGINE_PATH_UNREACHABLE; /* first failure: no flap yet */
+	path_event(&f->t);
+	assert_int_equal(f->eng.primary, 1);
+	assert_int_equal((int)(wan1->hold * 1000), 200);
+
+	f->eng.state[0] = ENGINE_PATH_REACHABLE;
+	ev_now_update(f->loop);
+	path_event(&f->t);
+	run_for(f, 0.25);
+	assert_int_equal(f->eng.primary, 0);       /* failed back after 200 ms */
+	f->eng.state[0] = ENGINE_PATH_UNREACHABLE; /* ...and died again at once */
+	ev_now_update(f->loop);
+	path_event(&f->t);
+	assert_int_equal(f->eng.primary, 1);
+	assert_int_equal((int)(wan1->hold * 1000), 400);
+
+	f->eng.state[0] = ENGINE_PATH_REACHABLE;
+	ev_now_update(f->loop);
+	path_event(&f->t);
+	run_for(f, 0.3);
+	assert_int_equal(f->eng.primary, 1); /* 300 ms < 400 ms */
+	run_for(f, 0.15);
+	assert_int_equal(f->eng.primary, 0);
+	run_for(f, 0.4); /* up 850 ms >= 2 x 400 ms: stable */
+	f->eng.state[0] = ENGINE_PATH_UNREACHABLE;
+	ev_now_update(f->loop);
+	path_event(&f->t);
+	assert_int_equal((int)(wan1->hold * 1000), 200);
+}
+
+static void path_event__hold_doubling__stops_at_the_cap(void **state)
+{
+	struct fx *f = *state;
+	struct path *wan1 = &f->t.paths[0];
+	set_all(f, ENGINE_PATH_REACHABLE, ENGINE_PATH_REACHABLE, ENGINE_PATH_REACHABLE);
+	path_assoc_up(&f->t);
+	f->eng.state[0] = ENGINE_PATH_UNREACHABLE;
+	path_event(&f->t);
+	for (int i = 0; i < 6; i++) {
+		f->eng.state[0] = ENGINE_PATH_REACHABLE;
+		ev_now_update(f->loop);
+		path_event(&f->t);
+		f->eng.state[0] = ENGINE_PATH_UNREACHABLE;
+		path_event(&f->t);
+	}
+	assert_int_equal((int)(wan1->hold * 1000), 200 * PATH_HOLD_MAX_FACTOR);
+	path_assoc_down(&f->t);
+	path_assoc_up(&f->t); /* a new association starts afresh */
+	assert_int_equal((int)(wan1->hold * 1000), 200);
+}
+
 static void path_event__no_path_reachable__keeps_the_primary(void **state)
 {
 	struct fx *f = *state;
@@ -228,6 +287,8 @@ int main(void)
 	    T(path_event__primary_unreachable__fails_over_to_next_best_at_once),
 	    T(path_event__better_path_back__waits_for_the_hold_down),
 	    T(path_event__flapping_path__never_becomes_primary),
+	    T(path_event__path_failing_soon_after_failback__doubles_its_hold),
+	    T(path_event__hold_doubling__stops_at_the_cap),
 	    T(path_event__no_path_reachable__keeps_the_primary),
 	    T(path_assoc_down__stops_a_pending_failback),
 	};
