@@ -13,7 +13,7 @@ flock 9
 
 # sctp and what it needs (UDP encapsulation), veth for namespaces inside
 # the VM, virtio-net for the tap link; in the order insmod needs them.
-MODULES="libcrc32c udp_tunnel ip6_udp_tunnel sctp veth virtio virtio_ring
+MODULES="libcrc32c udp_tunnel ip6_udp_tunnel sctp veth virtio_ring virtio
 virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
 
 [ -s "$cache/vmlinuz" ] && [ -s "$cache/modules/virtio_net.ko" ] && exit 0

@@ -43,7 +43,7 @@ wait $CLI || vm_fail "client failed after the cut: $(cat /tmp/cli.out)"
 sleep 0.3
 vm_expect_recv /tmp/srv.out 1 "$BULK" "$(vm_sha "$BULK" 1)"
 vm_expect_recv /tmp/cli.out 1 "$BULK" "$(vm_sha "$BULK" 2)"
-grep -q 'association down' /tmp/gw-A.log /tmp/gw-B.log && vm_fail "the association went down"
+grep -q 'association down:' /tmp/gw-A.log /tmp/gw-B.log && vm_fail "the association went down"
 grep -E 'path|primary' /tmp/gw-A.log | grep -v debug | tail -n 5
 grep -q 'p2' /tmp/gw-A.log || vm_fail "gateway A never logged a move to path p2"
 vlog "$BULK bytes each way intact across the cut of wan1"

@@ -46,7 +46,7 @@ vm_insmod() {
 vm_load_sctp() { vm_insmod libcrc32c udp_tunnel ip6_udp_tunnel sctp; }
 
 vm_load_virtio_net() {
-    vm_insmod virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+    vm_insmod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
         failover net_failover virtio_net
 }
 
