@@ -123,6 +123,8 @@ vm_initramfs() {
 
 # vm_start [QEMU ARGS...]: boot in the background; console in
 # $WORK/console.log. With VM_IN_NS set, qemu runs in that host namespace.
+# VM_APPEND ("KEY=VALUE ...") reaches the scenario as environment: the
+# kernel hands command-line words it does not know to init.
 vm_start() {
     local nic=(-nic none)
     [ $# -gt 0 ] && nic=("$@")
@@ -130,7 +132,7 @@ vm_start() {
     [ -n "${VM_IN_NS:-}" ] && run=(ip netns exec "$VM_IN_NS")
     "${run[@]}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
         -nographic -no-reboot -kernel "$CACHE/vmlinuz" -initrd "$WORK/initrd" \
-        -append "console=ttyS0 quiet panic=-1 rdinit=/init" "${nic[@]}" \
+        -append "console=ttyS0 quiet panic=-1 rdinit=/init ${VM_APPEND:-}" "${nic[@]}" \
         </dev/null >"$WORK/console.log" 2>&1 &
     VM_QEMU_PID=$!
     VM_PIDS+=("$VM_QEMU_PID")
