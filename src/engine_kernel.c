@@ -23,7 +23,6 @@
  * This file includes <netinet/sctp.h> and must never include usrsctp.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/sctp.h>
 #include <stdio.h>
