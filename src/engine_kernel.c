@@ -127,9 +127,8 @@ static int kern_timers(struct kern_engine *e, int fd)
 	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
 	rc |= setopt(fd, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
 
-	/* Path MTU discovery stays on: unlike usrsctp (engine_usrsctp.c) the
-	 * kernel has no known stall with it, and it accounts for the UDP
-	 * header when encapsulating. */
+	/* Path MTU discovery stays on: the stall that made engine_usrsctp.c
+	 * fix the MTU is usrsctp's; none is known for the kernel. */
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = p->heartbeat_interval_ms,
 	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans,
