@@ -40,7 +40,6 @@ done
 ip -n a link set wan1 down
 vlog "wan1 cut after $rx bytes on it"
 wait $CLI || vm_fail "client failed after the cut: $(cat /tmp/cli.out)"
-sleep 0.3
 vm_expect_recv /tmp/srv.out 1 "$BULK" "$(vm_sha "$BULK" 1)"
 vm_expect_recv /tmp/cli.out 1 "$BULK" "$(vm_sha "$BULK" 2)"
 grep -q 'association down:' /tmp/gw-A.log /tmp/gw-B.log && vm_fail "the association went down"

@@ -61,7 +61,6 @@ t1=$(cut -d' ' -f1 /proc/uptime)
 ip netns exec b sgxfer client 127.0.0.1 8081 "$BULK" 3 >/tmp/cli-b.out ||
     vm_fail "bulk B->A client failed: $(cat /tmp/cli-b.out)"
 t2=$(cut -d' ' -f1 /proc/uptime)
-sleep 0.3
 vm_expect_recv /tmp/srv-b.out 1 "$BULK" "$(vm_sha "$BULK" 1)"
 vm_expect_recv /tmp/cli-a.out 1 "$BULK" "$(vm_sha "$BULK" 2)"
 vm_expect_recv /tmp/srv-a.out 1 "$BULK" "$(vm_sha "$BULK" 3)"
@@ -70,7 +69,6 @@ vlog "bulk $BULK bytes each way from a: $(awk -v a="$t0" -v b="$t1" 'BEGIN {prin
 
 ip netns exec a sgxfer client 127.0.0.1 8082 "$EACH" 5 "$CONC" >/tmp/cli-conc.out ||
     vm_fail "concurrent clients failed: $(tail -n 3 /tmp/cli-conc.out)"
-sleep 0.3
 vm_expect_recv /tmp/srv-conc.out "$CONC" "$EACH" "$(vm_sha "$EACH" 5)"
 vm_expect_recv /tmp/cli-conc.out "$CONC" "$EACH" "$(vm_sha "$EACH" 6)"
 vlog "$CONC concurrent connections, $EACH bytes each way each, SHA-256 equal"

@@ -50,6 +50,9 @@ VM_IN_NS=$HNS vm_start -netdev tap,id=n0,ifname=tapq,script=no,downscript=no \
 vm_wait_mark host-turn "${VM_TIMEOUT:-240}"
 sha() { "$SGXFER" gen "$1" "$2" | sha256sum | cut -d' ' -f1; }
 want_up=$(sha "$BULK" 1)
+# The VM's client is done at the server's half-close, maybe before the
+# server here has read all of the upload.
+for _ in $(seq 600); do grep -q '^recv ' "$WORK/srv.out" && break; sleep 0.1; done
 got=$(grep -c "^recv $BULK $want_up\$" "$WORK/srv.out" || true)
 [ "$got" = 1 ] || fail "the VM's upload did not reach the host intact: $(cat "$WORK/srv.out")"
 ip netns exec "$HNS" "$SGXFER" client 127.0.0.1 8081 "$BULK" 3 >"$WORK/cli.out" 2>&1 ||

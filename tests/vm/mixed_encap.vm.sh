@@ -31,7 +31,6 @@ grep -q 'set net.sctp.udp_port = 9899' /tmp/gw-vm.log || vm_fail "the gateway di
 vlog "kernel engine over UDP: association with the user-space host gateway up"
 
 sgxfer client 127.0.0.1 8080 "$BULK" 1 >/tmp/cli.out 2>&1 || vm_fail "VM->host client: $(cat /tmp/cli.out)"
-sleep 0.3
 vm_expect_recv /tmp/cli.out 1 "$BULK" "$(vm_sha "$BULK" 2)"
 vlog "from the VM: $BULK bytes each way, SHA-256 of the download equal (the host checks the upload)"
 

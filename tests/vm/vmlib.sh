@@ -106,8 +106,15 @@ vm_wait_log() {
 }
 
 # vm_expect_recv FILE COUNT BYTES SHA: FILE holds exactly COUNT lines
-# "recv BYTES SHA" (sgxfer's report of each connection).
+# "recv BYTES SHA" (sgxfer's report of each connection). A client is done
+# once it has the server's half-close, possibly before the server has read
+# all of the upload: wait up to 60 s for COUNT reports first.
 vm_expect_recv() {
+    i=0
+    while [ "$(grep -c '^recv ' "$1" 2>/dev/null || true)" -lt "$2" ] && [ $i -lt 600 ]; do
+        i=$((i + 1))
+        sleep 0.1
+    done
     n=$(grep -c "^recv $3 $4\$" "$1" 2>/dev/null || true)
     total=$(grep -c '^recv ' "$1" 2>/dev/null || true)
     [ "$n" = "$2" ] && [ "$total" = "$2" ] && return 0
