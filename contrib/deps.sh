@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev libiniparser-dev libusrsctp-dev
             libsctp-dev libcmocka-dev)
-test_pkgs=(socat iproute2 nftables procps valgrind clang-format)
+test_pkgs=(socat iproute2 nftables procps valgrind clang-format
+           qemu-system-x86 busybox-static ethtool tcpdump tshark)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
@@ -14,7 +15,16 @@ missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The VM scenarios' kernel: the Debian package linux-image-cloud-amd64
+# names, downloaded (not installed) into .cache/vm (tests/vm/fetch_kernel.sh).
+fetch_kernel() {
+    [ "${1:-}" = "--test" ] || return 0
+    bash "$(dirname "$0")/../tests/vm/fetch_kernel.sh" ||
+        echo "deps: could not fetch the VM kernel (the vm suite will fail and say why)" >&2
+}
+
 if [ "${CI:-}" != "true" ] && [ ${#missing[@]} -eq 0 ]; then
+    fetch_kernel "${1:-}"
     exit 0
 fi
 
@@ -23,3 +33,4 @@ SUDO=
 echo "deps: installing ${missing[*]:-${want[*]}}" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fetch_kernel "${1:-}"

@@ -99,9 +99,9 @@ struct spec {
 };
 
 /* The store code writes enums and ints as 32-bit unsigned values. */
-_Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
-                   sizeof(enum config_role) == 4 && sizeof(enum config_protocol) == 4 &&
-                   sizeof(int) == 4,
+_Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) == 4 &&
+                   sizeof(enum log_level) == 4 && sizeof(enum config_role) == 4 &&
+                   sizeof(enum config_protocol) == 4 && sizeof(int) == 4,
                "config stores enums and ints as 32 bits");
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
@@ -110,6 +110,7 @@ _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum log_level) == 4 &&
 #define F(member)        AT(struct config_forward, member)
 
 static const char *const engine_names[] = {"auto", "kernel", "userspace", NULL};
+static const char *const udp_encap_names[] = {"off", "on", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
@@ -119,6 +120,7 @@ static const char *const protocol_names[] = {"tcp", NULL};
 static const struct spec gateway_keys[] = {
     {"name", SPEC_NAME, 0, 1, CONFIG_NAME_MAX - 1, 0, NULL, C(name)},
     {"engine", SPEC_CHOICE, 0, 0, 0, CONFIG_ENGINE_AUTO, engine_names, C(engine)},
+    {"udp_encap", SPEC_CHOICE, 0, 0, 0, CONFIG_UDP_ENCAP_OFF, udp_encap_names, C(udp_encap)},
     {"udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(udp_encap_port)},
     {"log_level", SPEC_CHOICE, 0, 0, 0, LOG_INFO, level_names, C(log_level)},
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
@@ -730,6 +732,24 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		    "hold ends before the returning path has answered another heartbeat)");
 }
 
+static void load_gateway(struct loader *l, size_t si, const struct section_spec *ss)
+{
+	const struct config *c = l->c;
+	unsigned seen, bad;
+
+	load_keys(l, si, ss, l->c, &seen, &bad);
+	/* Only a written "off" is a contradiction: it is also the default,
+	 * which the user-space engine simply does not need. */
+	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);
+	if ((seen & encap) && !(bad & (encap | engine)) && c->engine == CONFIG_ENGINE_USERSPACE &&
+	    c->udp_encap == CONFIG_UDP_ENCAP_OFF)
+		loader_error(
+		    l, key_line(l, si, "udp_encap"),
+		    "[%s] udp_encap: off contradicts engine = userspace (line %u), which "
+		    "always carries SCTP over UDP; expected on, or engine = kernel or auto",
+		    l->secs[si].name, key_line(l, si, "engine"));
+}
+
 /* The host in A, with an IPv4-mapped IPv6 address turned into IPv4: both
  * reach the same interface. */
 static struct sockaddr_storage host_plain(const struct sockaddr_storage *a)
@@ -897,6 +917,8 @@ static void load_sections(struct loader *l)
 			             name, suffix, CONFIG_NAME_MAX - 1, ss->name);
 		if (ss->kind == SEC_SCTP)
 			load_sctp(l, si, ss);
+		else if (ss->kind == SEC_GATEWAY)
+			load_gateway(l, si, ss);
 		else if (ss->kind == SEC_PATH)
 			load_path(l, si, ss, suffix);
 		else if (ss->kind == SEC_FORWARD)

@@ -31,6 +31,14 @@ enum config_engine {
 	CONFIG_ENGINE_USERSPACE, /* usrsctp over UDP (RFC 6951) */
 };
 
+/* Whether SCTP travels inside UDP (RFC 6951). The user-space engine always
+ * does; the kernel engine does only when asked, so it can pair with a
+ * user-space peer. */
+enum config_udp_encap {
+	CONFIG_UDP_ENCAP_OFF, /* kernel engine: plain SCTP, IP protocol 132 */
+	CONFIG_UDP_ENCAP_ON,  /* every engine: SCTP over UDP */
+};
+
 enum config_role {
 	CONFIG_ROLE_CONNECT, /* this gateway starts the association */
 	CONFIG_ROLE_ACCEPT,  /* this gateway waits for the peer */
@@ -60,6 +68,7 @@ struct config {
 	/* [gateway] */
 	char name[CONFIG_NAME_MAX];
 	enum config_engine engine;
+	enum config_udp_encap udp_encap;
 	uint16_t udp_encap_port;
 	enum log_level log_level;
 	unsigned connect_timeout_ms; /* exit side: target connect deadline */

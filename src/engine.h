@@ -4,10 +4,12 @@
  * Start here to add a stack. An engine carries exactly one association at a
  * time and speaks in whole messages on numbered streams; everything above
  * this file (assoc, tcp_conn, listener) is the same whichever engine runs.
- * Two engines exist or are planned:
+ * Two engines exist; engine.c picks one at start (engine_choice.c says which
+ * and why):
  *
  *   engine_usrsctp.c  usrsctp linked into the binary, SCTP over UDP (RFC 6951)
- *   engine_kernel.c   the kernel's SCTP through <netinet/sctp.h> (later)
+ *   engine_kernel.c   the kernel's SCTP through <netinet/sctp.h> and libsctp,
+ *                     plain or over UDP (udp_encap = on, Linux >= 5.11)
  *
  * The two stacks' headers define the same names differently: never include
  * both in one file; this header includes neither.
@@ -31,7 +33,8 @@
 struct engine_params {
 	enum config_role role;
 	uint16_t port;                  /* SCTP port, the same on both gateways */
-	uint16_t udp_encap_port;        /* local UDP port (user-space engine) */
+	bool udp_encap;                 /* kernel engine: SCTP over UDP (user space: always) */
+	uint16_t udp_encap_port;        /* local UDP port */
 	uint16_t remote_udp_encap_port; /* peer's UDP port */
 	uint16_t max_streams;           /* streams we offer in each direction */
 	size_t n_addrs;
@@ -127,6 +130,22 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 /* The user-space backend (engine_usrsctp.c). */
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
                                   const struct engine_callbacks *cb, void *ctx);
+
+/* The kernel backend (engine_kernel.c). */
+struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_params *p,
+                                 const struct engine_callbacks *cb, void *ctx);
+
+enum engine_kind {
+	ENGINE_KIND_NONE, /* refuse to start */
+	ENGINE_KIND_KERNEL,
+	ENGINE_KIND_USERSPACE,
+};
+
+/* Which engine CHOICE means on this machine (engine_choice.c): KERNEL_ERR is
+ * 0 when the kernel can make SCTP sockets, else the errno of that attempt.
+ * WHY gets the line to log (an error for ENGINE_KIND_NONE). */
+enum engine_kind engine_choose(enum config_engine choice, int kernel_err,
+                               const struct engine_params *p, char *why, size_t len);
 
 /* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);

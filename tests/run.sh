@@ -3,6 +3,8 @@
 #   unit         cmocka drivers (also built with ASan/UBSan)
 #   integration  scenarios in network namespaces (need root; in CI a
 #                scenario that cannot run fails instead of skipping)
+#   vm           kernel SCTP inside qemu (tests/vm/): Debian's cloud kernel,
+#                kernel-engine pairs, failover, kernel <-> user space over UDP
 #   format       clang-format has nothing to change
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +15,7 @@ meson setup build --reconfigure >/dev/null 2>&1 || meson setup build >/dev/null
 meson compile -C build
 
 echo "== format"
-clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch]
+clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch] tests/tools/*.c
 
 echo "== unit tests (AddressSanitizer + UBSan)"
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --reconfigure \
@@ -25,12 +27,12 @@ echo "== unit tests under valgrind"
 meson test -C build --suite unit --print-errorlogs \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet'
 
-echo "== unit and integration tests"
+echo "== unit, integration and VM tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
 # Arguments replace the suite list, e.g. "--suite multihoming".
-[ $# -gt 0 ] || set -- --suite unit --suite integration --suite multihoming
+[ $# -gt 0 ] || set -- --suite unit --suite integration --suite multihoming --suite vm
 meson test -C build --print-errorlogs "$@" | tee "$log" || rc=$?
 passed=$(awk '/^Ok:/ {print $2}' "$log")
 failed=$(awk '/^Fail:/ {f += $2} /^Timeout:/ {f += $2} END {print f + 0}' "$log")

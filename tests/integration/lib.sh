@@ -493,6 +493,9 @@ assoc_max_retrans = 30'
 ; written by tests/integration/lib.sh for ${SCENARIO:-test} (gateway $side)
 [gateway]
 name = $name
+; the user-space engine even where the kernel has SCTP (tests/vm proves
+; the kernel engine); CONF_ENGINE overrides
+engine = ${CONF_ENGINE:-userspace}
 udp_encap_port = $ENCAP_PORT
 log_level = ${CONF_LOG_LEVEL:-debug}
 connect_timeout_ms = ${CONF_CONNECT_TIMEOUT_MS:-2000}

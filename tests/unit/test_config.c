@@ -219,6 +219,7 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_string_equal(f->out, "");
 	assert_string_equal(c->name, "sctpgw");
 	assert_int_equal(c->engine, CONFIG_ENGINE_AUTO);
+	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_OFF);
 	assert_int_equal(c->udp_encap_port, 9899);
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->connect_timeout_ms, 5000);
@@ -394,6 +395,52 @@ static void config_load__bad_words__list_the_choices(void **state)
 	    "debug\n");
 }
 
+static void config_load__udp_encap__on_and_off_with_each_engine(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[gateway]\n"
+	                                        "engine = kernel\n"
+	                                        "udp_encap = on\n");
+	assert_non_null(c);
+	assert_string_equal(f->out, "");
+	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_ON);
+	fixture_reset(f);
+	/* The user-space engine always encapsulates: on is merely true. */
+	c = load_text(f, MINIMAL "[gateway]\n"
+	                         "engine = userspace\n"
+	                         "udp_encap = on\n");
+	assert_non_null(c);
+	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_ON);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[gateway]\n"
+	                         "engine = auto\n"
+	                         "udp_encap = off\n");
+	assert_non_null(c);
+	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_OFF);
+}
+
+static void config_load__udp_encap_off_with_userspace__is_a_contradiction(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "engine = userspace\n"
+	                      "udp_encap = off\n",
+	              "@:8: [gateway] udp_encap: off contradicts engine = userspace (line 7), "
+	              "which always carries SCTP over UDP; expected on, or engine = kernel or "
+	              "auto\n");
+}
+
+static void config_load__bad_udp_encap__lists_the_choices(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "engine = userspace\n"
+	                      "udp_encap = yes\n",
+	              "@:8: [gateway] udp_encap: \"yes\" is not valid; expected off or on\n");
+}
+
 static void config_load__words_and_names__ignore_case(void **state)
 {
 	struct fixture *f = *state;
@@ -463,7 +510,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "listen = 127.0.0.1:8080\n"
 	            "target = 192.0.2.10:80\n"
 	            "capture = tproxy\n",
-	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
+	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
+	    "udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
@@ -1044,6 +1092,9 @@ int main(void)
 	    T(config_load__size_suffixes__mean_kibibytes_and_mebibytes),
 	    T(config_load__bad_size_suffixes__are_rejected),
 	    T(config_load__bad_words__list_the_choices),
+	    T(config_load__udp_encap__on_and_off_with_each_engine),
+	    T(config_load__udp_encap_off_with_userspace__is_a_contradiction),
+	    T(config_load__bad_udp_encap__lists_the_choices),
 	    T(config_load__words_and_names__ignore_case),
 	    T(config_load__bad_gateway_name__is_rejected),
 	    T(config_load__unknown_section__lists_the_valid_ones),

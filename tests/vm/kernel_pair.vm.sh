@@ -1,0 +1,80 @@
+# kernel_pair (inside the VM): the engine choice before and after the sctp
+# module is loaded, then two kernel-engine gateways in namespaces a and b
+# (one veth link, plain SCTP) carry a bulk transfer each way, started from
+# each side, and 50 concurrent connections; tcpdump records wan1.
+. /vmlib.sh
+BULK=${BULK:-16777216}
+CONC=${CONC:-50}
+EACH=${EACH:-262144}
+
+vm_two_ns 1
+fwd() {
+    printf '[forward.out]\nlisten = 127.0.0.1:8080\ntarget = 127.0.0.1:9000\n'
+    printf '[forward.conc]\nlisten = 127.0.0.1:8082\ntarget = 127.0.0.1:9002\n'
+}
+fwd_b() {
+    printf '[forward.back]\nlisten = 127.0.0.1:8081\ntarget = 127.0.0.1:9001\n'
+}
+
+# (e) without the module: auto falls back, kernel refuses with the remedy.
+fwd | vm_conf /tmp/a.ini connect auto "$WAN_A" "$WAN_B"
+"$IP" netns exec a sctpgw -c /tmp/a.ini >/tmp/gw-nomod-auto.log 2>&1 &
+p=$!
+vm_wait_log /tmp/gw-nomod-auto.log 'engine auto' 10 || vm_fail "no engine line without sctp"
+kill -TERM $p; wait $p
+grep -q 'engine auto: the kernel has no SCTP (Protocol not supported); using the user-space engine' \
+    /tmp/gw-nomod-auto.log || vm_fail "auto without the sctp module: $(grep engine /tmp/gw-nomod-auto.log)"
+fwd | vm_conf /tmp/k.ini connect kernel "$WAN_A" "$WAN_B"
+rc=0
+ip netns exec a sctpgw -c /tmp/k.ini >/tmp/gw-nomod-kernel.log 2>&1 || rc=$?
+[ "$rc" = 1 ] || vm_fail "engine = kernel without the sctp module exited $rc, want 1"
+grep -q "engine = kernel, but this kernel cannot make SCTP sockets.*'modprobe sctp'" \
+    /tmp/gw-nomod-kernel.log || vm_fail "engine = kernel message: $(cat /tmp/gw-nomod-kernel.log)"
+vlog "engine choice without the sctp module: auto -> userspace, kernel -> exit 1 naming modprobe sctp"
+
+vm_load_sctp
+"$IP" netns exec a /usr/local/bin/tcpdump -Z root -i wan1 -n -s 0 -c 60 -U \
+    -w /tmp/kernel_pair.pcap sctp 2>/tmp/tcpdump.err &
+TCPDUMP=$!
+vm_wait_log /tmp/tcpdump.err 'listening on' 20 || vm_fail "tcpdump: $(cat /tmp/tcpdump.err)"
+
+{ fwd; } | vm_conf /tmp/a.ini connect auto "$WAN_A" "$WAN_B"
+{ fwd_b; } | vm_conf /tmp/b.ini accept auto "$WAN_B" "$WAN_A"
+"$IP" netns exec b sgxfer server 127.0.0.1 9000 "$BULK" 2 >/tmp/srv-b.out 2>&1 &
+"$IP" netns exec a sgxfer server 127.0.0.1 9001 "$BULK" 4 >/tmp/srv-a.out 2>&1 &
+"$IP" netns exec b sgxfer server 127.0.0.1 9002 "$EACH" 6 >/tmp/srv-conc.out 2>&1 &
+vm_gw B b /tmp/b.ini
+vm_gw A a /tmp/a.ini
+vm_wait_log /tmp/gw-A.log 'association up' 20 || vm_fail "association did not come up"
+vm_wait_log /tmp/gw-B.log 'association up' 5 || vm_fail "B saw no association"
+for s in A B; do
+    grep -q 'engine auto: the kernel has SCTP; using the kernel engine, plain SCTP' \
+        "/tmp/gw-$s.log" || vm_fail "gateway $s did not pick the kernel engine"
+    grep -q 'engine kernel' "/tmp/gw-$s.log" || vm_fail "gateway $s: no 'engine kernel' in the up line"
+done
+vlog "engine auto picked the kernel on both gateways; association up"
+
+t0=$(cut -d' ' -f1 /proc/uptime)
+ip netns exec a sgxfer client 127.0.0.1 8080 "$BULK" 1 >/tmp/cli-a.out ||
+    vm_fail "bulk A->B client failed: $(cat /tmp/cli-a.out)"
+t1=$(cut -d' ' -f1 /proc/uptime)
+ip netns exec b sgxfer client 127.0.0.1 8081 "$BULK" 3 >/tmp/cli-b.out ||
+    vm_fail "bulk B->A client failed: $(cat /tmp/cli-b.out)"
+t2=$(cut -d' ' -f1 /proc/uptime)
+vm_expect_recv /tmp/srv-b.out 1 "$BULK" "$(vm_sha "$BULK" 1)"
+vm_expect_recv /tmp/cli-a.out 1 "$BULK" "$(vm_sha "$BULK" 2)"
+vm_expect_recv /tmp/srv-a.out 1 "$BULK" "$(vm_sha "$BULK" 3)"
+vm_expect_recv /tmp/cli-b.out 1 "$BULK" "$(vm_sha "$BULK" 4)"
+vlog "bulk $BULK bytes each way from a: $(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') s; from b: $(awk -v a="$t1" -v b="$t2" 'BEGIN {print b - a}') s; SHA-256 equal"
+
+ip netns exec a sgxfer client 127.0.0.1 8082 "$EACH" 5 "$CONC" >/tmp/cli-conc.out ||
+    vm_fail "concurrent clients failed: $(tail -n 3 /tmp/cli-conc.out)"
+vm_expect_recv /tmp/srv-conc.out "$CONC" "$EACH" "$(vm_sha "$EACH" 5)"
+vm_expect_recv /tmp/cli-conc.out "$CONC" "$EACH" "$(vm_sha "$EACH" 6)"
+vlog "$CONC concurrent connections, $EACH bytes each way each, SHA-256 equal"
+
+grep -q 'association down:' /tmp/gw-A.log /tmp/gw-B.log && vm_fail "the association went down"
+vm_stop_gateways
+kill -TERM "$TCPDUMP" 2>/dev/null; wait "$TCPDUMP" 2>/dev/null
+vm_send_file kernel_pair.pcap /tmp/kernel_pair.pcap
+exit 0

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mixed_encap: a kernel-engine gateway in the VM (udp_encap = on) and a
+# user-space gateway on the host, over SCTP in UDP (RFC 6951) through a tap
+# link; transfers both ways started from either side, SHA-256 equal; the
+# capture on the host side of the tap, decoded by tshark as SCTP in UDP,
+# shows the handshake and DATA.
+set -euo pipefail
+SCENARIO=mixed_encap
+. "$(dirname "$0")/lib.sh"
+vm_setup "$@"
+BULK=${BULK:-8388608}
+HNS="$PFX-h"
+ip netns add "$HNS"
+VM_NETNS+=("$HNS")
+ip -n "$HNS" link set lo up
+ip -n "$HNS" tuntap add dev tapq mode tap
+ip -n "$HNS" addr add 198.18.50.1/24 dev tapq
+ip -n "$HNS" link set tapq up
+
+cat >"$WORK/host.ini" <<INI
+[gateway]
+name = host
+engine = userspace
+udp_encap_port = 9899
+log_level = info
+drain_timeout_ms = 1000
+[association]
+role = accept
+remote_udp_encap_port = 9899
+[path.tap]
+local = 198.18.50.1
+remote = 198.18.50.2
+[forward.back]
+listen = 127.0.0.1:8081
+target = 127.0.0.1:9001
+INI
+ip netns exec "$HNS" "$SGXFER" server 127.0.0.1 9000 "$BULK" 2 >"$WORK/srv.out" 2>&1 &
+VM_PIDS+=($!)
+ip netns exec "$HNS" tcpdump -Z root -i tapq -n -s 0 -c 300 -U -w "$WORK/mixed.pcap" \
+    udp port 9899 2>"$WORK/tcpdump.err" &
+VM_PIDS+=($!)
+ip netns exec "$HNS" "$SCTPGW" -c "$WORK/host.ini" >"$WORK/gw-host.log" 2>&1 &
+GW=$!
+VM_PIDS+=("$GW")
+for _ in $(seq 50); do grep -q 'listening on' "$WORK/tcpdump.err" && break; sleep 0.1; done
+
+vm_initramfs "$HERE/mixed_encap.vm.sh"
+VM_IN_NS=$HNS vm_start -netdev tap,id=n0,ifname=tapq,script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,romfile=
+vm_wait_mark host-turn "${VM_TIMEOUT:-240}"
+sha() { "$SGXFER" gen "$1" "$2" | sha256sum | cut -d' ' -f1; }
+want_up=$(sha "$BULK" 1)
+# The VM's client is done at the server's half-close, maybe before the
+# server here has read all of the upload.
+for _ in $(seq 600); do grep -q '^recv ' "$WORK/srv.out" && break; sleep 0.1; done
+got=$(grep -c "^recv $BULK $want_up\$" "$WORK/srv.out" || true)
+[ "$got" = 1 ] || fail "the VM's upload did not reach the host intact: $(cat "$WORK/srv.out")"
+ip netns exec "$HNS" "$SGXFER" client 127.0.0.1 8081 "$BULK" 3 >"$WORK/cli.out" 2>&1 ||
+    fail "host->VM client failed: $(cat "$WORK/cli.out")"
+grep -q "^recv $BULK $(sha "$BULK" 4)\$" "$WORK/cli.out" ||
+    fail "the host's download from the VM differs: $(cat "$WORK/cli.out")"
+vlog "from the host: $BULK bytes each way, SHA-256 equal"
+vm_wait_exit "${VM_TIMEOUT:-240}"
+vm_console | grep -E '^\[vm ' >&2 || true
+vm_check
+grep -q 'engine userspace' "$WORK/gw-host.log" || fail "the host gateway is not on the user-space engine"
+grep -q 'association up' "$WORK/gw-host.log" || fail "the host gateway saw no association"
+# The one end allowed: the VM's gateway stopping at the end (SHUTDOWN).
+grep 'association down:' "$WORK/gw-host.log" | grep -v 'closed gracefully' &&
+    fail "the host gateway lost the association"
+sleep 0.5
+assert_handshake_and_data "$WORK/mixed.pcap" -d udp.port==9899,sctp
+pass "kernel engine (VM) <-> user-space engine (host) over UDP: both ways from both sides"
