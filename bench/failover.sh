@@ -305,6 +305,11 @@ run_profile() {
                 log_wait_quiet "$d" 'primary path: wan2 -> wan1 ' $((hold / 1000 + 30)) \
                     || fail "cut $i: gateway $d did not fail back to wan1 within $((hold / 1000 + 30)) s"
             done
+            # Keep wan1 up for another hold-down before the next cut: a path
+            # that fails within twice its hold-down of coming back counts as
+            # flapping and its hold-down doubles (docs/FAILOVER.md), which
+            # would slow every later cut of this bench.
+            sleep "$(awk -v h="$hold" 'BEGIN { printf "%.3f", h / 1000 }')"
         else
             sleep "$FBWAIT"
         fi
