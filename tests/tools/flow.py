@@ -165,11 +165,15 @@ async def exchange(conn, args, fam, host, port, gate):
         conn.status = "open"
     except Exception as e:  # noqa: BLE001
         fail(conn, e)
+        # said at once, with the local port, to find it in the gateway logs
+        port = conn.writer.get_extra_info("sockname")[1] if conn.writer else "-"
+        print("flow many: conn %d (local port %s) %s: %s" % (conn.i, port, conn.status, conn.why),
+              file=sys.stderr, flush=True)
 
 
 async def finish(conn, timeout):
     if conn.status != "open":
-        return
+        return  # its failure was reported already
     try:
         conn.writer.write_eof()
         rest = await asyncio.wait_for(conn.reader.read(), timeout)
@@ -198,15 +202,11 @@ async def cmd_many(args):
             print("flow many: %s" % e, file=sys.stderr, flush=True)
     await asyncio.gather(*(finish(c, args.timeout) for c in conns))
     counts = {"ok": 0, "failed": 0, "reset": 0}
-    shown = 0
     for c in conns:
         if c.status == "ok":
             counts["ok"] += 1
-            continue
-        counts["reset" if c.status == "reset" else "failed"] += 1
-        if shown < 10:
-            print("flow many: conn %d %s: %s" % (c.i, c.status, c.why), file=sys.stderr, flush=True)
-            shown += 1
+        else:
+            counts["reset" if c.status == "reset" else "failed"] += 1
     print("ok=%d failed=%d reset=%d seconds=%.3f"
           % (counts["ok"], counts["failed"], counts["reset"], time.monotonic() - t0), flush=True)
     return 0 if counts["ok"] == args.count else 1
