@@ -9,6 +9,7 @@
 
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
+#define ASSOC_LOG_EVERY   5.0 /* seconds between two "memory_limit reached" lines */
 
 static void replay_early(struct assoc *a);
 
@@ -56,8 +57,9 @@ static void forget_association(struct assoc *a)
 	kill_all(a);
 	stream_table_free(a->streams);
 	a->streams = NULL;
-	a->rx_full = 0;
-	a->engine->ops->set_receiving(a->engine, true);
+	/* A new association starts with an empty send buffer and owes no
+	 * writable for the old one's -EAGAIN. */
+	a->engine_full = false;
 }
 
 static void report_closed(struct assoc *a)
@@ -142,8 +144,13 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		return;
 	}
 	if (h->version_max < FRAME_VERSION || h->version_min > FRAME_VERSION) {
-		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u",
-		          h->name, h->version_min, h->version_max, FRAME_VERSION);
+		/* Version 1 (sctpgw 0.1) had no per-connection credit; a v2
+		 * gateway cannot carry its connections without overrunning
+		 * their windows, so there is no fallback. */
+		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
+		          "no common version, so both gateways need an sctpgw release that speaks "
+		          "a common one (version 2 brought per-connection flow control)",
+		          h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
 		a->engine->ops->abort(a->engine, "no common protocol version");
 		return;
 	}
@@ -206,6 +213,17 @@ static void on_down(void *ctx, bool graceful, const char *why)
 	}
 }
 
+/* No conn will follow this OPEN: answer RST and, as the RST is all we
+ * will ever send, CLOSED right after it. The opener's own RST then
+ * arrives on an idle stream. */
+static void refuse_open(struct assoc *a, uint16_t sid)
+{
+	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
+	struct frame closed = {.type = FRAME_CLOSED};
+	if (assoc_send_frame(a, sid, &rst) == 0)
+		assoc_send_frame(a, sid, &closed);
+}
+
 /* A frame for a connection's stream. */
 static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f, int rc)
 {
@@ -240,15 +258,14 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
 			return;
 		}
-		if (conn_accept(a, sid, &f->u.open) < 0) {
-			/* No conn to follow the exchange: answer RST and, as the
-			 * RST is all we will ever send, CLOSED right after it. The
-			 * opener's own RST then arrives on an idle stream. */
+		if (!assoc_has_room(a)) {
+			char who[16];
+			snprintf(who, sizeof who, "stream %u", sid);
+			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
+			refuse_open(a, sid);
+		} else if (conn_accept(a, sid, &f->u.open) < 0) {
 			log_warn("stream %u: out of memory for a new connection", sid);
-			struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
-			struct frame closed = {.type = FRAME_CLOSED};
-			if (assoc_send_frame(a, sid, &rst) == 0)
-				assoc_send_frame(a, sid, &closed);
+			refuse_open(a, sid);
 		}
 		return;
 	case FRAME_CLOSED:
@@ -369,7 +386,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->role = cfg->role;
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
-	a->conn_buffer = cfg->conn_buffer;
+	a->conn_window = cfg->conn_window;
+	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->waiting);
 	a->backoff = ASSOC_BACKOFF_MIN;
@@ -391,6 +409,9 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 		free(a);
 		return NULL;
 	}
+	log_info("flow control: %zu-byte window per connection; memory_limit %zu bytes holds %zu "
+	         "connections",
+	         a->conn_window, a->memory_limit, a->memory_limit / a->conn_window);
 	return a;
 }
 
@@ -460,25 +481,24 @@ void assoc_wait(struct assoc *a, struct conn *c)
 	TAILQ_INSERT_TAIL(&a->waiting, c, wait_link);
 }
 
-void assoc_rx_full(struct assoc *a, struct conn *c, bool full)
+bool assoc_has_room(const struct assoc *a)
 {
-	if (c->rx_full == full)
+	return a->mem_reserved + a->conn_window <= a->memory_limit;
+}
+
+void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd)
+{
+	a->n_refused_memory++;
+	a->refused_unlogged++;
+	ev_tstamp now = ev_now(a->loop);
+	if (a->refused_logged_at > 0 && now - a->refused_logged_at < ASSOC_LOG_EVERY)
 		return;
-	c->rx_full = full;
-	if (full) {
-		if (a->rx_full++ == 0) {
-			log_debug("stream %u: %zu bytes wait for %s; pausing the association's "
-			          "receive side",
-			          c->sid, c->out.len, c->peer_text);
-			a->engine->ops->set_receiving(a->engine, false);
-		}
-	} else {
-		if (--a->rx_full == 0) {
-			log_debug("stream %u drained; resuming the association's receive side",
-			          c->sid);
-			a->engine->ops->set_receiving(a->engine, true);
-		}
-	}
+	log_warn("memory_limit reached: %zu connections reserve %zu of %zu bytes; resetting "
+	         "%s %s on forward %s (%llu refused since the last such line, %llu in all)",
+	         a->n_conns, a->mem_reserved, a->memory_limit, what, who, fwd,
+	         (unsigned long long)a->refused_unlogged, (unsigned long long)a->n_refused_memory);
+	a->refused_logged_at = now;
+	a->refused_unlogged = 0;
 }
 
 int assoc_stream_alloc(struct assoc *a, struct conn *c)
@@ -501,7 +521,6 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 		TAILQ_REMOVE(&a->waiting, c, wait_link);
 		c->waiting = false;
 	}
-	assoc_rx_full(a, c, false);
 	if (a->streams && c->sid != 0) {
 		struct stream_slot *s = stream_get(a->streams, c->sid);
 		if (s && s->conn == c)

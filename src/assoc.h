@@ -44,15 +44,16 @@ struct assoc {
 	char peer_name[FRAME_NAME_MAX + 1];
 
 	unsigned connect_timeout_ms; /* copied from config */
-	size_t conn_buffer;
+	size_t conn_window;          /* each connection's receive window */
+	size_t memory_limit;         /* bound on mem_reserved */
+	size_t mem_reserved;         /* conn_window x open connections */
 
 	struct stream_table *streams; /* while HELLO or READY */
 	struct path_table paths;
 	struct conn_list conns;
 	size_t n_conns;
 	struct conn_list waiting; /* blocked on engine room, FIFO */
-	size_t rx_full;           /* conns whose TCP-bound buffer is full */
-	bool engine_full;         /* the last send found no room */
+	bool engine_full;         /* the last send found no room; no conn reads TCP */
 
 	/* Connection messages that overtook the peer's HELLO (SCTP orders
 	 * each stream, not the association): kept until HELLO, bounded. */
@@ -71,6 +72,9 @@ struct assoc {
 
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
+	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
+	uint64_t refused_unlogged;   /* of those, not yet in a log line */
+	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
 
 /* "down", "connecting", "hello", "ready", "closing". */
@@ -94,8 +98,12 @@ int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
 int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 /* Queue C to be flushed when the engine has room. */
 void assoc_wait(struct assoc *a, struct conn *c);
-/* C's TCP-bound buffer went over (FULL) or back under its limit. */
-void assoc_rx_full(struct assoc *a, struct conn *c, bool full);
+/* Whether memory_limit leaves room for one more connection's window. */
+bool assoc_has_room(const struct assoc *a);
+/* A new connection (WHAT: "client" or "peer's OPEN", WHO: its address or
+ * stream, on forward FWD) was refused at memory_limit: count it; log at
+ * most one line per ASSOC_LOG_EVERY seconds, with the count since. */
+void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd);
 /* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);
 /* Bind the peer's SID to C (the slot was checked free). */

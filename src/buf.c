@@ -17,6 +17,8 @@ int buf_append(struct buf *b, const void *src, size_t n)
 			size_t cap = b->cap ? b->cap : 4096;
 			while (cap < b->len + n)
 				cap *= 2;
+			if (b->max && cap > b->max)
+				cap = b->max > b->len + n ? b->max : b->len + n;
 			uint8_t *d = realloc(b->data, cap);
 			if (!d)
 				return -ENOMEM;
@@ -41,5 +43,5 @@ void buf_reset(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
-	b->head = b->len = b->cap = 0;
+	b->head = b->len = b->cap = 0; /* max stays: it is the owner's bound */
 }

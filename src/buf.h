@@ -3,8 +3,9 @@
  *
  * Bytes go in at the tail and leave from the head. The storage is freed
  * whenever the buffer drains, so an idle connection holds no buffer at all;
- * the caller bounds its size (see tcp_conn.c: reads from the association
- * pause while any connection's buffer is above its limit).
+ * the caller bounds what it appends (tcp_conn.c: the peer may send no more
+ * than the connection's credit window), and MAX keeps the doubling growth
+ * from overshooting that bound.
  */
 #ifndef SCTPGW_BUF_H
 #define SCTPGW_BUF_H
@@ -17,6 +18,7 @@ struct buf {
 	size_t head; /* first unread byte */
 	size_t len;  /* unread bytes */
 	size_t cap;
+	size_t max; /* growth stops here (0: no limit); a larger append still fits */
 };
 
 /* Append N bytes. Returns 0 or -ENOMEM (nothing appended). */

@@ -125,7 +125,20 @@ static const struct spec gateway_keys[] = {
     {"log_level", SPEC_CHOICE, 0, 0, 0, LOG_INFO, level_names, C(log_level)},
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
     {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
-    {"conn_buffer", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_buffer)},
+    {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 1048576, NULL, C(conn_window)},
+    {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
+};
+
+/* Keys that existed once: a file that still has one gets told what replaced
+ * it rather than just "unknown key". */
+struct renamed_key {
+	const char *section, *key, *hint;
+};
+
+static const struct renamed_key renamed_keys[] = {
+    {"gateway", "conn_buffer",
+     "replaced by conn_window in sctpgw 0.2 (a per-connection credit window instead of a "
+     "buffer limit that paused the whole association); expected conn_window"},
 };
 
 static const struct spec association_keys[] = {
@@ -464,6 +477,8 @@ static int parse_number(const char *p, bool suffix, unsigned long long *out)
 		mult = 1024, p++;
 	else if (suffix && (*p == 'm' || *p == 'M'))
 		mult = 1024 * 1024, p++;
+	else if (suffix && (*p == 'g' || *p == 'G'))
+		mult = 1024 * 1024 * 1024, p++;
 	if (*p)
 		return -EINVAL;
 	if (overflow || v > ULLONG_MAX / mult)
@@ -481,7 +496,8 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 		snprintf(buf, len, "an integer from %lu to %lu", s->min, s->max);
 		break;
 	case SPEC_SIZE:
-		snprintf(buf, len, "a size from %lu to %lu bytes (suffix k or m for KiB or MiB)",
+		snprintf(buf, len,
+		         "a size from %lu to %lu bytes (suffix k, m or g for KiB, MiB or GiB)",
 		         s->min, s->max);
 		break;
 	case SPEC_CHOICE:
@@ -636,6 +652,15 @@ static unsigned spec_bit(const struct section_spec *ss, const char *key, const s
 	return 0;
 }
 
+static const char *renamed_hint(const char *sec, const char *key)
+{
+	for (size_t i = 0; i < sizeof renamed_keys / sizeof renamed_keys[0]; i++)
+		if (strcmp(sec, renamed_keys[i].section) == 0 &&
+		    strcmp(key, renamed_keys[i].key) == 0)
+			return renamed_keys[i].hint;
+	return NULL;
+}
+
 /* Reads every key of section SI into BASE. *seen and *bad get one bit per
  * spec, so the cross-key checks can skip keys that are already reported. */
 static void load_keys(struct loader *l, size_t si, const struct section_spec *ss, void *base,
@@ -651,6 +676,11 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 			continue; /* another section, or a duplicate seen later */
 		const struct spec *s;
 		unsigned bit = spec_bit(ss, k->key, &s);
+		const char *hint = bit ? NULL : renamed_hint(sec, k->key);
+		if (hint) {
+			loader_error(l, k->line, "[%s] %s: %s", sec, k->key, hint);
+			continue;
+		}
 		if (!bit) {
 			size_t n = 0;
 			for (size_t j = 0; j < ss->n_keys && n < sizeof buf; j++)
@@ -677,8 +707,8 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
 /* A must not exceed B (STRICT: must be less than B). The message goes to the
  * line the user wrote last and names the key on that line first, so it
  * reads true where it points. RULE says what is expected and why. */
-static void check_order(struct loader *l, size_t si, const char *a, unsigned va, const char *b,
-                        unsigned vb, bool strict, const char *rule)
+static void check_order(struct loader *l, size_t si, const char *a, unsigned long long va,
+                        const char *b, unsigned long long vb, bool strict, const char *rule)
 {
 	if (va < vb || (va == vb && !strict))
 		return;
@@ -689,9 +719,34 @@ static void check_order(struct loader *l, size_t si, const char *a, unsigned va,
 	if (other)
 		snprintf(where, sizeof where, "line %u", other);
 	const char *rel = va == vb ? "equal to" : blame_a ? "greater than" : "less than";
-	loader_error(l, blame_a ? la : lb, "[%s] %s: %u is %s %s (%u, %s); expected %s",
+	loader_error(l, blame_a ? la : lb, "[%s] %s: %llu is %s %s (%llu, %s); expected %s",
 	             l->secs[si].name, blame_a ? a : b, blame_a ? va : vb, rel, blame_a ? b : a,
 	             blame_a ? vb : va, where, rule);
+}
+
+static void load_gateway(struct loader *l, size_t si, const struct section_spec *ss)
+{
+	const struct config *c = l->c;
+	unsigned seen, bad;
+
+	load_keys(l, si, ss, l->c, &seen, &bad);
+	/* Every open connection reserves its window out of memory_limit, so
+	 * a limit below one window would refuse every connection. */
+	if (!(bad & (spec_bit(ss, "conn_window", NULL) | spec_bit(ss, "memory_limit", NULL))))
+		check_order(l, si, "conn_window", c->conn_window, "memory_limit", c->memory_limit,
+		            false,
+		            "memory_limit >= conn_window (each open connection reserves "
+		            "conn_window bytes of memory_limit)");
+	/* Only a written "off" is a contradiction: it is also the default,
+	 * which the user-space engine simply does not need. */
+	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);
+	if ((seen & encap) && !(bad & (encap | engine)) && c->engine == CONFIG_ENGINE_USERSPACE &&
+	    c->udp_encap == CONFIG_UDP_ENCAP_OFF)
+		loader_error(
+		    l, key_line(l, si, "udp_encap"),
+		    "[%s] udp_encap: off contradicts engine = userspace (line %u), which "
+		    "always carries SCTP over UDP; expected on, or engine = kernel or auto",
+		    l->secs[si].name, key_line(l, si, "engine"));
 }
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss)
@@ -730,24 +785,6 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		    c->failback_hold_ms, false,
 		    "failback_hold_ms >= heartbeat_interval_ms, or 0 for no hold (a shorter "
 		    "hold ends before the returning path has answered another heartbeat)");
-}
-
-static void load_gateway(struct loader *l, size_t si, const struct section_spec *ss)
-{
-	const struct config *c = l->c;
-	unsigned seen, bad;
-
-	load_keys(l, si, ss, l->c, &seen, &bad);
-	/* Only a written "off" is a contradiction: it is also the default,
-	 * which the user-space engine simply does not need. */
-	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);
-	if ((seen & encap) && !(bad & (encap | engine)) && c->engine == CONFIG_ENGINE_USERSPACE &&
-	    c->udp_encap == CONFIG_UDP_ENCAP_OFF)
-		loader_error(
-		    l, key_line(l, si, "udp_encap"),
-		    "[%s] udp_encap: off contradicts engine = userspace (line %u), which "
-		    "always carries SCTP over UDP; expected on, or engine = kernel or auto",
-		    l->secs[si].name, key_line(l, si, "engine"));
 }
 
 /* The host in A, with an IPv4-mapped IPv6 address turned into IPv4: both
@@ -915,7 +952,9 @@ static void load_sections(struct loader *l)
 			             "[%s]: \"%s\" is not a valid name; expected 1 to %d "
 			             "characters of a-z 0-9 _ - after \"%s.\"",
 			             name, suffix, CONFIG_NAME_MAX - 1, ss->name);
-		if (ss->kind == SEC_SCTP)
+		if (ss->kind == SEC_GATEWAY)
+			load_gateway(l, si, ss);
+		else if (ss->kind == SEC_SCTP)
 			load_sctp(l, si, ss);
 		else if (ss->kind == SEC_GATEWAY)
 			load_gateway(l, si, ss);

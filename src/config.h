@@ -73,7 +73,8 @@ struct config {
 	enum log_level log_level;
 	unsigned connect_timeout_ms; /* exit side: target connect deadline */
 	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_buffer;          /* bytes buffered toward one TCP socket before pausing */
+	size_t conn_window;          /* per-connection receive window (credit), bytes */
+	size_t memory_limit;         /* sum of the windows of all open connections */
 
 	/* [association] */
 	enum config_role role;

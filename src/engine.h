@@ -93,9 +93,6 @@ struct engine_ops {
 	 * -EAGAIN when the send buffer is full (writable follows), -ENOTCONN
 	 * with no association, or another -errno. */
 	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len);
-	/* Stop or restart delivering messages (the stack's receive window then
-	 * closes and the peer stops sending). */
-	void (*set_receiving)(struct engine *e, bool on);
 	/* Close the association gracefully (SHUTDOWN); queued messages are
 	 * delivered first. down follows. */
 	void (*shutdown)(struct engine *e);

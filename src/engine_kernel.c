@@ -12,9 +12,8 @@
  * configured remote address is refused (ABORT).
  *
  * Sockets are non-blocking and driven by libev io watchers on the loop
- * thread: the read watcher runs only while receiving (stopping it lets the
- * kernel's receive window close, so the peer stops sending), the write
- * watcher only after send() returned -EAGAIN.
+ * thread: the read watcher runs while a socket exists, the write watcher
+ * only after send() returned -EAGAIN.
  *
  * UDP encapsulation (RFC 6951, Linux >= 5.11) is the kernel's: the local
  * UDP port is the per-network-namespace sysctl net.sctp.udp_port, the
@@ -50,7 +49,6 @@ struct kern_engine {
 	int listen_fd; /* accept role, or -1 */
 	int fd;        /* the association, or -1 */
 	bool up;       /* COMM_UP seen (connect) or accepted */
-	bool receiving;
 	bool want_write;
 	ev_io accept_w, rx_w, tx_w;
 	uint8_t *rx; /* one message being reassembled */
@@ -248,8 +246,7 @@ static void kern_adopt(struct kern_engine *e, int fd)
 	e->rx_len = 0;
 	ev_io_set(&e->rx_w, fd, EV_READ);
 	ev_io_set(&e->tx_w, fd, EV_WRITE);
-	if (e->receiving)
-		ev_io_start(e->base.loop, &e->rx_w);
+	ev_io_start(e->base.loop, &e->rx_w);
 }
 
 /* Tell the layer above once, then forget the socket. */
@@ -392,7 +389,7 @@ static void kern_read(struct kern_engine *e)
 {
 	int fd = e->fd;
 	for (int i = 0; i < KERN_READ_BATCH; i++) {
-		if (!e->receiving || e->fd != fd)
+		if (e->fd != fd)
 			return;
 		int flags = 0;
 		ssize_t n = kern_recv_piece(e, &flags);
@@ -587,20 +584,6 @@ static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 	return -errno;
 }
 
-static void kern_set_receiving(struct engine *base, bool on)
-{
-	struct kern_engine *e = (struct kern_engine *)base;
-	if (e->receiving == on)
-		return;
-	e->receiving = on;
-	if (e->fd < 0)
-		return;
-	if (on)
-		ev_io_start(e->base.loop, &e->rx_w);
-	else
-		ev_io_stop(e->base.loop, &e->rx_w);
-}
-
 static void kern_close_listener(struct kern_engine *e)
 {
 	if (e->listen_fd < 0)
@@ -688,18 +671,17 @@ static void kern_status(struct engine *base, char *buf, size_t len)
 	if (e->fd >= 0)
 		getsockopt(e->fd, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
 	snprintf(buf, len,
-	         "socket %s, receiving %s, waiting for room %s, %s, peer rwnd %u, unacked %u, "
+	         "socket %s, waiting for room %s, %s, peer rwnd %u, unacked %u, "
 	         "pending %u, partial message %zu bytes",
-	         e->fd >= 0 ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
-	         e->want_write ? "yes" : "no", e->p.udp_encap ? "over UDP" : "plain SCTP",
-	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len);
+	         e->fd >= 0 ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
+	         e->p.udp_encap ? "over UDP" : "plain SCTP", st.sstat_rwnd, st.sstat_unackdata,
+	         st.sstat_penddata, e->rx_len);
 }
 
 static const struct engine_ops kern_ops = {
     .name = "kernel",
     .open = kern_open,
     .send = kern_send,
-    .set_receiving = kern_set_receiving,
     .shutdown = kern_shutdown,
     .abort = kern_abort,
     .free = kern_free,
@@ -770,7 +752,6 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	e->p = *p;
 	e->family = kern_family(p);
 	e->listen_fd = e->fd = -1;
-	e->receiving = true;
 	ev_io_init(&e->accept_w, kern_accept_cb, -1, EV_READ);
 	ev_io_init(&e->rx_w, kern_rx_cb, -1, EV_READ);
 	ev_io_init(&e->tx_w, kern_tx_cb, -1, EV_WRITE);

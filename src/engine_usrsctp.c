@@ -49,7 +49,6 @@ struct usr_engine {
 	struct socket *listener; /* accept role */
 	struct socket *sock;     /* the association, or NULL */
 	bool up;                 /* COMM_UP seen on sock */
-	bool receiving;
 	bool want_write;
 	bool shutting_down;
 	ev_async wake;
@@ -381,7 +380,7 @@ static bool usr_read(struct usr_engine *e)
 {
 	struct socket *s = e->sock;
 	for (int i = 0; i < USR_READ_BATCH; i++) {
-		if (!e->receiving || e->sock != s)
+		if (e->sock != s)
 			return false;
 		struct sctp_rcvinfo info = {0};
 		socklen_t infolen = sizeof info;
@@ -493,7 +492,7 @@ static void usr_wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 		return;
 
 	int events = usrsctp_get_events(e->sock);
-	if ((events & SCTP_EVENT_READ) && e->receiving && usr_read(e))
+	if ((events & SCTP_EVENT_READ) && usr_read(e))
 		ev_async_send(loop, &e->wake); /* more to read: after TCP's turn */
 	if (e->sock && e->want_write && (usrsctp_get_events(e->sock) & SCTP_EVENT_WRITE)) {
 		e->want_write = false;
@@ -576,16 +575,6 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 		return -EAGAIN;
 	}
 	return -errno;
-}
-
-static void usr_set_receiving(struct engine *base, bool on)
-{
-	struct usr_engine *e = (struct usr_engine *)base;
-	if (e->receiving == on)
-		return;
-	e->receiving = on;
-	if (on)
-		ev_async_send(e->base.loop, &e->wake);
 }
 
 static void usr_shutdown(struct engine *base)
@@ -673,19 +662,18 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	if (e->sock)
 		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
 	snprintf(buf, len,
-	         "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
+	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
 	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u",
-	         e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
-	         e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
-	         events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
-	         st.sstat_penddata, e->rx_len, e->mtu, e->ackwatch.kicks);
+	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
+	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
+	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
+	         e->ackwatch.kicks);
 }
 
 static const struct engine_ops usr_ops = {
     .name = "userspace",
     .open = usr_open,
     .send = usr_send,
-    .set_receiving = usr_set_receiving,
     .shutdown = usr_shutdown,
     .abort = usr_abort,
     .free = usr_free,
@@ -712,7 +700,6 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	e->base.cb = *cb;
 	e->base.ctx = ctx;
 	e->p = *p;
-	e->receiving = true;
 	ev_async_init(&e->wake, usr_wake_cb);
 	e->wake.data = e;
 	ev_async_start(loop, &e->wake);

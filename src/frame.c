@@ -87,6 +87,8 @@ static int decode_open(struct rd *r, struct frame_open *o)
 	uint8_t family;
 	uint16_t port;
 	memset(&o->target, 0, sizeof o->target);
+	if (rd_u32(r, &o->window) < 0 || o->window == 0)
+		return -EBADMSG; /* a zero window could never be opened */
 	if (rd_u8(r, &family) < 0 || rd_u16(r, &port) < 0 || port == 0)
 		return -EBADMSG;
 	if (family == 4) {
@@ -141,6 +143,17 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 		break;
 	}
 	case FRAME_OPEN_OK:
+		/* A zero window would leave the opener unable to send until
+		 * a CREDIT came; it is malformed, like a zero increment. */
+		rc = rd_u32(&r, &out->u.window);
+		if (rc == 0 && out->u.window == 0)
+			return -EBADMSG;
+		break;
+	case FRAME_CREDIT:
+		rc = rd_u32(&r, &out->u.credit);
+		if (rc == 0 && out->u.credit == 0)
+			return -EBADMSG;
+		break;
 	case FRAME_FIN:
 	case FRAME_CLOSED:
 		rc = 0;
@@ -200,6 +213,9 @@ static int wr_name(struct wr *w, const char *name)
 
 static int encode_open(struct wr *w, const struct frame_open *o)
 {
+	if (o->window == 0)
+		return -EINVAL;
+	wr_u32(w, o->window);
 	if (o->target.ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&o->target;
 		wr_u8(w, 4);
@@ -245,6 +261,15 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 		wr_u8(&w, (uint8_t)f->u.rst);
 		break;
 	case FRAME_OPEN_OK:
+		if (f->u.window == 0)
+			return -EINVAL;
+		wr_u32(&w, f->u.window);
+		break;
+	case FRAME_CREDIT:
+		if (f->u.credit == 0)
+			return -EINVAL;
+		wr_u32(&w, f->u.credit);
+		break;
 	case FRAME_FIN:
 	case FRAME_CLOSED:
 		break;
@@ -281,6 +306,8 @@ const char *frame_type_name(uint8_t type)
 		return "RST";
 	case FRAME_CLOSED:
 		return "CLOSED";
+	case FRAME_CREDIT:
+		return "CREDIT";
 	}
 	return "unknown";
 }

@@ -24,7 +24,7 @@
 
 #define FRAME_HEADER_LEN 2
 #define FRAME_MAGIC      0x53475731u /* "SGW1" */
-#define FRAME_VERSION    1           /* the only protocol version so far */
+#define FRAME_VERSION    2           /* 2: per-connection credit (OPEN/OPEN_OK windows, CREDIT) */
 #define FRAME_NAME_MAX   63          /* gateway and forward names on the wire */
 #define FRAME_DATA_MAX   (64 * 1024) /* payload of one DATA frame */
 #define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
@@ -37,6 +37,8 @@ enum frame_type {
 	FRAME_FIN = 0x13,     /* sender will send no more data (TCP half-close) */
 	FRAME_RST = 0x14,     /* abort the connection; carries a reason */
 	FRAME_CLOSED = 0x15,  /* peer -> opener: both sides finished; stream id may be reused */
+	FRAME_CREDIT =
+	    0x16, /* the receiver wrote bytes to TCP: the sender may send that many more */
 };
 
 /* Reasons carried by FRAME_RST; unknown values decode as FRAME_RST_OTHER. */
@@ -68,6 +70,7 @@ struct frame_hello {
 };
 
 struct frame_open {
+	uint32_t window;                /* opener's receive window: DATA bytes it accepts (>= 1) */
 	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port */
 	char name[FRAME_NAME_MAX + 1];  /* forward name, for logs */
 };
@@ -83,6 +86,8 @@ struct frame {
 			size_t len;
 		} data;
 		enum frame_rst_reason rst;
+		uint32_t window; /* OPEN_OK: the exit side's receive window (>= 1) */
+		uint32_t credit; /* CREDIT: bytes the sender may send on top (>= 1) */
 	} u;
 };
 

@@ -114,9 +114,10 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);
-	log_info("status: %zu connections wait for engine room, %zu paused the receive side; "
-	         "engine: %s",
-	         waiting, a->rx_full, line[0] ? line : "-");
+	log_info("status: %zu connections wait for engine room; windows reserve %zu of "
+	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
+	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
+	         line[0] ? line : "-");
 }
 
 int gateway_run(const struct config *c)

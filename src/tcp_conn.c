@@ -36,6 +36,9 @@ static struct conn *conn_new(struct assoc *a, int fd)
 	c->assoc = a;
 	c->fd = fd;
 	c->started = ev_now(a->loop);
+	c->rx_window = c->rx_avail = a->conn_window;
+	c->out.max = a->conn_window;
+	a->mem_reserved += a->conn_window;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, conn_timeout_cb, 0., 0.);
@@ -67,6 +70,7 @@ static void conn_free(struct conn *c)
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
 	assoc_conn_gone(c->assoc, c);
+	c->assoc->mem_reserved -= c->rx_window;
 	buf_reset(&c->out);
 	free(c->tx);
 	free(c);
@@ -95,14 +99,26 @@ static bool send_control(struct conn *c, unsigned bit, struct frame *f)
 	return true;
 }
 
-/* Read the TCP socket only when the stream is open both ways and every
- * frame before DATA (OPEN, OPEN_OK) and any refused DATA frame has gone:
- * DATA must not overtake them. */
+/* Read the TCP socket only when the stream is open both ways, the peer
+ * has granted credit, and every frame before DATA (OPEN, OPEN_OK) and any
+ * refused DATA frame has gone: DATA must not overtake them. */
 static void start_reading(struct conn *c)
 {
-	if (c->fd >= 0 && c->state == CONN_OPEN && !c->tcp_eof && !c->tx && !c->sent_rst &&
-	    !c->got_rst && !(c->owed & (CONN_OWE_OPEN | CONN_OWE_OPEN_OK)))
+	if (c->fd >= 0 && c->state == CONN_OPEN && c->tx_credit > 0 && !c->tcp_eof && !c->tx &&
+	    !c->sent_rst && !c->got_rst && !(c->owed & (CONN_OWE_OPEN | CONN_OWE_OPEN_OK)))
 		ev_io_start(c->assoc->loop, &c->rio);
+}
+
+/* Grant back what went into the TCP socket once it is worth a frame: a
+ * quarter of the window, so the sender always has most of it to work with
+ * and the grants cost one small frame per window/4 bytes. Never below one
+ * byte, so even a 1-byte window moves. After the peer's FIN no DATA will
+ * come, so nothing needs granting. */
+static void maybe_grant(struct conn *c)
+{
+	uint32_t threshold = c->rx_window / 4 ? c->rx_window / 4 : 1;
+	if (!c->got_fin && !c->got_rst && c->rx_grant >= threshold)
+		c->owed |= CONN_OWE_CREDIT;
 }
 
 /* Send what is owed, in order; false while the engine is full. */
@@ -112,14 +128,13 @@ static bool send_owed(struct conn *c)
 
 	f.type = FRAME_OPEN;
 	f.u.open = c->target;
+	f.u.open.window = c->rx_window;
 	if (!send_control(c, CONN_OWE_OPEN, &f))
 		return false;
 	f.type = FRAME_OPEN_OK;
-	if (c->owed & CONN_OWE_OPEN_OK) {
-		if (!send_control(c, CONN_OWE_OPEN_OK, &f))
-			return false;
-		start_reading(c);
-	}
+	f.u.window = c->rx_window;
+	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
+		return false;
 	if (c->tx) {
 		int rc = assoc_send(c->assoc, c->sid, c->tx, c->tx_len);
 		if (rc == -EAGAIN) {
@@ -130,7 +145,14 @@ static bool send_owed(struct conn *c)
 			c->bytes_up += c->tx_len - FRAME_HEADER_LEN;
 		free(c->tx);
 		c->tx = NULL;
-		start_reading(c);
+	}
+	if (c->owed & CONN_OWE_CREDIT) {
+		f.type = FRAME_CREDIT;
+		f.u.credit = c->rx_grant;
+		if (!send_control(c, CONN_OWE_CREDIT, &f))
+			return false;
+		c->rx_avail += f.u.credit;
+		c->rx_grant = 0;
 	}
 	f.type = FRAME_RST;
 	f.u.rst = c->rst_reason;
@@ -140,7 +162,10 @@ static bool send_owed(struct conn *c)
 	if (!send_control(c, CONN_OWE_FIN, &f))
 		return false;
 	f.type = FRAME_CLOSED;
-	return send_control(c, CONN_OWE_CLOSED, &f);
+	if (!send_control(c, CONN_OWE_CLOSED, &f))
+		return false;
+	start_reading(c);
+	return true;
 }
 
 /* Finished when a terminal frame went each way, nothing but CLOSED is owed
@@ -187,11 +212,9 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_close_fd(c, true);
 	buf_reset(&c->out);
-	if (c->rx_full)
-		assoc_rx_full(c->assoc, c, false);
 	free(c->tx);
 	c->tx = NULL;
-	c->owed &= ~CONN_OWE_OPEN_OK;
+	c->owed &= ~(CONN_OWE_OPEN_OK | CONN_OWE_CREDIT);
 	if (c->owed & CONN_OWE_FIN) {
 		c->owed &= ~CONN_OWE_FIN; /* never went: the RST replaces it */
 		c->sent_fin = false;
@@ -224,8 +247,20 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c = w->data;
 	uint8_t *frame = c->assoc->scratch;
 
-	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, FRAME_DATA_MAX);
+	if (c->assoc->engine_full || c->tx_credit == 0) {
+		/* Reading now would only park a frame in memory: wait for
+		 * room (writable flushes the wait list) or for CREDIT. */
+		ev_io_stop(c->assoc->loop, &c->rio);
+		if (c->assoc->engine_full)
+			assoc_wait(c->assoc, c);
+		return;
+	}
+	size_t want = c->tx_credit < FRAME_DATA_MAX ? c->tx_credit : FRAME_DATA_MAX;
+	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, want);
 	if (n > 0) {
+		c->tx_credit -= (uint32_t)n;
+		if (c->tx_credit == 0)
+			ev_io_stop(c->assoc->loop, &c->rio);
 		frame_data_header(frame);
 		size_t len = (size_t)n + FRAME_HEADER_LEN;
 		int rc = assoc_send(c->assoc, c->sid, frame, len);
@@ -294,14 +329,14 @@ static bool drain_out(struct conn *c)
 			return false;
 		}
 		c->bytes_down += (size_t)n;
+		c->rx_grant += (uint32_t)n;
 		buf_consume(&c->out, (size_t)n);
 	}
 	if (c->out.len > 0)
 		ev_io_start(c->assoc->loop, &c->wio);
 	else
 		ev_io_stop(c->assoc->loop, &c->wio);
-	if (c->rx_full && c->out.len <= c->assoc->conn_buffer / 2)
-		assoc_rx_full(c->assoc, c, false);
+	maybe_grant(c);
 	return true;
 }
 
@@ -317,6 +352,14 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void on_data(struct conn *c, const uint8_t *p, size_t len)
 {
+	if (len > c->rx_avail) {
+		char why[96];
+		snprintf(why, sizeof why, "DATA of %zu bytes with only %u bytes of credit left",
+		         len, c->rx_avail);
+		conn_protocol_error(c, why);
+		return;
+	}
+	c->rx_avail -= (uint32_t)len;
 	if (c->fd < 0)
 		return; /* already reset locally; the peer will hear of it */
 	if (c->out.len == 0) {
@@ -330,12 +373,16 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		}
 		if (n > 0) {
 			c->bytes_down += (size_t)n;
+			c->rx_grant += (uint32_t)n;
 			p += n;
 			len -= (size_t)n;
 		}
 	}
-	if (len == 0)
+	if (len == 0) {
+		maybe_grant(c);
+		conn_progress(c);
 		return;
+	}
 	if (buf_append(&c->out, p, len) < 0) {
 		log_warn("stream %u: out of memory; resetting", c->sid);
 		conn_reset(c, FRAME_RST_RESOURCES);
@@ -343,15 +390,38 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	ev_io_start(c->assoc->loop, &c->wio);
-	if (!c->rx_full && c->out.len > c->assoc->conn_buffer)
-		assoc_rx_full(c->assoc, c, true);
+	maybe_grant(c);
+	conn_progress(c);
+}
+
+/* The peer wrote INC more of our bytes into its TCP socket. */
+static void on_credit(struct conn *c, uint32_t inc)
+{
+	if (c->opener && c->state != CONN_OPEN) {
+		conn_protocol_error(c, "CREDIT before the connection is open");
+		return;
+	}
+	/* The peer grants only what it received, so credit never exceeds
+	 * the window it advertised; more would be a peer miscounting. */
+	if (inc > c->tx_window - c->tx_credit) {
+		char why[96];
+		snprintf(why, sizeof why, "CREDIT of %u with %u of a %u-byte window unused", inc,
+		         c->tx_credit, c->tx_window);
+		conn_protocol_error(c, why);
+		return;
+	}
+	c->tx_credit += inc;
+	start_reading(c);
 }
 
 void conn_on_frame(struct conn *c, const struct frame *f)
 {
 	if (c->got_fin || c->got_rst) {
-		/* Nothing may follow a terminal frame but an RST after FIN. */
-		if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
+		/* Nothing may follow a terminal frame but an RST after FIN, or
+		 * CREDIT for our own direction, which may still be sending. */
+		if (f->type == FRAME_CREDIT && !c->got_rst) {
+			on_credit(c, f->u.credit);
+		} else if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
 			c->got_rst = true;
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
@@ -368,7 +438,9 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			return;
 		}
 		c->state = CONN_OPEN;
-		log_debug("stream %u: %s connected to %s", c->sid, c->peer_text, c->target.name);
+		c->tx_window = c->tx_credit = f->u.window;
+		log_debug("stream %u: %s connected to %s (peer window %u)", c->sid, c->peer_text,
+		          c->target.name, f->u.window);
 		start_reading(c);
 		return;
 	case FRAME_DATA:
@@ -384,8 +456,12 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			return;
 		}
 		c->got_fin = true;
+		c->owed &= ~CONN_OWE_CREDIT; /* no DATA follows FIN: nothing to grant */
 		shut_tcp_write(c);
 		conn_progress(c);
+		return;
+	case FRAME_CREDIT:
+		on_credit(c, f->u.credit);
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
@@ -430,6 +506,16 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 		return -EIO;
 	}
 	tune_socket(fd);
+	if (!assoc_has_room(a)) {
+		char who[ADDR_STRLEN + 32];
+		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+			addr_format(&peer, who, sizeof who);
+		else
+			snprintf(who, sizeof who, "?");
+		assoc_refused_for_memory(a, "client", who, target->name);
+		close_with_reset(fd);
+		return -ENOBUFS;
+	}
 	struct conn *c = conn_new(a, fd);
 	if (!c) {
 		close_with_reset(fd);
@@ -530,6 +616,7 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 	assoc_stream_accept(a, sid, c);
 	c->state = CONN_CONNECTING;
 	c->target = *target;
+	c->tx_window = c->tx_credit = target->window;
 	addr_format(&target->target, c->peer_text, sizeof c->peer_text);
 
 	int fd = socket(target->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -12,11 +12,16 @@
  *   opener:  OPENING --OPEN_OK--> OPEN --FIN/RST both ways--> (freed)
  *   exit:    CONNECTING --target connected--> OPEN --...--> CLOSED sent, (freed)
  *
- * Data read from TCP goes straight into an engine message; only when the
- * engine is full is it kept (one frame per connection), and the socket is
- * not read again until the frame is gone. Data from the peer that the TCP
- * socket cannot take at once waits in a struct buf; while any buffer is
- * over its limit the association stops reading (assoc_rx_full).
+ * Flow control is per connection (docs/PROTOCOL.md, "Credit"): each side
+ * advertises a receive window in OPEN / OPEN_OK and grants more with CREDIT
+ * as it writes bytes into its TCP socket. A conn reads its TCP socket only
+ * while it holds credit, and never more than it holds, so what waits in
+ * its struct buf toward a slow TCP reader never exceeds its own window, and
+ * a stalled reader stalls only its own connection.
+ *
+ * Data read from TCP goes straight into an engine message. While the engine
+ * is full no conn reads (they queue in the association's wait list); the
+ * one read that met the full engine keeps its frame until there is room.
  */
 #ifndef SCTPGW_TCP_CONN_H
 #define SCTPGW_TCP_CONN_H
@@ -45,6 +50,7 @@ enum conn_owed {
 	CONN_OWE_FIN = 1 << 2,
 	CONN_OWE_RST = 1 << 3,
 	CONN_OWE_CLOSED = 1 << 4,
+	CONN_OWE_CREDIT = 1 << 5, /* rx_grant bytes */
 };
 
 struct conn {
@@ -52,7 +58,6 @@ struct conn {
 	TAILQ_ENTRY(conn) link;      /* assoc's list of all connections */
 	TAILQ_ENTRY(conn) wait_link; /* assoc's list waiting for engine room */
 	bool waiting;
-	bool rx_full; /* counted in the association's rx_full */
 
 	uint16_t sid;
 	bool opener;
@@ -64,7 +69,16 @@ struct conn {
 	struct frame_open target; /* where the exit side connects; names the forward */
 	uint8_t *tx;              /* a DATA frame the engine refused for now */
 	size_t tx_len;
-	struct buf out; /* peer -> TCP */
+	struct buf out; /* peer -> TCP, at most rx_window bytes */
+
+	/* Credit, in DATA payload bytes. Sending: tx_credit <= tx_window.
+	 * Receiving: rx_avail + out.len + rx_grant + what is in flight
+	 * toward us == rx_window. */
+	uint32_t tx_credit; /* we may send this much more */
+	uint32_t tx_window; /* the peer's advertised window */
+	uint32_t rx_window; /* ours (conn_window), reserved out of memory_limit */
+	uint32_t rx_avail;  /* the peer may send this much more */
+	uint32_t rx_grant;  /* written to TCP, not yet granted back */
 
 	unsigned owed; /* enum conn_owed bits */
 	enum frame_rst_reason rst_reason;
@@ -79,11 +93,13 @@ struct conn {
 };
 
 /* Opener: a client FD was accepted for the forward described by TARGET.
- * Takes ownership of FD (closes it with a reset on failure). */
+ * Takes ownership of FD (closes it with a reset on failure, -ENOBUFS when
+ * memory_limit leaves no room for another window). */
 int conn_open(struct assoc *a, int fd, const struct frame_open *target);
 
 /* Exit side: the peer sent OPEN on the free SID. Starts the connect to the
- * target; whatever happens then is told to the peer. 0 or -ENOMEM. */
+ * target; whatever happens then is told to the peer. 0 or -ENOMEM. The
+ * caller checked memory_limit (assoc_has_room). */
 int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target);
 
 /* A frame for this connection arrived (not OPEN, not CLOSED). */

@@ -120,7 +120,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
 [gateway]
 name = x
@@ -176,7 +176,7 @@ EOF
 expect_bad numbers \
     '@:4: [sctp] rto_min_ms: 5000 is greater than rto_initial_ms (1000, default); expected rto_min_ms <= rto_initial_ms <= rto_max_ms' \
     '@:5: [sctp] pf_threshold: "two" is not a number; expected an integer from 0 to 100' \
-    '@:7: [gateway] conn_buffer: "128g" is not a number; expected a size from 4096 to 67108864 bytes (suffix k or m for KiB or MiB)' \
+    '@:7: [gateway] conn_window: "128t" is not a number; expected a size from 4096 to 67108864 bytes (suffix k, m or g for KiB, MiB or GiB)' \
     '@:8: [gateway] udp_encap_port: "0" is out of range; expected an integer from 1 to 65535' <<'EOF'
 [association]
 role = connect
@@ -184,7 +184,7 @@ role = connect
 rto_min_ms = 5000
 pf_threshold = two
 [gateway]
-conn_buffer = 128g
+conn_window = 128t
 udp_encap_port = 0
 [path.a]
 local = 198.18.1.1
@@ -232,6 +232,21 @@ priority = 20
 EOF
 n=$(wc -l <"$DIR/err")
 [ "$n" = 4 ] || { fail "broken_failover: $n lines on stderr, expected 4"; show; }
+
+expect_bad flow_control \
+    '@:3: [gateway] conn_buffer: replaced by conn_window in sctpgw 0.2 (a per-connection credit window instead of a buffer limit that paused the whole association); expected conn_window' \
+    '@:5: [gateway] conn_window: 4194304 is greater than memory_limit (2097152, line 4); expected memory_limit >= conn_window (each open connection reserves conn_window bytes of memory_limit)' <<'EOF'
+[gateway]
+name = x
+conn_buffer = 256k
+memory_limit = 2m
+conn_window = 4m
+[association]
+role = connect
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
 
 # Every problem in one run, not just the first: five lines for five problems.
 expect_bad all_reported <<'EOF'

@@ -456,6 +456,9 @@ link_flap_stop() {
 #                   when this is set; "none" never writes it).
 #   CONF_SCTP       raw "key = value" lines added inside [sctp] (after the
 #                   profile's keys; do not repeat a profile key).
+# CONF_GATEWAY and CONF_ASSOC: raw "key = value" lines added inside
+# [gateway] and [association] (not name, udp_encap_port, log_level,
+# connect_timeout_ms, role, port, remote_udp_encap_port: those are written).
 write_gw_conf() {
     local side=$1 file=$2; shift 2
     local name role listen target peer
@@ -499,11 +502,13 @@ engine = ${CONF_ENGINE:-userspace}
 udp_encap_port = $ENCAP_PORT
 log_level = ${CONF_LOG_LEVEL:-debug}
 connect_timeout_ms = ${CONF_CONNECT_TIMEOUT_MS:-2000}
+${CONF_GATEWAY:-}
 
 [association]
 role = $role
 port = $SCTP_PORT
 remote_udp_encap_port = $ENCAP_PORT
+${CONF_ASSOC:-}
 
 [sctp]
 EOF
@@ -739,6 +744,14 @@ wan_restore() {
         in_ns "$side" nft delete table inet "sgcut_$dev" 2>/dev/null || true
     done
     log "path $dev restored"
+}
+
+# gw_rss_kib A|B [VmRSS|VmHWM] : the gateway's resident memory in KiB
+# (VmHWM: the peak since it started).
+gw_rss_kib() {
+    local pid=${GW_PID[$1]:-}
+    [ -n "$pid" ] || fail "gw_rss_kib: gateway $1 is not running"
+    awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$pid/status"
 }
 
 # now_ms : monotonic-enough wall clock in milliseconds

@@ -43,7 +43,7 @@ static bool is_msg(const struct fake_ev *ev)
 
 static bool msg_blocked(const struct fake_engine *e, const struct fake_ev *ev)
 {
-	if (!e->receiving || e->hold_type == FAKE_HOLD_ALL)
+	if (e->hold_type == FAKE_HOLD_ALL)
 		return true;
 	return ev->kind == FAKE_MSG && e->hold_type >= 0 && ev->len > 0 &&
 	       ev->data[0] == (uint8_t)e->hold_type;
@@ -62,7 +62,7 @@ static struct fake_ev **next_deliverable(struct fake_engine *e)
 		if (!is_msg(ev))
 			return pp;
 		if (ev->kind == FAKE_SHUTDOWN) {
-			if (!any_blocked && e->receiving && e->hold_type != FAKE_HOLD_ALL)
+			if (!any_blocked && e->hold_type != FAKE_HOLD_ALL)
 				return pp;
 			break;
 		}
@@ -306,13 +306,6 @@ static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 	return 0;
 }
 
-static void fake_set_receiving(struct engine *base, bool on)
-{
-	struct fake_engine *e = fake_of(base);
-	e->receiving = on;
-	kick(e);
-}
-
 static void fake_shutdown(struct engine *base)
 {
 	struct fake_engine *e = fake_of(base);
@@ -393,7 +386,6 @@ static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
     .send = fake_send,
-    .set_receiving = fake_set_receiving,
     .shutdown = fake_shutdown,
     .abort = fake_abort,
     .free = fake_free,
@@ -420,7 +412,6 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 	e->base.cb = *cb;
 	e->base.ctx = ctx;
 	e->params = *p;
-	e->receiving = true;
 	e->hold_type = FAKE_HOLD_NONE;
 	e->inbox_tail = &e->inbox_head;
 	ev_idle_init(&e->idle, fake_idle_cb);

@@ -44,7 +44,6 @@ struct fake_engine {
 	bool listening;     /* accept role: open() was called */
 	bool up;            /* an association exists (UP queued or delivered) */
 	bool shutting_down; /* SHUTDOWN sent, DOWN not yet */
-	bool receiving;     /* as the association last set it */
 	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
 
 	bool full;         /* every send gets -EAGAIN */

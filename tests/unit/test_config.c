@@ -131,7 +131,8 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "log_level = debug\n"
 	                                "connect_timeout_ms = 1500\n"
 	                                "drain_timeout_ms = 0\n"
-	                                "conn_buffer = 65536\n"
+	                                "conn_window = 65536\n"
+	                                "memory_limit = 65536\n"
 	                                "[association]\n"
 	                                "role = accept\n"
 	                                "port = 6000\n"
@@ -172,7 +173,8 @@ static void config_load__full_file__sets_every_field(void **state)
 	assert_int_equal(c->log_level, LOG_DEBUG);
 	assert_int_equal(c->connect_timeout_ms, 1500);
 	assert_int_equal(c->drain_timeout_ms, 0);
-	assert_int_equal(c->conn_buffer, 65536);
+	assert_int_equal(c->conn_window, 65536);
+	assert_int_equal(c->memory_limit, 65536);
 	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
 	assert_int_equal(c->port, 6000);
 	assert_int_equal(c->remote_udp_encap_port, 29899);
@@ -224,7 +226,8 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
-	assert_int_equal(c->conn_buffer, 262144);
+	assert_int_equal(c->conn_window, 1024 * 1024);
+	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->port, 5757);
 	assert_int_equal(c->remote_udp_encap_port, 9899);
@@ -287,7 +290,7 @@ static void config_load__bad_numbers__are_all_reported(void **state)
 	                      "udp_encap_port = 12abc\n"
 	                      "connect_timeout_ms =\n"
 	                      "drain_timeout_ms = -1\n"
-	                      "conn_buffer = 99999999999999999999999\n"
+	                      "conn_window = 99999999999999999999999\n"
 	                      "[sctp]\n"
 	                      "rto_min_ms = 0x10\n"
 	                      "rto_max_ms = 1e3\n"
@@ -299,8 +302,9 @@ static void config_load__bad_numbers__are_all_reported(void **state)
 	              "100 to 600000\n"
 	              "@:9: [gateway] drain_timeout_ms: \"-1\" is not a number; expected an "
 	              "integer from 0 to 600000\n"
-	              "@:10: [gateway] conn_buffer: \"99999999999999999999999\" is out of range; "
-	              "expected a size from 4096 to 67108864 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:10: [gateway] conn_window: \"99999999999999999999999\" is out of range; "
+	              "expected a size from 4096 to 67108864 bytes (suffix k, m or g for KiB, MiB "
+	              "or GiB)\n"
 	              "@:12: [sctp] rto_min_ms: \"0x10\" is not a number; expected an integer from "
 	              "10 to 600000\n"
 	              "@:13: [sctp] rto_max_ms: \"1e3\" is not a number; expected an integer from "
@@ -342,16 +346,18 @@ static void config_load__values_out_of_range__give_the_range(void **state)
 	    "65535\n");
 }
 
-static void config_load__size_suffixes__mean_kibibytes_and_mebibytes(void **state)
+static void config_load__size_suffixes__mean_kibibytes_mebibytes_and_gibibytes(void **state)
 {
 	struct fixture *f = *state;
 	struct config *c = load_text(f, MINIMAL "[gateway]\n"
-	                                        "conn_buffer = 64k\n"
+	                                        "conn_window = 64k\n"
+	                                        "memory_limit = 16G\n"
 	                                        "[sctp]\n"
 	                                        "sndbuf = 2M\n"
 	                                        "rcvbuf = 512K\n");
 	assert_non_null(c);
-	assert_int_equal(c->conn_buffer, 64 * 1024);
+	assert_int_equal(c->conn_window, 64 * 1024);
+	assert_int_equal(c->memory_limit, 16ull * 1024 * 1024 * 1024);
 	assert_int_equal(c->sndbuf, 2 * 1024 * 1024);
 	assert_int_equal(c->rcvbuf, 512 * 1024);
 }
@@ -361,17 +367,17 @@ static void config_load__bad_size_suffixes__are_rejected(void **state)
 	struct fixture *f = *state;
 	expect_errors(f,
 	              MINIMAL "[sctp]\n"
-	                      "sndbuf = 1g\n"
+	                      "sndbuf = 1t\n"
 	                      "rcvbuf = 64kb\n"
 	                      "[gateway]\n"
-	                      "conn_buffer = 65m\n"
+	                      "conn_window = 65m\n"
 	                      "udp_encap_port = 1k\n",
-	              "@:7: [sctp] sndbuf: \"1g\" is not a number; expected a size from 65536 to "
-	              "268435456 bytes (suffix k or m for KiB or MiB)\n"
+	              "@:7: [sctp] sndbuf: \"1t\" is not a number; expected a size from 65536 to "
+	              "268435456 bytes (suffix k, m or g for KiB, MiB or GiB)\n"
 	              "@:8: [sctp] rcvbuf: \"64kb\" is not a number; expected a size from 65536 to "
-	              "268435456 bytes (suffix k or m for KiB or MiB)\n"
-	              "@:10: [gateway] conn_buffer: \"65m\" is out of range; expected a size from "
-	              "4096 to 67108864 bytes (suffix k or m for KiB or MiB)\n"
+	              "268435456 bytes (suffix k, m or g for KiB, MiB or GiB)\n"
+	              "@:10: [gateway] conn_window: \"65m\" is out of range; expected a size from "
+	              "4096 to 67108864 bytes (suffix k, m or g for KiB, MiB or GiB)\n"
 	              "@:11: [gateway] udp_encap_port: \"1k\" is not a number; expected an integer "
 	              "from 1 to 65535\n");
 }
@@ -512,7 +518,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
-	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_buffer\n"
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, sndbuf, rcvbuf\n"
@@ -690,6 +696,42 @@ static void config_load__rto_out_of_order__names_both_keys(void **state)
 	                      "rto_max_ms = 500\n",
 	              "@:7: [sctp] rto_max_ms: 500 is less than rto_initial_ms (1000, default); "
 	              "expected rto_min_ms <= rto_initial_ms <= rto_max_ms\n");
+}
+
+static void config_load__memory_limit_below_conn_window__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "memory_limit = 512k\n",
+	              "@:7: [gateway] memory_limit: 524288 is less than conn_window (1048576, "
+	              "default); expected memory_limit >= conn_window (each open connection "
+	              "reserves conn_window bytes of memory_limit)\n");
+	fixture_reset(f);
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "memory_limit = 1m\n"
+	                      "conn_window = 2m\n",
+	              "@:8: [gateway] conn_window: 2097152 is greater than memory_limit (1048576, "
+	              "line 7); expected memory_limit >= conn_window (each open connection "
+	              "reserves conn_window bytes of memory_limit)\n");
+	fixture_reset(f);
+	/* Equal is fine: room for exactly one connection. */
+	struct config *c = load_text(f, MINIMAL "[gateway]\n"
+	                                        "memory_limit = 1m\n");
+	assert_non_null(c);
+	assert_int_equal(c->memory_limit, c->conn_window);
+}
+
+static void config_load__conn_buffer__says_it_was_replaced_by_conn_window(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "conn_buffer = 256k\n",
+	              "@:7: [gateway] conn_buffer: replaced by conn_window in sctpgw 0.2 (a "
+	              "per-connection credit window instead of a buffer limit that paused the "
+	              "whole association); expected conn_window\n");
 }
 
 static void config_load__rto_with_a_bad_value__is_not_compared(void **state)
@@ -1089,7 +1131,9 @@ int main(void)
 	    T(config_load__example_file__is_valid),
 	    T(config_load__bad_numbers__are_all_reported),
 	    T(config_load__values_out_of_range__give_the_range),
-	    T(config_load__size_suffixes__mean_kibibytes_and_mebibytes),
+	    T(config_load__size_suffixes__mean_kibibytes_mebibytes_and_gibibytes),
+	    T(config_load__memory_limit_below_conn_window__names_both_keys),
+	    T(config_load__conn_buffer__says_it_was_replaced_by_conn_window),
 	    T(config_load__bad_size_suffixes__are_rejected),
 	    T(config_load__bad_words__list_the_choices),
 	    T(config_load__udp_encap__on_and_off_with_each_engine),

@@ -59,6 +59,7 @@ static struct frame open4_frame(void)
 {
 	struct frame f = {.type = FRAME_OPEN};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&f.u.open.target;
+	f.u.open.window = 0x00040000; /* 256 KiB */
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(8080);
 	inet_pton(AF_INET, "198.51.100.7", &sin->sin_addr);
@@ -70,6 +71,7 @@ static struct frame open6_frame(void)
 {
 	struct frame f = {.type = FRAME_OPEN};
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&f.u.open.target;
+	f.u.open.window = 0xffffffffu;
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = htons(65535);
 	inet_pton(AF_INET6, "2001:db8::42", &sin6->sin6_addr);
@@ -93,6 +95,20 @@ static struct frame simple_frame(enum frame_type t)
 	return f;
 }
 
+static struct frame open_ok_frame(uint32_t window)
+{
+	struct frame f = {.type = FRAME_OPEN_OK};
+	f.u.window = window;
+	return f;
+}
+
+static struct frame credit_frame(uint32_t increment)
+{
+	struct frame f = {.type = FRAME_CREDIT};
+	f.u.credit = increment;
+	return f;
+}
+
 static struct frame rst_frame(enum frame_rst_reason r)
 {
 	struct frame f = {.type = FRAME_RST};
@@ -108,12 +124,15 @@ static size_t all_frames(struct frame *out)
 	out[n++] = hello_frame(FRAME_ROLE_ACCEPT, "");
 	out[n++] = open4_frame();
 	out[n++] = open6_frame();
-	out[n++] = simple_frame(FRAME_OPEN_OK);
+	out[n++] = open_ok_frame(1);
+	out[n++] = open_ok_frame(0xffffffffu);
 	out[n++] = data_frame();
 	out[n++] = simple_frame(FRAME_FIN);
 	for (int r = FRAME_RST_OTHER; r < FRAME_RST_MAX_; r++)
 		out[n++] = rst_frame((enum frame_rst_reason)r);
 	out[n++] = simple_frame(FRAME_CLOSED);
+	out[n++] = credit_frame(1);
+	out[n++] = credit_frame(0x12345678u);
 	return n;
 }
 
@@ -138,6 +157,7 @@ static void assert_same_frame(const struct frame *a, const struct frame *b)
 		assert_string_equal(a->u.hello.name, b->u.hello.name);
 		break;
 	case FRAME_OPEN:
+		assert_int_equal(a->u.open.window, b->u.open.window);
 		assert_int_equal(a->u.open.target.ss_family, b->u.open.target.ss_family);
 		if (a->u.open.target.ss_family == AF_INET) {
 			const struct sockaddr_in *x = (const struct sockaddr_in *)&a->u.open.target;
@@ -161,6 +181,12 @@ static void assert_same_frame(const struct frame *a, const struct frame *b)
 	case FRAME_RST:
 		assert_int_equal(a->u.rst, b->u.rst);
 		break;
+	case FRAME_OPEN_OK:
+		assert_int_equal(a->u.window, b->u.window);
+		break;
+	case FRAME_CREDIT:
+		assert_int_equal(a->u.credit, b->u.credit);
+		break;
 	default:
 		break;
 	}
@@ -173,8 +199,8 @@ static size_t raw_hello(uint8_t *b, const char *name)
 	b[n++] = FRAME_HELLO;
 	b[n++] = 0;
 	b[n++] = 0x53, b[n++] = 0x47, b[n++] = 0x57, b[n++] = 0x31; /* "SGW1" */
-	b[n++] = 1;                                                 /* version_min */
-	b[n++] = 1;                                                 /* version_max */
+	b[n++] = FRAME_VERSION;                                     /* version_min */
+	b[n++] = FRAME_VERSION;                                     /* version_max */
 	b[n++] = FRAME_ROLE_CONNECT;
 	b[n++] = 0, b[n++] = 0, b[n++] = 0, b[n++] = 0; /* features */
 	b[n++] = 0, b[n++] = 3;                         /* streams */
@@ -189,12 +215,13 @@ static size_t raw_hello(uint8_t *b, const char *name)
 #define HELLO_OFF_STREAMS 13
 #define HELLO_OFF_NAMELEN 15
 
-/* A valid OPEN for 192.0.2.1:80 as raw bytes. */
+/* A valid OPEN for 192.0.2.1:80, window 65536, as raw bytes. */
 static size_t raw_open4(uint8_t *b, const char *name)
 {
 	size_t n = 0, nl = strlen(name);
 	b[n++] = FRAME_OPEN;
 	b[n++] = 0;
+	b[n++] = 0, b[n++] = 1, b[n++] = 0, b[n++] = 0; /* window */
 	b[n++] = 4;
 	b[n++] = 0, b[n++] = 80;
 	b[n++] = 192, b[n++] = 0, b[n++] = 2, b[n++] = 1;
@@ -202,9 +229,10 @@ static size_t raw_open4(uint8_t *b, const char *name)
 	memcpy(b + n, name, nl);
 	return n + nl;
 }
-#define OPEN_OFF_FAMILY  2
-#define OPEN_OFF_PORT    3
-#define OPEN_OFF_NAMELEN 9
+#define OPEN_OFF_WINDOW  2
+#define OPEN_OFF_FAMILY  6
+#define OPEN_OFF_PORT    7
+#define OPEN_OFF_NAMELEN 13
 
 /* --- round trips ----------------------------------------------------- */
 
@@ -250,6 +278,7 @@ static void frame_encode__open_v4_and_v6__have_the_documented_layout(void **stat
 	/* clang-format off */
 	static const uint8_t want4[] = {
 		FRAME_OPEN, 0,
+		0, 4, 0, 0,		/* window 256 KiB */
 		4, 0x1f, 0x90,		/* family, port 8080 */
 		198, 51, 100, 7,
 		3, 'w', 'e', 'b',
@@ -262,6 +291,7 @@ static void frame_encode__open_v4_and_v6__have_the_documented_layout(void **stat
 	/* clang-format off */
 	static const uint8_t want6[] = {
 		FRAME_OPEN, 0,
+		0xff, 0xff, 0xff, 0xff,	/* window */
 		6, 0xff, 0xff,		/* family, port 65535 */
 		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x42,
 		6, 's', 's', 'h', '-', 'v', '6',
@@ -271,11 +301,23 @@ static void frame_encode__open_v4_and_v6__have_the_documented_layout(void **stat
 	assert_memory_equal(buf, want6, sizeof want6);
 }
 
+static void frame_encode__open_ok_and_credit__carry_a_u32_after_the_header(void **state)
+{
+	(void)state;
+	uint8_t buf[16];
+	struct frame ok = open_ok_frame(0x01020304u);
+	assert_int_equal(frame_encode(&ok, buf, sizeof buf), 6);
+	assert_memory_equal(buf, ((uint8_t[]){FRAME_OPEN_OK, 0, 1, 2, 3, 4}), 6);
+	struct frame cr = credit_frame(0xa0b0c0d0u);
+	assert_int_equal(frame_encode(&cr, buf, sizeof buf), 6);
+	assert_memory_equal(buf, ((uint8_t[]){FRAME_CREDIT, 0, 0xa0, 0xb0, 0xc0, 0xd0}), 6);
+}
+
 static void frame_encode__control_frames__are_header_only(void **state)
 {
 	(void)state;
 	uint8_t buf[16];
-	enum frame_type ts[] = {FRAME_OPEN_OK, FRAME_FIN, FRAME_CLOSED};
+	enum frame_type ts[] = {FRAME_FIN, FRAME_CLOSED};
 	for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
 		struct frame f = simple_frame(ts[i]);
 		assert_int_equal(frame_encode(&f, buf, sizeof buf), 2);
@@ -503,6 +545,29 @@ static void frame_decode__open_with_port_0__is_rejected(void **state)
 	assert_int_equal(ntohs(((struct sockaddr_in *)&got.u.open.target)->sin_port), 1);
 }
 
+static void frame_decode__zero_window_or_zero_credit__is_rejected(void **state)
+{
+	(void)state;
+	uint8_t b[128];
+	struct frame got;
+	size_t len = raw_open4(b, "web");
+	memset(b + OPEN_OFF_WINDOW, 0, 4);
+	assert_int_equal(decode_exact(b, len, &got), -EBADMSG);
+	b[OPEN_OFF_WINDOW + 3] = 1;
+	assert_int_equal(decode_exact(b, len, &got), 0);
+	assert_int_equal(got.u.open.window, 1);
+
+	uint8_t ok[6] = {FRAME_OPEN_OK, 0, 0, 0, 0, 0};
+	uint8_t cr[6] = {FRAME_CREDIT, 0, 0, 0, 0, 0};
+	assert_int_equal(decode_exact(ok, sizeof ok, &got), -EBADMSG);
+	assert_int_equal(decode_exact(cr, sizeof cr, &got), -EBADMSG);
+	ok[5] = cr[5] = 1;
+	assert_int_equal(decode_exact(ok, sizeof ok, &got), 0);
+	assert_int_equal(got.u.window, 1);
+	assert_int_equal(decode_exact(cr, sizeof cr, &got), 0);
+	assert_int_equal(got.u.credit, 1);
+}
+
 static void frame_decode__name_longer_than_63__is_rejected(void **state)
 {
 	(void)state;
@@ -583,6 +648,7 @@ static void frame_decode__unknown_type__is_not_supported(void **state)
 		case FRAME_FIN:
 		case FRAME_RST:
 		case FRAME_CLOSED:
+		case FRAME_CREDIT:
 			continue;
 		}
 		uint8_t b[4] = {(uint8_t)t, 0, 1, 2};
@@ -668,6 +734,15 @@ static void frame_encode__bad_family_or_bad_data__gives_einval(void **state)
 
 	struct frame u = {.type = (enum frame_type)0x7f};
 	assert_int_equal(frame_encode(&u, buf, sizeof buf), -EINVAL);
+
+	/* Zero windows and zero increments are not sent either. */
+	struct frame z = open4_frame();
+	z.u.open.window = 0;
+	assert_int_equal(frame_encode(&z, buf, sizeof buf), -EINVAL);
+	z = open_ok_frame(0);
+	assert_int_equal(frame_encode(&z, buf, sizeof buf), -EINVAL);
+	z = credit_frame(0);
+	assert_int_equal(frame_encode(&z, buf, sizeof buf), -EINVAL);
 }
 
 /* --- fuzz ------------------------------------------------------------ */
@@ -685,9 +760,9 @@ static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **
 {
 	(void)state;
 	static const uint8_t types[] = {FRAME_HELLO, FRAME_OPEN, FRAME_OPEN_OK, FRAME_DATA,
-	                                FRAME_FIN,   FRAME_RST,  FRAME_CLOSED};
+	                                FRAME_FIN,   FRAME_RST,  FRAME_CLOSED,  FRAME_CREDIT};
 	uint64_t seed = 0x5eed5eed12345678ull;
-	uint8_t tmp[160], re[FRAME_MAX];
+	uint8_t tmp[160] = {0}, re[FRAME_MAX];
 	unsigned n_ok = 0, n_bad = 0, n_unsup = 0;
 
 	for (unsigned iter = 0; iter < 200000; iter++) {
@@ -701,8 +776,13 @@ static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **
 			tmp[0] = types[(r >> 20) % (sizeof types / sizeof types[0])];
 		if (len > 5 && tmp[0] == FRAME_HELLO && (r >> 24) % 2)
 			memcpy(tmp + 2, "SGW1", 4);
-		if (len > 2 && tmp[0] == FRAME_OPEN && (r >> 26) % 2)
-			tmp[2] = (r >> 27) % 2 ? 4 : 6;
+		if (len > 6 && tmp[0] == FRAME_OPEN && (r >> 26) % 2)
+			tmp[6] = (r >> 27) % 2 ? 4 : 6;
+		/* Fixed-size frames: mostly the exact length, so they decode. */
+		if (len > 0 &&
+		    (tmp[0] == FRAME_OPEN_OK || tmp[0] == FRAME_CREDIT || tmp[0] == FRAME_RST) &&
+		    (r >> 28) % 2)
+			len = tmp[0] == FRAME_RST ? 3 : 6;
 
 		struct frame f;
 		int rc = decode_exact(tmp, len, &f);
@@ -738,6 +818,7 @@ int main(void)
 	    cmocka_unit_test(frame_encode__every_type__round_trips),
 	    cmocka_unit_test(frame_encode__hello__has_the_documented_layout),
 	    cmocka_unit_test(frame_encode__open_v4_and_v6__have_the_documented_layout),
+	    cmocka_unit_test(frame_encode__open_ok_and_credit__carry_a_u32_after_the_header),
 	    cmocka_unit_test(frame_encode__control_frames__are_header_only),
 	    cmocka_unit_test(frame_encode__name_of_63_chars__round_trips),
 	    cmocka_unit_test(frame_encode__data_of_frame_data_max__round_trips),
@@ -752,6 +833,7 @@ int main(void)
 	    cmocka_unit_test(frame_decode__hello_with_bad_role__is_rejected),
 	    cmocka_unit_test(frame_decode__open_with_bad_family__is_rejected),
 	    cmocka_unit_test(frame_decode__open_with_port_0__is_rejected),
+	    cmocka_unit_test(frame_decode__zero_window_or_zero_credit__is_rejected),
 	    cmocka_unit_test(frame_decode__name_longer_than_63__is_rejected),
 	    cmocka_unit_test(frame_decode__non_printable_name_byte__is_rejected),
 	    cmocka_unit_test(frame_decode__empty_data__is_rejected),
