@@ -125,7 +125,7 @@ static const struct spec gateway_keys[] = {
     {"log_level", SPEC_CHOICE, 0, 0, 0, LOG_INFO, level_names, C(log_level)},
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
     {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
-    {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 1048576, NULL, C(conn_window)},
+    {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_window)},
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
 };
 

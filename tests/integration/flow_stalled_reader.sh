@@ -22,7 +22,7 @@ EACH=${STALL_EACH:-64M}          # per bulk download and phase
 STALLED=${STALL_BYTES:-64M}      # what the stalled client asks for
 MIN_RATIO=${STALL_MIN_RATIO:-0.90}
 FIXED_MIB=16
-WINDOW=1048576                   # the default conn_window
+WINDOW=262144                    # the default conn_window (256k)
 FLOW="$SRCDIR/tests/tools/flow.py"
 
 topo_up

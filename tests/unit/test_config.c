@@ -226,7 +226,7 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
-	assert_int_equal(c->conn_window, 1024 * 1024);
+	assert_int_equal(c->conn_window, 256 * 1024);
 	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->port, 5757);
@@ -703,8 +703,8 @@ static void config_load__memory_limit_below_conn_window__names_both_keys(void **
 	struct fixture *f = *state;
 	expect_errors(f,
 	              MINIMAL "[gateway]\n"
-	                      "memory_limit = 512k\n",
-	              "@:7: [gateway] memory_limit: 524288 is less than conn_window (1048576, "
+	                      "memory_limit = 128k\n",
+	              "@:7: [gateway] memory_limit: 131072 is less than conn_window (262144, "
 	              "default); expected memory_limit >= conn_window (each open connection "
 	              "reserves conn_window bytes of memory_limit)\n");
 	fixture_reset(f);
@@ -718,7 +718,7 @@ static void config_load__memory_limit_below_conn_window__names_both_keys(void **
 	fixture_reset(f);
 	/* Equal is fine: room for exactly one connection. */
 	struct config *c = load_text(f, MINIMAL "[gateway]\n"
-	                                        "memory_limit = 1m\n");
+	                                        "memory_limit = 256k\n");
 	assert_non_null(c);
 	assert_int_equal(c->memory_limit, c->conn_window);
 }
