@@ -328,6 +328,7 @@ mem() {
     fi
     sleep 2
     after=$(mem_kib "$col")
+    log "mem $col: $(relay_procs "$col" | wc -l) relay processes"
     kill "$hpid" 2>/dev/null || true
     wait "$hpid" 2>/dev/null || true
     local per

@@ -10,7 +10,7 @@
  *                                        prints connections per second
  *   tcpprobe hold ADDR:PORT N            open N connections, one 1-byte echo on
  *                                        each (so the far end exists), print
- *                                        "held N", keep them until stdin closes
+ *                                        "held N", keep them until killed
  *
  * IPv4 only (the bench topology is IPv4). Every figure is printed as
  * "key=value" words on one line, which the bench script parses. Exit status
@@ -236,11 +236,8 @@ static int run_hold(int n)
 	}
 	printf("held %d\n", n);
 	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
-	return 0;
+	for (;;)
+		pause(); /* until killed: the kernel closes them all */
 }
 
 int main(int argc, char **argv)
