@@ -25,7 +25,9 @@
 # BENCH_RR_N (10000), BENCH_CPS_TIME (5), BENCH_CPS_CONC (8), BENCH_IDLE
 # (10000 idle connections), BENCH_IDLE_SOCAT (1000: socat forks two
 # processes per connection), BENCH_COLUMNS ("direct socat kcptun raw
-# sctpgw"), BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
+# sctpgw"; add "base" with BENCH_BASELINE=PATH-TO-sctpgw to run a second,
+# older gateway pair side by side: the column /base is then the before/after
+# ratio of a change), BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
 # copy the table to this file), BENCH_KEEP=1 (keep the work dir).
 # --quick: 1 round, 3 s bulk, 2000 round trips, 2 s cps, 1000 idle.
 set -euo pipefail
@@ -105,6 +107,7 @@ addr() {
         socat) echo "$A_LAN:610$k" ;;
         kcptun) echo "$A_LAN:620$k" ;;
         sctpgw) echo "$A_LAN:630$k" ;;
+        base) echo "$A_LAN:640$k" ;;
     esac
 }
 
@@ -155,8 +158,34 @@ start_sctpgw() {
     RELAY_PIDS[sctpgw]="${GW_PID[A]} ${GW_PID[B]}"
 }
 
+# base: a second gateway pair from BENCH_BASELINE (an older build), on its
+# own UDP encapsulation and SCTP ports, to measure a change before/after in
+# one run.
+start_base() {
+    [ -x "${BENCH_BASELINE:-}" ] || fail "column 'base' needs BENCH_BASELINE=PATH-TO-an-sctpgw"
+    local side
+    for side in a b; do
+        sed -e 's/^udp_encap_port = .*/udp_encap_port = 9897/' \
+            -e 's/^remote_udp_encap_port = .*/remote_udp_encap_port = 9897/' \
+            -e 's/^port = .*/port = 5759/' -e 's/:630\([0-9]\)$/:640\1/' \
+            "$WORK/$side.conf" >"$WORK/base-$side.conf"
+    done
+    bg_ns B "$WORK/base-B.log" "$BENCH_BASELINE" -c "$WORK/base-b.conf"
+    local pb=$BG_PID
+    bg_ns A "$WORK/base-A.log" "$BENCH_BASELINE" -c "$WORK/base-a.conf"
+    RELAY_PIDS[base]="$BG_PID $pb"
+    wait_listen A 6401 15
+    local i
+    for i in $(seq 150); do
+        in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:6402" 1 8 >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+
+case " $COLUMNS " in *" base "*) case " $COLUMNS " in *" sctpgw "*) ;; *) fail "column 'base' needs column 'sctpgw' too" ;; esac ;; esac
 for c in $COLUMNS; do
     case "$c" in
+        base) ;;
         socat) start_socat ;;
         kcptun) start_kcptun ;;
         sctpgw) start_sctpgw ;;
@@ -164,6 +193,7 @@ for c in $COLUMNS; do
         *) fail "unknown column '$c' (BENCH_COLUMNS)" ;;
     esac
 done
+case " $COLUMNS " in *" base "*) start_base ;; esac
 log "relays up: $COLUMNS"
 
 # ------------------------------------------------------------ measuring
@@ -377,9 +407,13 @@ ratio() {
 
 TABLE="$WORK/table.txt"
 {
+    shown="direct socat kcptun raw sctpgw"
+    case " $COLUMNS " in *" base "*) shown="$shown base" ;; esac
     printf '%-28s' figure
-    for c in direct socat kcptun raw sctpgw; do printf '%10s' "$c"; done
-    printf '  |%9s%9s%9s%9s\n' /direct /socat /kcptun /raw
+    for c in $shown; do printf '%10s' "$c"; done
+    printf '  |%9s%9s%9s%9s' /direct /socat /kcptun /raw
+    case " $COLUMNS " in *" base "*) printf '%9s' /base ;; esac
+    printf '\n'
     for row in "bulk1|bulk, 1 conn (Mbit/s)" "bulk8|bulk, 8 conns (Mbit/s)" \
         "p50|rr p50 (us, lower better)" "p99|rr p99 (us, lower better)" \
         "cps|connections/s" "mem|KiB/idle conn (lower better)" \
@@ -387,9 +421,10 @@ TABLE="$WORK/table.txt"
         fig=${row%%|*}
         printf '%-28s' "${row#*|}"
         declare -A v=()
-        for c in direct socat kcptun raw sctpgw; do v[$c]=$(med "$fig" "$c"); printf '%10s' "${v[$c]}"; done
+        for c in $shown; do v[$c]=$(med "$fig" "$c"); printf '%10s' "${v[$c]}"; done
         printf '  |'
         for c in direct socat kcptun raw; do printf '%9s' "$(ratio "${v[sctpgw]}" "${v[$c]}")"; done
+        case " $COLUMNS " in *" base "*) printf '%9s' "$(ratio "${v[sctpgw]}" "${v[base]}")" ;; esac
         printf '\n'
     done
 } >"$TABLE"

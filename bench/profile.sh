@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# bench/profile.sh - where a gateway pair spends its CPU during a bulk transfer.
+#
+#   sudo bench/profile.sh [PATH-TO-sctpgw]             (see bench/README.md)
+#
+# Same testbed and gateway configuration as bench/run.sh's sctpgw column.
+# One iperf3 transfer lan-a -> lan-b through the pair (PROFILE_TIME s,
+# PROFILE_PARALLEL connections) while `perf record` samples both gateways
+# (software clock: this machine has no hardware counters), then prints the
+# top PROFILE_TOP symbols of each gateway, self time, and the throughput.
+# PROFILE_TOOL=callgrind instead runs both gateways under valgrind's
+# callgrind (instruction counts, exact but ~50x slower: the transfer is
+# slow and only the shares matter) and prints callgrind_annotate's top.
+# PROFILE_OUT=DIR keeps perf.data / callgrind.out files there.
+set -euo pipefail
+SCENARIO=bench-profile
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../tests/integration/lib.sh"
+need_root
+TOOL=${PROFILE_TOOL:-perf}
+case "$TOOL" in
+    perf) need_cmd perf iperf3 ;;
+    callgrind) need_cmd valgrind callgrind_annotate iperf3 ;;
+    *) echo "PROFILE_TOOL must be perf or callgrind" >&2; exit 2 ;;
+esac
+bin=${1:-${SCTPGW:-$HERE/../build/src/sctpgw}}
+setup "$bin"
+T=${PROFILE_TIME:-10}
+PAR=${PROFILE_PARALLEL:-1}
+TOP=${PROFILE_TOP:-25}
+OUT=${PROFILE_OUT:-$WORK}
+mkdir -p "$OUT"
+
+topo_up
+bg_ns lan-b "$WORK/iperf3-server.log" iperf3 -s -p 5201
+wait_listen lan-b 5201
+
+if [ "$TOOL" = callgrind ]; then
+    # gw_start runs $SCTPGW -c FILE: point it at a wrapper
+    real=$SCTPGW
+    SCTPGW="$WORK/sctpgw-callgrind"
+    cat >"$SCTPGW" <<EOF
+#!/bin/sh
+side=\$(basename "\$2" .conf)
+exec valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.\$side.out" "$real" "\$@"
+EOF
+    chmod +x "$SCTPGW"
+fi
+CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 \
+    write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201"
+CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
+gw_start B "$WORK/b.conf"
+gw_start A "$WORK/a.conf"
+wait_listen A 6301 60
+sleep 2
+
+perf_pids=()
+if [ "$TOOL" = perf ]; then
+    for side in A B; do
+        perf record -q -F 1999 -g -o "$OUT/perf.$side.data" -p "${GW_PID[$side]}" \
+            >"$WORK/perf-$side.log" 2>&1 &
+        perf_pids+=("$!")
+        _LIB_PIDS+=("$!")
+    done
+    sleep 0.5
+fi
+# udp_drops : datagrams the kernel dropped at a full UDP receive buffer in
+# the two gateway namespaces (lost SCTP packets: retransmissions follow)
+udp_drops() {
+    local side n t=0
+    for side in A B; do
+        n=$(in_ns "$side" cat /proc/net/snmp | awk '/^Udp:/ { if (h) { print $6; exit } h = 1 }')
+        t=$((t + n))
+    done
+    echo "$t"
+}
+drops0=$(udp_drops)
+run_ns lan-a $((T * 3 + 60)) "$WORK/iperf3.json" iperf3 -c "$A_LAN" -p 6301 -t "$T" -P "$PAR" -J ||
+    fail "iperf3 failed: $(head -c 400 "$WORK/iperf3.json")"
+mbit=$(python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf3.json")
+
+if [ "$TOOL" = perf ]; then
+    for p in "${perf_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+    for p in "${perf_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    for side in A B; do
+        echo
+        echo "=== gateway $side: top $TOP symbols (self, % of samples) during $T s of bulk ($PAR conn, $mbit Mbit/s)"
+        perf report -q -g none -i "$OUT/perf.$side.data" --no-children --sort dso,symbol 2>/dev/null |
+            awk '/^ +[0-9]/ { printf "%8s  %-16s %s\n", $1, $2, $4 }' | head -n "$TOP" || true
+        echo "--- by thread (usrsctp's threads: the UDP receive thread and the timer)"
+        perf report -q -g none -i "$OUT/perf.$side.data" --no-children --sort pid 2>/dev/null |
+            awk '/^ +[0-9]/' | head -n 6 || true
+    done
+else
+    gw_stop A 120 || true
+    gw_stop B 120 || true
+    for side in a b; do
+        echo
+        echo "=== gateway ${side^^}: callgrind top $TOP functions (Ir) during $T s of bulk ($PAR conn, $mbit Mbit/s under valgrind)"
+        callgrind_annotate "$OUT/callgrind.$side.out" 2>/dev/null | sed -n '/^Ir/,$p' | head -n $((TOP + 2))
+    done
+fi
+echo
+echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s);" \
+    "UDP datagrams dropped at a full receive buffer in the gateways: $(( $(udp_drops) - drops0 ))"
