@@ -14,7 +14,8 @@
  * figure: bytes that arrived divided by the time from first to last byte.
  *
  * Keep the settings in usr_configure() equal to those of engine_usrsctp.c
- * (PATH_MTU, NODELAY, interleave level, buffers, ECN, blackhole): this
+ * (PATH_MTU, NODELAY, interleave level, buffers, UDP socket buffers, ECN,
+ * blackhole): this
  * program is only a ceiling while it runs the same engine.
  */
 #include <arpa/inet.h>
@@ -26,11 +27,14 @@
 #include <time.h>
 #include <usrsctp.h>
 
+#include "udp_bufs.h"
+
 #define RAW_SCTP_PORT 5758
 #define RAW_MSG       (64 * 1024 + 2) /* FRAME_MAX: header + 64 KiB */
 #define RAW_PATH_MTU  1280
 #define RAW_BUF       (1024 * 1024) /* [sctp] sndbuf/rcvbuf default */
 #define RAW_PPID      0x53475731u
+#define RAW_UDP_BUF   (4 << 20) /* USR_UDP_BUF */
 
 static double now_s(void)
 {
@@ -173,18 +177,25 @@ static int run_send(const char *local, const char *remote, uint16_t peer_encap, 
 	return 0;
 }
 
+/* usrsctp_init and the process-wide settings of engine_usrsctp_new(). */
+static void raw_init(uint16_t encap)
+{
+	int granted;
+	usrsctp_init(encap, NULL, NULL);
+	usrsctp_sysctl_set_sctp_blackhole(0);
+	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	if (udp_bufs_grow(encap, RAW_UDP_BUF, &granted) <= 0)
+		fprintf(stderr, "raw_usrsctp: cannot grow the UDP buffers\n");
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
 	if (argc == 5 && !strcmp(argv[1], "recv")) {
-		usrsctp_init((uint16_t)atoi(argv[3]), NULL, NULL);
-		usrsctp_sysctl_set_sctp_blackhole(0);
-		usrsctp_sysctl_set_sctp_ecn_enable(1);
+		raw_init((uint16_t)atoi(argv[3]));
 		rc = run_recv(argv[2], (uint16_t)atoi(argv[4]));
 	} else if ((argc == 7 || argc == 8) && !strcmp(argv[1], "send")) {
-		usrsctp_init((uint16_t)atoi(argv[4]), NULL, NULL);
-		usrsctp_sysctl_set_sctp_blackhole(0);
-		usrsctp_sysctl_set_sctp_ecn_enable(1);
+		raw_init((uint16_t)atoi(argv[4]));
 		int streams = argc == 8 ? atoi(argv[7]) : 1;
 		rc = run_send(argv[2], argv[3], (uint16_t)atoi(argv[5]), atof(argv[6]),
 		              streams < 1    ? 1

@@ -76,7 +76,8 @@ PROBE="$WORK/tcpprobe"
 RAW="$WORK/raw_usrsctp"
 cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$PROBE" "$HERE/tcpprobe.c" -lpthread
 # shellcheck disable=SC2046
-cc -O2 -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags usrsctp) -o "$RAW" "$HERE/raw_usrsctp.c" \
+cc -O2 -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags usrsctp) -I"$HERE/../src" -o "$RAW" \
+    "$HERE/raw_usrsctp.c" "$HERE/../src/udp_bufs.c" \
     -Wl,-Bstatic -lusrsctp -Wl,-Bdynamic -lpthread
 
 # ------------------------------------------------------------ testbed

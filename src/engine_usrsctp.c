@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
+#include "udp_bufs.h"
 
 /* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
 #define USR_SCTP_PEER_ADDR_THLDS 0x00000023
@@ -40,6 +41,7 @@ struct usr_paddrthlds {
 #define USR_READ_BATCH 64          /* messages per wake-up before TCP gets a turn */
 #define USR_WRITE_POLL 0.02        /* safety net should a write upcall be missed */
 #define USR_PATH_MTU   1280        /* IP packet size on every path, UDP included */
+#define USR_UDP_BUF    (4 << 20)   /* UDP socket buffers; usrsctp's own are 128 KiB */
 
 struct usr_engine {
 	struct engine base;
@@ -632,6 +634,25 @@ static const struct engine_ops usr_ops = {
     .status = usr_status,
 };
 
+/* A packet burst of a full window must fit in the UDP receive buffer while
+ * usrsctp's receive thread waits for a CPU: see udp_bufs.h. */
+static void usr_grow_udp_buffers(uint16_t port)
+{
+	int granted = 0;
+	int n = udp_bufs_grow(port, USR_UDP_BUF, &granted);
+	if (n <= 0)
+		log_warn("engine userspace: cannot find the UDP sockets on port %u to grow their "
+		         "buffers (%s); expect drops under load",
+		         port, n < 0 ? strerror(-n) : "none found");
+	else if (granted < 2 * USR_UDP_BUF)
+		log_info("engine userspace: UDP receive buffer %d KiB, asked for %d KiB "
+		         "(net.core.rmem_max limits it; raise it for throughput)",
+		         granted / 2048, USR_UDP_BUF / 1024);
+	else
+		log_debug("engine userspace: UDP buffers %d KiB on %d sockets", USR_UDP_BUF / 1024,
+		          n);
+}
+
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
                                   const struct engine_callbacks *cb, void *ctx)
 {
@@ -659,6 +680,7 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);
 	usr_initialised = true;
+	usr_grow_udp_buffers(p->udp_encap_port);
 	/* Peers that vanish are found by heartbeats; an ABORT for packets of
 	 * an association we no longer know tells a restarted peer at once. */
 	usrsctp_sysctl_set_sctp_blackhole(0);
