@@ -45,6 +45,12 @@ for a in "$@"; do
     esac
 done
 need_root
+if [ -z "$bin" ] && [ -z "${SCTPGW:-}" ]; then
+    # the one-command path: packages, then a build of this tree
+    bash "$HERE/../contrib/deps.sh" --bench
+    (cd "$HERE/.." && { meson setup build --reconfigure >/dev/null 2>&1 || meson setup build >/dev/null; } &&
+        meson compile -C build >/dev/null) || { echo "FAIL: build failed" >&2; exit 1; }
+fi
 need_cmd iperf3 socat kcptun-client kcptun-server cc pkg-config
 if [ -z "$bin" ]; then bin=${SCTPGW:-$HERE/../build/src/sctpgw}; fi
 setup "$bin"
