@@ -75,8 +75,26 @@ udp_drops() {
     echo "$t"
 }
 drops0=$(udp_drops)
+# thread_cpu PID : "name ticks switches" for each thread of PID (utime+stime,
+# voluntary+involuntary context switches), in /proc's order
+thread_cpu() {
+    local t f sw
+    for t in /proc/"$1"/task/*; do
+        f=$(cat "$t/stat" 2>/dev/null) || continue
+        sw=$(awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "$t/status" 2>/dev/null)
+        local name=${f#*(}; name=${name%%)*}
+        f=${f##*) }
+        # shellcheck disable=SC2086
+        set -- $f
+        printf '%s %s %s\n' "${name// /_}" $(( ${12} + ${13} )) "$sw"
+    done
+}
+for side in A B; do thread_cpu "${GW_PID[$side]}" >"$WORK/threads0.$side"; done
+t_start=$(date +%s%N)
 run_ns lan-a $((T * 3 + 60)) "$WORK/iperf3.json" iperf3 -c "$A_LAN" -p 6301 -t "$T" -P "$PAR" -J ||
     fail "iperf3 failed: $(head -c 400 "$WORK/iperf3.json")"
+for side in A B; do thread_cpu "${GW_PID[$side]}" >"$WORK/threads1.$side"; done
+t_wall=$(( ($(date +%s%N) - t_start) / 1000000 ))
 mbit=$(python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf3.json")
 
 if [ "$TOOL" = perf ]; then
@@ -101,5 +119,11 @@ else
     done
 fi
 echo
+hz=$(getconf CLK_TCK)
+for side in A B; do
+    echo "gateway $side by thread over the transfer (${t_wall} ms wall; CPU seconds, context switches):"
+    paste -d' ' "$WORK/threads0.$side" "$WORK/threads1.$side" |
+        awk -v hz="$hz" '$5 - $2 > 0 || $6 - $3 > 10 { printf "    %-16s %6.2f s %8d switches\n", $1, ($5 - $2) / hz, $6 - $3 }'
+done
 echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s);" \
     "UDP datagrams dropped at a full receive buffer in the gateways: $(( $(udp_drops) - drops0 ))"

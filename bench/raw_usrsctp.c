@@ -13,7 +13,13 @@
  * usrsctp's threads included, from getrusage). The receiver's rate is the
  * figure: bytes that arrived divided by the time from first to last byte.
  *
- * Keep the settings in usr_configure() equal to those of engine_usrsctp.c
+ * Two experiments, off by default, that are NOT engine settings: they show
+ * what a change to the engine would buy. RAW_PATH_MTU=N uses an N-byte path
+ * MTU instead of 1280; RAW_NO_CRC=1 (set on both ends) skips computing and
+ * checking the CRC32c (usrsctp_enable_crc32c_offload), the cost a hardware
+ * CRC32c in usrsctp would nearly remove.
+ *
+ * Keep the settings in raw_configure() equal to those of engine_usrsctp.c
  * (PATH_MTU, NODELAY, interleave level, buffers, UDP socket buffers, ECN,
  * blackhole): this
  * program is only a ceiling while it runs the same engine.
@@ -63,6 +69,12 @@ static void setopt(struct socket *s, int opt, const void *v, socklen_t len, cons
 		die(what);
 }
 
+static uint32_t path_mtu(void)
+{
+	const char *v = getenv("RAW_PATH_MTU");
+	return v && *v ? (uint32_t)atoi(v) : RAW_PATH_MTU;
+}
+
 /* The options of engine_usrsctp.c's usr_configure(), minus timers and
  * event subscriptions (which do not touch the data path). */
 static void raw_configure(struct socket *s, uint16_t peer_encap)
@@ -78,7 +90,7 @@ static void raw_configure(struct socket *s, uint16_t peer_encap)
 	setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = 1000,
-	                              .spp_pathmtu = RAW_PATH_MTU,
+	                              .spp_pathmtu = path_mtu(),
 	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
 	                              .spp_pathmaxrxt = 3};
 	setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
@@ -184,6 +196,9 @@ static void raw_init(uint16_t encap)
 	usrsctp_init(encap, NULL, NULL);
 	usrsctp_sysctl_set_sctp_blackhole(0);
 	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	const char *nocrc = getenv("RAW_NO_CRC");
+	if (nocrc && *nocrc == '1')
+		usrsctp_enable_crc32c_offload();
 	if (udp_bufs_grow(encap, RAW_UDP_BUF, &granted) <= 0)
 		fprintf(stderr, "raw_usrsctp: cannot grow the UDP buffers\n");
 }
