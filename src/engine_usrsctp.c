@@ -612,13 +612,21 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	int events = e->sock ? usrsctp_get_events(e->sock) : 0;
 	if (e->sock)
 		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
+	/* The stack's counters since start: retransmissions and the receive
+	 * side's drops are what a slow transfer is first checked for. */
+	struct sctpstat ss = {0};
+	usrsctp_get_stat(&ss);
 	snprintf(buf, len,
 	         "socket %s, receiving %s, waiting for room %s, events%s%s, peer rwnd %u, "
-	         "unacked %u, pending %u, partial message %zu bytes",
+	         "unacked %u, pending %u, partial message %zu bytes; since start: packets out %u "
+	         "in %u, DATA chunks retransmitted %u (fast %u), T3 timeouts %u, DATA dropped "
+	         "at the chunk limit %u, at the window %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->receiving ? "yes" : "no",
 	         e->want_write ? "yes" : "no", events & SCTP_EVENT_READ ? " read" : "",
 	         events & SCTP_EVENT_WRITE ? " write" : "", st.sstat_rwnd, st.sstat_unackdata,
-	         st.sstat_penddata, e->rx_len);
+	         st.sstat_penddata, e->rx_len, ss.sctps_sendpackets, ss.sctps_recvpackets,
+	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
+	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
 }
 
 static const struct engine_ops usr_ops = {
