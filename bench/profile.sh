@@ -46,9 +46,15 @@ exec valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.\$side.out" 
 EOF
     chmod +x "$SCTPGW"
 fi
-CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 \
+CONF_PROFILE=default CONF_LOG_LEVEL=info CONF_NO_DEFAULT_FWD=1 \
     write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201"
-CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
+CONF_PROFILE=default CONF_LOG_LEVEL=info CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
+# PROFILE_GATEWAY / PROFILE_SCTP: extra "key = value" lines (separated by
+# ';') for the [gateway] / [sctp] sections of both gateways, to try a setting
+for f in "$WORK/a.conf" "$WORK/b.conf"; do
+    [ -n "${PROFILE_GATEWAY:-}" ] && sed -i "s/^\[gateway\]$/&\n${PROFILE_GATEWAY//;/\\n}/" "$f"
+    [ -n "${PROFILE_SCTP:-}" ] && sed -i "s/^\[sctp\]$/&\n${PROFILE_SCTP//;/\\n}/" "$f"
+done
 gw_start B "$WORK/b.conf"
 gw_start A "$WORK/a.conf"
 wait_listen A 6301 60
@@ -95,6 +101,7 @@ run_ns lan-a $((T * 3 + 60)) "$WORK/iperf3.json" iperf3 -c "$A_LAN" -p 6301 -t "
     fail "iperf3 failed: $(head -c 400 "$WORK/iperf3.json")"
 for side in A B; do thread_cpu "${GW_PID[$side]}" >"$WORK/threads1.$side"; done
 t_wall=$(( ($(date +%s%N) - t_start) / 1000000 ))
+intervals=$(python3 -c 'import json,sys; print(" ".join("%.0f" % (i["sum"]["bits_per_second"] / 1e6) for i in json.load(open(sys.argv[1]))["intervals"]))' "$WORK/iperf3.json")
 mbit=$(python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf3.json")
 
 if [ "$TOOL" = perf ]; then
@@ -119,11 +126,19 @@ else
     done
 fi
 echo
+# the SCTP stack's own counters (SIGUSR1 status line of each gateway)
+for side in A B; do
+    [ "$TOOL" = perf ] && kill -USR1 "${GW_PID[$side]}" 2>/dev/null
+done
+sleep 0.5
+for side in A B; do
+    echo "gateway $side SCTP counters: $(grep -h 'since start' "$WORK/gw-$side.log" | tail -n1 | sed 's/.*since start: //')"
+done
 hz=$(getconf CLK_TCK)
 for side in A B; do
     echo "gateway $side by thread over the transfer (${t_wall} ms wall; CPU seconds, context switches):"
     paste -d' ' "$WORK/threads0.$side" "$WORK/threads1.$side" |
         awk -v hz="$hz" '$5 - $2 > 0 || $6 - $3 > 10 { printf "    %-16s %6.2f s %8d switches\n", $1, ($5 - $2) / hz, $6 - $3 }'
 done
-echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s);" \
+echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s; each second: $intervals);" \
     "UDP datagrams dropped at a full receive buffer in the gateways: $(( $(udp_drops) - drops0 ))"

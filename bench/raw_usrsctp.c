@@ -123,8 +123,16 @@ static struct socket *raw_socket(const char *local, uint16_t peer_encap)
 
 static void report(unsigned long long bytes, double seconds)
 {
+	struct sctpstat st = {0};
+	usrsctp_get_stat(&st);
 	printf("bytes=%llu seconds=%.3f mbit_s=%.1f cpu_s=%.3f\n", bytes, seconds,
 	       seconds > 0 ? bytes * 8 / seconds / 1e6 : 0.0, cpu_s());
+	/* What the stack saw: retransmissions and why the receiver dropped. */
+	printf("stats packets_out=%u packets_in=%u sacks_out=%u sacks_in=%u retrans=%u "
+	       "fast_retrans=%u t3_timeouts=%u dup_data_in=%u drop_chunk_limit=%u drop_rwnd=%u\n",
+	       st.sctps_sendpackets, st.sctps_recvpackets, st.sctps_sendsacks, st.sctps_recvsacks,
+	       st.sctps_sendretransdata, st.sctps_sendfastretrans, st.sctps_timodata,
+	       st.sctps_recvdupdata, st.sctps_datadropchklmt, st.sctps_datadroprwnd);
 	fflush(stdout);
 }
 
@@ -196,6 +204,9 @@ static void raw_init(uint16_t encap)
 	usrsctp_init(encap, NULL, NULL);
 	usrsctp_sysctl_set_sctp_blackhole(0);
 	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	const char *mc = getenv("RAW_MAXCHUNKS");
+	if (mc && *mc)
+		usrsctp_sysctl_set_sctp_max_chunks_on_queue((uint32_t)atoi(mc));
 	const char *nocrc = getenv("RAW_NO_CRC");
 	if (nocrc && *nocrc == '1')
 		usrsctp_enable_crc32c_offload();

@@ -25,9 +25,12 @@
 # BENCH_RR_N (10000), BENCH_CPS_TIME (5), BENCH_CPS_CONC (8), BENCH_IDLE
 # (10000 idle connections), BENCH_IDLE_SOCAT (1000: socat forks two
 # processes per connection), BENCH_COLUMNS ("direct socat kcptun raw
-# sctpgw"; add "base" with BENCH_BASELINE=PATH-TO-sctpgw to run a second,
-# older gateway pair side by side: the column /base is then the before/after
-# ratio of a change), BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
+# sctpgw"; add "base" to run a second gateway pair side by side, from
+# BENCH_BASELINE=PATH-TO-sctpgw (default: the same binary): the column /base
+# is then the before/after ratio of a change), BENCH_GATEWAY and BENCH_SCTP
+# (extra "key = value" lines, ';' between them, for the [gateway] and [sctp]
+# sections of the sctpgw pair; BENCH_BASE_GATEWAY and BENCH_BASE_SCTP for
+# the base pair: a setting measured against another), BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
 # copy the table to this file), BENCH_KEEP=1 (keep the work dir).
 # --quick: 1 round, 3 s bulk, 2000 round trips, 2 s cps, 1000 idle.
 set -euo pipefail
@@ -146,6 +149,14 @@ start_kcptun() {
     RELAY_PIDS[kcptun]=$pids
 }
 
+# conf_keys FILE GATEWAY_KEYS SCTP_KEYS : add "key = value" lines (';'
+# between them) to the [gateway] and [sctp] sections
+conf_keys() {
+    [ -n "$2" ] && sed -i "s/^\[gateway\]$/&\n${2//;/\\n}/" "$1"
+    [ -n "$3" ] && sed -i "s/^\[sctp\]$/&\n${3//;/\\n}/" "$1"
+    return 0
+}
+
 start_sctpgw() {
     local streams=$((2 * IDLE + 100))
     [ $streams -gt 65535 ] && streams=65535
@@ -153,6 +164,8 @@ start_sctpgw() {
         write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201" "echo $A_LAN:6302 $LAN_B:5202"
     CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
     sed -i "s/^\[association\]$/&\nmax_streams = $streams/" "$WORK/a.conf" "$WORK/b.conf"
+    conf_keys "$WORK/a.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
+    conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
     gw_start B "$WORK/b.conf"
     gw_start A "$WORK/a.conf"
     # log_level warn: no 'association up' line; the listener says it instead
@@ -169,17 +182,25 @@ start_sctpgw() {
 # own UDP encapsulation and SCTP ports, to measure a change before/after in
 # one run.
 start_base() {
-    [ -x "${BENCH_BASELINE:-}" ] || fail "column 'base' needs BENCH_BASELINE=PATH-TO-an-sctpgw"
+    local base=${BENCH_BASELINE:-$SCTPGW}
+    [ -x "$base" ] || fail "BENCH_BASELINE '$base' is not an executable"
+    # the base pair starts from the sctpgw pair's configuration without its
+    # BENCH_GATEWAY/BENCH_SCTP keys, plus BENCH_BASE_GATEWAY/BENCH_BASE_SCTP
+    CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf A "$WORK/base0-a.conf" \
+        "bulk $A_LAN:6301 $LAN_B:5201" "echo $A_LAN:6302 $LAN_B:5202"
+    CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/base0-b.conf"
     local side
     for side in a b; do
+        sed -i "s/^\[association\]$/&\n$(grep '^max_streams' "$WORK/a.conf")/" "$WORK/base0-$side.conf"
+        conf_keys "$WORK/base0-$side.conf" "${BENCH_BASE_GATEWAY:-}" "${BENCH_BASE_SCTP:-}"
         sed -e 's/^udp_encap_port = .*/udp_encap_port = 9897/' \
             -e 's/^remote_udp_encap_port = .*/remote_udp_encap_port = 9897/' \
             -e 's/^port = .*/port = 5759/' -e 's/:630\([0-9]\)$/:640\1/' \
-            "$WORK/$side.conf" >"$WORK/base-$side.conf"
+            "$WORK/base0-$side.conf" >"$WORK/base-$side.conf"
     done
-    bg_ns B "$WORK/base-B.log" "$BENCH_BASELINE" -c "$WORK/base-b.conf"
+    bg_ns B "$WORK/base-B.log" "$base" -c "$WORK/base-b.conf"
     local pb=$BG_PID
-    bg_ns A "$WORK/base-A.log" "$BENCH_BASELINE" -c "$WORK/base-a.conf"
+    bg_ns A "$WORK/base-A.log" "$base" -c "$WORK/base-a.conf"
     RELAY_PIDS[base]="$BG_PID $pb"
     wait_listen A 6401 15
     local i
@@ -306,7 +327,7 @@ bulk_raw() {
         record cpu raw "$(awk -v a="$(summary_field "$line" cpu_s)" -v b="$(summary_field "$sline" cpu_s)" \
             -v n="$(summary_field "$line" bytes)" 'BEGIN { printf "%.2f", (a + b) / (n / 1073741824) }')"
     fi
-    log "$fig raw: $mbit Mbit/s"
+    log "$fig raw: $mbit Mbit/s; sender $(grep -h '^stats' "$so" | cut -c7-); receiver $(grep -h '^stats' "$ro" | cut -c7-)"
 }
 
 rr() {
