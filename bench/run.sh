@@ -30,7 +30,9 @@
 # is then the before/after ratio of a change), BENCH_GATEWAY and BENCH_SCTP
 # (extra "key = value" lines, ';' between them, for the [gateway] and [sctp]
 # sections of the sctpgw pair; BENCH_BASE_GATEWAY and BENCH_BASE_SCTP for
-# the base pair: a setting measured against another), BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
+# the base pair: a setting measured against another), BENCH_KCPTUN_OPTS
+# (more options for both kcptun ends, e.g. "--sndwnd 1024 --rcvwnd 1024"),
+# BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
 # copy the table to this file), BENCH_KEEP=1 (keep the work dir).
 # --quick: 1 round, 3 s bulk, 2000 round trips, 2 s cps, 1000 idle.
 set -euo pipefail
@@ -139,6 +141,8 @@ start_socat() {
 
 start_kcptun() {
     local k pids="" opts=(--crypt none --mode fast3 --nocomp --quiet)
+    # shellcheck disable=SC2206
+    opts+=(${BENCH_KCPTUN_OPTS:-})
     for k in 1 2; do
         bg_ns B "$WORK/kcptun-b$k.log" kcptun-server -l "$B_WAN:2990$k" -t "$LAN_B:520$k" "${opts[@]}"
         pids="$pids $BG_PID"
