@@ -13,15 +13,16 @@
  * usrsctp's threads included, from getrusage). The receiver's rate is the
  * figure: bytes that arrived divided by the time from first to last byte.
  *
- * Two experiments, off by default, that are NOT engine settings: they show
+ * Experiments, off by default, that are NOT engine settings: they show
  * what a change to the engine would buy. RAW_PATH_MTU=N uses an N-byte path
  * MTU instead of 1280; RAW_NO_CRC=1 (set on both ends) skips computing and
  * checking the CRC32c (usrsctp_enable_crc32c_offload), the cost a hardware
- * CRC32c in usrsctp would nearly remove.
+ * CRC32c removes most of (src/crc32c.c). RAW_MAXCHUNKS=N sets usrsctp's
+ * sctp_max_chunks_on_queue (default 512).
  *
  * Keep the settings in raw_configure() equal to those of engine_usrsctp.c
  * (PATH_MTU, NODELAY, interleave level, buffers, UDP socket buffers, ECN,
- * blackhole): this
+ * blackhole, and src/crc32c.c linked in place of usrsctp's checksum): this
  * program is only a ceiling while it runs the same engine.
  */
 #include <arpa/inet.h>

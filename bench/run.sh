@@ -88,7 +88,7 @@ RAW="$WORK/raw_usrsctp"
 cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$PROBE" "$HERE/tcpprobe.c" -lpthread
 # shellcheck disable=SC2046
 cc -O2 -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags usrsctp) -I"$HERE/../src" -o "$RAW" \
-    "$HERE/raw_usrsctp.c" "$HERE/../src/udp_bufs.c" \
+    "$HERE/raw_usrsctp.c" "$HERE/../src/udp_bufs.c" "$HERE/../src/crc32c.c" \
     -Wl,-Bstatic -lusrsctp -Wl,-Bdynamic -lpthread
 
 # ------------------------------------------------------------ testbed
