@@ -85,19 +85,6 @@ int crc32c_hardware(void)
 
 /* --- the three symbols of usrsctp's sctp_crc32.o ---------------------- */
 
-/* The head of usrsctp's struct mbuf (user_mbuf.h, struct m_hdr): the BSD
- * mbuf header, unchanged since 4.4BSD. Only these fields are read. */
-struct usr_mbuf_head {
-	struct usr_mbuf_head *next;
-	void *nextpkt;
-	uint8_t *data;
-	int len;
-};
-
-uint32_t calculate_crc32c(uint32_t crc, const unsigned char *buf, unsigned int len);
-uint32_t sctp_finalize_crc32c(uint32_t crc);
-uint32_t sctp_calculate_cksum(struct usr_mbuf_head *m, uint32_t offset);
-
 uint32_t calculate_crc32c(uint32_t crc, const unsigned char *buf, unsigned int len)
 {
 	return crc32c_update(crc, buf, len);
@@ -108,7 +95,6 @@ uint32_t sctp_finalize_crc32c(uint32_t crc)
 	return crc32c_finalize(crc);
 }
 
-/* The checksum of the packet in the mbuf chain M, from OFFSET to the end. */
 uint32_t sctp_calculate_cksum(struct usr_mbuf_head *m, uint32_t offset)
 {
 	uint32_t crc = 0xffffffffu;

@@ -35,4 +35,18 @@ uint32_t crc32c_update_portable(uint32_t crc, const void *buf, size_t len);
 /* Whether crc32c_update uses the CPU's crc32 instruction. */
 int crc32c_hardware(void);
 
+/* The three functions usrsctp calls, as its sctp_crc32.o defines them. Only
+ * the head of usrsctp's struct mbuf (user_mbuf.h, struct m_hdr: the BSD
+ * mbuf header, unchanged since 4.4BSD) is read, through this view of it. */
+struct usr_mbuf_head {
+	struct usr_mbuf_head *next;
+	void *nextpkt;
+	uint8_t *data;
+	int len;
+};
+uint32_t calculate_crc32c(uint32_t crc, const unsigned char *buf, unsigned int len);
+uint32_t sctp_finalize_crc32c(uint32_t crc);
+/* The checksum of the packet in the chain M, from OFFSET to the end. */
+uint32_t sctp_calculate_cksum(struct usr_mbuf_head *m, uint32_t offset);
+
 #endif

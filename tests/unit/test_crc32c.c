@@ -10,17 +10,6 @@
 
 #include "crc32c.h"
 
-/* The definitions crc32c.c gives usrsctp, as usrsctp declares them. */
-struct usr_mbuf_head {
-	struct usr_mbuf_head *next;
-	void *nextpkt;
-	uint8_t *data;
-	int len;
-};
-uint32_t calculate_crc32c(uint32_t crc, const unsigned char *buf, unsigned int len);
-uint32_t sctp_finalize_crc32c(uint32_t crc);
-uint32_t sctp_calculate_cksum(struct usr_mbuf_head *m, uint32_t offset);
-
 /* Bit by bit, straight from the definition: the reference. */
 static uint32_t reference(const uint8_t *p, size_t len)
 {
