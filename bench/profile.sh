@@ -8,6 +8,8 @@
 # PROFILE_PARALLEL connections) while `perf record` samples both gateways
 # (software clock: this machine has no hardware counters), then prints the
 # top PROFILE_TOP symbols of each gateway, self time, and the throughput.
+# PROFILE_LOAD=cps profiles connection churn instead (bench/tcpprobe.c cps:
+# 8 threads open, exchange 32 bytes, close, for PROFILE_TIME s).
 # PROFILE_TOOL=callgrind instead runs both gateways under valgrind's
 # callgrind (instruction counts, exact but ~50x slower: the transfer is
 # slow and only the shares matter) and prints callgrind_annotate's top.
@@ -27,12 +29,19 @@ bin=${1:-${SCTPGW:-$HERE/../build/src/sctpgw}}
 setup "$bin"
 T=${PROFILE_TIME:-10}
 PAR=${PROFILE_PARALLEL:-1}
+LOAD=${PROFILE_LOAD:-bulk}
+case "$LOAD" in bulk|cps) ;; *) echo "PROFILE_LOAD must be bulk or cps" >&2; exit 2 ;; esac
 TOP=${PROFILE_TOP:-25}
 OUT=${PROFILE_OUT:-$WORK}
 mkdir -p "$OUT"
 
 topo_up
 bg_ns lan-b "$WORK/iperf3-server.log" iperf3 -s -p 5201
+cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$WORK/tcpprobe" "$HERE/tcpprobe.c" -lpthread
+bg_ns lan-b "$WORK/echo-server.log" "$WORK/tcpprobe" echo "$LAN_B:5202"
+for ns in "$NS_LAN_A" "$NS_A" "$NS_B" "$NS_LAN_B"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+done
 wait_listen lan-b 5201
 
 if [ "$TOOL" = callgrind ]; then
@@ -47,7 +56,7 @@ EOF
     chmod +x "$SCTPGW"
 fi
 CONF_PROFILE=default CONF_LOG_LEVEL=info CONF_NO_DEFAULT_FWD=1 \
-    write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201"
+    write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201" "echo $A_LAN:6302 $LAN_B:5202"
 CONF_PROFILE=default CONF_LOG_LEVEL=info CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
 # PROFILE_GATEWAY / PROFILE_SCTP: extra "key = value" lines (separated by
 # ';') for the [gateway] / [sctp] sections of both gateways, to try a setting
@@ -97,19 +106,28 @@ thread_cpu() {
 }
 for side in A B; do thread_cpu "${GW_PID[$side]}" >"$WORK/threads0.$side"; done
 t_start=$(date +%s%N)
-run_ns lan-a $((T * 3 + 60)) "$WORK/iperf3.json" iperf3 -c "$A_LAN" -p 6301 -t "$T" -P "$PAR" -J ||
-    fail "iperf3 failed: $(head -c 400 "$WORK/iperf3.json")"
+if [ "$LOAD" = cps ]; then
+    run_ns lan-a $((T * 3 + 60)) "$WORK/cps.out" "$WORK/tcpprobe" cps "$A_LAN:6302" "$T" 8 32 ||
+        fail "tcpprobe cps failed: $(cat "$WORK/cps.out")"
+    what="connection churn, 8 threads: $(cat "$WORK/cps.out")"
+else
+    run_ns lan-a $((T * 3 + 60)) "$WORK/iperf3.json" iperf3 -c "$A_LAN" -p 6301 -t "$T" -P "$PAR" -J ||
+        fail "iperf3 failed: $(head -c 400 "$WORK/iperf3.json")"
+fi
 for side in A B; do thread_cpu "${GW_PID[$side]}" >"$WORK/threads1.$side"; done
 t_wall=$(( ($(date +%s%N) - t_start) / 1000000 ))
-intervals=$(python3 -c 'import json,sys; print(" ".join("%.0f" % (i["sum"]["bits_per_second"] / 1e6) for i in json.load(open(sys.argv[1]))["intervals"]))' "$WORK/iperf3.json")
-mbit=$(python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf3.json")
+if [ "$LOAD" = bulk ]; then
+    intervals=$(python3 -c 'import json,sys; print(" ".join("%.0f" % (i["sum"]["bits_per_second"] / 1e6) for i in json.load(open(sys.argv[1]))["intervals"]))' "$WORK/iperf3.json")
+    mbit=$(python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$WORK/iperf3.json")
+    what="bulk ($PAR conn, $mbit Mbit/s)"
+fi
 
 if [ "$TOOL" = perf ]; then
     for p in "${perf_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
     for p in "${perf_pids[@]}"; do wait "$p" 2>/dev/null || true; done
     for side in A B; do
         echo
-        echo "=== gateway $side: top $TOP symbols (self, % of samples) during $T s of bulk ($PAR conn, $mbit Mbit/s)"
+        echo "=== gateway $side: top $TOP symbols (self, % of samples) during $T s of $what"
         perf report -q -g none -i "$OUT/perf.$side.data" --no-children --sort dso,symbol 2>/dev/null |
             awk '/^ +[0-9]/ { printf "%8s  %-16s %s\n", $1, $2, $4 }' | head -n "$TOP" || true
         echo "--- by thread (usrsctp's threads: the UDP receive thread and the timer)"
@@ -121,7 +139,7 @@ else
     gw_stop B 120 || true
     for side in a b; do
         echo
-        echo "=== gateway ${side^^}: callgrind top $TOP functions (Ir) during $T s of bulk ($PAR conn, $mbit Mbit/s under valgrind)"
+        echo "=== gateway ${side^^}: callgrind top $TOP functions (Ir) during $T s of $what, under valgrind"
         callgrind_annotate "$OUT/callgrind.$side.out" 2>/dev/null | sed -n '/^Ir/,$p' | head -n $((TOP + 2))
     done
 fi
@@ -140,5 +158,9 @@ for side in A B; do
     paste -d' ' "$WORK/threads0.$side" "$WORK/threads1.$side" |
         awk -v hz="$hz" '$5 - $2 > 0 || $6 - $3 > 10 { printf "    %-16s %6.2f s %8d switches\n", $1, ($5 - $2) / hz, $6 - $3 }'
 done
-echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s; each second: $intervals);" \
-    "UDP datagrams dropped at a full receive buffer in the gateways: $(( $(udp_drops) - drops0 ))"
+if [ "$LOAD" = bulk ]; then
+    echo "throughput during the profile: $mbit Mbit/s ($PAR connection(s), $T s; each second: $intervals)"
+else
+    echo "load during the profile: $what"
+fi
+echo "UDP datagrams dropped at a full receive buffer in the gateways: $(( $(udp_drops) - drops0 ))"

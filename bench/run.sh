@@ -153,6 +153,18 @@ start_kcptun() {
     RELAY_PIDS[kcptun]=$pids
 }
 
+# wait_through PORT : wait (15 s at most) until an echo through the relay
+# listening on A_LAN:PORT comes back
+wait_through() {
+    local i
+    wait_listen A "$1" 15
+    for i in $(seq 150); do
+        in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:$1" 1 8 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "nothing comes back through $A_LAN:$1 (see $WORK/gw-*.log)"
+}
+
 # conf_keys FILE GATEWAY_KEYS SCTP_KEYS : add "key = value" lines (';'
 # between them) to the [gateway] and [sctp] sections
 conf_keys() {
@@ -172,13 +184,8 @@ start_sctpgw() {
     conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
     gw_start B "$WORK/b.conf"
     gw_start A "$WORK/a.conf"
-    # log_level warn: no 'association up' line; the listener says it instead
-    wait_listen A 6301 15
-    local i
-    for i in $(seq 150); do
-        in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:6302" 1 8 >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    # log_level warn: no 'association up' line; one echo through says it
+    wait_through 6302
     RELAY_PIDS[sctpgw]="${GW_PID[A]} ${GW_PID[B]}"
 }
 
@@ -206,12 +213,7 @@ start_base() {
     local pb=$BG_PID
     bg_ns A "$WORK/base-A.log" "$base" -c "$WORK/base-a.conf"
     RELAY_PIDS[base]="$BG_PID $pb"
-    wait_listen A 6401 15
-    local i
-    for i in $(seq 150); do
-        in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:6402" 1 8 >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    wait_through 6402
 }
 
 case " $COLUMNS " in *" base "*) case " $COLUMNS " in *" sctpgw "*) ;; *) fail "column 'base' needs column 'sctpgw' too" ;; esac ;; esac
