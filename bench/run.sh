@@ -45,7 +45,7 @@ bin=""
 for a in "$@"; do
     case "$a" in
         --quick) quick=1 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) bin=$a ;;
     esac
 done
@@ -371,7 +371,7 @@ cps() {
 }
 
 mem() {
-    local col=$1 n=$IDLE before after out="$WORK/hold-$1.out" i
+    local col=$1 n=$IDLE before after out="$WORK/hold-$1.out"
     case "$col" in direct|raw) return 0 ;; esac
     [ "$col" = socat ] && n=$IDLE_SOCAT
     sleep 1
@@ -379,7 +379,7 @@ mem() {
     : >"$out"
     bg_ns lan-a "$out" "$PROBE" hold "$(addr "$col" echo)" "$n"
     local hpid=$BG_PID
-    for i in $(seq 1800); do
+    for _ in $(seq 1800); do
         grep -q '^held' "$out" && break
         kill -0 "$hpid" 2>/dev/null || break
         sleep 0.1
@@ -400,11 +400,12 @@ mem() {
     record mem "$col" "$per"
     log "mem $col: $n idle connections, relays $before -> $after KiB: $per KiB each"
     # wait for the relays to close them all (socat: until its children are gone)
-    for i in $(seq 300); do
-        [ "$col" != socat ] && break
-        [ "$(relay_procs socat | wc -l)" -le 4 ] && break
-        sleep 0.1
-    done
+    if [ "$col" = socat ]; then
+        for _ in $(seq 300); do
+            [ "$(relay_procs socat | wc -l)" -le 4 ] && break
+            sleep 0.1
+        done
+    fi
     sleep 2
 }
 
