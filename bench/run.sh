@@ -311,13 +311,13 @@ bulk() {
 }
 
 bulk_raw() {
-    local par=$1 fig=$2 ro="$WORK/raw-recv.out" so="$WORK/raw-send.out" rc=0 i line sline
+    local par=$1 fig=$2 ro="$WORK/raw-recv.out" so="$WORK/raw-send.out" rc=0 line sline
     : >"$ro"
     bg_ns B "$ro" "$RAW" recv "$B_WAN" 9911 9910
     local rpid=$BG_PID
-    for i in $(seq 50); do grep -q listening "$ro" && break; sleep 0.1; done
+    for _ in $(seq 50); do grep -q listening "$ro" && break; sleep 0.1; done
     run_ns A $((BTIME + 30)) "$so" "$RAW" send "$A_WAN" "$B_WAN" 9910 9911 "$BTIME" "$par" || rc=$?
-    for i in $(seq 100); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
     kill "$rpid" 2>/dev/null || true
     line=$(grep '^bytes=' "$ro" || true)
     sline=$(grep '^bytes=' "$so" || true)
