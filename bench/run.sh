@@ -156,9 +156,8 @@ start_kcptun() {
 # wait_through PORT : wait (15 s at most) until an echo through the relay
 # listening on A_LAN:PORT comes back
 wait_through() {
-    local i
     wait_listen A "$1" 15
-    for i in $(seq 150); do
+    for _ in $(seq 150); do
         in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:$1" 1 8 >/dev/null 2>&1 && return 0
         sleep 0.1
     done
