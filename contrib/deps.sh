@@ -7,9 +7,16 @@ build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev lib
             libsctp-dev libcmocka-dev)
 test_pkgs=(socat iproute2 nftables procps valgrind clang-format
            qemu-system-x86 busybox-static ethtool tcpdump tshark)
+# bench/run.sh and bench/profile.sh: the peers and the load, the profiler
+bench_pkgs=(iproute2 procps python3 gcc pkg-config socat iperf3 kcptun linux-perf valgrind)
 
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+case "${1:-}" in
+    --test) want+=("${test_pkgs[@]}") ;;
+    --bench) want+=("${bench_pkgs[@]}") ;;
+    '') ;;
+    *) echo "usage: $0 [--test|--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
+#include "udp_bufs.h"
 
 /* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
 #define USR_SCTP_PEER_ADDR_THLDS 0x00000023
@@ -42,6 +43,7 @@ struct usr_paddrthlds {
 #define USR_WRITE_POLL 0.02        /* safety net should a write upcall be missed */
 #define USR_PATH_MTU   1280        /* IP packet size on every path, UDP included */
 #define USR_KICK_MTU   24          /* path MTU each ackwatch kick gives up */
+#define USR_UDP_BUF    (4 << 20)   /* UDP socket buffers; usrsctp's own are 128 KiB */
 
 struct usr_engine {
 	struct engine base;
@@ -661,13 +663,21 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	int events = e->sock ? usrsctp_get_events(e->sock) : 0;
 	if (e->sock)
 		usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &sl);
+	/* The stack's counters since start: retransmissions and the receive
+	 * side's drops are what a slow transfer is first checked for. */
+	struct sctpstat ss = {0};
+	usrsctp_get_stat(&ss);
 	snprintf(buf, len,
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
-	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u",
+	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u; "
+	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
+	         "timeouts %u, DATA dropped at the chunk limit %u, at the window %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
-	         e->ackwatch.kicks);
+	         e->ackwatch.kicks, ss.sctps_sendpackets, ss.sctps_recvpackets,
+	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
+	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
 }
 
 static const struct engine_ops usr_ops = {
@@ -681,6 +691,25 @@ static const struct engine_ops usr_ops = {
     .set_primary = usr_set_primary,
     .status = usr_status,
 };
+
+/* A packet burst of a full window must fit in the UDP receive buffer while
+ * usrsctp's receive thread waits for a CPU: see udp_bufs.h. */
+static void usr_grow_udp_buffers(uint16_t port)
+{
+	int granted = 0;
+	int n = udp_bufs_grow(port, USR_UDP_BUF, &granted);
+	if (n <= 0)
+		log_warn("engine userspace: cannot find the UDP sockets on port %u to grow their "
+		         "buffers (%s); expect drops under load",
+		         port, n < 0 ? strerror(-n) : "none found");
+	else if (granted < 2 * USR_UDP_BUF)
+		log_info("engine userspace: UDP receive buffer %d KiB, asked for %d KiB "
+		         "(net.core.rmem_max limits it; raise it for throughput)",
+		         granted / 2048, USR_UDP_BUF / 1024);
+	else
+		log_debug("engine userspace: UDP buffers %d KiB on %d sockets", USR_UDP_BUF / 1024,
+		          n);
+}
 
 struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_params *p,
                                   const struct engine_callbacks *cb, void *ctx)
@@ -712,6 +741,7 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);
 	usr_initialised = true;
+	usr_grow_udp_buffers(p->udp_encap_port);
 	/* Peers that vanish are found by heartbeats; an ABORT for packets of
 	 * an association we no longer know tells a restarted peer at once. */
 	usrsctp_sysctl_set_sctp_blackhole(0);

@@ -110,7 +110,7 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	{
 		waiting++;
 	}
-	char line[256] = "";
+	char line[512] = "";
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);

@@ -4,10 +4,22 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static void ring_push(struct stream_table *t, uint16_t sid)
+/* Our ids are first, first + 2, ...: bit k of free_bits is id first + 2k. */
+static uint16_t first_own(const struct stream_table *t)
 {
-	t->ring[(t->ring_head + t->ring_len) % t->ring_cap] = sid;
-	t->ring_len++;
+	return t->own_odd ? 1 : 2;
+}
+
+static void free_push(struct stream_table *t, uint16_t sid)
+{
+	size_t k = (size_t)(sid - first_own(t)) / 2;
+	uint64_t bit = (uint64_t)1 << (k % 64);
+	if (t->free_bits[k / 64] & bit)
+		return; /* already free: the count must stay true */
+	t->free_bits[k / 64] |= bit;
+	if (k / 64 < t->low)
+		t->low = k / 64;
+	t->n_free++;
 }
 
 struct stream_table *stream_table_new(uint16_t n, bool own_odd)
@@ -18,14 +30,15 @@ struct stream_table *stream_table_new(uint16_t n, bool own_odd)
 	t->n = n;
 	t->own_odd = own_odd;
 	t->slots = calloc(n ? n : 1, sizeof *t->slots);
-	t->ring_cap = n / 2 + 1;
-	t->ring = calloc(t->ring_cap, sizeof *t->ring);
-	if (!t->slots || !t->ring) {
+	t->words = (size_t)n / 2 / 64 + 1;
+	t->free_bits = calloc(t->words, sizeof *t->free_bits);
+	if (!t->slots || !t->free_bits) {
 		stream_table_free(t);
 		return NULL;
 	}
-	for (uint32_t sid = own_odd ? 1 : 2; sid < n; sid += 2)
-		ring_push(t, (uint16_t)sid);
+	for (uint32_t sid = first_own(t); sid < n; sid += 2)
+		free_push(t, (uint16_t)sid);
+	t->low = 0;
 	return t;
 }
 
@@ -34,7 +47,7 @@ void stream_table_free(struct stream_table *t)
 	if (!t)
 		return;
 	free(t->slots);
-	free(t->ring);
+	free(t->free_bits);
 	free(t);
 }
 
@@ -45,11 +58,14 @@ bool stream_is_own(const struct stream_table *t, uint16_t sid)
 
 int stream_alloc(struct stream_table *t, void *conn)
 {
-	if (t->ring_len == 0)
+	while (t->n_free > 0 && t->low < t->words && !t->free_bits[t->low])
+		t->low++;
+	if (t->n_free == 0 || t->low == t->words)
 		return -ENOSPC;
-	uint16_t sid = t->ring[t->ring_head];
-	t->ring_head = (t->ring_head + 1) % t->ring_cap;
-	t->ring_len--;
+	unsigned bit = (unsigned)__builtin_ctzll(t->free_bits[t->low]);
+	t->free_bits[t->low] &= ~((uint64_t)1 << bit);
+	t->n_free--;
+	uint16_t sid = (uint16_t)(first_own(t) + 2 * (t->low * 64 + bit));
 	t->slots[sid].state = STREAM_ACTIVE;
 	t->slots[sid].conn = conn;
 	t->active++;
@@ -75,7 +91,7 @@ void stream_done(struct stream_table *t, uint16_t sid)
 		s->state = STREAM_FREE;
 		s->peer_closed = false;
 		t->active--;
-		ring_push(t, sid);
+		free_push(t, sid);
 	} else {
 		s->state = STREAM_FREE;
 		t->active--;
@@ -94,7 +110,7 @@ int stream_closed(struct stream_table *t, uint16_t sid)
 	}
 	s->state = STREAM_FREE;
 	t->active--;
-	ring_push(t, sid);
+	free_push(t, sid);
 	return 0;
 }
 

@@ -454,3 +454,18 @@ void assert_sent_rst(const struct fake_engine *e, uint16_t sid, enum frame_rst_r
 	long i = sent_index(e, sid, FRAME_RST, 0);
 	assert_int_equal(e->sent[i].head[2], why);
 }
+
+/* E sent exactly one RST on SID since its message number MARK, carrying
+ * REASON (ids are reused: earlier connections on SID do not count). */
+void assert_sent_rst_since(const struct fake_engine *e, size_t mark, uint16_t sid,
+                           enum frame_rst_reason why)
+{
+	size_t n = 0;
+	for (size_t i = mark; i < e->n_sent; i++) {
+		if (e->sent[i].sid != sid || e->sent[i].head[0] != FRAME_RST)
+			continue;
+		assert_int_equal(e->sent[i].head[2], why);
+		n++;
+	}
+	assert_int_equal(n, 1);
+}

@@ -193,4 +193,8 @@ long last_sent_index(const struct fake_engine *e, uint16_t sid, uint8_t type);
 /* E sent exactly one RST on SID and it carried REASON. */
 void assert_sent_rst(const struct fake_engine *e, uint16_t sid, enum frame_rst_reason why);
 
+/* The same, counting only messages from number MARK on (for reused ids). */
+void assert_sent_rst_since(const struct fake_engine *e, size_t mark, uint16_t sid,
+                           enum frame_rst_reason why);
+
 #endif

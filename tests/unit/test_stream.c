@@ -192,7 +192,7 @@ static void stream_done__own_id__is_not_reused_until_closed(void **state)
 	stream_table_free(t);
 }
 
-static void stream_closed__reuse__is_fifo_longest_free_first(void **state)
+static void stream_closed__reuse__is_lowest_free_first(void **state)
 {
 	(void)state;
 	struct stream_table *t = table(9, true); /* 1 3 5 7 */
@@ -205,25 +205,26 @@ static void stream_closed__reuse__is_fifo_longest_free_first(void **state)
 	assert_int_equal(stream_closed(t, 5), 0);
 	assert_int_equal(stream_closed(t, 1), 0);
 	assert_int_equal(stream_closed(t, 7), 0);
-	assert_int_equal(stream_alloc(t, CONN(1)), 5);
-	assert_int_equal(stream_alloc(t, CONN(2)), 1);
+	assert_int_equal(stream_alloc(t, CONN(1)), 1);
+	assert_int_equal(stream_alloc(t, CONN(2)), 5);
 	assert_int_equal(stream_alloc(t, CONN(3)), 7);
 	assert_int_equal(stream_alloc(t, CONN(4)), -ENOSPC);
 	stream_table_free(t);
 }
 
-static void stream_closed__freed_id__goes_behind_never_used_ids(void **state)
+static void stream_closed__freed_low_id__comes_before_never_used_ids(void **state)
 {
 	(void)state;
 	struct stream_table *t = table(9, false); /* 2 4 6 8 */
 	assert_int_equal(stream_alloc(t, CONN(1)), 2);
+	assert_int_equal(stream_alloc(t, CONN(2)), 4);
 	stream_done(t, 2);
 	assert_int_equal(stream_closed(t, 2), 0);
-	/* 4, 6, 8 have been free longer than 2. */
-	assert_int_equal(stream_alloc(t, CONN(2)), 4);
-	assert_int_equal(stream_alloc(t, CONN(3)), 6);
-	assert_int_equal(stream_alloc(t, CONN(4)), 8);
-	assert_int_equal(stream_alloc(t, CONN(5)), 2);
+	/* 6 and 8 were never used, but 2 is lower */
+	assert_int_equal(stream_alloc(t, CONN(3)), 2);
+	assert_int_equal(stream_alloc(t, CONN(4)), 6);
+	assert_int_equal(stream_alloc(t, CONN(5)), 8);
+	assert_int_equal(stream_alloc(t, CONN(6)), -ENOSPC);
 	stream_table_free(t);
 }
 
@@ -243,18 +244,18 @@ static void stream_closed__order_of_closed_not_of_done__decides_reuse(void **sta
 	stream_table_free(t);
 }
 
-/* Random alloc / done / closed against a model FIFO: many trips round the
- * ring, and at every step the table hands out what the model predicts. */
-static void stream_alloc__random_cycles__match_a_model_fifo(void **state)
+/* Random alloc / done / closed against a model (the lowest free id): at
+ * every step the table hands out what the model predicts. */
+static void stream_alloc__random_cycles__match_a_model_lowest_free(void **state)
 {
 	(void)state;
 	enum { N = 13 }; /* ours: 1 3 5 7 9 11 */
 	struct stream_table *t = table(N, true);
-	int fifo[64], head = 0, len = 0;
+	bool is_free[N] = {false}; /* the model: our free ids */
 	enum stream_state st[N] = {STREAM_FREE};
 	bool noted[N] = {false}; /* CLOSED came while ACTIVE */
 	for (int sid = 1; sid < N; sid += 2)
-		fifo[(head + len++) % 64] = sid;
+		is_free[sid] = true;
 	uint32_t x = 12345;
 
 	for (int step = 0; step < 20000; step++) {
@@ -262,13 +263,13 @@ static void stream_alloc__random_cycles__match_a_model_fifo(void **state)
 		unsigned op = (x >> 16) % 3;
 		int sid = 1 + 2 * (int)((x >> 8) % (N / 2));
 		if (op == 0) {
-			int got = stream_alloc(t, CONN(step % 100));
-			if (len == 0) {
-				assert_int_equal(got, -ENOSPC);
-			} else {
-				assert_int_equal(got, fifo[head]);
-				head = (head + 1) % 64;
-				len--;
+			int got = stream_alloc(t, CONN(step % 100)), want = -ENOSPC;
+			for (int i = 1; i < N && want < 0; i += 2)
+				if (is_free[i])
+					want = i;
+			assert_int_equal(got, want);
+			if (got > 0) {
+				is_free[got] = false;
 				st[got] = STREAM_ACTIVE;
 			}
 		} else if (op == 1) {
@@ -276,7 +277,7 @@ static void stream_alloc__random_cycles__match_a_model_fifo(void **state)
 			if (st[sid] == STREAM_ACTIVE && noted[sid]) {
 				st[sid] = STREAM_FREE;
 				noted[sid] = false;
-				fifo[(head + len++) % 64] = sid;
+				is_free[sid] = true;
 			} else if (st[sid] == STREAM_ACTIVE) {
 				st[sid] = STREAM_WAIT_CLOSED;
 			}
@@ -285,7 +286,7 @@ static void stream_alloc__random_cycles__match_a_model_fifo(void **state)
 			if (st[sid] == STREAM_WAIT_CLOSED) {
 				assert_int_equal(rc, 0);
 				st[sid] = STREAM_FREE;
-				fifo[(head + len++) % 64] = sid;
+				is_free[sid] = true;
 			} else if (st[sid] == STREAM_ACTIVE && !noted[sid]) {
 				assert_int_equal(rc, 0);
 				noted[sid] = true;
@@ -324,10 +325,10 @@ static void stream_closed__while_still_active__frees_the_id_when_done(void **sta
 	assert_null(stream_get(t, 1)->conn);
 	assert_int_equal(t->active, 0);
 	assert_int_equal(stream_closed(t, 1), -EPROTO);
-	/* Longest-free first: 3 and 5 before 1. */
-	assert_int_equal(stream_alloc(t, CONN(2)), 3);
-	assert_int_equal(stream_alloc(t, CONN(3)), 5);
-	assert_int_equal(stream_alloc(t, CONN(4)), 1);
+	/* Lowest free first: 1 again, then 3 and 5. */
+	assert_int_equal(stream_alloc(t, CONN(2)), 1);
+	assert_int_equal(stream_alloc(t, CONN(3)), 3);
+	assert_int_equal(stream_alloc(t, CONN(4)), 5);
 	assert_int_equal(stream_alloc(t, CONN(5)), -ENOSPC);
 	/* The note went with the old connection: the new one waits again. */
 	stream_done(t, 1);
@@ -361,10 +362,10 @@ static void stream_closed__on_id_not_waiting__is_eproto(void **state)
 	assert_int_equal(stream_closed(t, 1), 0);
 	assert_int_equal(stream_closed(t, 1), -EPROTO);
 	assert_int_equal(t->active, 1);
-	/* The failed calls did not put anything in the ring twice. */
-	assert_int_equal(stream_alloc(t, CONN(3)), 3);
-	assert_int_equal(stream_alloc(t, CONN(4)), 5);
-	assert_int_equal(stream_alloc(t, CONN(5)), 1);
+	/* The failed calls did not free anything twice. */
+	assert_int_equal(stream_alloc(t, CONN(3)), 1);
+	assert_int_equal(stream_alloc(t, CONN(4)), 3);
+	assert_int_equal(stream_alloc(t, CONN(5)), 5);
 	assert_int_equal(stream_alloc(t, CONN(6)), -ENOSPC);
 	stream_table_free(t);
 }
@@ -514,14 +515,14 @@ static void stream_table__65535_streams__works(void **state)
 	assert_non_null(stream_get(a, 65534));
 	assert_null(stream_get(a, 65535));
 
-	/* Free them all in reverse and take them back in that order. */
+	/* Free them all in reverse order: they come back lowest first. */
 	for (int sid = 65533; sid >= 1; sid -= 2) {
 		stream_done(c, (uint16_t)sid);
 		assert_int_equal(stream_closed(c, (uint16_t)sid), 0);
 	}
 	assert_int_equal(c->active, 0);
-	assert_int_equal(stream_alloc(c, CONN(1)), 65533);
-	assert_int_equal(stream_alloc(c, CONN(2)), 65531);
+	assert_int_equal(stream_alloc(c, CONN(1)), 1);
+	assert_int_equal(stream_alloc(c, CONN(2)), 3);
 	assert_int_equal(stream_accept(c, 65534, CONN(3)), 0);
 	assert_int_equal(stream_accept(c, 65535, CONN(3)), -EPROTO);
 	assert_int_equal(c->active, 3);
@@ -546,10 +547,10 @@ int main(void)
 	    cmocka_unit_test(stream_alloc__both_roles__never_collide),
 	    cmocka_unit_test(stream_alloc__slot__records_conn_and_state),
 	    cmocka_unit_test(stream_done__own_id__is_not_reused_until_closed),
-	    cmocka_unit_test(stream_closed__reuse__is_fifo_longest_free_first),
-	    cmocka_unit_test(stream_closed__freed_id__goes_behind_never_used_ids),
+	    cmocka_unit_test(stream_closed__reuse__is_lowest_free_first),
+	    cmocka_unit_test(stream_closed__freed_low_id__comes_before_never_used_ids),
 	    cmocka_unit_test(stream_closed__order_of_closed_not_of_done__decides_reuse),
-	    cmocka_unit_test(stream_alloc__random_cycles__match_a_model_fifo),
+	    cmocka_unit_test(stream_alloc__random_cycles__match_a_model_lowest_free),
 	    cmocka_unit_test(stream_closed__while_still_active__frees_the_id_when_done),
 	    cmocka_unit_test(stream_closed__on_id_not_waiting__is_eproto),
 	    cmocka_unit_test(stream_accept__peer_id__becomes_active_then_free_on_done),
