@@ -147,6 +147,14 @@ enum engine_kind engine_choose(enum config_engine choice, int kernel_err,
 /* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);
 
+/* Whether one of the N peer addresses ADDRS, packed back to back as both
+ * stacks' getpaddrs return them, is a configured remote address with our
+ * SCTP port. Anyone who can reach us can start an association; only the
+ * configured peer may replace the one we have. SEEN gets the first
+ * address, for the log line. */
+bool engine_peer_expected(const struct engine_params *p, const void *addrs, int n, char *seen,
+                          size_t len);
+
 static inline void engine_free(struct engine *e)
 {
 	if (e)

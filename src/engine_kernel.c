@@ -444,31 +444,12 @@ static void kern_tx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	e->base.cb.writable(e->base.ctx);
 }
 
-/* Whether one of the association's peer addresses is a configured remote
- * address with our SCTP port. Anyone who can reach us can start an
- * association; only the configured peer may replace the one we have. */
+/* Whether the association comes from the configured peer. */
 static bool kern_peer_expected(struct kern_engine *e, int fd, char *seen, size_t len)
 {
 	struct sockaddr *addrs = NULL;
 	int n = sctp_getpaddrs(fd, 0, &addrs);
-	bool ok = false;
-	snprintf(seen, len, "unknown");
-	const uint8_t *p = (const uint8_t *)addrs;
-	for (int i = 0; i < n && !ok; i++) {
-		struct sockaddr_storage a = {0};
-		const struct sockaddr *sa = (const struct sockaddr *)p;
-		socklen_t l = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                        : sizeof(struct sockaddr_in);
-		memcpy(&a, sa, l);
-		p += l;
-		if (i == 0)
-			addr_format(&a, seen, len);
-		if (addr_port(&a) != e->p.port)
-			continue;
-		addr_set_port(&a, 0);
-		for (size_t j = 0; j < e->p.n_addrs && !ok; j++)
-			ok = addr_equal(&a, &e->p.remote[j]);
-	}
+	bool ok = engine_peer_expected(&e->p, addrs, n, seen, len);
 	if (n > 0)
 		sctp_freepaddrs(addrs);
 	return ok;

@@ -1,6 +1,9 @@
 /* engine_params: what an engine is told, copied out of the config (engine.h). */
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "engine.h"
 #include "path.h"
 
@@ -31,4 +34,28 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 		p->local[i] = c->paths[order[i]].local;
 		p->remote[i] = c->paths[order[i]].remote;
 	}
+}
+
+bool engine_peer_expected(const struct engine_params *p, const void *addrs, int n, char *seen,
+                          size_t len)
+{
+	bool ok = false;
+	snprintf(seen, len, "unknown");
+	const uint8_t *at = addrs;
+	for (int i = 0; i < n && !ok; i++) {
+		struct sockaddr_storage a = {0};
+		const struct sockaddr *sa = (const struct sockaddr *)at;
+		socklen_t l = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                        : sizeof(struct sockaddr_in);
+		memcpy(&a, sa, l);
+		at += l;
+		if (i == 0)
+			addr_format(&a, seen, len);
+		if (addr_port(&a) != p->port)
+			continue;
+		addr_set_port(&a, 0);
+		for (size_t j = 0; j < p->n_addrs && !ok; j++)
+			ok = addr_equal(&a, &p->remote[j]);
+	}
+	return ok;
 }

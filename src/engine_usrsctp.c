@@ -429,31 +429,12 @@ static bool usr_read(struct usr_engine *e)
 	return true;
 }
 
-/* Whether one of the association's peer addresses is a configured remote
- * address. Anyone who can reach our UDP port can start an association;
- * only the configured peer may replace the one we have. */
+/* Whether the association comes from the configured peer. */
 static bool usr_peer_expected(struct usr_engine *e, struct socket *s, char *seen, size_t len)
 {
 	struct sockaddr *addrs = NULL;
 	int n = usrsctp_getpaddrs(s, 0, &addrs);
-	bool ok = false;
-	snprintf(seen, len, "unknown");
-	const uint8_t *p = (const uint8_t *)addrs;
-	for (int i = 0; i < n && !ok; i++) {
-		struct sockaddr_storage a = {0};
-		const struct sockaddr *sa = (const struct sockaddr *)p;
-		socklen_t l = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                        : sizeof(struct sockaddr_in);
-		memcpy(&a, sa, l);
-		p += l;
-		if (i == 0)
-			addr_format(&a, seen, len);
-		if (addr_port(&a) != e->p.port)
-			continue;
-		addr_set_port(&a, 0);
-		for (size_t j = 0; j < e->p.n_addrs && !ok; j++)
-			ok = addr_equal(&a, &e->p.remote[j]);
-	}
+	bool ok = engine_peer_expected(&e->p, addrs, n, seen, len);
 	if (n > 0)
 		usrsctp_freepaddrs(addrs);
 	return ok;
