@@ -97,6 +97,9 @@ static void set_all(struct fx *f, enum engine_path_state a, enum engine_path_sta
 	f->eng.state[2] = c;
 }
 
+/* Turn the loop for S seconds. The last turn comes after the deadline: a
+ * sleep that overran it (a loaded machine) must not skip a timer due
+ * before it. */
 static void run_for(struct fx *f, double s)
 {
 	ev_tstamp end = ev_time() + s;
@@ -104,6 +107,7 @@ static void run_for(struct fx *f, double s)
 		ev_run(f->loop, EVRUN_NOWAIT);
 		ev_sleep(0.005);
 	}
+	ev_run(f->loop, EVRUN_NOWAIT);
 }
 
 static void path_table__paths__are_sorted_by_priority(void **state)
