@@ -28,6 +28,13 @@
 
 #include "config.h"
 
+/* Payload protocol identifiers on the wire. Every frame is sent with
+ * ENGINE_PPID. A message with ENGINE_PPID_PROBE is an engine's own: the
+ * user-space engine sends one to draw a SACK from the peer (ackwatch.h),
+ * and every engine drops it on receipt. */
+#define ENGINE_PPID       0x53475731u /* "SGW1" */
+#define ENGINE_PPID_PROBE 0x53475730u /* "SGW0" */
+
 /* What the engine needs to know, copied out of struct config so a reload can
  * free the config. */
 struct engine_params {

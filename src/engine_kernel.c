@@ -35,8 +35,7 @@
 #include "frame.h"
 #include "log.h"
 
-#define KERN_PPID       0x53475731u /* "SGW1", as engine_usrsctp.c sends */
-#define KERN_READ_BATCH 64          /* messages per wake-up before TCP gets a turn */
+#define KERN_READ_BATCH 64 /* messages per wake-up before TCP gets a turn */
 #define KERN_UDP_PORT   "/proc/sys/net/sctp/udp_port"
 /* Value of SCTP_EXPOSE_POTENTIALLY_FAILED_STATE that reports the state
  * (Linux's SCTP_PF_EXPOSE_ENABLE, not in the user-space headers). */
@@ -54,6 +53,7 @@ struct kern_engine {
 	uint8_t *rx; /* one message being reassembled */
 	size_t rx_len;
 	uint16_t rx_sid;
+	uint32_t rx_ppid; /* ENGINE_PPID_PROBE messages are dropped */
 };
 
 static void kern_rx_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -377,6 +377,7 @@ static ssize_t kern_recv_piece(struct kern_engine *e, int *flags)
 			struct sctp_rcvinfo info;
 			memcpy(&info, CMSG_DATA(c), sizeof info);
 			e->rx_sid = info.rcv_sid;
+			e->rx_ppid = ntohl(info.rcv_ppid);
 		}
 	}
 	return n;
@@ -420,7 +421,7 @@ static void kern_read(struct kern_engine *e)
 		if (flags & MSG_NOTIFICATION) {
 			if (!kern_notification(e, e->rx, len))
 				return;
-		} else if (e->up) {
+		} else if (e->up && e->rx_ppid != ENGINE_PPID_PROBE) {
 			e->base.cb.message(e->base.ctx, e->rx_sid, e->rx, len);
 		}
 	}
@@ -550,7 +551,7 @@ static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 	c->cmsg_level = IPPROTO_SCTP;
 	c->cmsg_type = SCTP_SNDINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(struct sctp_sndinfo));
-	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(KERN_PPID)};
+	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(ENGINE_PPID)};
 	memcpy(CMSG_DATA(c), &si, sizeof si);
 
 	if (sendmsg(e->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)

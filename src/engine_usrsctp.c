@@ -38,12 +38,11 @@ struct usr_paddrthlds {
 	uint16_t spt_pathcpthld; /* must be 0xffff: the feature is off */
 };
 
-#define USR_PPID       0x53475731u /* "SGW1", payload protocol id on every message */
-#define USR_READ_BATCH 64          /* messages per wake-up before TCP gets a turn */
-#define USR_WRITE_POLL 0.02        /* safety net should a write upcall be missed */
-#define USR_PATH_MTU   1280        /* IP packet size on every path, UDP included */
-#define USR_KICK_MTU   24          /* path MTU each ackwatch kick gives up */
-#define USR_UDP_BUF    (4 << 20)   /* UDP socket buffers; usrsctp's own are 128 KiB */
+#define USR_READ_BATCH 64        /* messages per wake-up before TCP gets a turn */
+#define USR_WRITE_POLL 0.02      /* safety net should a write upcall be missed */
+#define USR_PATH_MTU   1280      /* IP packet size on every path, UDP included */
+#define USR_KICK_MTU   24        /* path MTU each ackwatch kick gives up */
+#define USR_UDP_BUF    (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
 
 struct usr_engine {
 	struct engine base;
@@ -241,18 +240,39 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	e->base.cb.up(e->base.ctx, streams);
 }
 
-/* Make usrsctp retransmit what it forgot (see ackwatch.h). Lowering the
- * path MTU below the size of the chunks in flight is the one knob that
- * makes it mark them all for retransmission at once; a heartbeat on demand
- * then runs its output. The lower MTU stays for the rest of the
- * association (usrsctp never raises it again): USR_KICK_MTU bytes of
- * payload per packet per kick, at most ACKWATCH_MAX_KICKS times. */
+/* Send a one-byte probe (ENGINE_PPID_PROBE, unordered, stream 0; the peer's
+ * engine drops it). The SACK it draws restarts the retransmission timers
+ * of every path with data in flight. False when it could not be queued. */
+static bool usr_probe(struct usr_engine *e)
+{
+	static const uint8_t byte;
+	struct sctp_sndinfo si = {
+	    .snd_sid = 0, .snd_flags = SCTP_UNORDERED, .snd_ppid = htonl(ENGINE_PPID_PROBE)};
+	return usrsctp_sendv(e->sock, &byte, 1, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0) >=
+	       0;
+}
+
+/* Make usrsctp retransmit what it forgot (see ackwatch.h). First a probe:
+ * its SACK restarts the timers, at no cost. It cannot help when the send
+ * buffer is full, or when the path it would take has no congestion window
+ * left; so from the second kick on, the path MTU also drops below the size
+ * of the chunks in flight, the one knob that makes usrsctp mark them all
+ * for retransmission at once, and a heartbeat on demand runs its output.
+ * The lower MTU stays for the rest of the association (usrsctp never
+ * raises it again): USR_KICK_MTU bytes of payload per packet per kick. */
 static void usr_kick(struct usr_engine *e, uint32_t unacked, double quiet)
 {
-	e->mtu -= USR_KICK_MTU;
+	bool probed = usr_probe(e);
+	bool lower = !probed || e->ackwatch.kicks > 1;
+	if (lower)
+		e->mtu -= USR_KICK_MTU;
 	log_warn("engine userspace: %u messages unacknowledged with no SACK and no retransmission "
-	         "for %.1f s; forcing retransmission (kick %u of %d, path MTU now %u)",
-	         unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS, e->mtu);
+	         "for %.1f s; forcing retransmission (kick %u of %d: %s%s, path MTU %u)",
+	         unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS,
+	         probed ? "probe sent" : "no room for a probe", lower ? ", MTU lowered" : "",
+	         e->mtu);
+	if (!lower)
+		return;
 	/* Every path: an unspecified address of any family. */
 	struct sctp_paddrparams pp = {.spp_pathmtu = e->mtu, .spp_flags = SPP_PMTUD_DISABLE};
 	pp.spp_address.ss_family = AF_INET6;
@@ -423,6 +443,8 @@ static bool usr_read(struct usr_engine *e)
 		} else if (e->up) {
 			if (infotype != SCTP_RECVV_RCVINFO)
 				info.rcv_sid = 0;
+			else if (ntohl(info.rcv_ppid) == ENGINE_PPID_PROBE)
+				continue; /* the peer's probe (ackwatch.h): nothing for us */
 			e->base.cb.message(e->base.ctx, info.rcv_sid, e->rx, len);
 		}
 	}
@@ -545,7 +567,7 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
-	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(USR_PPID)};
+	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(ENGINE_PPID)};
 	ssize_t n =
 	    usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
 	if (n >= 0)
