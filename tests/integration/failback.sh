@@ -48,21 +48,29 @@ pc=$BG_PID
 sleep 1
 kill -0 "$pc" 2>/dev/null || fail "transfer ended too early: $(cat "$WORK/long.out")"
 link_restore wan1
-wait_log A 'path wan1: [a-z-]+ -> reachable ' 10
-treach=$(log_time_ms A 'path wan1: [a-z-]+ -> reachable ')
-# Frames on wan1 inside the hold-down window, seen from A's wan1 counters.
-# Sampling starts when the 'reachable' line is noticed (<= 100 ms late) and
-# ends 300 ms before the earliest allowed fail-back.
-s0=$(now_ms); a1=$(link_packets wan1); a2=$(link_packets wan2)
+for side in A B; do wait_log "$side" 'path wan1: [a-z-]+ -> reachable ' 10; done
+ra=$(log_time_ms A 'path wan1: [a-z-]+ -> reachable ')
+rb=$(log_time_ms B 'path wan1: [a-z-]+ -> reachable ')
+treach=$((ra < rb ? ra : rb))
+# Frames on wan1 inside both gateways' hold-down windows, one direction at
+# a time from A's wan1 counters: what A sends (tx) follows A's primary, what
+# B sends (rx) follows B's. Sampling starts when both 'reachable' lines are
+# seen and ends 300 ms before the earlier of the two allowed fail-backs.
+s0=$(now_ms)
+t1=$(link_packets wan1 tx); r1=$(link_packets wan1 rx)
+t2=$(link_packets wan2 tx); r2=$(link_packets wan2 rx)
 wend=$((treach + HOLD_MS - 300))
 if [ $((wend - s0)) -ge 500 ]; then
     sleep "$(awk -v ms=$((wend - s0)) 'BEGIN { printf "%.3f", ms / 1000 }')"
-    b1=$(link_packets wan1); b2=$(link_packets wan2)
-    log "hold-down window ($((wend - s0)) ms): wan1 +$((b1 - a1)) frames, wan2 +$((b2 - a2)) frames"
+    dt1=$(( $(link_packets wan1 tx) - t1 )); dr1=$(( $(link_packets wan1 rx) - r1 ))
+    dt2=$(( $(link_packets wan2 tx) - t2 )); dr2=$(( $(link_packets wan2 rx) - r2 ))
+    log "hold-down window ($((wend - s0)) ms): A sent wan1 +$dt1 wan2 +$dt2 frames, B sent wan1 +$dr1 wan2 +$dr2"
     kill -0 "$pc" 2>/dev/null || fail "the transfer ended inside the hold-down window: $(cat "$WORK/long.out")"
-    [ $((b2 - a2)) -gt 1000 ] || fail "wan2 carried only $((b2 - a2)) frames in the hold-down window: where is the transfer?"
-    [ $((b1 - a1)) -le $(( (b2 - a2) / 20 + 200 )) ] \
-        || fail "data returned to wan1 during the hold-down: wan1 +$((b1 - a1)) frames vs wan2 +$((b2 - a2)) in $((wend - s0)) ms after wan1 became reachable"
+    [ $((dt2 + dr2)) -gt 1000 ] || fail "wan2 carried only $((dt2 + dr2)) frames in the hold-down window: where is the transfer?"
+    [ "$dt1" -le $((dt2 / 20 + 200)) ] \
+        || fail "gateway A sent data on wan1 during its hold-down: wan1 +$dt1 frames vs wan2 +$dt2 in $((wend - s0)) ms"
+    [ "$dr1" -le $((dr2 / 20 + 200)) ] \
+        || fail "gateway B sent data on wan1 during its hold-down: wan1 +$dr1 frames vs wan2 +$dr2 in $((wend - s0)) ms"
 else
     log "hold-down window check skipped: 'reachable' noticed $((s0 - treach)) ms late"
 fi
