@@ -179,6 +179,9 @@ start_sctpgw() {
         write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201" "echo $A_LAN:6302 $LAN_B:5202"
     CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
     sed -i "s/^\[association\]$/&\nmax_streams = $streams/" "$WORK/a.conf" "$WORK/b.conf"
+    # room for every idle connection at the default conn_window (256k):
+    # memory_limit counts reservations, the figure measures what is resident
+    sed -i "s/^\[gateway\]$/&\nmemory_limit = $(( (IDLE + 100) / 4 + 1 ))m/" "$WORK/a.conf" "$WORK/b.conf"
     conf_keys "$WORK/a.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
     conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
     gw_start B "$WORK/b.conf"
@@ -202,6 +205,7 @@ start_base() {
     local side
     for side in a b; do
         sed -i "s/^\[association\]$/&\n$(grep '^max_streams' "$WORK/a.conf")/" "$WORK/base0-$side.conf"
+        sed -i "s/^\[gateway\]$/&\n$(grep '^memory_limit' "$WORK/a.conf")/" "$WORK/base0-$side.conf"
         conf_keys "$WORK/base0-$side.conf" "${BENCH_BASE_GATEWAY:-}" "${BENCH_BASE_SCTP:-}"
         sed -e 's/^udp_encap_port = .*/udp_encap_port = 9897/' \
             -e 's/^remote_udp_encap_port = .*/remote_udp_encap_port = 9897/' \
