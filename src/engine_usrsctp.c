@@ -51,7 +51,6 @@ struct usr_engine {
 	struct socket *sock;     /* the association, or NULL */
 	bool up;                 /* COMM_UP seen on sock */
 	bool want_write;
-	bool shutting_down;
 	ev_async wake;
 	ev_timer write_poll;
 	ev_timer ack_timer; /* samples ackwatch while the association is up */
@@ -585,7 +584,6 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 static void usr_shutdown(struct engine *base)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
-	e->shutting_down = true;
 	if (e->listener) {
 		usrsctp_set_upcall(e->listener, NULL, NULL);
 		usrsctp_close(e->listener);
