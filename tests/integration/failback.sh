@@ -75,7 +75,6 @@ else
     log "hold-down window check skipped: 'reachable' noticed $((s0 - treach)) ms late"
 fi
 for side in A B; do
-    wait_log "$side" 'path wan1: [a-z-]+ -> reachable ' 10
     wait_log "$side" 'primary path: wan2 -> wan1 ' $(( (HOLD_MS + LATE_MS) / 1000 + 5 ))
     tr=$(log_time_ms "$side" 'path wan1: [a-z-]+ -> reachable ')
     tf=$(log_time_ms "$side" 'primary path: wan2 -> wan1 ')
