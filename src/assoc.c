@@ -1,6 +1,7 @@
 /* assoc: see assoc.h for the states. */
 #include "assoc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,14 +72,23 @@ static void report_closed(struct assoc *a)
 		a->on_closed(a->ctx);
 }
 
+/* Connect role: try again after the back-off. libev forbids setting an
+ * active timer, and an SCTP restart (down, then up at once) can leave the
+ * previous one running, so stop it first. */
+static void schedule_retry(struct assoc *a)
+{
+	ev_timer_stop(a->loop, &a->retry);
+	ev_timer_set(&a->retry, a->backoff, 0.);
+	ev_timer_start(a->loop, &a->retry);
+}
+
 static void try_open(struct assoc *a)
 {
 	set_state(a, ASSOC_CONNECTING);
 	int rc = a->engine->ops->open(a->engine);
 	if (rc < 0 && rc != -EALREADY) {
 		set_state(a, ASSOC_DOWN);
-		ev_timer_set(&a->retry, a->backoff, 0.);
-		ev_timer_start(a->loop, &a->retry);
+		schedule_retry(a);
 	}
 }
 
@@ -127,6 +137,8 @@ static void on_up(void *ctx, uint16_t streams)
 		a->engine->ops->abort(a->engine, "too few streams");
 		return;
 	}
+	/* Up without our open() (an SCTP restart): no retry is due. */
+	ev_timer_stop(a->loop, &a->retry);
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
@@ -207,10 +219,8 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		log_debug("association attempt failed: %s; retrying in %.1f s", why, a->backoff);
 	}
 	set_state(a, ASSOC_DOWN);
-	if (a->role == CONFIG_ROLE_CONNECT) {
-		ev_timer_set(&a->retry, a->backoff, 0.);
-		ev_timer_start(a->loop, &a->retry);
-	}
+	if (a->role == CONFIG_ROLE_CONNECT)
+		schedule_retry(a);
 }
 
 /* No conn will follow this OPEN: answer RST and, as the RST is all we
@@ -503,9 +513,12 @@ void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who
 
 int assoc_stream_alloc(struct assoc *a, struct conn *c)
 {
-	if (a->state != ASSOC_READY)
-		return -ENOTCONN;
-	return stream_alloc(a->streams, c);
+	int sid = a->state == ASSOC_READY ? stream_alloc(a->streams, c) : -ENOTCONN;
+	if (sid < 0)
+		a->n_refused++;
+	else
+		a->n_opened++;
+	return sid;
 }
 
 void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c)
@@ -513,10 +526,22 @@ void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c)
 	stream_accept(a->streams, sid, c);
 }
 
+void assoc_conn_add(struct assoc *a, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(&a->conns, c, link);
+	a->n_conns++;
+	a->mem_reserved += c->rx_window;
+	/* Callers checked assoc_has_room first. */
+	assert(a->mem_reserved <= a->memory_limit);
+}
+
 void assoc_conn_gone(struct assoc *a, struct conn *c)
 {
+	assert(a->n_conns > 0 && a->mem_reserved >= c->rx_window);
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->n_conns--;
+	a->mem_reserved -= c->rx_window;
+	assert(a->n_conns > 0 || a->mem_reserved == 0);
 	if (c->waiting) {
 		TAILQ_REMOVE(&a->waiting, c, wait_link);
 		c->waiting = false;
@@ -526,4 +551,19 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 		if (s && s->conn == c)
 			stream_done(a->streams, c->sid);
 	}
+}
+
+bool assoc_invariants_hold(const struct assoc *a)
+{
+	size_t n = 0, reserved = 0;
+	const struct conn *c;
+	TAILQ_FOREACH(c, &a->conns, link)
+	{
+		n++;
+		reserved += c->rx_window;
+		if (c->tx_credit > c->tx_window ||
+		    (uint64_t)c->rx_avail + c->out.len + c->rx_grant > c->rx_window)
+			return false;
+	}
+	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->memory_limit;
 }

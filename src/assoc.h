@@ -46,7 +46,7 @@ struct assoc {
 	unsigned connect_timeout_ms; /* copied from config */
 	size_t conn_window;          /* each connection's receive window */
 	size_t memory_limit;         /* bound on mem_reserved */
-	size_t mem_reserved;         /* conn_window x open connections */
+	size_t mem_reserved;         /* sum of the live connections' rx_window */
 
 	struct stream_table *streams; /* while HELLO or READY */
 	struct path_table paths;
@@ -104,11 +104,22 @@ bool assoc_has_room(const struct assoc *a);
  * stream, on forward FWD) was refused at memory_limit: count it; log at
  * most one line per ASSOC_LOG_EVERY seconds, with the count since. */
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd);
-/* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN. */
+/* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
+ * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);
 /* Bind the peer's SID to C (the slot was checked free). */
 void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c);
-/* C is finished and about to be freed: unlink it and release its stream. */
+/* A new connection C (its rx_window set): link it and reserve its window
+ * out of memory_limit (the caller checked assoc_has_room). */
+void assoc_conn_add(struct assoc *a, struct conn *c);
+/* C is finished and about to be freed: unlink it, release its window and
+ * its stream. */
 void assoc_conn_gone(struct assoc *a, struct conn *c);
+
+/* The accounting invariants, checked over every connection (O(n): for
+ * tests and fuzzing): mem_reserved is the sum of the live connections'
+ * windows and within memory_limit, n_conns counts them, and each
+ * connection's credit stays within its windows. */
+bool assoc_invariants_hold(const struct assoc *a);
 
 #endif

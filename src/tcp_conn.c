@@ -1,6 +1,7 @@
 /* tcp_conn: see tcp_conn.h for the states and the closing rule. */
 #include "tcp_conn.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -20,6 +21,36 @@ static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void conn_progress(struct conn *c);
 
+/* The credit invariants (tcp_conn.h): what we may still send never exceeds
+ * the peer's window, and what the peer may still send, plus what waits
+ * for our TCP socket, plus what we owe back, never exceeds our window.
+ * Checked wherever one of them changes; only the peer's frames move them,
+ * and those are validated before they do. */
+static void conn_check(const struct conn *c)
+{
+	assert(c->tx_credit <= c->tx_window);
+	assert((uint64_t)c->rx_avail + c->out.len + c->rx_grant <= c->rx_window);
+	(void)c;
+}
+
+/* The receive window to advertise in OPEN / OPEN_OK: the one reserved out
+ * of memory_limit for this connection. */
+static uint32_t conn_window_to_advertise(const struct conn *c)
+{
+	return c->rx_window;
+}
+
+/* Whether the bytes written to TCP since the last CREDIT are worth a frame
+ * now: a quarter of the window, so the sender always has most of it to
+ * work with and the grants cost one small frame per window/4 bytes. Never
+ * below one byte, so even a 1-byte window moves. After the peer's FIN no
+ * DATA will come, so nothing needs granting. */
+static bool conn_credit_due(const struct conn *c)
+{
+	uint32_t threshold = c->rx_window / 4 ? c->rx_window / 4 : 1;
+	return !c->got_fin && !c->got_rst && c->rx_grant >= threshold;
+}
+
 /* Close so the other end sees RST, not FIN. */
 static void close_with_reset(int fd)
 {
@@ -36,15 +67,13 @@ static struct conn *conn_new(struct assoc *a, int fd)
 	c->assoc = a;
 	c->fd = fd;
 	c->started = ev_now(a->loop);
-	c->rx_window = c->rx_avail = a->conn_window;
+	c->rx_window = c->rx_avail = (uint32_t)a->conn_window;
 	c->out.max = a->conn_window;
-	a->mem_reserved += a->conn_window;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, conn_timeout_cb, 0., 0.);
 	c->rio.data = c->wio.data = c->timer.data = c;
-	TAILQ_INSERT_TAIL(&a->conns, c, link);
-	a->n_conns++;
+	assoc_conn_add(a, c);
 	return c;
 }
 
@@ -70,7 +99,6 @@ static void conn_free(struct conn *c)
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
 	assoc_conn_gone(c->assoc, c);
-	c->assoc->mem_reserved -= c->rx_window;
 	buf_reset(&c->out);
 	free(c->tx);
 	free(c);
@@ -109,15 +137,11 @@ static void start_reading(struct conn *c)
 		ev_io_start(c->assoc->loop, &c->rio);
 }
 
-/* Grant back what went into the TCP socket once it is worth a frame: a
- * quarter of the window, so the sender always has most of it to work with
- * and the grants cost one small frame per window/4 bytes. Never below one
- * byte, so even a 1-byte window moves. After the peer's FIN no DATA will
- * come, so nothing needs granting. */
+/* Grant back what went into the TCP socket once it is worth a frame. */
 static void maybe_grant(struct conn *c)
 {
-	uint32_t threshold = c->rx_window / 4 ? c->rx_window / 4 : 1;
-	if (!c->got_fin && !c->got_rst && c->rx_grant >= threshold)
+	conn_check(c);
+	if (conn_credit_due(c))
 		c->owed |= CONN_OWE_CREDIT;
 }
 
@@ -128,11 +152,11 @@ static bool send_owed(struct conn *c)
 
 	f.type = FRAME_OPEN;
 	f.u.open = c->target;
-	f.u.open.window = c->rx_window;
+	f.u.open.window = conn_window_to_advertise(c);
 	if (!send_control(c, CONN_OWE_OPEN, &f))
 		return false;
 	f.type = FRAME_OPEN_OK;
-	f.u.window = c->rx_window;
+	f.u.window = conn_window_to_advertise(c);
 	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
 		return false;
 	if (c->tx) {
@@ -153,6 +177,7 @@ static bool send_owed(struct conn *c)
 			return false;
 		c->rx_avail += f.u.credit;
 		c->rx_grant = 0;
+		conn_check(c);
 	}
 	f.type = FRAME_RST;
 	f.u.rst = c->rst_reason;
@@ -360,6 +385,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	c->rx_avail -= (uint32_t)len;
+	conn_check(c);
 	if (c->fd < 0)
 		return; /* already reset locally; the peer will hear of it */
 	if (c->out.len == 0) {
@@ -411,6 +437,7 @@ static void on_credit(struct conn *c, uint32_t inc)
 		return;
 	}
 	c->tx_credit += inc;
+	conn_check(c);
 	start_reading(c);
 }
 
@@ -531,12 +558,10 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	if (sid < 0) {
 		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
 		         sid == -ENOSPC ? "no free stream" : "association not ready");
-		a->n_refused++;
 		conn_kill(c);
 		return sid;
 	}
 	c->sid = (uint16_t)sid;
-	a->n_opened++;
 	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
 	c->owed |= CONN_OWE_OPEN;
 	conn_flush(c);

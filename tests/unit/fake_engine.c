@@ -465,6 +465,15 @@ void fake_engine_down(struct fake_engine *e, const char *why)
 	both_down(e, why, why);
 }
 
+void fake_engine_restart(struct fake_engine *e)
+{
+	struct fake_engine *p = e->peer;
+	both_down(e, "peer restarted", "peer restarted");
+	bring_up(e);
+	if (p)
+		bring_up(p);
+}
+
 void fake_engine_inject(struct fake_engine *to, uint16_t sid, const void *msg, size_t len)
 {
 	struct fake_ev *ev = ev_new(FAKE_MSG, len);

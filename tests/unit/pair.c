@@ -426,6 +426,8 @@ void ping(struct fx *f, const struct link *l)
 /* Nothing left anywhere: every conn freed, every stream FREE. */
 bool all_idle(struct fx *f)
 {
+	assert_true(assoc_invariants_hold(f->a));
+	assert_true(assoc_invariants_hold(f->b));
 	return f->a->n_conns == 0 && f->b->n_conns == 0 && f->a->streams && f->b->streams &&
 	       f->a->streams->active == 0 && f->b->streams->active == 0;
 }

@@ -690,6 +690,23 @@ static void assoc__hello_with_a_range_around_our_version__is_accepted(void **sta
 	assert_int_equal(f->ea->n_abort, 0);
 }
 
+/* An SCTP restart reports down then up with no open() between: the connect
+ * role's retry timer, started by the down, must not stay armed (a second
+ * down would then set an active timer, which libev forbids). */
+static void assoc__sctp_restart__leaves_no_retry_timer_running(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	f->a->backoff = 5.0; /* so the timer cannot fire before the check */
+	fake_engine_restart(f->ea);
+	RUN_UNTIL(f, f->ea->n_up == 2 && f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	assert_false(ev_is_active(&f->a->retry));
+	/* A real loss now retries as usual. */
+	fake_engine_down(f->ea, "test: path lost");
+	RUN_UNTIL(f, f->a->state == ASSOC_DOWN);
+	assert_true(ev_is_active(&f->a->retry));
+}
+
 /* Messages that overtake HELLO are kept, but only up to a bound: a peer
  * that floods them before its HELLO is misbehaving. */
 static void assoc__flood_of_messages_before_hello__aborts(void **state)
@@ -947,6 +964,7 @@ int main(void)
 	    T(stream__id__is_reused_only_after_closed),
 	    T(conn__both_sides_opening_at_once__get_no_collisions),
 	    T(assoc__down__resets_every_connection_and_leaves_none),
+	    T(assoc__sctp_restart__leaves_no_retry_timer_running),
 	    T(assoc_shutdown__resets_connections_and_reports_closed_once),
 	    T(conn__malformed_frame__resets_only_that_connection),
 	    T(conn__peer_data_or_credit_before_open_ok__resets_that_connection),
