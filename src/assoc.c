@@ -59,8 +59,11 @@ static void forget_association(struct assoc *a)
 	stream_table_free(a->streams);
 	a->streams = NULL;
 	/* A new association starts with an empty send buffer and owes no
-	 * writable for the old one's -EAGAIN. */
+	 * writable for the old one's -EAGAIN, nor the old one's refusals. */
 	a->engine_full = false;
+	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
+	a->n_refusals = 0;
+	a->refuse_rst_sent = 0;
 }
 
 static void report_closed(struct assoc *a)
@@ -223,15 +226,48 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		schedule_retry(a);
 }
 
-/* No conn will follow this OPEN: answer RST and, as the RST is all we
- * will ever send, CLOSED right after it. The opener's own RST then
- * arrives on an idle stream. */
-static void refuse_open(struct assoc *a, uint16_t sid)
+static bool refusal_owed(const struct assoc *a, uint16_t sid)
+{
+	return (a->refuse_bits[sid / 64] >> (sid % 64)) & 1;
+}
+
+/* Send the owed refusals (RST, then CLOSED, per stream) until the engine
+ * is full; false while some remain. The peer reuses the id only after
+ * our CLOSED, so the bit of an id cannot be set twice. */
+static bool send_refusals(struct assoc *a)
 {
 	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
 	struct frame closed = {.type = FRAME_CLOSED};
-	if (assoc_send_frame(a, sid, &rst) == 0)
-		assoc_send_frame(a, sid, &closed);
+	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
+		while (a->refuse_bits[w]) {
+			uint16_t sid =
+			    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(a->refuse_bits[w]));
+			if (a->refuse_rst_sent != sid) {
+				if (assoc_send_frame(a, sid, &rst) == -EAGAIN)
+					return false;
+				a->refuse_rst_sent = sid;
+			}
+			if (assoc_send_frame(a, sid, &closed) == -EAGAIN)
+				return false;
+			a->refuse_rst_sent = 0;
+			a->refuse_bits[w] &= ~((uint64_t)1 << (sid % 64));
+			a->n_refusals--;
+		}
+	}
+	return true;
+}
+
+/* No conn will follow this OPEN: owe RST and, as the RST is all we will
+ * ever send, CLOSED right after it. They wait, in the association, for
+ * room in the engine like every other control frame: a refusal is never
+ * dropped (one bit per stream id bounds what is owed). The opener's own
+ * RST then arrives on an idle stream. */
+static void refuse_open(struct assoc *a, uint16_t sid)
+{
+	a->refuse_bits[sid / 64] |= (uint64_t)1 << (sid % 64);
+	a->n_refusals++;
+	if (!a->engine_full)
+		send_refusals(a);
 }
 
 /* A frame for a connection's stream. */
@@ -263,7 +299,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			conn_protocol_error(c, "OPEN on a stream in use");
 			return;
 		}
-		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE) {
+		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
+		    refusal_owed(a, sid)) {
 			/* The peer may only open ids of its own parity. */
 			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
 			return;
@@ -376,6 +413,8 @@ static void on_writable(void *ctx)
 	/* Flush in arrival order until the engine is full again; a conn that
 	 * blocks again goes back to the tail. */
 	a->engine_full = false;
+	if (!send_refusals(a))
+		return;
 	struct conn *c;
 	while (!a->engine_full && (c = TAILQ_FIRST(&a->waiting)) != NULL) {
 		TAILQ_REMOVE(&a->waiting, c, wait_link);
@@ -396,6 +435,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->role = cfg->role;
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
+	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
@@ -494,6 +534,14 @@ void assoc_wait(struct assoc *a, struct conn *c)
 bool assoc_has_room(const struct assoc *a)
 {
 	return a->mem_reserved + a->conn_window <= a->memory_limit;
+}
+
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd)
+{
+	a->n_open_timeouts++;
+	log_warn("stream %u: forward %s: no answer from the peer gateway to OPEN within %.1f s; "
+	         "resetting client %s (%llu such timeouts in all)",
+	         sid, fwd, a->open_timeout, client, (unsigned long long)a->n_open_timeouts);
 }
 
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd)

@@ -35,6 +35,9 @@ enum assoc_state {
 
 TAILQ_HEAD(conn_list, conn);
 
+#define ASSOC_SID_WORDS      (65536 / 64)
+#define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this */
+
 struct assoc {
 	struct ev_loop *loop;
 	struct engine *engine;
@@ -44,6 +47,7 @@ struct assoc {
 	char peer_name[FRAME_NAME_MAX + 1];
 
 	unsigned connect_timeout_ms; /* copied from config */
+	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
 	size_t conn_window;          /* each connection's receive window */
 	size_t memory_limit;         /* bound on mem_reserved */
 	size_t mem_reserved;         /* sum of the live connections' rx_window */
@@ -54,6 +58,13 @@ struct assoc {
 	size_t n_conns;
 	struct conn_list waiting; /* blocked on engine room, FIFO */
 	bool engine_full;         /* the last send found no room; no conn reads TCP */
+
+	/* Refused OPENs of the peer (no struct conn exists): bit SID set
+	 * while RST + CLOSED are owed on SID; sent before any connection's
+	 * frames when the engine has room. */
+	uint64_t refuse_bits[ASSOC_SID_WORDS];
+	size_t n_refusals;
+	uint16_t refuse_rst_sent; /* the RST of this refusal went, CLOSED not yet */
 
 	/* Connection messages that overtook the peer's HELLO (SCTP orders
 	 * each stream, not the association): kept until HELLO, bounded. */
@@ -73,6 +84,7 @@ struct assoc {
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
+	uint64_t n_open_timeouts;    /* opened, but neither OPEN_OK nor RST came in time */
 	uint64_t refused_unlogged;   /* of those, not yet in a log line */
 	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
@@ -104,6 +116,9 @@ bool assoc_has_room(const struct assoc *a);
  * stream, on forward FWD) was refused at memory_limit: count it; log at
  * most one line per ASSOC_LOG_EVERY seconds, with the count since. */
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd);
+/* Opener: the peer answered OPEN on SID neither with OPEN_OK nor RST
+ * within open_timeout: count it and log it (CLIENT, forward FWD). */
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd);
 /* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
  * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);

@@ -114,9 +114,11 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);
-	log_info("status: %zu connections wait for engine room; windows reserve %zu of "
-	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
-	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
+	log_info("status: %zu connections wait for engine room, %zu refusals owed; windows "
+	         "reserve %zu of memory_limit %zu bytes, %llu connections refused at memory_limit, "
+	         "%llu OPEN timeouts; engine: %s",
+	         waiting, a->n_refusals, a->mem_reserved, a->memory_limit,
+	         (unsigned long long)a->n_refused_memory, (unsigned long long)a->n_open_timeouts,
 	         line[0] ? line : "-");
 }
 

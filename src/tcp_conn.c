@@ -464,6 +464,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			conn_protocol_error(c, "unexpected OPEN_OK");
 			return;
 		}
+		ev_timer_stop(c->assoc->loop, &c->timer);
 		c->state = CONN_OPEN;
 		c->tx_window = c->tx_credit = f->u.window;
 		log_debug("stream %u: %s connected to %s (peer window %u)", c->sid, c->peer_text,
@@ -564,6 +565,10 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	c->sid = (uint16_t)sid;
 	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
 	c->owed |= CONN_OWE_OPEN;
+	/* The peer answers with OPEN_OK or RST once its connect ends (within
+	 * its connect_timeout_ms); past the deadline the client is reset. */
+	ev_timer_set(&c->timer, a->open_timeout, 0.);
+	ev_timer_start(a->loop, &c->timer);
 	conn_flush(c);
 	return 0;
 }
@@ -628,8 +633,15 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct conn *c = w->data;
-	if (c->state == CONN_CONNECTING)
+	if (c->state == CONN_CONNECTING) {
 		conn_connect_failed(c, ETIMEDOUT);
+	} else if (c->opener && c->state == CONN_OPENING && !c->got_rst) {
+		/* Our RST tells the peer; the id stays ours until its CLOSED
+		 * (docs/PROTOCOL.md, "Opening a connection"). */
+		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name);
+		conn_reset(c, FRAME_RST_TIMEOUT);
+		conn_progress(c);
+	}
 }
 
 int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)

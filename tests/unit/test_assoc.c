@@ -707,6 +707,38 @@ static void assoc__sctp_restart__leaves_no_retry_timer_running(void **state)
 	assert_true(ev_is_active(&f->a->retry));
 }
 
+/* The peer answers neither OPEN_OK nor RST in time: the client is reset at
+ * the deadline, counted and logged; the id stays ours until the late
+ * answer has been settled with RST and CLOSED, then serves again. */
+static void conn_open__no_answer_within_the_deadline__resets_the_client(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	f->a->open_timeout = 0.3;
+	fake_engine_hold(f->eb, FRAME_OPEN);
+	int rc;
+	ev_tstamp t0 = ev_time();
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	expect_reset(f, c);
+	assert_true(ev_time() - t0 >= 0.25);
+	assert_int_equal(f->a->n_open_timeouts, 1);
+	assert_sent_rst(f->ea, sid, FRAME_RST_TIMEOUT);
+	assert_int_not_equal(slot_state(f->a, sid), STREAM_FREE);
+
+	/* The OPEN finally arrives: B connects, answers OPEN_OK, then meets
+	 * our RST; the id is free only after B's CLOSED. */
+	fake_engine_release(f->eb);
+	int t = accept_target(f);
+	expect_reset(f, t);
+	RUN_UNTIL(f, all_idle(f));
+	assert_int_equal(fake_engine_count_sent(f->eb, sid, FRAME_CLOSED), 1);
+	struct link l = open_link(f, f->a);
+	ping(f, &l);
+	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
+}
+
 /* Messages that overtake HELLO are kept, but only up to a bound: a peer
  * that floods them before its HELLO is misbehaving. */
 static void assoc__flood_of_messages_before_hello__aborts(void **state)
@@ -965,6 +997,7 @@ int main(void)
 	    T(conn__both_sides_opening_at_once__get_no_collisions),
 	    T(assoc__down__resets_every_connection_and_leaves_none),
 	    T(assoc__sctp_restart__leaves_no_retry_timer_running),
+	    T(conn_open__no_answer_within_the_deadline__resets_the_client),
 	    T(assoc_shutdown__resets_connections_and_reports_closed_once),
 	    T(conn__malformed_frame__resets_only_that_connection),
 	    T(conn__peer_data_or_credit_before_open_ok__resets_that_connection),

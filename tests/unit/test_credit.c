@@ -406,6 +406,34 @@ static void memory_limit__reached_on_the_exit_side__resets_the_client_and_frees_
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
 }
 
+/* The refusal of an OPEN at memory_limit (RST, CLOSED) waits for room in
+ * a full engine instead of being dropped: the client is reset, the id is
+ * freed, and no deadline had to step in. */
+static void memory_limit__refusal_while_the_engine_is_full__is_sent_when_room_comes(void **state)
+{
+	struct fx *f = *state;
+	f->cb->conn_window = 4096;
+	f->cb->memory_limit = 4096;
+	fx_start(f);
+	struct link l1 = open_link(f, f->a);
+	fake_engine_set_full(f->eb, true);
+	int rc;
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	RUN_UNTIL(f, f->b->n_refused_memory == 1);
+	run_for(f, 0.05);
+	assert_int_equal(fake_engine_count_sent(f->eb, sid, FRAME_RST), 0);
+	fake_engine_set_full(f->eb, false);
+	expect_reset(f, c);
+	assert_sent_rst(f->eb, sid, FRAME_RST_RESOURCES);
+	assert_int_equal(fake_engine_count_sent(f->eb, sid, FRAME_CLOSED), 1);
+	RUN_UNTIL(f, slot_state(f->a, sid) == STREAM_FREE);
+	assert_int_equal(f->a->n_open_timeouts, 0);
+	ping(f, &l1);
+	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -423,6 +451,7 @@ int main(void)
 	    T(credit__engine_full__at_most_one_connection_holds_a_frame),
 	    T(memory_limit__reached__resets_the_next_client_and_keeps_the_others),
 	    T(memory_limit__reached_on_the_exit_side__resets_the_client_and_frees_the_id),
+	    T(memory_limit__refusal_while_the_engine_is_full__is_sent_when_room_comes),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
