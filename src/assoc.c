@@ -35,6 +35,10 @@ static void kill_all(struct assoc *a)
 }
 
 #define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
+/* What one kept message costs beside its bytes: its struct, its slot in
+ * the array (which grows by doubling) and the allocator's header. Counted
+ * so that many tiny messages cannot cost more than the bound says. */
+#define ASSOC_EARLY_OVERHEAD 64
 
 struct early_msg {
 	uint16_t sid;
@@ -48,11 +52,12 @@ static void drop_early(struct assoc *a)
 		free(a->early[i]);
 	free(a->early);
 	a->early = NULL;
-	a->n_early = a->early_bytes = 0;
+	a->n_early = a->early_cap = a->early_bytes = 0;
 }
 
 static void forget_association(struct assoc *a)
 {
+	ev_timer_stop(a->loop, &a->hello_timer);
 	path_assoc_down(&a->paths);
 	drop_early(a);
 	kill_all(a);
@@ -149,7 +154,24 @@ static void on_up(void *ctx, uint16_t streams)
 		return;
 	}
 	set_state(a, ASSOC_HELLO);
+	ev_timer_set(&a->hello_timer, a->hello_timeout, 0.);
+	ev_timer_start(a->loop, &a->hello_timer);
 	send_hello(a);
+}
+
+/* The peer holds the association without ever sending HELLO: abort (the
+ * connect role then retries with its back-off). */
+static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	if (a->state != ASSOC_HELLO)
+		return;
+	log_error("association: no HELLO from the peer within %.1f s of the association coming "
+	          "up; aborting it",
+	          a->hello_timeout);
+	a->engine->ops->abort(a->engine, "no HELLO in time");
 }
 
 static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams)
@@ -189,6 +211,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		a->streams = t;
 		streams = h->streams;
 	}
+	ev_timer_stop(a->loop, &a->hello_timer);
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
@@ -337,21 +360,31 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
  * bound is generous; past it the peer is misbehaving. */
 static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
 {
-	struct early_msg **v = realloc(a->early, (a->n_early + 1) * sizeof *v);
-	struct early_msg *m = malloc(sizeof *m + len);
-	if (!v || !m || a->early_bytes + len > ASSOC_EARLY_MAX_BYTES) {
-		if (v)
-			a->early = v;
-		free(m);
+	size_t cost = len + ASSOC_EARLY_OVERHEAD;
+	if (a->early_bytes + cost > ASSOC_EARLY_MAX_BYTES) {
 		protocol_abort(a, "too many connection messages before HELLO");
 		return;
 	}
-	a->early = v;
+	if (a->n_early == a->early_cap) {
+		size_t cap = a->early_cap ? a->early_cap * 2 : 16;
+		struct early_msg **v = realloc(a->early, cap * sizeof *v);
+		if (!v) {
+			protocol_abort(a, "out of memory for messages before HELLO");
+			return;
+		}
+		a->early = v;
+		a->early_cap = cap;
+	}
+	struct early_msg *m = malloc(sizeof *m + len);
+	if (!m) {
+		protocol_abort(a, "out of memory for messages before HELLO");
+		return;
+	}
 	m->sid = sid;
 	m->len = len;
 	memcpy(m->bytes, msg, len);
 	a->early[a->n_early++] = m;
-	a->early_bytes += len;
+	a->early_bytes += cost;
 }
 
 /* HELLO arrived: handle what overtook it, in arrival order. */
@@ -360,7 +393,7 @@ static void replay_early(struct assoc *a)
 	struct early_msg **v = a->early;
 	size_t n = a->n_early;
 	a->early = NULL;
-	a->n_early = a->early_bytes = 0;
+	a->n_early = a->early_cap = a->early_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct frame f;
 		if (a->state == ASSOC_READY) {
@@ -443,6 +476,12 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->backoff = ASSOC_BACKOFF_MIN;
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
 	a->retry.data = a;
+	/* HELLO is one small message: SCTP delivers it within a few
+	 * retransmissions unless the association itself fails. */
+	double rto_max = cfg->rto_max_ms / 1000.0;
+	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
+	ev_timer_init(&a->hello_timer, assoc_hello_timeout_cb, 0., 0.);
+	a->hello_timer.data = a;
 
 	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
@@ -470,6 +509,7 @@ void assoc_free(struct assoc *a)
 	if (!a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
+	ev_timer_stop(a->loop, &a->hello_timer);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);

@@ -9,6 +9,7 @@
  *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer HELLO ok--> READY
  *     ^                  |                       |                       |
  *     +------ engine down (connect role: retry after back-off) ---------+
+ *   HELLO --no HELLO within hello_timeout--> abort --engine down--> DOWN
  *   READY --assoc_shutdown()--> CLOSING --engine down--> DOWN (stays)
  */
 #ifndef SCTPGW_ASSOC_H
@@ -37,6 +38,7 @@ TAILQ_HEAD(conn_list, conn);
 
 #define ASSOC_SID_WORDS      (65536 / 64)
 #define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this */
+#define ASSOC_HELLO_TIMEOUT  10.0 /* s; HELLO deadline: this or 3 x rto_max, the longer */
 
 struct assoc {
 	struct ev_loop *loop;
@@ -69,7 +71,10 @@ struct assoc {
 	/* Connection messages that overtook the peer's HELLO (SCTP orders
 	 * each stream, not the association): kept until HELLO, bounded. */
 	struct early_msg **early;
-	size_t n_early, early_bytes;
+	size_t n_early, early_cap;
+	size_t early_bytes;   /* payload + ASSOC_EARLY_OVERHEAD per message */
+	ev_timer hello_timer; /* HELLO state: the peer's HELLO is due */
+	double hello_timeout;
 
 	ev_timer retry;
 	double backoff;

@@ -757,6 +757,48 @@ static void assoc__flood_of_messages_before_hello__aborts(void **state)
 	assert_int_equal(f->a->n_conns, 0);
 }
 
+/* The bound counts what each message costs, not only its bytes: thousands
+ * of one-byte messages reach it long before they cost megabytes. */
+static void assoc__flood_of_tiny_messages_before_hello__aborts(void **state)
+{
+	struct fx *f = *state;
+	fx_alone(f, false, 10);
+	static const uint8_t one = FRAME_FIN;
+	size_t sent = 0;
+	for (; sent < 20000 && f->ea->n_down == 0; sent++) {
+		fake_engine_inject(f->ea, 2, &one, 1);
+		if (sent % 1000 == 999)
+			run_for(f, 0.01);
+	}
+	RUN_UNTIL(f, f->ea->n_down == 1);
+	assert_int_equal(f->ea->n_abort, 1);
+	assert_non_null(strstr(f->ea->last_abort, "before HELLO"));
+	assert_true(f->a->n_early == 0);
+}
+
+/* A peer that never sends HELLO cannot hold the association: it is
+ * aborted at the deadline, and the connect role tries again. */
+static void assoc__no_hello_within_the_deadline__aborts_and_retries(void **state)
+{
+	struct fx *f = *state;
+	fx_alone(f, false, 10);
+	assert_true(f->a->hello_timeout >= 10.0);
+	f->a->hello_timeout = 0.2;
+	/* Take the association down and up again so the new deadline runs. */
+	fake_engine_restart(f->ea);
+	RUN_UNTIL(f, f->ea->n_up == 2);
+	ev_tstamp t0 = ev_time();
+	RUN_UNTIL(f, f->ea->n_abort == 1);
+	assert_true(ev_time() - t0 >= 0.15);
+	assert_non_null(strstr(f->ea->last_abort, "HELLO"));
+	unsigned opens = f->ea->n_open;
+	RUN_UNTIL(f, f->ea->n_open > opens && f->a->state == ASSOC_HELLO);
+	/* ...and a peer that does answer makes it READY. */
+	alone_ready(f, f->a, 10);
+	assert_int_equal(f->a->state, ASSOC_READY);
+	assert_false(ev_is_active(&f->a->hello_timer));
+}
+
 static void assoc__open_from_the_peer_on_our_parity__is_ignored(void **state)
 {
 	struct fx *f = *state;
@@ -1009,6 +1051,8 @@ int main(void)
 	    T(assoc__hello_from_a_newer_peer_without_our_version__aborts),
 	    T(assoc__hello_with_a_range_around_our_version__is_accepted),
 	    T(assoc__flood_of_messages_before_hello__aborts),
+	    T(assoc__flood_of_tiny_messages_before_hello__aborts),
+	    T(assoc__no_hello_within_the_deadline__aborts_and_retries),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored_by_the_accept_side),
 	    T(assoc__frames_on_an_idle_stream__are_ignored),
