@@ -11,8 +11,12 @@
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
 #define ASSOC_LOG_EVERY   5.0 /* seconds between two "memory_limit reached" lines */
+#define ASSOC_PUMP_BATCH  64  /* frames per turn of the pump before others get theirs */
 
 static void replay_early(struct assoc *a);
+static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
+static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
+static void pump_update(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -64,8 +68,10 @@ static void forget_association(struct assoc *a)
 	stream_table_free(a->streams);
 	a->streams = NULL;
 	/* A new association starts with an empty send buffer and owes no
-	 * writable for the old one's -EAGAIN, nor the old one's refusals. */
+	 * writable for the old one's -EAGAIN, nor the old one's frames. */
 	a->engine_full = false;
+	a->held_len = 0;
+	pump_update(a);
 	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
 	a->n_refusals = 0;
 	a->refuse_rst_sent = 0;
@@ -289,8 +295,7 @@ static void refuse_open(struct assoc *a, uint16_t sid)
 {
 	a->refuse_bits[sid / 64] |= (uint64_t)1 << (sid % 64);
 	a->n_refusals++;
-	if (!a->engine_full)
-		send_refusals(a);
+	pump_update(a);
 }
 
 /* A frame for a connection's stream. */
@@ -440,20 +445,80 @@ static void on_path_event(void *ctx)
 	path_event(&a->paths);
 }
 
+/* Send one pulled frame, or keep it (the only one kept) for when the
+ * engine has room again. False when the engine is full. */
+static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
+{
+	int rc = assoc_send(a, sid, a->scratch, len);
+	if (rc == -EAGAIN) {
+		a->held_sid = sid;
+		a->held_len = len;
+		return false;
+	}
+	if (rc < 0)
+		log_debug("stream %u: cannot send a frame: %s", sid, strerror(-rc));
+	a->n_frames++;
+	return true;
+}
+
+/* The send scheduler. While the engine has room, the held frame goes
+ * first, then the owed refusals, then one frame from each ready
+ * connection in turn (round robin: a connection with more to send goes
+ * back to the tail), at most ASSOC_PUMP_BATCH frames per turn so TCP
+ * sockets and incoming messages get theirs. A connection that has
+ * nothing to send is on no list and costs nothing here. */
+static void assoc_pump(struct assoc *a)
+{
+	a->n_pumps++;
+	if (a->held_len > 0) {
+		size_t len = a->held_len;
+		a->held_len = 0;
+		if (!send_pulled(a, a->held_sid, len))
+			goto out;
+	}
+	if (!send_refusals(a))
+		goto out;
+	for (int budget = ASSOC_PUMP_BATCH; budget > 0 && !a->engine_full; budget--) {
+		struct conn *c = TAILQ_FIRST(&a->ready);
+		if (!c)
+			break;
+		TAILQ_REMOVE(&a->ready, c, ready_link);
+		c->ready = false;
+		a->n_ready--;
+		uint16_t sid = c->sid;
+		bool more = false;
+		size_t len = conn_pull(c, a->scratch, &more); /* C may be gone if !more */
+		if (more)
+			assoc_conn_ready(a, c);
+		if (len > 0 && !send_pulled(a, sid, len))
+			break;
+	}
+out:
+	pump_update(a);
+}
+
+static void assoc_pump_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	assoc_pump(w->data);
+}
+
+/* The pump runs once per loop iteration while there is work and room. */
+static void pump_update(struct assoc *a)
+{
+	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready);
+	if (work && !a->engine_full)
+		ev_idle_start(a->loop, &a->pump);
+	else
+		ev_idle_stop(a->loop, &a->pump);
+}
+
 static void on_writable(void *ctx)
 {
 	struct assoc *a = ctx;
-	/* Flush in arrival order until the engine is full again; a conn that
-	 * blocks again goes back to the tail. */
 	a->engine_full = false;
-	if (!send_refusals(a))
-		return;
-	struct conn *c;
-	while (!a->engine_full && (c = TAILQ_FIRST(&a->waiting)) != NULL) {
-		TAILQ_REMOVE(&a->waiting, c, wait_link);
-		c->waiting = false;
-		conn_flush(c); /* may free c or queue it again */
-	}
+	assoc_pump(a);
 }
 
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
@@ -472,7 +537,12 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
-	TAILQ_INIT(&a->waiting);
+	TAILQ_INIT(&a->ready);
+	ev_idle_init(&a->pump, assoc_pump_cb);
+	/* Above everything else: it sends what the previous iteration's
+	 * callbacks made ready, before this iteration's run. */
+	ev_set_priority(&a->pump, EV_MAXPRI);
+	a->pump.data = a;
 	a->backoff = ASSOC_BACKOFF_MIN;
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
 	a->retry.data = a;
@@ -510,6 +580,7 @@ void assoc_free(struct assoc *a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
+	ev_idle_stop(a->loop, &a->pump);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);
@@ -546,7 +617,7 @@ void assoc_shutdown(struct assoc *a)
 		report_closed(a);
 }
 
-int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
+static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
 	int rc = a->engine->ops->send(a->engine, sid, msg, len);
 	if (rc == -EAGAIN)
@@ -554,7 +625,7 @@ int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 	return rc;
 }
 
-int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
+static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
 {
 	uint8_t buf[128];
 	ssize_t n = frame_encode(f, buf, sizeof buf);
@@ -563,12 +634,15 @@ int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
 	return assoc_send(a, sid, buf, (size_t)n);
 }
 
-void assoc_wait(struct assoc *a, struct conn *c)
+void assoc_conn_ready(struct assoc *a, struct conn *c)
 {
-	if (c->waiting)
-		return;
-	c->waiting = true;
-	TAILQ_INSERT_TAIL(&a->waiting, c, wait_link);
+	if (!c->ready) {
+		c->ready = true;
+		a->n_ready++;
+		TAILQ_INSERT_TAIL(&a->ready, c, ready_link);
+	}
+	if (!a->engine_full)
+		ev_idle_start(a->loop, &a->pump);
 }
 
 bool assoc_has_room(const struct assoc *a)
@@ -630,9 +704,10 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 	a->n_conns--;
 	a->mem_reserved -= c->rx_window;
 	assert(a->n_conns > 0 || a->mem_reserved == 0);
-	if (c->waiting) {
-		TAILQ_REMOVE(&a->waiting, c, wait_link);
-		c->waiting = false;
+	if (c->ready) {
+		TAILQ_REMOVE(&a->ready, c, ready_link);
+		c->ready = false;
+		a->n_ready--;
 	}
 	if (a->streams && c->sid != 0) {
 		struct stream_slot *s = stream_get(a->streams, c->sid);

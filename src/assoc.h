@@ -6,6 +6,13 @@
  * again and again with capped back-off), exchanges HELLO on stream 0, then
  * routes each incoming frame to the connection on its stream.
  *
+ * It also schedules everything sent on a connection's stream: a conn with
+ * something to send (an owed control frame, or TCP bytes and credit) joins
+ * the ready list; while the engine has room, the pump (an idle watcher,
+ * once per loop iteration) asks ready conns for one frame each in turn
+ * (conn_pull), a batch per turn. When the engine is full the pump stops
+ * and keeps the one frame the engine refused; writable restarts it.
+ *
  *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer HELLO ok--> READY
  *     ^                  |                       |                       |
  *     +------ engine down (connect role: retry after back-off) ---------+
@@ -58,8 +65,15 @@ struct assoc {
 	struct path_table paths;
 	struct conn_list conns;
 	size_t n_conns;
-	struct conn_list waiting; /* blocked on engine room, FIFO */
-	bool engine_full;         /* the last send found no room; no conn reads TCP */
+
+	/* The send scheduler (assoc_pump). */
+	struct conn_list ready; /* conns with a frame to give, round robin */
+	size_t n_ready;
+	ev_idle pump;               /* runs while ready work waits and the engine has room */
+	bool engine_full;           /* the last send found no room: wait for writable */
+	size_t held_len;            /* a pulled frame the engine refused, in scratch */
+	uint16_t held_sid;          /* ... and its stream */
+	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
 
 	/* Refused OPENs of the peer (no struct conn exists): bit SID set
 	 * while RST + CLOSED are owed on SID; sent before any connection's
@@ -78,7 +92,7 @@ struct assoc {
 
 	ev_timer retry;
 	double backoff;
-	uint8_t *scratch; /* one frame, for reading TCP straight into */
+	uint8_t *scratch; /* one frame: conns pull into it; held while the engine is full */
 
 	/* Told when the association goes down while CLOSING. */
 	void (*on_closed)(void *ctx);
@@ -109,12 +123,9 @@ void assoc_shutdown(struct assoc *a);
 
 /* --- for tcp_conn.c --- */
 
-/* Send one frame on SID. 0, -EAGAIN (call assoc_wait), or -errno. */
-int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
-/* Encode F and send it on SID; same returns as assoc_send. */
-int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
-/* Queue C to be flushed when the engine has room. */
-void assoc_wait(struct assoc *a, struct conn *c);
+/* C has a frame to give (conn_pull): put it on the ready list (once) and
+ * make sure the pump runs when the engine has room. */
+void assoc_conn_ready(struct assoc *a, struct conn *c);
 /* Whether memory_limit leaves room for one more connection's window. */
 bool assoc_has_room(const struct assoc *a);
 /* A new connection (WHAT: "client" or "peer's OPEN", WHO: its address or
