@@ -497,11 +497,22 @@ out:
 	pump_update(a);
 }
 
-static void assoc_pump_cb(struct ev_loop *loop, ev_idle *w, int revents)
+static void assoc_pump_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	assoc_pump(w->data);
+}
+
+/* Run the pump in the next loop iteration (a zero-delay timer: the loop
+ * does not sleep while it is pending, and every watcher still gets its
+ * turn in between). */
+static void pump_soon(struct assoc *a)
+{
+	if (!ev_is_active(&a->pump)) {
+		ev_timer_set(&a->pump, 0., 0.);
+		ev_timer_start(a->loop, &a->pump);
+	}
 }
 
 /* The pump runs once per loop iteration while there is work and room. */
@@ -509,9 +520,9 @@ static void pump_update(struct assoc *a)
 {
 	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready);
 	if (work && !a->engine_full)
-		ev_idle_start(a->loop, &a->pump);
+		pump_soon(a);
 	else
-		ev_idle_stop(a->loop, &a->pump);
+		ev_timer_stop(a->loop, &a->pump);
 }
 
 static void on_writable(void *ctx)
@@ -538,10 +549,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->ready);
-	ev_idle_init(&a->pump, assoc_pump_cb);
-	/* Above everything else: it sends what the previous iteration's
-	 * callbacks made ready, before this iteration's run. */
-	ev_set_priority(&a->pump, EV_MAXPRI);
+	ev_timer_init(&a->pump, assoc_pump_cb, 0., 0.);
 	a->pump.data = a;
 	a->backoff = ASSOC_BACKOFF_MIN;
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
@@ -580,7 +588,7 @@ void assoc_free(struct assoc *a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
-	ev_idle_stop(a->loop, &a->pump);
+	ev_timer_stop(a->loop, &a->pump);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);
@@ -642,7 +650,7 @@ void assoc_conn_ready(struct assoc *a, struct conn *c)
 		TAILQ_INSERT_TAIL(&a->ready, c, ready_link);
 	}
 	if (!a->engine_full)
-		ev_idle_start(a->loop, &a->pump);
+		pump_soon(a);
 }
 
 bool assoc_has_room(const struct assoc *a)

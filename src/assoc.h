@@ -8,8 +8,8 @@
  *
  * It also schedules everything sent on a connection's stream: a conn with
  * something to send (an owed control frame, or TCP bytes and credit) joins
- * the ready list; while the engine has room, the pump (an idle watcher,
- * once per loop iteration) asks ready conns for one frame each in turn
+ * the ready list; while the engine has room, the pump (a zero-delay
+ * timer, once per loop iteration) asks ready conns for one frame each in turn
  * (conn_pull), a batch per turn. When the engine is full the pump stops
  * and keeps the one frame the engine refused; writable restarts it.
  *
@@ -69,10 +69,10 @@ struct assoc {
 	/* The send scheduler (assoc_pump). */
 	struct conn_list ready; /* conns with a frame to give, round robin */
 	size_t n_ready;
-	ev_idle pump;               /* runs while ready work waits and the engine has room */
-	bool engine_full;           /* the last send found no room: wait for writable */
-	size_t held_len;            /* a pulled frame the engine refused, in scratch */
-	uint16_t held_sid;          /* ... and its stream */
+	ev_timer pump;     /* zero delay: runs while ready work waits and the engine has room */
+	bool engine_full;  /* the last send found no room: wait for writable */
+	size_t held_len;   /* a pulled frame the engine refused, in scratch */
+	uint16_t held_sid; /* ... and its stream */
 	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
 
 	/* Refused OPENs of the peer (no struct conn exists): bit SID set

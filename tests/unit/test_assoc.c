@@ -1067,5 +1067,7 @@ int main(void)
 	    T(assoc__open_overtaking_the_peers_hello__does_not_abort),
 	};
 #undef T
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
