@@ -9,6 +9,8 @@
 #   fuzz         each libFuzzer target (tests/fuzz/, clang, ASan + UBSan)
 #                for FUZZ_SECONDS (default 60) from its seed corpus; any
 #                crash, leak or sanitizer report fails (docs/FUZZING.md)
+#   bad peer     tests/integration/bad_peer.sh against the ASan + UBSan
+#                gateway: hostile protocol input with the sanitizers on
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +50,10 @@ for t in fuzz_frame fuzz_config fuzz_assoc; do
     echo "$t: $(grep -E '^Done [0-9]+ runs' "$fuzz_out/$t.log")"
 done
 rm -rf "$fuzz_out"
+
+echo "== bad peer against the ASan + UBSan gateway"
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    tests/integration/bad_peer.sh build-asan/src/sctpgw build-asan/tests/badpeer
 
 echo "== unit tests under valgrind"
 meson test -C build --suite unit --print-errorlogs \
