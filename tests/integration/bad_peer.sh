@@ -74,7 +74,7 @@ aborted() {
 }
 
 all_cases="unknown_type truncated oversized_field open_in_use data_unopened fin_twice
-credit_overflow over_credit open_flood bad_hello early_flood stream_range silent"
+credit_overflow over_credit open_flood bad_hello oversized_msg early_flood stream_range silent"
 [ $# -gt 0 ] && all_cases="$*"
 
 for c in $all_cases; do
