@@ -561,8 +561,8 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	finish(1, "timed out in phase %d (association %s, hello %s)", bp.phase,
-	       bp.up ? "up" : "not up", bp.ready ? "exchanged" : "not exchanged");
+	finish(1, "timed out in phase %d (association %s, B's HELLO %s)", bp.phase,
+	       bp.up ? "up" : "not up", bp.ready ? "received" : "not received");
 	if (!bp.up)
 		ev_break(bp.loop, EVBREAK_ALL);
 }
