@@ -232,7 +232,7 @@ static void settle(void)
 
 static void check(const struct assoc *a)
 {
-	size_t n = 0, waiting = 0;
+	size_t n = 0;
 	const struct conn *c;
 	TAILQ_FOREACH(c, &a->conns, link)
 	{
@@ -252,19 +252,10 @@ static void check(const struct assoc *a)
 		CHECK(s->state == STREAM_ACTIVE);
 		CHECK(s->conn == c);
 		CHECK(c->opener == stream_is_own(a->streams, c->sid));
-		if (c->waiting)
-			waiting++;
 	}
 	CHECK(n == a->n_conns);
 	CHECK(a->mem_reserved == n * a->conn_window);
 	CHECK(a->mem_reserved <= a->memory_limit);
-	size_t w = 0;
-	TAILQ_FOREACH(c, &a->waiting, wait_link)
-	{
-		CHECK(c->waiting);
-		w++;
-	}
-	CHECK(w == waiting);
 	CHECK(a->early_bytes <= 256 * 1024);
 
 	if (a->state == ASSOC_HELLO || a->state == ASSOC_READY)
