@@ -13,7 +13,8 @@
  *   DATA / FIN / RST / CLOSED / CREDIT with fields from the input;
  *   a client connects (the gateway opens a stream); a TCP end (client or
  *   target) writes, reads, half-closes or resets; the engine gets full or
- *   has room again; the association goes down (the last step).
+ *   has room again; the association goes down, and (connect role) comes
+ *   up again.
  *
  * After every step the loop runs until the fake engine is quiet, then
  * check() asserts the invariants: connection list and count agree, memory
@@ -328,13 +329,13 @@ static uint16_t take_sid(struct input *in, uint16_t streams)
 	return (uint16_t)(take8(in) % (streams + 2));
 }
 
-/* One step of the peer or the world; false when the run ends here. */
-static bool step(struct input *in, struct assoc *a, struct fake_engine *e, uint16_t streams)
+/* One step of the peer or the world. */
+static void step(struct input *in, struct assoc *a, struct fake_engine *e, uint16_t streams)
 {
 	struct frame f = {0};
 	uint8_t op = take8(in);
 	uint16_t sid;
-	switch (op % 14) {
+	switch (op % 15) {
 	case 0: { /* any bytes on any stream */
 		sid = take_sid(in, streams);
 		size_t len = take8(in);
@@ -420,10 +421,19 @@ static bool step(struct input *in, struct assoc *a, struct fake_engine *e, uint1
 		fake_engine_set_full(e, take8(in) & 1);
 		break;
 	case 13:
+		/* Lost; what follows hits a gateway without an association
+		 * (and the connect role's next attempt, step 14). */
 		fake_engine_down(e, "fuzz: association lost");
-		return false;
+		break;
+	case 14:
+		/* The connect role's retry timer fires now rather than after
+		 * its back-off: a new association, a new HELLO to wait for. */
+		if (ev_is_active(&a->retry)) {
+			ev_timer_stop(loop, &a->retry);
+			ev_invoke(loop, &a->retry, EV_TIMER);
+		}
+		break;
 	}
-	return true;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -479,11 +489,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(a);
 
 	for (int n = 0; n < MAX_STEPS && in.left > 0; n++) {
-		bool go_on = step(&in, a, e, streams);
+		step(&in, a, e, streams);
 		settle();
 		check(a);
-		if (!go_on)
-			break;
 	}
 	/* The world goes away: every socket closes, then the gateway. */
 	close_all_ends();

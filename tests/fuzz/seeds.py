@@ -79,7 +79,7 @@ allow = 192.0.2.0/24, [2001:db8::]:443
 # memory_limit in windows - 1, bit 6 connect timeout 0, bit 7 no HELLO),
 # then streams - 3.
 OP_RAW, OP_HELLO, OP_OPEN, OP_OPEN_OK, OP_DATA, OP_FIN, OP_RST, OP_CLOSED, OP_CREDIT, \
-    OP_CLIENT, OP_END, OP_END2, OP_FULL, OP_DOWN = range(14)
+    OP_CLIENT, OP_END, OP_END2, OP_FULL, OP_DOWN, OP_RETRY = range(15)
 W64K, W100 = 7, 4  # indexes into take_amount's edges: 65536, 100
 WRITE, READ, SHUT, CLOSE, RESET = range(5)
 
@@ -120,3 +120,17 @@ early = bytes([0x97, 10]) + bytes([
     OP_RST, 1, 0,
 ])
 put("fuzz_assoc", "open_before_hello", early)
+
+reconnect = bytes([0x16, 10]) + bytes([
+    OP_CLIENT,
+    OP_OPEN_OK, 1, W64K,
+    OP_END, 0, WRITE,
+    OP_DOWN,                      # the client is reset with the association
+    OP_RETRY,                     # the connect role comes back up
+    OP_HELLO, 0,
+    OP_CLIENT,
+    OP_OPEN_OK, 1, W64K,
+    OP_DATA, 1, 20,
+    OP_END, 1, READ,
+])
+put("fuzz_assoc", "reconnect", reconnect)
