@@ -20,7 +20,9 @@
  * check() asserts the invariants: connection list and count agree, memory
  * reservation == conn_window x live connections <= memory_limit, credit
  * within the windows, buffered bytes within the receive window, and the
- * stream table consistent with the live connections. A broken invariant
+ * stream table consistent with the live connections; and on the wire, no
+ * stream ever carried more DATA from the gateway than the peer granted on
+ * it (windows plus increments, summed over the run). A broken invariant
  * aborts, which libFuzzer reports as a crash.
  *
  * TCP is deterministic and fast: the gateway's connect() to a target is
@@ -295,12 +297,48 @@ static void check(const struct assoc *a)
 	CHECK(with_conn == n);
 }
 
+/* Credit as the wire shows it, per stream id, over the whole run: every
+ * window and increment the peer ever gave on the id, and every DATA
+ * payload byte the gateway sent on it. Whatever the gateway accepted or
+ * refused, and however often the id was reused, it can never have sent
+ * more than the peer granted in all. */
+static struct {
+	uint64_t granted[65536];
+	uint64_t sent[65536];
+	size_t seen; /* entries of the fake engine's sent log counted */
+} wire;
+
+static void peer_sends(struct fake_engine *e, uint16_t sid, const uint8_t *msg, size_t len)
+{
+	struct frame f;
+	if (frame_decode(msg, len, &f) == 0) {
+		if (f.type == FRAME_OPEN)
+			wire.granted[sid] += f.u.open.window;
+		else if (f.type == FRAME_OPEN_OK)
+			wire.granted[sid] += f.u.window;
+		else if (f.type == FRAME_CREDIT)
+			wire.granted[sid] += f.u.credit;
+	}
+	fake_engine_inject(e, sid, msg, len);
+}
+
+static void check_wire(const struct fake_engine *e)
+{
+	for (; wire.seen < e->n_sent; wire.seen++) {
+		const struct fake_sent *m = &e->sent[wire.seen];
+		if (m->len >= FRAME_HEADER_LEN && m->head[0] == FRAME_DATA) {
+			wire.sent[m->sid] += m->len - FRAME_HEADER_LEN;
+			CHECK(wire.sent[m->sid] <= wire.granted[m->sid]);
+		}
+	}
+}
+
 static void inject(struct fake_engine *e, uint16_t sid, const struct frame *f)
 {
 	uint8_t buf[256];
 	ssize_t len = frame_encode(f, buf, sizeof buf);
 	if (len > 0)
-		fake_engine_inject(e, sid, buf, (size_t)len);
+		peer_sends(e, sid, buf, (size_t)len);
 }
 
 static struct frame make_hello(struct input *in, const struct assoc *a, uint16_t streams)
@@ -342,7 +380,7 @@ static void step(struct input *in, struct assoc *a, struct fake_engine *e, uint1
 		uint8_t raw[256];
 		for (size_t i = 0; i < len; i++)
 			raw[i] = take8(in);
-		fake_engine_inject(e, sid, raw, len);
+		peer_sends(e, sid, raw, len);
 		break;
 	}
 	case 1:
@@ -376,7 +414,7 @@ static void step(struct input *in, struct assoc *a, struct fake_engine *e, uint1
 		static uint8_t msg[FRAME_MAX + 16 + FRAME_HEADER_LEN];
 		frame_data_header(msg);
 		memset(msg + FRAME_HEADER_LEN, 'd', len);
-		fake_engine_inject(e, sid, msg, len + FRAME_HEADER_LEN);
+		peer_sends(e, sid, msg, len + FRAME_HEADER_LEN);
 		break;
 	}
 	case 5:
@@ -477,6 +515,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct fake_engine *e = fake_of(a->engine);
 	fake_engine_set_peerless(e, streams);
+	memset(&wire, 0, sizeof wire);
 	CHECK(assoc_start(a) == 0);
 	settle();
 	CHECK(a->state == ASSOC_HELLO);
@@ -492,6 +531,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		step(&in, a, e, streams);
 		settle();
 		check(a);
+		check_wire(e);
 	}
 	/* The world goes away: every socket closes, then the gateway. */
 	close_all_ends();
