@@ -109,8 +109,12 @@ for c in $all_cases; do
         open_flood)
             run_case "$c"
             refused=$(sed -n 's/.* \([0-9]*\) refused with RST 5.*/\1/p' "$WORK/badpeer-$c.out")
+            # One line per 5 s at most (PROTOCOL.md), not one per OPEN: the
+            # flood takes well under 5 s, but allow a slow machine two more.
             n=$(count_log 'memory_limit reached')
-            [ "$n" = 1 ] || fail "$CASE: want one 'memory_limit reached' line for the flood, found $n"
+            if [ "$n" -lt 1 ] || [ "$n" -gt 3 ]; then
+                fail "$CASE: want 1 (at most 3) 'memory_limit reached' lines for $refused refusals, found $n"
+            fi
             log_mark B
             kill -USR1 "${GW_PID[B]}"
             wait_log B 'connections refused at memory_limit' 5
@@ -140,8 +144,9 @@ for c in $all_cases; do
             up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
             gone=$(log_time_ms B 'no HELLO from the peer within') || fail "$CASE: no abort line"
             took=$((gone - up))
-            [ "$took" -ge 9500 ] && [ "$took" -le 13000 ] ||
+            if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
                 fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
+            fi
             log "$CASE: B aborted the association ${took} ms after it came up" ;;
         silent)
             # badpeer stops itself (SIGSTOP) with the association up: no
