@@ -416,15 +416,16 @@ static void kern_read(struct kern_engine *e)
 			return;
 		}
 		e->rx_len += (size_t)n;
-		if (!(flags & MSG_EOR)) {
-			if (e->rx_len > FRAME_MAX) {
-				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
-				kern_down(e, true, false, "protocol error: oversized message");
-				return;
-			}
-			continue;
+		/* Bigger than any frame we or the peer may send. The buffer
+		 * holds one byte more than FRAME_MAX so that such a message
+		 * shows, whole (MSG_EOR) or not. */
+		if (e->rx_len > FRAME_MAX) {
+			log_warn("peer sent a message over %d bytes", FRAME_MAX);
+			kern_down(e, true, false, "protocol error: oversized message");
+			return;
 		}
+		if (!(flags & MSG_EOR))
+			continue;
 		size_t len = e->rx_len;
 		e->rx_len = 0;
 		if (flags & MSG_NOTIFICATION) {
