@@ -247,3 +247,67 @@ build_deb() {
         dfail "deploy/build-deb.sh failed"
     dlog "built $(basename "$DEB") in $((SECONDS - t0)) s"
 }
+
+# podman as this host needs it (TESTBED: runc, cgroupfs; builds chrooted),
+# and containers' open-file limit sized as the systemd unit's (2 x
+# max_streams + 64): podman gives root's containers 1048576 by default,
+# more than a test runner's hard limit may be (20000 here: runc fails);
+# likewise its process limit (1024 is plenty for one gateway).
+pm() {
+    if [ ! -f "$WORK/containers.conf" ]; then
+        printf '[containers]\ndefault_ulimits = ["nofile=8256:8256", "nproc=1024:1024"]\n' >"$WORK/containers.conf"
+    fi
+    CONTAINERS_CONF=$WORK/containers.conf podman --runtime runc --cgroup-manager=cgroupfs "$@"
+}
+
+# base_image : the podman image BASE_IMAGE, imported from the cached
+# minbase rootfs when missing or made from an older one. Slimmed as
+# Debian's -slim images are: no man pages, locales, info or .deb cache.
+base_image() {
+    minbase_rootfs >/dev/null
+    _locked "$CACHE/.lock" _base_image >&2
+}
+_base_image() {
+    local stamp
+    stamp=$(cat "$CACHE/minbase.ok")
+    [ "$(podman image inspect --format '{{index .Labels "sctpgw.rootfs"}}' "$BASE_IMAGE" 2>/dev/null)" = "$stamp" ] &&
+        return 0
+    dlog "importing $CACHE/minbase as $BASE_IMAGE"
+    tar -C "$CACHE/minbase" --exclude='./var/cache/apt/archives/*.deb' \
+        --exclude='./usr/share/man/*' --exclude='./usr/share/locale/*' \
+        --exclude='./usr/share/info/*' -c . |
+        podman import --change "LABEL sctpgw.rootfs=\"$stamp\"" --change 'CMD ["/bin/bash"]' \
+            - "$BASE_IMAGE" >/dev/null || dfail "podman import of the rootfs failed"
+}
+
+# build_image TAG : podman build deploy/Containerfile from the source tree
+# with BASE=BASE_IMAGE; removed at exit.
+# SCTPGW_TEST_IMAGE=NAME uses an image built already (while working on a test).
+build_image() {
+    local tag=$1 t0=$SECONDS
+    if [ -n "${SCTPGW_TEST_IMAGE:-}" ]; then
+        pm tag "$SCTPGW_TEST_IMAGE" "$tag"
+        at_exit "podman untag '$tag'"
+        return 0
+    fi
+    base_image
+    # --format docker: the OCI image format has no HEALTHCHECK.
+    pm build --isolation=chroot --format docker --build-arg "BASE=$BASE_IMAGE" -f "$SRCDIR/deploy/Containerfile" \
+        -t "$tag" "$SRCDIR" >"$WORK/build-$SCENARIO.log" 2>&1 || {
+        tail -30 "$WORK/build-$SCENARIO.log" >&2
+        dfail "podman build of deploy/Containerfile failed"
+    }
+    at_exit "podman rmi -f '$tag'"
+    dlog "built $tag in $((SECONDS - t0)) s: $(image_mib "$tag") MiB (base $(image_mib "$BASE_IMAGE") MiB)"
+}
+image_mib() { echo $(($(podman image inspect --format '{{.Size}}' "$1") / 1048576)); }
+
+# wait_log CMD PATTERN SECONDS : until the output of CMD matches PATTERN.
+wait_log() {
+    local cmd=$1 pat=$2 s=$3 _i
+    for _i in $(seq $((s * 10))); do
+        eval "$cmd" 2>&1 | grep -q -- "$pat" && return 0
+        sleep 0.1
+    done
+    return 1
+}
