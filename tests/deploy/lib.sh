@@ -13,6 +13,8 @@
 # built: a booted rootfs is an overlay on top of it, thrown away at the end.
 #
 # Variables after deploy_setup: SRCDIR, WORK, SCENARIO, CACHE.
+# Never "... | grep -q" under pipefail: grep quits at the first match, the
+# writer dies of SIGPIPE and the pipeline fails; grep >/dev/null reads all.
 
 SUITE=${DEPLOY_SUITE:-bookworm}
 MIRROR=${DEPLOY_MIRROR:-http://deb.debian.org/debian}
@@ -228,7 +230,7 @@ _in() {
 wait_tcp() {
     local _i
     for _i in $(seq 50); do
-        _in "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+        _in "$1" ss -Hltn "sport = :$2" | grep . >/dev/null && return 0
         sleep 0.1
     done
     dfail "nothing listens on TCP port $2 after 5 s"
@@ -286,8 +288,8 @@ _base_image() {
 build_image() {
     local tag=$1 t0=$SECONDS
     if [ -n "${SCTPGW_TEST_IMAGE:-}" ]; then
-        pm tag "$SCTPGW_TEST_IMAGE" "$tag"
-        at_exit "podman untag '$tag'"
+        pm tag "$SCTPGW_TEST_IMAGE" "$tag" || dfail "no image $SCTPGW_TEST_IMAGE"
+        at_exit "podman untag '$tag' '$tag'"
         return 0
     fi
     base_image
@@ -306,7 +308,7 @@ image_mib() { echo $(($(podman image inspect --format '{{.Size}}' "$1") / 104857
 wait_log() {
     local cmd=$1 pat=$2 s=$3 _i
     for _i in $(seq $((s * 10))); do
-        eval "$cmd" 2>&1 | grep -q -- "$pat" && return 0
+        eval "$cmd" 2>&1 | grep -- "$pat" >/dev/null && return 0
         sleep 0.1
     done
     return 1
