@@ -12,7 +12,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 deploy_setup container podman runc debootstrap python3 flock
 XFER=$SRCDIR/tests/tools/xfer.py
-tag=localhost/sctpgw:test-$$
 ca=sgdep$$-a cb=sgdep$$-b
 
 dump_logs() {
@@ -20,7 +19,8 @@ dump_logs() {
     for c in "$ca" "$cb"; do echo "--- podman logs $c"; podman logs "$c" 2>&1 | tail -30; done
 }
 
-build_image "$tag"
+build_image
+tag=$IMAGE
 [ "$(podman image inspect --format '{{.Config.User}}' "$tag")" = 10001:10001 ] ||
     dfail "the image does not run as the non-root user 10001"
 [ "$(podman image inspect --format '{{.Config.StopSignal}}' "$tag")" = SIGTERM ] ||

@@ -16,7 +16,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 deploy_setup kube podman runc catatonit debootstrap busybox python3 flock
 KDIR=$SRCDIR/deploy/kubernetes
-tag=localhost/sctpgw:test-$$
 bb=localhost/sctpgw-test-busybox:$$
 host=sgdep$$k
 
@@ -49,7 +48,8 @@ if not out:
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 PY
 }
-build_image "$tag"
+build_image
+tag=$IMAGE
 for s in site-a site-b; do
     ini_of "$KDIR/$s.yaml" "$WORK/$s.ini" || dfail "$s.yaml has no ConfigMap INI"
     pm run --rm --network none -v "$WORK/$s.ini:/tmp/$s.ini:ro" "$tag" -c "/tmp/$s.ini" --check \

@@ -282,25 +282,38 @@ _base_image() {
             - "$BASE_IMAGE" >/dev/null || dfail "podman import of the rootfs failed"
 }
 
-# build_image TAG : podman build deploy/Containerfile from the source tree
-# with BASE=BASE_IMAGE; removed at exit.
-# SCTPGW_TEST_IMAGE=NAME uses an image built already (while working on a test).
+# build_image : IMAGE = the image of deploy/Containerfile for this source
+# tree, built with podman from BASE=BASE_IMAGE. Its tag is a hash of the
+# build context's files, so the tests of one run build it once; images of
+# other source states are removed. SCTPGW_TEST_IMAGE=NAME uses an image
+# built already (while working on a test).
 build_image() {
-    local tag=$1 t0=$SECONDS
+    local t0=$SECONDS sum
     if [ -n "${SCTPGW_TEST_IMAGE:-}" ]; then
-        pm tag "$SCTPGW_TEST_IMAGE" "$tag" || dfail "no image $SCTPGW_TEST_IMAGE"
-        at_exit "podman untag '$tag' '$tag'"
+        IMAGE=$SCTPGW_TEST_IMAGE
         return 0
     fi
     base_image
-    # --format docker: the OCI image format has no HEALTHCHECK.
-    pm build --isolation=chroot --format docker --build-arg "BASE=$BASE_IMAGE" -f "$SRCDIR/deploy/Containerfile" \
-        -t "$tag" "$SRCDIR" >"$WORK/build-$SCENARIO.log" 2>&1 || {
+    sum=$(cd "$SRCDIR" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
+        while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
+        sort -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+    IMAGE=localhost/sctpgw-test:${sum:-none}
+    if [ "$sum" != "" ] && podman image exists "$IMAGE"; then
+        dlog "reusing $IMAGE (built from this source tree already)"
+        return 0
+    fi
+    local old
+    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/sctpgw-test); do
+        podman rmi -f "$old" >/dev/null 2>&1 || true
+    done
+    # --format docker: the OCI image format has no HEALTHCHECK. --layers=false:
+    # no intermediate images left behind (the build stage is 500 MB).
+    pm build --isolation=chroot --format docker --layers=false --build-arg "BASE=$BASE_IMAGE" -f "$SRCDIR/deploy/Containerfile" \
+        -t "$IMAGE" "$SRCDIR" >"$WORK/build-$SCENARIO.log" 2>&1 || {
         tail -30 "$WORK/build-$SCENARIO.log" >&2
         dfail "podman build of deploy/Containerfile failed"
     }
-    at_exit "podman rmi -f '$tag'"
-    dlog "built $tag in $((SECONDS - t0)) s: $(image_mib "$tag") MiB (base $(image_mib "$BASE_IMAGE") MiB)"
+    dlog "built $IMAGE in $((SECONDS - t0)) s: $(image_mib "$IMAGE") MiB (base $(image_mib "$BASE_IMAGE") MiB)"
 }
 image_mib() { echo $(($(podman image inspect --format '{{.Size}}' "$1") / 1048576)); }
 

@@ -88,6 +88,13 @@ done
     dfail "sctpgw@site-a StatusText is '$status', expected the ready association on wan1"
 dlog "sctpgw@site-a status: $status"
 
+# The sandbox's score (docs/DEPLOY.md reports it; lower is tighter).
+score=$(cex systemd-analyze security --no-pager sctpgw@site-a.service 2>/dev/null |
+    sed -n 's/.*Overall exposure level for sctpgw@site-a.service: \([0-9.]*\).*/\1/p')
+[ -n "$score" ] || dfail "systemd-analyze security printed no score"
+awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || dfail "systemd-analyze security: exposure $score > 2.0"
+dlog "systemd-analyze security sctpgw@site-a.service: exposure $score"
+
 pid=$(prop sctpgw@site-a MainPID)
 uid=$(cex awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ -n "$uid" ] && [ "$uid" != 0 ] || dfail "the gateway runs as uid '$uid', expected a dynamic user"
