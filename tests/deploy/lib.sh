@@ -137,6 +137,7 @@ overlay() {
     mount -t overlay overlay -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/root" ||
         _cannot "cannot mount an overlay file system on $WORK"
     at_exit "umount -l '$d/root'"
+    # shellcheck disable=SC2034 # for the test that sources this file
     ROOT=$d/root
 }
 
