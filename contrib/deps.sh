@@ -7,8 +7,8 @@ build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev lib
             libsctp-dev libcmocka-dev libsystemd-dev)
 test_pkgs=(socat iproute2 nftables procps valgrind clang-format
            qemu-system-x86 busybox-static ethtool tcpdump tshark
-           debootstrap systemd-container podman runc catatonit busybox-static debhelper dpkg-dev
-           lintian)
+           debootstrap systemd-container podman runc catatonit containernetworking-plugins iptables
+           busybox-static debhelper dpkg-dev lintian)
 # bench/run.sh and bench/profile.sh: the peers and the load, the profiler
 bench_pkgs=(iproute2 procps python3 gcc pkg-config socat iperf3 kcptun linux-perf valgrind)
 
