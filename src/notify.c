@@ -32,6 +32,10 @@ struct notify {
 	const struct assoc *assoc;
 	char status[256]; /* the last STATUS= sent */
 	bool stopping;
+	/* What the last STATUS= was made of: formatted again only on change. */
+	enum assoc_state state;
+	bool up;
+	size_t primary;
 	ev_check check;
 	ev_timer watchdog;
 };
@@ -56,11 +60,19 @@ static void notify_status(struct notify *n)
 	sd_notify(0, msg);
 }
 
+/* After every turn of the loop: cheap comparisons, a STATUS= on change. */
 static void notify_check_cb(struct ev_loop *loop, ev_check *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	notify_status(w->data);
+	struct notify *n = w->data;
+	const struct assoc *a = n->assoc;
+	if (a->state == n->state && a->paths.up == n->up && a->paths.primary == n->primary)
+		return;
+	n->state = a->state;
+	n->up = a->paths.up;
+	n->primary = a->paths.primary;
+	notify_status(n);
 }
 
 static void notify_watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -80,11 +92,17 @@ struct notify *notify_new(struct ev_loop *loop, const struct assoc *a)
 	}
 	n->loop = loop;
 	n->assoc = a;
+	n->state = a->state;
+	n->up = a->paths.up;
+	n->primary = a->paths.primary;
 	ev_check_init(&n->check, notify_check_cb);
 	n->check.data = n;
-	ev_check_start(loop, &n->check);
-	/* The check watcher must not keep the loop alive on its own. */
-	ev_unref(loop);
+	/* Not started by a service manager: nothing to watch for. */
+	if (getenv("NOTIFY_SOCKET")) {
+		ev_check_start(loop, &n->check);
+		/* The check watcher must not keep the loop alive on its own. */
+		ev_unref(loop);
+	}
 
 	uint64_t usec = 0;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
@@ -118,7 +136,9 @@ void notify_free(struct notify *n)
 		ev_ref(n->loop);
 		ev_timer_stop(n->loop, &n->watchdog);
 	}
-	ev_ref(n->loop);
-	ev_check_stop(n->loop, &n->check);
+	if (ev_is_active(&n->check)) {
+		ev_ref(n->loop);
+		ev_check_stop(n->loop, &n->check);
+	}
 	free(n);
 }

@@ -4,9 +4,10 @@
  * Start here for the systemd integration. The gateway calls notify_new once
  * its listeners are open and the association is started (READY=1), and
  * notify_stopping when a stop signal starts the drain (STOPPING=1). In
- * between, a check watcher runs after every turn of the event loop and
- * sends STATUS= only when the association's state, peer or primary path
- * changed; when the manager asked for a watchdog (WATCHDOG_USEC), a timer
+ * between, under a service manager, a check watcher compares the
+ * association's state and primary path after every turn of the event loop
+ * and sends STATUS= when they changed; when the manager asked for a
+ * watchdog (WATCHDOG_USEC), a timer
  * of the same loop sends WATCHDOG=1 at half that period, so a loop that
  * hangs stops the pings and the manager restarts the service.
  *
