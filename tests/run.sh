@@ -26,7 +26,9 @@ meson compile -C build-asan >/dev/null
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
 
 echo "== unit tests under valgrind"
-meson test -C build --suite unit --print-errorlogs \
+# valgrind runs them 20-50 times slower: test_assoc needs about 55 s of CPU
+# there, past meson's 30 s timeout even on an idle machine.
+meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet'
 
 echo "== unit, integration, VM and deployment tests"
