@@ -8,6 +8,7 @@
 #include "assoc.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -18,6 +19,7 @@ struct gateway {
 	size_t n_listeners;
 	unsigned drain_timeout_ms;
 	bool draining;
+	struct notify *notify; /* systemd Type=notify; NULL without */
 	ev_signal sigterm, sigint, sigusr1;
 	ev_timer drain_poll, deadline;
 };
@@ -80,6 +82,7 @@ static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	g->draining = true;
+	notify_stopping(g->notify);
 	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms", w->signum,
 	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
 	stop_listeners(g);
@@ -149,6 +152,7 @@ int gateway_run(const struct config *c)
 	ev_signal_start(g.loop, &g.sigusr1);
 
 	log_info("gateway %s running (role %s)", c->name, config_role_name(c->role));
+	g.notify = notify_new(g.loop, g.assoc); /* listening: READY=1 */
 	ev_run(g.loop, 0);
 	status = EXIT_SUCCESS;
 	log_info("gateway %s stopped", c->name);
@@ -159,6 +163,7 @@ int gateway_run(const struct config *c)
 	ev_timer_stop(g.loop, &g.drain_poll);
 	ev_timer_stop(g.loop, &g.deadline);
 out:
+	notify_free(g.notify);
 	stop_listeners(&g);
 	assoc_free(g.assoc);
 	return status;

@@ -5,6 +5,8 @@
 #                scenario that cannot run fails instead of skipping)
 #   vm           kernel SCTP inside qemu (tests/vm/): Debian's cloud kernel,
 #                kernel-engine pairs, failover, kernel <-> user space over UDP
+#   deploy       the .deb under systemd in systemd-nspawn, the container
+#                image and the Kubernetes sidecar under podman (tests/deploy/)
 #   format       clang-format has nothing to change
 #   fuzz         each libFuzzer target (tests/fuzz/, clang, ASan + UBSan)
 #                for FUZZ_SECONDS (default 60) from its seed corpus; any
@@ -56,15 +58,17 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     tests/integration/bad_peer.sh build-asan/src/sctpgw build-asan/tests/badpeer
 
 echo "== unit tests under valgrind"
+# valgrind runs them 20-50 times slower: tests/meson.build gives the unit
+# drivers 900 s instead of meson's default 30 s.
 meson test -C build --suite unit --print-errorlogs \
     --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet'
 
-echo "== unit, integration and VM tests"
+echo "== unit, integration, VM and deployment tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 rc=0
 # Arguments replace the suite list, e.g. "--suite multihoming".
-[ $# -gt 0 ] || set -- --suite unit --suite integration --suite multihoming --suite vm
+[ $# -gt 0 ] || set -- --suite unit --suite integration --suite multihoming --suite vm --suite deploy
 meson test -C build --print-errorlogs "$@" | tee "$log" || rc=$?
 passed=$(awk '/^Ok:/ {print $2}' "$log")
 failed=$(awk '/^Fail:/ {f += $2} /^Timeout:/ {f += $2} END {print f + 0}' "$log")

@@ -108,6 +108,9 @@ priority = 20
 EOF
 expect_good fast_profile "$DIR/fast.ini"
 expect_good example "$SRCDIR/conf/sctpgw.ini"
+# The two-site quick start (README): a pair.
+expect_good quickstart_site_a "$SRCDIR/conf/site-a.ini"
+expect_good quickstart_site_b "$SRCDIR/conf/site-b.ini"
 
 # ---------------------------------------------------------------- bad files
 expect_bad bad_role \
