@@ -446,11 +446,12 @@ static void kern_tx_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* Whether the association comes from the configured peer. */
-static bool kern_peer_expected(struct kern_engine *e, int fd, char *seen, size_t len)
+static bool kern_peer_expected(struct kern_engine *e, int fd, const struct sockaddr *from,
+                               char *seen, size_t len)
 {
 	struct sockaddr *addrs = NULL;
 	int n = sctp_getpaddrs(fd, 0, &addrs);
-	bool ok = engine_peer_expected(&e->p, addrs, n, seen, len);
+	bool ok = engine_peer_expected(&e->p, from, addrs, n, seen, len);
 	if (n > 0)
 		sctp_freepaddrs(addrs);
 	return ok;
@@ -462,10 +463,17 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	struct kern_engine *e = w->data;
 	int fd;
-	while ((fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof from;
+	while ((from_len = sizeof from, fd = accept4(e->listen_fd, (struct sockaddr *)&from,
+	                                             &from_len, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0) {
 		char seen[ADDR_STRLEN];
-		if (!kern_peer_expected(e, fd, seen, sizeof seen)) {
-			log_warn("association from %s refused: not a configured remote address",
+		bool known = from_len >= sizeof(struct sockaddr_in);
+		if (!kern_peer_expected(e, fd, known ? (struct sockaddr *)&from : NULL, seen,
+		                        sizeof seen)) {
+			log_warn("association refused: peer address %s is not a configured remote "
+			         "address (every address of the peer must be)",
 			         seen);
 			kern_close_abort(fd);
 			continue;
