@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ratelimit.h"
 
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
@@ -95,7 +96,8 @@ static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Abort for a protocol violation on stream 0; engine down follows. */
 static void protocol_abort(struct assoc *a, const char *why)
 {
-	log_error("association: protocol error from peer: %s; aborting the association", why);
+	log_error_limited("association: protocol error from peer: %s; aborting the association",
+	                  why);
 	a->engine->ops->abort(a->engine, why);
 }
 
@@ -239,8 +241,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
 			                                      : "malformed message");
 		else
-			log_warn("stream %u: %s message on an idle stream ignored", sid,
-			         rc == -ENOTSUP ? "unknown" : "malformed");
+			log_warn_limited("stream %u: %s message on an idle stream ignored", sid,
+			                 rc == -ENOTSUP ? "unknown" : "malformed");
 		return;
 	}
 
@@ -255,7 +257,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 		}
 		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE) {
 			/* The peer may only open ids of its own parity. */
-			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
+			log_warn_limited("stream %u: peer opened a stream it does not own; ignored",
+			                 sid);
 			return;
 		}
 		if (!assoc_has_room(a)) {
@@ -264,13 +267,14 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
 			refuse_open(a, sid);
 		} else if (conn_accept(a, sid, &f->u.open) < 0) {
-			log_warn("stream %u: out of memory for a new connection", sid);
+			log_warn_limited("stream %u: out of memory for a new connection", sid);
 			refuse_open(a, sid);
 		}
 		return;
 	case FRAME_CLOSED:
 		if (stream_closed(a->streams, sid) < 0)
-			log_warn("stream %u: CLOSED for a stream not waiting for it; ignored", sid);
+			log_warn_limited(
+			    "stream %u: CLOSED for a stream not waiting for it; ignored", sid);
 		return;
 	default:
 		if (c)
@@ -336,8 +340,8 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 	if (sid == 0) {
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
-			log_warn("association: unknown message type 0x%02x on stream 0 ignored",
-			         msg[0]);
+			log_warn_limited(
+			    "association: unknown message type 0x%02x on stream 0 ignored", msg[0]);
 		} else if (rc < 0) {
 			protocol_abort(a, "malformed message on stream 0");
 		} else if (f.type == FRAME_HELLO) {

@@ -34,6 +34,7 @@
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define KERN_READ_BATCH 64 /* messages per wake-up before TCP gets a turn */
 #define KERN_UDP_PORT   "/proc/sys/net/sctp/udp_port"
@@ -353,8 +354,8 @@ static bool kern_notification(struct kern_engine *e, const uint8_t *msg, size_t 
 		log_info("peer is shutting the association down");
 		return true;
 	case SCTP_REMOTE_ERROR:
-		log_warn("peer reported an SCTP error (cause %u)",
-		         (unsigned)ntohs(n->sn_remote_error.sre_error));
+		log_warn_limited("peer reported an SCTP error (cause %u)",
+		                 (unsigned)ntohs(n->sn_remote_error.sre_error));
 		return true;
 	}
 	return true;
@@ -410,7 +411,7 @@ static void kern_read(struct kern_engine *e)
 		if (!(flags & MSG_EOR)) {
 			if (e->rx_len > FRAME_MAX) {
 				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
+				log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
 				kern_down(e, true, false, "protocol error: oversized message");
 				return;
 			}
@@ -472,9 +473,10 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		bool known = from_len >= sizeof(struct sockaddr_in);
 		if (!kern_peer_expected(e, fd, known ? (struct sockaddr *)&from : NULL, seen,
 		                        sizeof seen)) {
-			log_warn("association refused: peer address %s is not a configured remote "
-			         "address (every address of the peer must be)",
-			         seen);
+			log_warn_limited(
+			    "association refused: peer address %s is not a configured remote "
+			    "address (every address of the peer must be)",
+			    seen);
 			kern_close_abort(fd);
 			continue;
 		}
@@ -491,7 +493,7 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return; /* shut down from the callback */
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
-		log_warn("engine kernel: accept failed: %s", strerror(errno));
+		log_warn_limited("engine kernel: accept failed: %s", strerror(errno));
 }
 
 static int kern_listen(struct kern_engine *e)

@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "udp_bufs.h"
 
 /* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
@@ -390,7 +391,8 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 		log_info("peer is shutting the association down");
 		return true;
 	case SCTP_REMOTE_ERROR:
-		log_warn("peer reported an SCTP error (cause %u)", n->sn_remote_error.sre_error);
+		log_warn_limited("peer reported an SCTP error (cause %u)",
+		                 n->sn_remote_error.sre_error);
 		return true;
 	}
 	return true;
@@ -428,7 +430,7 @@ static bool usr_read(struct usr_engine *e)
 		if (!(flags & MSG_EOR)) {
 			if (e->rx_len > FRAME_MAX) {
 				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
+				log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
 				usr_down(e, true, false, "protocol error: oversized message");
 				return false;
 			}
@@ -506,9 +508,10 @@ static void usr_accept(struct usr_engine *e)
 		bool known = from_len >= sizeof(struct sockaddr_in);
 		if (!usr_peer_expected(e, s, known ? (struct sockaddr *)&from : NULL, seen,
 		                       sizeof seen)) {
-			log_warn("association refused: peer address %s is not a configured remote "
-			         "address (every address of the peer must be)",
-			         seen);
+			log_warn_limited(
+			    "association refused: peer address %s is not a configured remote "
+			    "address (every address of the peer must be)",
+			    seen);
 			usr_close_abort(s);
 			continue;
 		}

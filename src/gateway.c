@@ -8,6 +8,7 @@
 #include "assoc.h"
 #include "listener.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -20,7 +21,16 @@ struct gateway {
 	bool draining;
 	ev_signal sigterm, sigint, sigusr1;
 	ev_timer drain_poll, deadline;
+	ev_timer log_flush; /* reports what rate-limited log sites suppressed */
 };
+
+static void gateway_log_flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	ratelimit_flush(false);
+}
 
 static void stop_listeners(struct gateway *g)
 {
@@ -118,6 +128,9 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
 	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
 	         line[0] ? line : "-");
+	ratelimit_flush(false);
+	log_info("status: %llu log lines suppressed by rate limits since start",
+	         ratelimit_suppressed_total());
 }
 
 int gateway_run(const struct config *c)
@@ -146,6 +159,9 @@ int gateway_run(const struct config *c)
 	ev_signal_init(&g.sigusr1, gateway_status_cb, SIGUSR1);
 	ev_timer_init(&g.drain_poll, gateway_drain_poll_cb, 0.05, 0.05);
 	ev_timer_init(&g.deadline, gateway_deadline_cb, 0., 0.);
+	ev_timer_init(&g.log_flush, gateway_log_flush_cb, RATELIMIT_INTERVAL, RATELIMIT_INTERVAL);
+	g.log_flush.data = &g;
+	ev_timer_start(g.loop, &g.log_flush);
 	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data = &g;
 	ev_signal_start(g.loop, &g.sigterm);
 	ev_signal_start(g.loop, &g.sigint);
@@ -161,6 +177,8 @@ int gateway_run(const struct config *c)
 	ev_signal_stop(g.loop, &g.sigusr1);
 	ev_timer_stop(g.loop, &g.drain_poll);
 	ev_timer_stop(g.loop, &g.deadline);
+	ev_timer_stop(g.loop, &g.log_flush);
+	ratelimit_flush(true);
 out:
 	stop_listeners(&g);
 	assoc_free(g.assoc);

@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "assoc.h"
 #include "log.h"
+#include "ratelimit.h"
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -232,8 +233,8 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 
 void conn_protocol_error(struct conn *c, const char *why)
 {
-	log_warn("stream %u: protocol error from peer (%s); resetting this connection", c->sid,
-	         why);
+	log_warn_limited("stream %u: protocol error from peer (%s); resetting this connection",
+	                 c->sid, why);
 	conn_reset(c, FRAME_RST_PROTOCOL);
 	conn_progress(c);
 }
@@ -276,7 +277,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		/* Keep this one frame and stop reading until it is gone. */
 		c->tx = malloc(len);
 		if (!c->tx) {
-			log_warn("stream %u: out of memory; resetting", c->sid);
+			log_warn_limited("stream %u: out of memory; resetting", c->sid);
 			conn_reset(c, FRAME_RST_RESOURCES);
 			conn_progress(c);
 			return;
@@ -384,7 +385,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	if (buf_append(&c->out, p, len) < 0) {
-		log_warn("stream %u: out of memory; resetting", c->sid);
+		log_warn_limited("stream %u: out of memory; resetting", c->sid);
 		conn_reset(c, FRAME_RST_RESOURCES);
 		conn_progress(c);
 		return;
@@ -529,8 +530,8 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 
 	int sid = assoc_stream_alloc(a, c);
 	if (sid < 0) {
-		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
-		         sid == -ENOSPC ? "no free stream" : "association not ready");
+		log_warn_limited("forward %s: refusing client %s: %s", target->name, c->peer_text,
+		                 sid == -ENOSPC ? "no free stream" : "association not ready");
 		a->n_refused++;
 		conn_kill(c);
 		return sid;
