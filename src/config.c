@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "addr.h"
+#include "config_bytes.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -379,9 +380,17 @@ static int scan_file(struct loader *l, FILE *f, FILE *norm)
 	size_t cur = NO_SECTION, occ = 0;
 	int rc = 0;
 
-	while (getline(&phys, &phys_cap, f) != -1) {
-		size_t n = strlen(phys);
+	ssize_t got;
+	while ((got = getline(&phys, &phys_cap, f)) != -1) {
 		lineno++;
+		const char *why;
+		size_t col = config_bytes_check(phys, (size_t)got, &why);
+		if (col)
+			loader_error(l, lineno,
+			             "%s in column %zu; expected UTF-8 text (the loader cannot "
+			             "represent it)",
+			             why, col);
+		size_t n = strlen(phys);
 		write_normalised(norm, phys);
 		if (log_len == 0)
 			start = lineno;

@@ -263,6 +263,12 @@ EOF
 n=$(wc -l <"$DIR/err")
 [ "$n" = 5 ] || { fail "all_reported: $n lines on stderr, expected 5"; show; }
 
+# A NUL byte (issue 12, item 8): iniparser's fgets ended the comment line
+# there and the next line vanished, so this passed as role = connect.
+printf '[association]\n; comment\0\nrole = accept\n[path.a]\nlocal = 198.18.1.1\nremote = 198.18.1.2\n' |
+    expect_bad nul_byte \
+        "@:2: a NUL byte in column 10; expected UTF-8 text (the loader cannot represent it)"
+
 run "$DIR/does-not-exist.ini"
 if [ "$RC" = 1 ] &&
     grep -qxF "$DIR/does-not-exist.ini: cannot read: No such file or directory" "$DIR/err"; then

@@ -77,6 +77,15 @@ static void write_ini(struct fixture *f, const char *text)
 	close(fd);
 }
 
+static void write_ini_bytes(struct fixture *f, const char *bytes, size_t len)
+{
+	snprintf(f->path, sizeof f->path, "/tmp/sctpgw-test-XXXXXX");
+	int fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+}
+
 /* Loads F's file; the error output lands in f->out. */
 static struct config *load(struct fixture *f, const char *file)
 {
@@ -1122,9 +1131,65 @@ static void config_names__match_the_file_words(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
+/* Issue 12, item 8: iniparser's fgets stops at the NUL and the next line
+ * vanished: this file loaded as role = connect. */
+static void config_load__nul_byte_in_a_comment__is_an_error_naming_the_line(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[association]\n"
+	                           "; comment\0\n"
+	                           "role = accept\n"
+	                           "[path.a]\n"
+	                           "local = 198.18.1.1\n"
+	                           "remote = 198.18.1.2\n";
+	write_ini_bytes(f, text, sizeof text - 1);
+	assert_null(load(f, f->path));
+	assert_errors(f, "@:2: a NUL byte in column 10; expected UTF-8 text (the loader cannot "
+	                 "represent it)\n");
+}
+
+static void config_load__control_characters__are_errors_but_tab_and_crlf_are_not(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "name = a\x1b[31mb\n"
+	                      "; bell \x07\n",
+	              "@:7: a control character (only tab is allowed) in column 9; expected UTF-8 "
+	              "text (the loader cannot represent it)\n"
+	              "@:7: [gateway] name: \"a\x1b[31mb\" is not a valid name; expected 1 to 63 "
+	              "characters of A-Z a-z 0-9 . _ -\n"
+	              "@:8: a control character (only tab is allowed) in column 8; expected UTF-8 "
+	              "text (the loader cannot represent it)\n");
+	fixture_reset(f);
+	assert_non_null(load_text(f, "[association]\r\n"
+	                             "role\t= accept\r\n"
+	                             "[path.a]\r\n"
+	                             "local = 198.18.1.1\r\n"
+	                             "remote = 198.18.1.2\r\n"));
+	assert_int_equal(f->c->role, CONFIG_ROLE_ACCEPT);
+}
+
+static void config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "; caf\xe9 (Latin-1)\n"
+	                      "; overlong \xc0\xaf\n",
+	              "@:6: a byte that is not UTF-8 in column 6; expected UTF-8 text (the loader "
+	              "cannot represent it)\n"
+	              "@:7: a byte that is not UTF-8 in column 12; expected UTF-8 text (the loader "
+	              "cannot represent it)\n");
+	fixture_reset(f);
+	assert_non_null(load_text(f, MINIMAL "; caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x99\x82\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    T(config_load__nul_byte_in_a_comment__is_an_error_naming_the_line),
+	    T(config_load__control_characters__are_errors_but_tab_and_crlf_are_not),
+	    T(config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine),
 	    T(config_load__full_file__sets_every_field),
 	    T(config_load__minimal_file__uses_every_default),
 	    T(config_defaults__matches_a_file_without_optional_keys),
