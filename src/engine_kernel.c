@@ -33,6 +33,7 @@
 #include "addr.h"
 #include "engine.h"
 #include "frame.h"
+#include "fdguard.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -51,7 +52,8 @@ struct kern_engine {
 	bool up;       /* COMM_UP seen (connect) or accepted */
 	bool want_write;
 	ev_io accept_w, rx_w, tx_w;
-	uint8_t *rx; /* one message being reassembled */
+	struct fdguard accept_guard; /* out of descriptors: shed, back off */
+	uint8_t *rx;                 /* one message being reassembled */
 	size_t rx_len;
 	uint16_t rx_sid;
 	uint32_t rx_ppid; /* ENGINE_PPID_PROBE messages are dropped */
@@ -469,6 +471,7 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	while ((from_len = sizeof from, fd = accept4(e->listen_fd, (struct sockaddr *)&from,
 	                                             &from_len, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
 	       0) {
+		fdguard_accepted(&e->accept_guard);
 		char seen[ADDR_STRLEN];
 		bool known = from_len >= sizeof(struct sockaddr_in);
 		if (!kern_peer_expected(e, fd, known ? (struct sockaddr *)&from : NULL, seen,
@@ -492,8 +495,11 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (e->listen_fd < 0)
 			return; /* shut down from the callback */
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
-		log_warn_limited("engine kernel: accept failed: %s", strerror(errno));
+	int err = errno;
+	if (fdguard_accept_failed(&e->accept_guard, e->listen_fd, err))
+		return; /* paused; the watcher comes back from the guard's timer */
+	if (err != EAGAIN && err != EWOULDBLOCK && err != ECONNABORTED && err != EINTR)
+		log_warn_limited("engine kernel: accept failed: %s", strerror(err));
 }
 
 static int kern_listen(struct kern_engine *e)
@@ -581,6 +587,7 @@ static void kern_close_listener(struct kern_engine *e)
 	if (e->listen_fd < 0)
 		return;
 	ev_io_stop(e->base.loop, &e->accept_w);
+	fdguard_stop(&e->accept_guard);
 	close(e->listen_fd);
 	e->listen_fd = -1;
 }
@@ -745,6 +752,7 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	e->family = kern_family(p);
 	e->listen_fd = e->fd = -1;
 	ev_io_init(&e->accept_w, kern_accept_cb, -1, EV_READ);
+	fdguard_init(&e->accept_guard, e->base.loop, &e->accept_w, "engine kernel: SCTP listener");
 	ev_io_init(&e->rx_w, kern_rx_cb, -1, EV_READ);
 	ev_io_init(&e->tx_w, kern_tx_cb, -1, EV_WRITE);
 	e->accept_w.data = e->rx_w.data = e->tx_w.data = e;

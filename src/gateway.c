@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "assoc.h"
+#include "fdguard.h"
 #include "listener.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -129,8 +130,9 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
 	         line[0] ? line : "-");
 	ratelimit_flush(false);
-	log_info("status: %llu log lines suppressed by rate limits since start",
-	         ratelimit_suppressed_total());
+	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
+	         "by rate limits, since start",
+	         fdguard_shed_total(), ratelimit_suppressed_total());
 }
 
 int gateway_run(const struct config *c)
@@ -139,6 +141,11 @@ int gateway_run(const struct config *c)
 	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A descriptor kept spare so that, out of descriptors, waiting clients
+	 * can still be accepted and reset (fdguard.h). */
+	if (fdguard_reserve() < 0)
+		log_warn("cannot open the reserve descriptor (/dev/null); out of descriptors, "
+		         "waiting clients will not be reset");
 	g.assoc = assoc_new(g.loop, c);
 	if (!g.assoc)
 		return EXIT_FAILURE;
@@ -182,5 +189,6 @@ int gateway_run(const struct config *c)
 out:
 	stop_listeners(&g);
 	assoc_free(g.assoc);
+	fdguard_release();
 	return status;
 }

@@ -10,12 +10,12 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "fdguard.h"
 #include "log.h"
 #include "tcp_conn.h"
 
-#define LISTENER_BACKLOG      1024
-#define LISTENER_EMFILE_PAUSE 1.0 /* seconds without accepting after EMFILE */
-#define LISTENER_LOG_EVERY    5.0 /* at most one "not up" line per forward per 5 s */
+#define LISTENER_BACKLOG   1024
+#define LISTENER_LOG_EVERY 5.0 /* at most one "not up" line per forward per 5 s */
 
 static void refuse(int fd)
 {
@@ -32,15 +32,13 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				log_warn("forward %s: cannot accept: %s; pausing for %.0f s",
-				         l->name, strerror(errno), LISTENER_EMFILE_PAUSE);
-				ev_io_stop(loop, &l->io);
-				ev_timer_start(loop, &l->backoff);
-			}
-			return; /* EAGAIN, or a client that left before accept */
+			/* Out of descriptors: the guard resets the waiting
+			 * clients and pauses us; otherwise EAGAIN, or a client
+			 * that left before accept. */
+			fdguard_accept_failed(&l->guard, l->fd, errno);
+			return;
 		}
+		fdguard_accepted(&l->guard);
 		if (l->assoc->state != ASSOC_READY) {
 			/* Accepting and then closing normally would look like
 			 * success to the client; a reset says "not now". */
@@ -57,13 +55,6 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		conn_open(l->assoc, fd, &l->target);
 	}
-}
-
-static void listener_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct listener *l = w->data;
-	ev_io_start(loop, &l->io);
 }
 
 struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config_forward *f)
@@ -95,8 +86,8 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	}
 	ev_io_init(&l->io, listener_accept_cb, l->fd, EV_READ);
 	l->io.data = l;
-	ev_timer_init(&l->backoff, listener_backoff_cb, LISTENER_EMFILE_PAUSE, 0.);
-	l->backoff.data = l;
+	snprintf(l->what, sizeof l->what, "forward %s", f->name);
+	fdguard_init(&l->guard, loop, &l->io, l->what);
 	ev_io_start(loop, &l->io);
 	char target[ADDR_STRLEN];
 	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
@@ -109,7 +100,7 @@ void listener_free(struct listener *l)
 	if (!l)
 		return;
 	ev_io_stop(l->loop, &l->io);
-	ev_timer_stop(l->loop, &l->backoff);
+	fdguard_stop(&l->guard);
 	close(l->fd);
 	free(l);
 }

@@ -55,5 +55,6 @@ void ratelimit_set_clock(double (*now)(void));
 	} while (0)
 #define log_warn_limited(...)  log_limited_(LOG_WARN, __VA_ARGS__)
 #define log_error_limited(...) log_limited_(LOG_ERROR, __VA_ARGS__)
+#define log_info_limited(...)  log_limited_(LOG_INFO, __VA_ARGS__)
 
 #endif

@@ -577,8 +577,8 @@ static enum frame_rst_reason reason_of(int err)
 
 static void conn_connect_failed(struct conn *c, int err)
 {
-	log_info("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
-	         c->target.name, strerror(err));
+	log_info_limited("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
+	                 c->target.name, strerror(err));
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);
