@@ -261,7 +261,9 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			                 sid);
 			return;
 		}
-		if (!assoc_has_room(a)) {
+		if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
+			refuse_open(a, sid);
+		} else if (!assoc_has_room(a)) {
 			char who[16];
 			snprintf(who, sizeof who, "stream %u", sid);
 			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
@@ -392,6 +394,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
+	limits_init(&a->limits, loop, a, cfg);
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->waiting);
 	a->backoff = ASSOC_BACKOFF_MIN;
@@ -424,6 +427,7 @@ void assoc_free(struct assoc *a)
 	if (!a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
+	limits_stop(&a->limits);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);
@@ -521,6 +525,7 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 {
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->n_conns--;
+	limits_conn_gone(&a->limits, c);
 	if (c->waiting) {
 		TAILQ_REMOVE(&a->waiting, c, wait_link);
 		c->waiting = false;

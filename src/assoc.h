@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "conn_limits.h"
 #include "path.h"
 #include "stream.h"
 #include "tcp_conn.h"
@@ -53,6 +54,7 @@ struct assoc {
 	struct conn_list conns;
 	size_t n_conns;
 	struct conn_list waiting; /* blocked on engine room, FIFO */
+	struct limits limits;     /* max_connections, idle_timeout_s (conn_limits.h) */
 	bool engine_full;         /* the last send found no room; no conn reads TCP */
 
 	/* Connection messages that overtook the peer's HELLO (SCTP orders

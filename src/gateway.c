@@ -129,6 +129,15 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
 	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
 	         line[0] ? line : "-");
+	log_info(
+	    "status: limits: max_connections %u (0: none), %llu refused at it, %llu refused at "
+	    "forward limits, %llu reset by idle_timeout_s %u (0: off)",
+	    a->limits.max_total, (unsigned long long)a->limits.n_refused_total,
+	    (unsigned long long)a->limits.n_refused_forward,
+	    (unsigned long long)a->limits.n_idle_reset, a->limits.idle_timeout_s);
+	for (size_t i = 0; i < a->limits.n_forwards; i++)
+		log_info("status: forward %s: %u clients carried, max_connections %u (0: none)",
+		         a->limits.fwd[i].name, a->limits.fwd[i].open, a->limits.fwd[i].max);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",

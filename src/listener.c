@@ -24,6 +24,20 @@ static void refuse(int fd)
 	close(fd);
 }
 
+/* max_connections, total and of this forward (conn_limits.h). */
+static bool listener_admit(struct listener *l, int fd)
+{
+	struct limits *lim = &l->assoc->limits;
+	if (!lim->max_total && !l->max_connections)
+		return true; /* no limit of their own: skip getpeername */
+	char who[ADDR_STRLEN] = "?";
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		addr_format(&peer, who, sizeof who);
+	return limits_admit_client(lim, l->assoc->n_conns, l->name, who);
+}
+
 static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)revents;
@@ -53,6 +67,10 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(fd);
 			continue;
 		}
+		if (!listener_admit(l, fd)) {
+			refuse(fd);
+			continue;
+		}
 		conn_open(l->assoc, fd, &l->target);
 	}
 }
@@ -69,6 +87,7 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	l->target.target = f->target;
 	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);
 	snprintf(l->name, sizeof l->name, "%s", f->name);
+	l->max_connections = f->max_connections;
 	addr_format(&f->listen, text, sizeof text);
 
 	l->fd = socket(f->listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

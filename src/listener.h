@@ -27,6 +27,7 @@ struct listener {
 	struct frame_open target;        /* what every OPEN from here carries */
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
+	unsigned max_connections;   /* of this forward; 0: none of its own */
 	unsigned long long refused; /* clients reset since the last log line */
 	ev_tstamp refused_logged;
 };

@@ -231,6 +231,12 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 	}
 }
 
+void conn_abort(struct conn *c, enum frame_rst_reason why)
+{
+	conn_reset(c, why);
+	conn_progress(c);
+}
+
 void conn_protocol_error(struct conn *c, const char *why)
 {
 	log_warn_limited("stream %u: protocol error from peer (%s); resetting this connection",
@@ -525,6 +531,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	c->opener = true;
 	c->state = CONN_OPENING;
 	c->target = *target;
+	limits_conn_opened(&a->limits, c);
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
 		addr_format(&peer, c->peer_text, sizeof c->peer_text);
 

@@ -142,6 +142,8 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "drain_timeout_ms = 0\n"
 	                                "conn_window = 65536\n"
 	                                "memory_limit = 65536\n"
+	                                "max_connections = 5000\n"
+	                                "idle_timeout_s = 600\n"
 	                                "[association]\n"
 	                                "role = accept\n"
 	                                "port = 6000\n"
@@ -170,6 +172,7 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "listen = 127.0.0.1:8080\n"
 	                                "protocol = tcp\n"
 	                                "target = 192.0.2.10:80\n"
+	                                "max_connections = 1000\n"
 	                                "[forward.tls6]\n"
 	                                "listen = [::1]:8443\n"
 	                                "target = [2001:db8::10]:443\n");
@@ -184,6 +187,10 @@ static void config_load__full_file__sets_every_field(void **state)
 	assert_int_equal(c->drain_timeout_ms, 0);
 	assert_int_equal(c->conn_window, 65536);
 	assert_int_equal(c->memory_limit, 65536);
+	assert_int_equal(c->max_connections, 5000);
+	assert_int_equal(c->idle_timeout_s, 600);
+	assert_int_equal(c->forwards[0].max_connections, 1000);
+	assert_int_equal(c->forwards[1].max_connections, 0);
 	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
 	assert_int_equal(c->port, 6000);
 	assert_int_equal(c->remote_udp_encap_port, 29899);
@@ -237,6 +244,8 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->drain_timeout_ms, 5000);
 	assert_int_equal(c->conn_window, 256 * 1024);
 	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
+	assert_int_equal(c->max_connections, 0);
+	assert_int_equal(c->idle_timeout_s, 0);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->port, 5757);
 	assert_int_equal(c->remote_udp_encap_port, 9899);
@@ -527,11 +536,13 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
-	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit\n"
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit, "
+	    "max_connections, idle_timeout_s\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, sndbuf, rcvbuf\n"
-	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target\n");
+	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target, "
+	    "max_connections\n");
 }
 
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
