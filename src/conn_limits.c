@@ -1,9 +1,11 @@
 /* conn_limits: see conn_limits.h. */
 #include "conn_limits.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include "assoc.h"
 #include "log.h"
@@ -101,6 +103,13 @@ bool limits_admit_open(struct limits *l, size_t n_conns, uint16_t sid, const cha
 	                 "for forward %s (%llu refused at the limit so far)",
 	                 l->max_total, sid, fwd, (unsigned long long)l->n_refused_total);
 	return false;
+}
+
+void limits_socket_bufs(int fd, size_t window)
+{
+	int half = window / 2 > INT_MAX ? INT_MAX : (int)(window / 2);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof half);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &half, sizeof half);
 }
 
 void limits_conn_opened(struct limits *l, struct conn *c)

@@ -54,6 +54,14 @@ bool limits_admit_client(struct limits *l, size_t n_conns, const char *fwd, cons
 /* Exit side: may the peer's OPEN on SID for forward FWD be carried? */
 bool limits_admit_open(struct limits *l, size_t n_conns, uint16_t sid, const char *fwd);
 
+/* Bound what the kernel holds for one TCP socket to about WINDOW each way
+ * (issue 12, item 3): SO_SNDBUF and SO_RCVBUF of WINDOW / 2, which the
+ * kernel doubles for its own accounting. Without it TCP autotuning let one
+ * connection whose far end stopped reading hold megabytes (docs/
+ * ARCHITECTURE.md, "Backpressure and memory"). Best effort: a failure
+ * leaves the kernel's defaults. */
+void limits_socket_bufs(int fd, size_t window);
+
 /* C (an opener, its target set) now counts against its forward. */
 void limits_conn_opened(struct limits *l, struct conn *c);
 /* C ends: it no longer counts. */

@@ -91,6 +91,8 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	addr_format(&f->listen, text, sizeof text);
 
 	l->fd = socket(f->listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd >= 0) /* accepted sockets inherit the bound (conn_limits.h) */
+		limits_socket_bufs(l->fd, a->conn_window);
 	int on = 1;
 	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
 	    (f->listen.ss_family == AF_INET6 &&

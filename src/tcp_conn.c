@@ -513,6 +513,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 		return -EIO;
 	}
 	tune_socket(fd);
+	limits_socket_bufs(fd, a->conn_window);
 	if (!assoc_has_room(a)) {
 		char who[ADDR_STRLEN + 32];
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
@@ -633,6 +634,7 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 		return 0;
 	}
 	tune_socket(fd);
+	limits_socket_bufs(fd, a->conn_window);
 	c->fd = fd;
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);
