@@ -16,6 +16,11 @@
  * between 1 and 1 + 1/LIMITS_SWEEPS timeouts after its last byte. */
 #define LIMITS_SWEEPS 4
 
+/* The smallest SO_SNDBUF/SO_RCVBUF limits_socket_bufs sets: below it, with
+ * the smallest windows, TCP's receive window drops under a few segments
+ * and the leg crawls (silly-window avoidance, delayed ACKs). */
+#define LIMITS_SOCKBUF_MIN (64 * 1024)
+
 static void limits_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)revents;
@@ -107,7 +112,8 @@ bool limits_admit_open(struct limits *l, size_t n_conns, uint16_t sid, const cha
 
 void limits_socket_bufs(int fd, size_t window)
 {
-	int half = window / 2 > INT_MAX ? INT_MAX : (int)(window / 2);
+	size_t want = window / 2 < LIMITS_SOCKBUF_MIN ? LIMITS_SOCKBUF_MIN : window / 2;
+	int half = want > INT_MAX ? INT_MAX : (int)want;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof half);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &half, sizeof half);
 }

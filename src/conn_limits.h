@@ -55,8 +55,8 @@ bool limits_admit_client(struct limits *l, size_t n_conns, const char *fwd, cons
 bool limits_admit_open(struct limits *l, size_t n_conns, uint16_t sid, const char *fwd);
 
 /* Bound what the kernel holds for one TCP socket to about WINDOW each way
- * (issue 12, item 3): SO_SNDBUF and SO_RCVBUF of WINDOW / 2, which the
- * kernel doubles for its own accounting. Without it TCP autotuning let one
+ * (issue 12, item 3): SO_SNDBUF and SO_RCVBUF of WINDOW / 2 (at least
+ * 64 KiB), which the kernel doubles for its own accounting. Without it TCP autotuning let one
  * connection whose far end stopped reading hold megabytes (docs/
  * ARCHITECTURE.md, "Backpressure and memory"). Best effort: a failure
  * leaves the kernel's defaults. */
