@@ -112,7 +112,7 @@ static void send_hello(struct assoc *a)
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
 	int rc = assoc_send_frame(a, 0, &f);
 	if (rc < 0) {
-		log_error("association: cannot send HELLO: %s", strerror(-rc));
+		log_error_limited("association: cannot send HELLO: %s", strerror(-rc));
 		a->engine->ops->abort(a->engine, "cannot send HELLO");
 	}
 }
@@ -125,7 +125,8 @@ static void on_up(void *ctx, uint16_t streams)
 		return;
 	}
 	if (streams < 3) {
-		log_error("association: only %u streams negotiated; need at least 3", streams);
+		log_error_limited("association: only %u streams negotiated; need at least 3",
+		                  streams);
 		a->engine->ops->abort(a->engine, "too few streams");
 		return;
 	}
@@ -149,17 +150,19 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		/* Version 1 (sctpgw 0.1) had no per-connection credit; a v2
 		 * gateway cannot carry its connections without overrunning
 		 * their windows, so there is no fallback. */
-		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
-		          "no common version, so both gateways need an sctpgw release that speaks "
-		          "a common one (version 2 brought per-connection flow control)",
-		          h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
+		log_error_limited(
+		    "association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
+		    "no common version, so both gateways need an sctpgw release that speaks "
+		    "a common one (version 2 brought per-connection flow control)",
+		    h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
 		a->engine->ops->abort(a->engine, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	if (h->role == ours) {
-		log_error("association: peer %s also has role = %s; exactly one side must connect",
-		          h->name, config_role_name(a->role));
+		log_error_limited(
+		    "association: peer %s also has role = %s; exactly one side must connect",
+		    h->name, config_role_name(a->role));
 		a->engine->ops->abort(a->engine, "both gateways have the same role");
 		return;
 	}

@@ -266,11 +266,11 @@ static void usr_kick(struct usr_engine *e, uint32_t unacked, double quiet)
 	bool lower = !probed || e->ackwatch.kicks > 1;
 	if (lower)
 		e->mtu -= USR_KICK_MTU;
-	log_warn("engine userspace: %u messages unacknowledged with no SACK and no retransmission "
-	         "for %.1f s; forcing retransmission (kick %u of %d: %s%s, path MTU %u)",
-	         unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS,
-	         probed ? "probe sent" : "no room for a probe", lower ? ", MTU lowered" : "",
-	         e->mtu);
+	log_warn_limited(
+	    "engine userspace: %u messages unacknowledged with no SACK and no retransmission "
+	    "for %.1f s; forcing retransmission (kick %u of %d: %s%s, path MTU %u)",
+	    unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS,
+	    probed ? "probe sent" : "no room for a probe", lower ? ", MTU lowered" : "", e->mtu);
 	if (!lower)
 		return;
 	/* Every path: an unspecified address of any family. */
