@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ratelimit.h"
 
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
@@ -119,7 +120,8 @@ static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* Abort for a protocol violation on stream 0; engine down follows. */
 static void protocol_abort(struct assoc *a, const char *why)
 {
-	log_error("association: protocol error from peer: %s; aborting the association", why);
+	log_error_limited("association: protocol error from peer: %s; aborting the association",
+	                  why);
 	a->engine->ops->abort(a->engine, why);
 }
 
@@ -134,7 +136,7 @@ static void send_hello(struct assoc *a)
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
 	int rc = assoc_send_frame(a, 0, &f);
 	if (rc < 0) {
-		log_error("association: cannot send HELLO: %s", strerror(-rc));
+		log_error_limited("association: cannot send HELLO: %s", strerror(-rc));
 		a->engine->ops->abort(a->engine, "cannot send HELLO");
 	}
 }
@@ -147,7 +149,8 @@ static void on_up(void *ctx, uint16_t streams)
 		return;
 	}
 	if (streams < 3) {
-		log_error("association: only %u streams negotiated; need at least 3", streams);
+		log_error_limited("association: only %u streams negotiated; need at least 3",
+		                  streams);
 		a->engine->ops->abort(a->engine, "too few streams");
 		return;
 	}
@@ -190,17 +193,19 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		/* Version 1 (sctpgw 0.1) had no per-connection credit; a v2
 		 * gateway cannot carry its connections without overrunning
 		 * their windows, so there is no fallback. */
-		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
-		          "no common version, so both gateways need an sctpgw release that speaks "
-		          "a common one (version 2 brought per-connection flow control)",
-		          h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
+		log_error_limited(
+		    "association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
+		    "no common version, so both gateways need an sctpgw release that speaks "
+		    "a common one (version 2 brought per-connection flow control)",
+		    h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
 		a->engine->ops->abort(a->engine, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	if (h->role == ours) {
-		log_error("association: peer %s also has role = %s; exactly one side must connect",
-		          h->name, config_role_name(a->role));
+		log_error_limited(
+		    "association: peer %s also has role = %s; exactly one side must connect",
+		    h->name, config_role_name(a->role));
 		a->engine->ops->abort(a->engine, "both gateways have the same role");
 		return;
 	}
@@ -313,8 +318,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
 			                                      : "malformed message");
 		else
-			log_warn("stream %u: %s message on an idle stream ignored", sid,
-			         rc == -ENOTSUP ? "unknown" : "malformed");
+			log_warn_limited("stream %u: %s message on an idle stream ignored", sid,
+			                 rc == -ENOTSUP ? "unknown" : "malformed");
 		return;
 	}
 
@@ -330,22 +335,26 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
 		    refusal_owed(a, sid)) {
 			/* The peer may only open ids of its own parity. */
-			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
+			log_warn_limited("stream %u: peer opened a stream it does not own; ignored",
+			                 sid);
 			return;
 		}
-		if (!assoc_has_room(a)) {
+		if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
+			refuse_open(a, sid);
+		} else if (!assoc_has_room(a)) {
 			char who[16];
 			snprintf(who, sizeof who, "stream %u", sid);
 			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
 			refuse_open(a, sid);
 		} else if (conn_accept(a, sid, &f->u.open) < 0) {
-			log_warn("stream %u: out of memory for a new connection", sid);
+			log_warn_limited("stream %u: out of memory for a new connection", sid);
 			refuse_open(a, sid);
 		}
 		return;
 	case FRAME_CLOSED:
 		if (stream_closed(a->streams, sid) < 0)
-			log_warn("stream %u: CLOSED for a stream not waiting for it; ignored", sid);
+			log_warn_limited(
+			    "stream %u: CLOSED for a stream not waiting for it; ignored", sid);
 		return;
 	default:
 		if (c)
@@ -421,8 +430,8 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 	if (sid == 0) {
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
-			log_warn("association: unknown message type 0x%02x on stream 0 ignored",
-			         msg[0]);
+			log_warn_limited(
+			    "association: unknown message type 0x%02x on stream 0 ignored", msg[0]);
 		} else if (rc < 0) {
 			protocol_abort(a, "malformed message on stream 0");
 		} else if (f.type == FRAME_HELLO) {
@@ -547,6 +556,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
+	limits_init(&a->limits, loop, a, cfg);
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->ready);
 	ev_timer_init(&a->pump, assoc_pump_cb, 0., 0.);
@@ -589,6 +599,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->pump);
+	limits_stop(&a->limits);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);
@@ -711,6 +722,7 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->n_conns--;
 	a->mem_reserved -= c->rx_window;
+	limits_conn_gone(&a->limits, c);
 	assert(a->n_conns > 0 || a->mem_reserved == 0);
 	if (c->ready) {
 		TAILQ_REMOVE(&a->ready, c, ready_link);

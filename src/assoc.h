@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "conn_limits.h"
 #include "path.h"
 #include "stream.h"
 #include "tcp_conn.h"
@@ -65,6 +66,7 @@ struct assoc {
 	struct path_table paths;
 	struct conn_list conns;
 	size_t n_conns;
+	struct limits limits; /* max_connections, idle_timeout_s (conn_limits.h) */
 
 	/* The send scheduler (assoc_pump). */
 	struct conn_list ready; /* conns with a frame to give, round robin */

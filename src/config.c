@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "addr.h"
+#include "config_bytes.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -127,6 +128,8 @@ static const struct spec gateway_keys[] = {
     {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
     {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_window)},
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
+    {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, C(max_connections)},
+    {"idle_timeout_s", SPEC_UINT, 0, 0, 604800, 0, NULL, C(idle_timeout_s)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -171,6 +174,7 @@ static const struct spec forward_keys[] = {
     {"listen", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(listen)},
     {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
     {"target", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(target)},
+    {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, F(max_connections)},
 };
 
 enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
@@ -379,9 +383,17 @@ static int scan_file(struct loader *l, FILE *f, FILE *norm)
 	size_t cur = NO_SECTION, occ = 0;
 	int rc = 0;
 
-	while (getline(&phys, &phys_cap, f) != -1) {
-		size_t n = strlen(phys);
+	ssize_t got;
+	while ((got = getline(&phys, &phys_cap, f)) != -1) {
 		lineno++;
+		const char *why;
+		size_t col = config_bytes_check(phys, (size_t)got, &why);
+		if (col)
+			loader_error(l, lineno,
+			             "%s in column %zu; expected UTF-8 text (the loader cannot "
+			             "represent it)",
+			             why, col);
+		size_t n = strlen(phys);
 		write_normalised(norm, phys);
 		if (log_len == 0)
 			start = lineno;

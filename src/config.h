@@ -60,6 +60,7 @@ struct config_forward {
 	enum config_protocol protocol;
 	struct sockaddr_storage listen; /* where this gateway accepts */
 	struct sockaddr_storage target; /* what the peer gateway connects to */
+	unsigned max_connections;       /* clients carried at once; 0: no own limit */
 };
 
 struct config {
@@ -75,6 +76,8 @@ struct config {
 	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
 	size_t conn_window;          /* per-connection receive window (credit), bytes */
 	size_t memory_limit;         /* sum of the windows of all open connections */
+	unsigned max_connections;    /* both ways together; 0: no limit of its own */
+	unsigned idle_timeout_s;     /* reset connections that move nothing; 0: off */
 
 	/* [association] */
 	enum config_role role;

@@ -161,13 +161,17 @@ enum engine_kind engine_choose(enum config_engine choice, int kernel_err,
 /* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);
 
-/* Whether one of the N peer addresses ADDRS, packed back to back as both
- * stacks' getpaddrs return them, is a configured remote address with our
- * SCTP port. Anyone who can reach us can start an association; only the
- * configured peer may replace the one we have. SEEN gets the first
- * address, for the log line. */
-bool engine_peer_expected(const struct engine_params *p, const void *addrs, int n, char *seen,
-                          size_t len);
+/* Whether an association may be admitted: FROM (the address accept()
+ * reports: where the association came from) and EVERY one of the N peer
+ * addresses ADDRS, packed back to back as both stacks' getpaddrs return
+ * them, must be configured remote addresses with our SCTP port. An
+ * initiator may list addresses it does not hold in its INIT, so "one
+ * configured address among them" admits strangers (issue 12, item 1).
+ * Until peer authentication lands this is the only barrier. SEEN gets the
+ * first address that is not configured (FROM when all are), for the log
+ * line; "unknown" when there are none. */
+bool engine_peer_expected(const struct engine_params *p, const struct sockaddr *from,
+                          const void *addrs, int n, char *seen, size_t len);
 
 static inline void engine_free(struct engine *e)
 {

@@ -34,7 +34,9 @@
 #include "engine.h"
 #include "engine_defer.h"
 #include "frame.h"
+#include "fdguard.h"
 #include "log.h"
+#include "ratelimit.h"
 
 #define KERN_READ_BATCH 64 /* messages per wake-up before TCP gets a turn */
 #define KERN_UDP_PORT   "/proc/sys/net/sctp/udp_port"
@@ -51,7 +53,8 @@ struct kern_engine {
 	bool up;       /* COMM_UP seen (connect) or accepted */
 	bool want_write;
 	ev_io accept_w, rx_w, tx_w;
-	uint8_t *rx; /* one message being reassembled */
+	struct fdguard accept_guard; /* out of descriptors: shed, back off */
+	uint8_t *rx;                 /* one message being reassembled */
 	size_t rx_len;
 	uint16_t rx_sid;
 	uint32_t rx_ppid;         /* ENGINE_PPID_PROBE messages are dropped */
@@ -362,8 +365,8 @@ static bool kern_notification(struct kern_engine *e, const uint8_t *msg, size_t 
 		log_info("peer is shutting the association down");
 		return true;
 	case SCTP_REMOTE_ERROR:
-		log_warn("peer reported an SCTP error (cause %u)",
-		         (unsigned)ntohs(n->sn_remote_error.sre_error));
+		log_warn_limited("peer reported an SCTP error (cause %u)",
+		                 (unsigned)ntohs(n->sn_remote_error.sre_error));
 		return true;
 	}
 	return true;
@@ -420,7 +423,7 @@ static void kern_read(struct kern_engine *e)
 		 * holds one byte more than FRAME_MAX so that such a message
 		 * shows, whole (MSG_EOR) or not. */
 		if (e->rx_len > FRAME_MAX) {
-			log_warn("peer sent a message over %d bytes", FRAME_MAX);
+			log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
 			kern_down(e, true, false, "protocol error: oversized message");
 			return;
 		}
@@ -456,11 +459,12 @@ static void kern_tx_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* Whether the association comes from the configured peer. */
-static bool kern_peer_expected(struct kern_engine *e, int fd, char *seen, size_t len)
+static bool kern_peer_expected(struct kern_engine *e, int fd, const struct sockaddr *from,
+                               char *seen, size_t len)
 {
 	struct sockaddr *addrs = NULL;
 	int n = sctp_getpaddrs(fd, 0, &addrs);
-	bool ok = engine_peer_expected(&e->p, addrs, n, seen, len);
+	bool ok = engine_peer_expected(&e->p, from, addrs, n, seen, len);
 	if (n > 0)
 		sctp_freepaddrs(addrs);
 	return ok;
@@ -472,11 +476,20 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	struct kern_engine *e = w->data;
 	int fd;
-	while ((fd = accept4(e->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof from;
+	while ((from_len = sizeof from, fd = accept4(e->listen_fd, (struct sockaddr *)&from,
+	                                             &from_len, SOCK_NONBLOCK | SOCK_CLOEXEC)) >=
+	       0) {
+		fdguard_accepted(&e->accept_guard);
 		char seen[ADDR_STRLEN];
-		if (!kern_peer_expected(e, fd, seen, sizeof seen)) {
-			log_warn("association from %s refused: not a configured remote address",
-			         seen);
+		bool known = from_len >= sizeof(struct sockaddr_in);
+		if (!kern_peer_expected(e, fd, known ? (struct sockaddr *)&from : NULL, seen,
+		                        sizeof seen)) {
+			log_warn_limited(
+			    "association refused: peer address %s is not a configured remote "
+			    "address (every address of the peer must be)",
+			    seen);
 			kern_close_abort(fd);
 			continue;
 		}
@@ -491,8 +504,11 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (e->listen_fd < 0)
 			return; /* shut down from the callback */
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
-		log_warn("engine kernel: accept failed: %s", strerror(errno));
+	int err = errno;
+	if (fdguard_accept_failed(&e->accept_guard, e->listen_fd, err))
+		return; /* paused; the watcher comes back from the guard's timer */
+	if (err != EAGAIN && err != EWOULDBLOCK && err != ECONNABORTED && err != EINTR)
+		log_warn_limited("engine kernel: accept failed: %s", strerror(err));
 }
 
 static int kern_listen(struct kern_engine *e)
@@ -580,6 +596,7 @@ static void kern_close_listener(struct kern_engine *e)
 	if (e->listen_fd < 0)
 		return;
 	ev_io_stop(e->base.loop, &e->accept_w);
+	fdguard_stop(&e->accept_guard);
 	close(e->listen_fd);
 	e->listen_fd = -1;
 }
@@ -745,6 +762,7 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	e->family = kern_family(p);
 	e->listen_fd = e->fd = -1;
 	ev_io_init(&e->accept_w, kern_accept_cb, -1, EV_READ);
+	fdguard_init(&e->accept_guard, e->base.loop, &e->accept_w, "engine kernel: SCTP listener");
 	ev_io_init(&e->rx_w, kern_rx_cb, -1, EV_READ);
 	ev_io_init(&e->tx_w, kern_tx_cb, -1, EV_WRITE);
 	e->accept_w.data = e->rx_w.data = e->tx_w.data = e;

@@ -36,26 +36,63 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	}
 }
 
-bool engine_peer_expected(const struct engine_params *p, const void *addrs, int n, char *seen,
-                          size_t len)
+/* Whether A, with its port, is a configured remote address with our SCTP
+ * port. */
+static bool peer_configured(const struct engine_params *p, const struct sockaddr_storage *a)
 {
-	bool ok = false;
-	snprintf(seen, len, "unknown");
-	const uint8_t *at = addrs;
-	for (int i = 0; i < n && !ok; i++) {
-		struct sockaddr_storage a = {0};
-		const struct sockaddr *sa = (const struct sockaddr *)at;
-		socklen_t l = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                        : sizeof(struct sockaddr_in);
-		memcpy(&a, sa, l);
-		at += l;
-		if (i == 0)
-			addr_format(&a, seen, len);
-		if (addr_port(&a) != p->port)
-			continue;
-		addr_set_port(&a, 0);
-		for (size_t j = 0; j < p->n_addrs && !ok; j++)
-			ok = addr_equal(&a, &p->remote[j]);
+	if (addr_port(a) != p->port)
+		return false;
+	struct sockaddr_storage bare = *a;
+	addr_set_port(&bare, 0);
+	for (size_t j = 0; j < p->n_addrs; j++)
+		if (addr_equal(&bare, &p->remote[j]))
+			return true;
+	return false;
+}
+
+/* SA as a sockaddr_storage; an IPv4-mapped IPv6 address (an AF_INET6
+ * socket may report one) becomes the IPv4 address it is. */
+static struct sockaddr_storage copy_sa(const struct sockaddr *sa)
+{
+	struct sockaddr_storage a = {0};
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
+			s4->sin_family = AF_INET;
+			s4->sin_port = s6->sin6_port;
+			memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			memcpy(&a, sa, sizeof(struct sockaddr_in6));
+		}
+	} else if (sa->sa_family == AF_INET) {
+		memcpy(&a, sa, sizeof(struct sockaddr_in));
 	}
-	return ok;
+	return a;
+}
+
+bool engine_peer_expected(const struct engine_params *p, const struct sockaddr *from,
+                          const void *addrs, int n, char *seen, size_t len)
+{
+	snprintf(seen, len, "unknown");
+	if (!from || n <= 0 || !addrs)
+		return false;
+	struct sockaddr_storage a = copy_sa(from);
+	addr_format(&a, seen, len);
+	if (!peer_configured(p, &a))
+		return false;
+	const uint8_t *at = addrs;
+	for (int i = 0; i < n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)at;
+		if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+			return false;
+		a = copy_sa(sa);
+		at += sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                : sizeof(struct sockaddr_in);
+		if (!peer_configured(p, &a)) {
+			addr_format(&a, seen, len);
+			return false;
+		}
+	}
+	return true;
 }

@@ -27,6 +27,7 @@
 #include "engine_defer.h"
 #include "frame.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "udp_bufs.h"
 
 /* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
@@ -270,11 +271,11 @@ static void usr_kick(struct usr_engine *e, uint32_t unacked, double quiet)
 	bool lower = !probed || e->ackwatch.kicks > 1;
 	if (lower)
 		e->mtu -= USR_KICK_MTU;
-	log_warn("engine userspace: %u messages unacknowledged with no SACK and no retransmission "
-	         "for %.1f s; forcing retransmission (kick %u of %d: %s%s, path MTU %u)",
-	         unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS,
-	         probed ? "probe sent" : "no room for a probe", lower ? ", MTU lowered" : "",
-	         e->mtu);
+	log_warn_limited(
+	    "engine userspace: %u messages unacknowledged with no SACK and no retransmission "
+	    "for %.1f s; forcing retransmission (kick %u of %d: %s%s, path MTU %u)",
+	    unacked, quiet, e->ackwatch.kicks, ACKWATCH_MAX_KICKS,
+	    probed ? "probe sent" : "no room for a probe", lower ? ", MTU lowered" : "", e->mtu);
 	if (!lower)
 		return;
 	/* Every path: an unspecified address of any family. */
@@ -396,7 +397,8 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 		log_info("peer is shutting the association down");
 		return true;
 	case SCTP_REMOTE_ERROR:
-		log_warn("peer reported an SCTP error (cause %u)", n->sn_remote_error.sre_error);
+		log_warn_limited("peer reported an SCTP error (cause %u)",
+		                 n->sn_remote_error.sre_error);
 		return true;
 	}
 	return true;
@@ -435,7 +437,7 @@ static bool usr_read(struct usr_engine *e)
 		 * holds one byte more than FRAME_MAX so that such a message
 		 * shows, whole (MSG_EOR) or not. */
 		if (e->rx_len > FRAME_MAX) {
-			log_warn("peer sent a message over %d bytes", FRAME_MAX);
+			log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
 			usr_down(e, true, false, "protocol error: oversized message");
 			return false;
 		}
@@ -457,12 +459,46 @@ static bool usr_read(struct usr_engine *e)
 	return true;
 }
 
-/* Whether the association comes from the configured peer. */
-static bool usr_peer_expected(struct usr_engine *e, struct socket *s, char *seen, size_t len)
+/* The UDP port the peer's address A (as getpaddrs gave it) sends from, or
+ * -1 when usrsctp does not say. */
+static int usr_peer_encap_port(struct socket *s, const struct sockaddr *a)
+{
+	struct sctp_udpencaps encaps = {0};
+	memcpy(&encaps.sue_address, a,
+	       a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	socklen_t l = sizeof encaps;
+	if (usrsctp_getsockopt(s, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &encaps, &l) < 0)
+		return -1;
+	return ntohs(encaps.sue_port);
+}
+
+/* Whether the association comes from the configured peer: FROM and every
+ * address (engine_peer_expected), each over the configured remote UDP
+ * encapsulation port. */
+static bool usr_peer_expected(struct usr_engine *e, struct socket *s, const struct sockaddr *from,
+                              char *seen, size_t len)
 {
 	struct sockaddr *addrs = NULL;
 	int n = usrsctp_getpaddrs(s, 0, &addrs);
-	bool ok = engine_peer_expected(&e->p, addrs, n, seen, len);
+	bool ok = engine_peer_expected(&e->p, from, addrs, n, seen, len);
+	const uint8_t *at = (const uint8_t *)addrs;
+	for (int i = 0; ok && i < n; i++) {
+		const struct sockaddr *sa = (const struct sockaddr *)at;
+		at += sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                : sizeof(struct sockaddr_in);
+		int port = usr_peer_encap_port(s, sa);
+		if (port != e->p.remote_udp_encap_port) {
+			int used = snprintf(seen, len, "UDP port %d, not %u, of ", port,
+			                    (unsigned)e->p.remote_udp_encap_port);
+			struct sockaddr_storage ss = {0};
+			memcpy(&ss, sa,
+			       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+			                                 : sizeof(struct sockaddr_in));
+			if (used > 0 && (size_t)used < len)
+				addr_format(&ss, seen + used, len - (size_t)used);
+			ok = false;
+		}
+	}
 	if (n > 0)
 		usrsctp_freepaddrs(addrs);
 	return ok;
@@ -471,11 +507,18 @@ static bool usr_peer_expected(struct usr_engine *e, struct socket *s, char *seen
 static void usr_accept(struct usr_engine *e)
 {
 	struct socket *s;
-	while ((s = usrsctp_accept(e->listener, NULL, NULL)) != NULL) {
-		char seen[ADDR_STRLEN];
-		if (!usr_peer_expected(e, s, seen, sizeof seen)) {
-			log_warn("association from %s refused: not a configured remote address",
-			         seen);
+	struct sockaddr_storage from;
+	socklen_t from_len = sizeof from;
+	while ((from_len = sizeof from,
+	        s = usrsctp_accept(e->listener, (struct sockaddr *)&from, &from_len)) != NULL) {
+		char seen[ADDR_STRLEN + 32];
+		bool known = from_len >= sizeof(struct sockaddr_in);
+		if (!usr_peer_expected(e, s, known ? (struct sockaddr *)&from : NULL, seen,
+		                       sizeof seen)) {
+			log_warn_limited(
+			    "association refused: peer address %s is not a configured remote "
+			    "address (every address of the peer must be)",
+			    seen);
 			usr_close_abort(s);
 			continue;
 		}

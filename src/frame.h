@@ -46,7 +46,7 @@ enum frame_rst_reason {
 	FRAME_RST_OTHER = 0,       /* none of the below */
 	FRAME_RST_RESET = 1,       /* the TCP peer reset the connection */
 	FRAME_RST_REFUSED = 2,     /* the target refused the connection */
-	FRAME_RST_TIMEOUT = 3,     /* the target did not answer in time */
+	FRAME_RST_TIMEOUT = 3,     /* the target did not answer in time, or idle_timeout_s */
 	FRAME_RST_UNREACHABLE = 4, /* no route to the target */
 	FRAME_RST_RESOURCES = 5,   /* out of memory, descriptors or streams */
 	FRAME_RST_PROTOCOL = 6,    /* the other gateway broke the protocol */

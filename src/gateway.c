@@ -6,9 +6,11 @@
 #include <stdlib.h>
 
 #include "assoc.h"
+#include "fdguard.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "ratelimit.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -22,7 +24,16 @@ struct gateway {
 	struct notify *notify; /* systemd Type=notify; NULL without */
 	ev_signal sigterm, sigint, sigusr1;
 	ev_timer drain_poll, deadline;
+	ev_timer log_flush; /* reports what rate-limited log sites suppressed */
 };
+
+static void gateway_log_flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	ratelimit_flush(false);
+}
 
 static void stop_listeners(struct gateway *g)
 {
@@ -118,6 +129,19 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         a->n_pumps ? (double)a->n_frames / (double)a->n_pumps : 0.0, a->mem_reserved,
 	         a->memory_limit, (unsigned long long)a->n_refused_memory,
 	         (unsigned long long)a->n_open_timeouts, line[0] ? line : "-");
+	log_info(
+	    "status: limits: max_connections %u (0: none), %llu refused at it, %llu refused at "
+	    "forward limits, %llu reset by idle_timeout_s %u (0: off)",
+	    a->limits.max_total, (unsigned long long)a->limits.n_refused_total,
+	    (unsigned long long)a->limits.n_refused_forward,
+	    (unsigned long long)a->limits.n_idle_reset, a->limits.idle_timeout_s);
+	for (size_t i = 0; i < a->limits.n_forwards; i++)
+		log_info("status: forward %s: %u clients carried, max_connections %u (0: none)",
+		         a->limits.fwd[i].name, a->limits.fwd[i].open, a->limits.fwd[i].max);
+	ratelimit_flush(false);
+	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
+	         "by rate limits, since start",
+	         fdguard_shed_total(), ratelimit_suppressed_total());
 }
 
 int gateway_run(const struct config *c)
@@ -126,6 +150,11 @@ int gateway_run(const struct config *c)
 	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A descriptor kept spare so that, out of descriptors, waiting clients
+	 * can still be accepted and reset (fdguard.h). */
+	if (fdguard_reserve() < 0)
+		log_warn("cannot open the reserve descriptor (/dev/null); out of descriptors, "
+		         "waiting clients will not be reset");
 	g.assoc = assoc_new(g.loop, c);
 	if (!g.assoc)
 		return EXIT_FAILURE;
@@ -146,6 +175,9 @@ int gateway_run(const struct config *c)
 	ev_signal_init(&g.sigusr1, gateway_status_cb, SIGUSR1);
 	ev_timer_init(&g.drain_poll, gateway_drain_poll_cb, 0.05, 0.05);
 	ev_timer_init(&g.deadline, gateway_deadline_cb, 0., 0.);
+	ev_timer_init(&g.log_flush, gateway_log_flush_cb, RATELIMIT_INTERVAL, RATELIMIT_INTERVAL);
+	g.log_flush.data = &g;
+	ev_timer_start(g.loop, &g.log_flush);
 	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data = &g;
 	ev_signal_start(g.loop, &g.sigterm);
 	ev_signal_start(g.loop, &g.sigint);
@@ -162,9 +194,12 @@ int gateway_run(const struct config *c)
 	ev_signal_stop(g.loop, &g.sigusr1);
 	ev_timer_stop(g.loop, &g.drain_poll);
 	ev_timer_stop(g.loop, &g.deadline);
+	ev_timer_stop(g.loop, &g.log_flush);
+	ratelimit_flush(true);
 out:
 	notify_free(g.notify);
 	stop_listeners(&g);
 	assoc_free(g.assoc);
+	fdguard_release();
 	return status;
 }

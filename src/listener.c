@@ -10,18 +10,32 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "fdguard.h"
 #include "log.h"
 #include "tcp_conn.h"
 
-#define LISTENER_BACKLOG      1024
-#define LISTENER_EMFILE_PAUSE 1.0 /* seconds without accepting after EMFILE */
-#define LISTENER_LOG_EVERY    5.0 /* at most one "not up" line per forward per 5 s */
+#define LISTENER_BACKLOG   1024
+#define LISTENER_LOG_EVERY 5.0 /* at most one "not up" line per forward per 5 s */
 
 static void refuse(int fd)
 {
 	struct linger l = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 	close(fd);
+}
+
+/* max_connections, total and of this forward (conn_limits.h). */
+static bool listener_admit(struct listener *l, int fd)
+{
+	struct limits *lim = &l->assoc->limits;
+	if (!lim->max_total && !l->max_connections)
+		return true; /* no limit of their own: skip getpeername */
+	char who[ADDR_STRLEN] = "?";
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof peer;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		addr_format(&peer, who, sizeof who);
+	return limits_admit_client(lim, l->assoc->n_conns, l->name, who);
 }
 
 static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -32,15 +46,13 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < 64; i++) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				log_warn("forward %s: cannot accept: %s; pausing for %.0f s",
-				         l->name, strerror(errno), LISTENER_EMFILE_PAUSE);
-				ev_io_stop(loop, &l->io);
-				ev_timer_start(loop, &l->backoff);
-			}
-			return; /* EAGAIN, or a client that left before accept */
+			/* Out of descriptors: the guard resets the waiting
+			 * clients and pauses us; otherwise EAGAIN, or a client
+			 * that left before accept. */
+			fdguard_accept_failed(&l->guard, l->fd, errno);
+			return;
 		}
+		fdguard_accepted(&l->guard);
 		if (l->assoc->state != ASSOC_READY) {
 			/* Accepting and then closing normally would look like
 			 * success to the client; a reset says "not now". */
@@ -55,15 +67,12 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(fd);
 			continue;
 		}
+		if (!listener_admit(l, fd)) {
+			refuse(fd);
+			continue;
+		}
 		conn_open(l->assoc, fd, &l->target);
 	}
-}
-
-static void listener_backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)revents;
-	struct listener *l = w->data;
-	ev_io_start(loop, &l->io);
 }
 
 struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config_forward *f)
@@ -78,9 +87,12 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	l->target.target = f->target;
 	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);
 	snprintf(l->name, sizeof l->name, "%s", f->name);
+	l->max_connections = f->max_connections;
 	addr_format(&f->listen, text, sizeof text);
 
 	l->fd = socket(f->listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd >= 0) /* accepted sockets inherit the bound (conn_limits.h) */
+		limits_socket_bufs(l->fd, a->conn_window);
 	int on = 1;
 	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
 	    (f->listen.ss_family == AF_INET6 &&
@@ -95,8 +107,8 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	}
 	ev_io_init(&l->io, listener_accept_cb, l->fd, EV_READ);
 	l->io.data = l;
-	ev_timer_init(&l->backoff, listener_backoff_cb, LISTENER_EMFILE_PAUSE, 0.);
-	l->backoff.data = l;
+	snprintf(l->what, sizeof l->what, "forward %s", f->name);
+	fdguard_init(&l->guard, loop, &l->io, l->what);
 	ev_io_start(loop, &l->io);
 	char target[ADDR_STRLEN];
 	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
@@ -109,7 +121,7 @@ void listener_free(struct listener *l)
 	if (!l)
 		return;
 	ev_io_stop(l->loop, &l->io);
-	ev_timer_stop(l->loop, &l->backoff);
+	fdguard_stop(&l->guard);
 	close(l->fd);
 	free(l);
 }

@@ -2,8 +2,8 @@
  * listener: one listening TCP socket per [forward.NAME].
  *
  * Each accepted client becomes a struct conn on the association. When the
- * process runs out of descriptors the listener stops accepting for a second
- * instead of spinning on EMFILE.
+ * process runs out of descriptors, fdguard.h resets the waiting clients and
+ * pauses accepting (100 ms doubling to 1 s) instead of spinning on EMFILE.
  */
 #ifndef SCTPGW_LISTENER_H
 #define SCTPGW_LISTENER_H
@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "fdguard.h"
 #include "frame.h"
 
 struct assoc;
@@ -21,10 +22,12 @@ struct listener {
 	struct assoc *assoc;
 	int fd;
 	ev_io io;
-	ev_timer backoff;         /* after EMFILE/ENFILE */
-	struct frame_open target; /* what every OPEN from here carries */
+	struct fdguard guard;            /* out of descriptors: shed, back off */
+	char what[CONFIG_NAME_MAX + 16]; /* "forward NAME", for the guard's logs */
+	struct frame_open target;        /* what every OPEN from here carries */
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
+	unsigned max_connections;   /* of this forward; 0: none of its own */
 	unsigned long long refused; /* clients reset since the last log line */
 	ev_tstamp refused_logged;
 };

@@ -44,7 +44,22 @@ int log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+static FILE *log_out;
+
+void log_set_output(FILE *f)
+{
+	log_out = f;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return;
@@ -60,15 +75,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char line[1024];
 	int n = snprintf(line, sizeof line, "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000,
 	                 level_names[level], log_name);
-	va_list ap;
-	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < sizeof line)
 		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof line - 1)
 		n = sizeof line - 2;
 	line[n++] = '\n';
-	fwrite(line, 1, (size_t)n, stderr);
+	fwrite(line, 1, (size_t)n, log_out ? log_out : stderr);
 }

@@ -4,9 +4,14 @@
  *   2026-11-29T06:51:21.123Z info site-a: association up (engine userspace)
  *
  * Lines below the configured level are dropped before formatting.
+ * Lines a peer or a client can trigger repeatedly: log_warn_limited()
+ * (ratelimit.h).
  */
 #ifndef SCTPGW_LOG_H
 #define SCTPGW_LOG_H
+
+#include <stdarg.h>
+#include <stdio.h>
 
 enum log_level {
 	LOG_ERROR, /* the gateway or a flow cannot go on */
@@ -23,6 +28,10 @@ const char *log_level_name(enum log_level level);
 int log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Where lines go: stderr unless set (tests). */
+void log_set_output(FILE *f);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "assoc.h"
 #include "log.h"
+#include "ratelimit.h"
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -203,10 +204,16 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 	}
 }
 
+void conn_abort(struct conn *c, enum frame_rst_reason why)
+{
+	conn_reset(c, why);
+	conn_progress(c);
+}
+
 void conn_protocol_error(struct conn *c, const char *why)
 {
-	log_warn("stream %u: protocol error from peer (%s); resetting this connection", c->sid,
-	         why);
+	log_warn_limited("stream %u: protocol error from peer (%s); resetting this connection",
+	                 c->sid, why);
 	conn_reset(c, FRAME_RST_PROTOCOL);
 	conn_progress(c);
 }
@@ -395,7 +402,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	if (buf_append(&c->out, p, len) < 0) {
-		log_warn("stream %u: out of memory; resetting", c->sid);
+		log_warn_limited("stream %u: out of memory; resetting", c->sid);
 		conn_reset(c, FRAME_RST_RESOURCES);
 		conn_progress(c);
 		return;
@@ -519,6 +526,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 		return -EIO;
 	}
 	tune_socket(fd);
+	limits_socket_bufs(fd, a->conn_window);
 	if (!assoc_has_room(a)) {
 		char who[ADDR_STRLEN + 32];
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
@@ -537,13 +545,14 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	c->opener = true;
 	c->state = CONN_OPENING;
 	c->target = *target;
+	limits_conn_opened(&a->limits, c);
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
 		addr_format(&peer, c->peer_text, sizeof c->peer_text);
 
 	int sid = assoc_stream_alloc(a, c);
 	if (sid < 0) {
-		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
-		         sid == -ENOSPC ? "no free stream" : "association not ready");
+		log_warn_limited("forward %s: refusing client %s: %s", target->name, c->peer_text,
+		                 sid == -ENOSPC ? "no free stream" : "association not ready");
 		conn_kill(c);
 		return sid;
 	}
@@ -591,8 +600,8 @@ static enum frame_rst_reason reason_of(int err)
 
 static void conn_connect_failed(struct conn *c, int err)
 {
-	log_info("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
-	         c->target.name, strerror(err));
+	log_info_limited("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
+	                 c->target.name, strerror(err));
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);
@@ -647,6 +656,7 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 		return 0;
 	}
 	tune_socket(fd);
+	limits_socket_bufs(fd, a->conn_window);
 	c->fd = fd;
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);

@@ -91,7 +91,10 @@ struct conn {
 	uint64_t bytes_up;   /* TCP -> peer */
 	uint64_t bytes_down; /* peer -> TCP */
 	ev_tstamp started;
-	char peer_text[64]; /* the client or target, for logs */
+	uint8_t fwd_slot;     /* conn_limits.h: 1 + its forward's index; 0: counts for none */
+	uint64_t idle_mark;   /* conn_limits.h: bytes_up + bytes_down at idle_since */
+	ev_tstamp idle_since; /* conn_limits.h: when it last moved a byte (0: not swept yet) */
+	char peer_text[64];   /* the client or target, for logs */
 };
 
 /* Opener: a client FD was accepted for the forward described by TARGET.
@@ -119,5 +122,9 @@ size_t conn_pull(struct conn *c, uint8_t *buf, bool *more);
 
 /* The association is gone or shutting down: reset the TCP side, free. */
 void conn_kill(struct conn *c);
+
+/* Reset C from outside (conn_limits.h: idle timeout): RST with WHY to the peer,
+ * reset to the TCP side. */
+void conn_abort(struct conn *c, enum frame_rst_reason why);
 
 #endif

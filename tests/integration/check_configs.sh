@@ -123,7 +123,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit, max_connections, idle_timeout_s' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
 [gateway]
 name = x
@@ -265,6 +265,12 @@ remote = nowhere
 EOF
 n=$(wc -l <"$DIR/err")
 [ "$n" = 5 ] || { fail "all_reported: $n lines on stderr, expected 5"; show; }
+
+# A NUL byte (issue 12, item 8): iniparser's fgets ended the comment line
+# there and the next line vanished, so this passed as role = connect.
+printf '[association]\n; comment\0\nrole = accept\n[path.a]\nlocal = 198.18.1.1\nremote = 198.18.1.2\n' |
+    expect_bad nul_byte \
+        "@:2: a NUL byte in column 10; expected UTF-8 text (the loader cannot represent it)"
 
 run "$DIR/does-not-exist.ini"
 if [ "$RC" = 1 ] &&

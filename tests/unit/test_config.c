@@ -77,6 +77,15 @@ static void write_ini(struct fixture *f, const char *text)
 	close(fd);
 }
 
+static void write_ini_bytes(struct fixture *f, const char *bytes, size_t len)
+{
+	snprintf(f->path, sizeof f->path, "/tmp/sctpgw-test-XXXXXX");
+	int fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+}
+
 /* Loads F's file; the error output lands in f->out. */
 static struct config *load(struct fixture *f, const char *file)
 {
@@ -133,6 +142,8 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "drain_timeout_ms = 0\n"
 	                                "conn_window = 65536\n"
 	                                "memory_limit = 65536\n"
+	                                "max_connections = 5000\n"
+	                                "idle_timeout_s = 600\n"
 	                                "[association]\n"
 	                                "role = accept\n"
 	                                "port = 6000\n"
@@ -161,6 +172,7 @@ static void config_load__full_file__sets_every_field(void **state)
 	                                "listen = 127.0.0.1:8080\n"
 	                                "protocol = tcp\n"
 	                                "target = 192.0.2.10:80\n"
+	                                "max_connections = 1000\n"
 	                                "[forward.tls6]\n"
 	                                "listen = [::1]:8443\n"
 	                                "target = [2001:db8::10]:443\n");
@@ -175,6 +187,10 @@ static void config_load__full_file__sets_every_field(void **state)
 	assert_int_equal(c->drain_timeout_ms, 0);
 	assert_int_equal(c->conn_window, 65536);
 	assert_int_equal(c->memory_limit, 65536);
+	assert_int_equal(c->max_connections, 5000);
+	assert_int_equal(c->idle_timeout_s, 600);
+	assert_int_equal(c->forwards[0].max_connections, 1000);
+	assert_int_equal(c->forwards[1].max_connections, 0);
 	assert_int_equal(c->role, CONFIG_ROLE_ACCEPT);
 	assert_int_equal(c->port, 6000);
 	assert_int_equal(c->remote_udp_encap_port, 29899);
@@ -228,6 +244,8 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->drain_timeout_ms, 5000);
 	assert_int_equal(c->conn_window, 256 * 1024);
 	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
+	assert_int_equal(c->max_connections, 0);
+	assert_int_equal(c->idle_timeout_s, 0);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->port, 5757);
 	assert_int_equal(c->remote_udp_encap_port, 9899);
@@ -518,11 +536,13 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
-	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit\n"
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit, "
+	    "max_connections, idle_timeout_s\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, sndbuf, rcvbuf\n"
-	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target\n");
+	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target, "
+	    "max_connections\n");
 }
 
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
@@ -1122,9 +1142,65 @@ static void config_names__match_the_file_words(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
+/* Issue 12, item 8: iniparser's fgets stops at the NUL and the next line
+ * vanished: this file loaded as role = connect. */
+static void config_load__nul_byte_in_a_comment__is_an_error_naming_the_line(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[association]\n"
+	                           "; comment\0\n"
+	                           "role = accept\n"
+	                           "[path.a]\n"
+	                           "local = 198.18.1.1\n"
+	                           "remote = 198.18.1.2\n";
+	write_ini_bytes(f, text, sizeof text - 1);
+	assert_null(load(f, f->path));
+	assert_errors(f, "@:2: a NUL byte in column 10; expected UTF-8 text (the loader cannot "
+	                 "represent it)\n");
+}
+
+static void config_load__control_characters__are_errors_but_tab_and_crlf_are_not(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "name = a\x1b[31mb\n"
+	                      "; bell \x07\n",
+	              "@:7: a control character (only tab is allowed) in column 9; expected UTF-8 "
+	              "text (the loader cannot represent it)\n"
+	              "@:7: [gateway] name: \"a\x1b[31mb\" is not a valid name; expected 1 to 63 "
+	              "characters of A-Z a-z 0-9 . _ -\n"
+	              "@:8: a control character (only tab is allowed) in column 8; expected UTF-8 "
+	              "text (the loader cannot represent it)\n");
+	fixture_reset(f);
+	assert_non_null(load_text(f, "[association]\r\n"
+	                             "role\t= accept\r\n"
+	                             "[path.a]\r\n"
+	                             "local = 198.18.1.1\r\n"
+	                             "remote = 198.18.1.2\r\n"));
+	assert_int_equal(f->c->role, CONFIG_ROLE_ACCEPT);
+}
+
+static void config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "; caf\xe9 (Latin-1)\n"
+	                      "; overlong \xc0\xaf\n",
+	              "@:6: a byte that is not UTF-8 in column 6; expected UTF-8 text (the loader "
+	              "cannot represent it)\n"
+	              "@:7: a byte that is not UTF-8 in column 12; expected UTF-8 text (the loader "
+	              "cannot represent it)\n");
+	fixture_reset(f);
+	assert_non_null(load_text(f, MINIMAL "; caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x99\x82\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    T(config_load__nul_byte_in_a_comment__is_an_error_naming_the_line),
+	    T(config_load__control_characters__are_errors_but_tab_and_crlf_are_not),
+	    T(config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine),
 	    T(config_load__full_file__sets_every_field),
 	    T(config_load__minimal_file__uses_every_default),
 	    T(config_defaults__matches_a_file_without_optional_keys),

@@ -40,17 +40,68 @@ static void params(struct engine_params *p)
 	assert_int_equal(addr_parse_host("2001:2:2::2", &p->remote[1]), 0);
 }
 
-static void peer_expected__any_configured_address_with_our_port__is_kept(void **state)
+static struct sockaddr_storage ep(const char *endpoint)
+{
+	struct sockaddr_storage a;
+	assert_int_equal(addr_parse_endpoint(endpoint, &a), 0);
+	return a;
+}
+
+#define FROM(ss) ((const struct sockaddr *)&(ss))
+
+static void peer_expected__every_address_configured__is_kept(void **state)
 {
 	(void)state;
 	struct engine_params p;
 	struct packed pk = {0};
 	char seen[ADDR_STRLEN];
 	params(&p);
-	pack(&pk, "198.18.9.9:5757"); /* not ours, listed first */
+	pack(&pk, "198.18.1.2:5757");
 	pack(&pk, "[2001:2:2::2]:5757");
-	assert_true(engine_peer_expected(&p, pk.buf, pk.n, seen, sizeof seen));
+	struct sockaddr_storage from = ep("198.18.1.2:5757");
+	assert_true(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
+	assert_string_equal(seen, "198.18.1.2:5757");
+}
+
+/* The bypass of issue 12 item 1: a stranger lists a configured address in
+ * its INIT beside its own. */
+static void peer_expected__one_stranger_among_configured__is_refused(void **state)
+{
+	(void)state;
+	struct engine_params p;
+	struct packed pk = {0};
+	char seen[ADDR_STRLEN];
+	params(&p);
+	pack(&pk, "[2001:2:2::2]:5757");
+	pack(&pk, "198.18.9.9:5757");
+	struct sockaddr_storage from = ep("[2001:2:2::2]:5757");
+	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
 	assert_string_equal(seen, "198.18.9.9:5757");
+}
+
+static void peer_expected__init_from_a_stranger__is_refused(void **state)
+{
+	(void)state;
+	struct engine_params p;
+	struct packed pk = {0};
+	char seen[ADDR_STRLEN];
+	params(&p);
+	pack(&pk, "198.18.1.2:5757");
+	struct sockaddr_storage from = ep("198.18.9.9:5757");
+	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
+	assert_string_equal(seen, "198.18.9.9:5757");
+}
+
+static void peer_expected__v4_mapped_source__counts_as_ipv4(void **state)
+{
+	(void)state;
+	struct engine_params p;
+	struct packed pk = {0};
+	char seen[ADDR_STRLEN];
+	params(&p);
+	pack(&pk, "198.18.1.2:5757");
+	struct sockaddr_storage from = ep("[::ffff:198.18.1.2]:5757");
+	assert_true(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
 }
 
 static void peer_expected__configured_address_on_another_port__is_refused(void **state)
@@ -61,7 +112,11 @@ static void peer_expected__configured_address_on_another_port__is_refused(void *
 	char seen[ADDR_STRLEN];
 	params(&p);
 	pack(&pk, "198.18.1.2:5758");
-	assert_false(engine_peer_expected(&p, pk.buf, pk.n, seen, sizeof seen));
+	struct sockaddr_storage from = ep("198.18.1.2:5758");
+	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
+	struct sockaddr_storage ours = ep("198.18.1.2:5757");
+	assert_false(engine_peer_expected(&p, FROM(ours), pk.buf, pk.n, seen, sizeof seen));
+	assert_string_equal(seen, "198.18.1.2:5758");
 }
 
 static void peer_expected__strangers_only__are_refused(void **state)
@@ -73,27 +128,36 @@ static void peer_expected__strangers_only__are_refused(void **state)
 	params(&p);
 	pack(&pk, "[2001:2:9::9]:5757");
 	pack(&pk, "198.18.1.3:5757");
-	assert_false(engine_peer_expected(&p, pk.buf, pk.n, seen, sizeof seen));
+	struct sockaddr_storage from = ep("[2001:2:9::9]:5757");
+	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
 	assert_string_equal(seen, "[2001:2:9::9]:5757");
 }
 
-static void peer_expected__no_addresses__are_refused_as_unknown(void **state)
+static void peer_expected__no_addresses_or_no_source__are_refused_as_unknown(void **state)
 {
 	(void)state;
 	struct engine_params p;
+	struct packed pk = {0};
 	char seen[ADDR_STRLEN];
 	params(&p);
-	assert_false(engine_peer_expected(&p, NULL, -1, seen, sizeof seen));
+	struct sockaddr_storage from = ep("198.18.1.2:5757");
+	assert_false(engine_peer_expected(&p, FROM(from), NULL, -1, seen, sizeof seen));
+	assert_string_equal(seen, "unknown");
+	pack(&pk, "198.18.1.2:5757");
+	assert_false(engine_peer_expected(&p, NULL, pk.buf, pk.n, seen, sizeof seen));
 	assert_string_equal(seen, "unknown");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(peer_expected__any_configured_address_with_our_port__is_kept),
+	    cmocka_unit_test(peer_expected__every_address_configured__is_kept),
+	    cmocka_unit_test(peer_expected__one_stranger_among_configured__is_refused),
+	    cmocka_unit_test(peer_expected__init_from_a_stranger__is_refused),
+	    cmocka_unit_test(peer_expected__v4_mapped_source__counts_as_ipv4),
 	    cmocka_unit_test(peer_expected__configured_address_on_another_port__is_refused),
 	    cmocka_unit_test(peer_expected__strangers_only__are_refused),
-	    cmocka_unit_test(peer_expected__no_addresses__are_refused_as_unknown),
+	    cmocka_unit_test(peer_expected__no_addresses_or_no_source__are_refused_as_unknown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
