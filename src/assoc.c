@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "log.h"
 
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
@@ -52,6 +53,7 @@ static void drop_early(struct assoc *a)
 
 static void forget_association(struct assoc *a)
 {
+	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
 	drop_early(a);
 	kill_all(a);
@@ -99,6 +101,28 @@ static void protocol_abort(struct assoc *a, const char *why)
 	a->engine->ops->abort(a->engine, why);
 }
 
+/* The peer's address as this gateway knows it: the engines accept only
+ * the configured remote addresses, so the primary path's is the one. */
+static const char *peer_addr(const struct assoc *a, char *buf, size_t len)
+{
+	if (a->paths.n == 0)
+		return "?";
+	return addr_format(&a->paths.paths[a->paths.primary].remote, buf, len);
+}
+
+/* The handshake failed: log it with the peer, count it, abort. The
+ * connect side retries with its back-off, which only a READY resets. */
+static void auth_abort(struct assoc *a, const char *peer, const char *why)
+{
+	char addr[ADDR_STRLEN];
+	a->n_auth_failed++;
+	log_error("association: authentication of peer %s at %s failed: %s; aborting the "
+	          "association (%llu failed so far)",
+	          peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
+	          (unsigned long long)a->n_auth_failed);
+	a->engine->ops->abort(a->engine, "authentication failed");
+}
+
 static void send_hello(struct assoc *a)
 {
 	struct frame f = {.type = FRAME_HELLO};
@@ -108,7 +132,12 @@ static void send_hello(struct assoc *a)
 	f.u.hello.features = 0;
 	f.u.hello.streams = a->streams->n;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
-	int rc = assoc_send_frame(a, 0, &f);
+	auth_fill_hello(&a->auth, &f.u.hello);
+	uint8_t buf[AUTH_HELLO_MAX];
+	ssize_t n = frame_encode(&f, buf, sizeof buf);
+	int rc = n < 0 ? (int)n : assoc_send(a, 0, buf, (size_t)n);
+	if (rc == 0)
+		auth_hello_sent(&a->auth, buf, (size_t)n);
 	if (rc < 0) {
 		log_error("association: cannot send HELLO: %s", strerror(-rc));
 		a->engine->ops->abort(a->engine, "cannot send HELLO");
@@ -133,11 +162,20 @@ static void on_up(void *ctx, uint16_t streams)
 		a->engine->ops->abort(a->engine, "out of memory");
 		return;
 	}
+	int rc = auth_begin(&a->auth, streams);
+	if (rc < 0) {
+		log_error("association: cannot start the handshake: %s", strerror(-rc));
+		a->engine->ops->abort(a->engine, "cannot start the handshake");
+		return;
+	}
 	set_state(a, ASSOC_HELLO);
 	send_hello(a);
 }
 
-static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams)
+static void go_ready(struct assoc *a);
+
+static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
+                     const uint8_t *raw, size_t raw_len)
 {
 	if (a->state != ASSOC_HELLO) {
 		protocol_abort(a, "a second HELLO");
@@ -149,7 +187,8 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		 * their windows, so there is no fallback. */
 		log_error("association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
 		          "no common version, so both gateways need an sctpgw release that speaks "
-		          "a common one (version 2 brought per-connection flow control)",
+		          "a common one (version 2 brought per-connection flow control, 3 the "
+		          "authenticated, encrypted association)",
 		          h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
 		a->engine->ops->abort(a->engine, "no common protocol version");
 		return;
@@ -162,6 +201,10 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
+	if (!h->has_auth) {
+		protocol_abort(a, "a version 3 HELLO without its nonce");
+		return;
+	}
 	if (h->streams < streams) {
 		/* Both sides must agree on the id range; the smaller view wins. */
 		struct stream_table *t =
@@ -172,13 +215,58 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		}
 		stream_table_free(a->streams);
 		a->streams = t;
-		streams = h->streams;
 	}
+	char why[256];
+	struct frame proof = {.type = FRAME_AUTH};
+	int rc = auth_peer_hello(&a->auth, raw, raw_len, h, proof.u.proof, why, sizeof why);
+	if (rc < 0) {
+		auth_abort(a, h->name, why);
+		return;
+	}
+	if (rc == 1) {
+		go_ready(a); /* both sides insecure = yes */
+		return;
+	}
+	rc = assoc_send_frame(a, 0, &proof);
+	if (rc < 0) {
+		log_error("association: cannot send AUTH: %s", strerror(-rc));
+		a->engine->ops->abort(a->engine, "cannot send AUTH");
+		return;
+	}
+	auth_tx_start(&a->auth);
+}
+
+static void on_auth(struct assoc *a, const struct frame *f)
+{
+	if (a->state != ASSOC_HELLO || a->auth.state != AUTH_PROOF) {
+		protocol_abort(a, "AUTH out of order");
+		return;
+	}
+	if (auth_peer_proof(&a->auth, f->u.proof) < 0) {
+		auth_abort(
+		    a, a->peer_name,
+		    "its proof does not match: it holds a different key with the same id, or "
+		    "replayed a handshake recorded from an earlier association");
+		return;
+	}
+	go_ready(a);
+}
+
+static void go_ready(struct assoc *a)
+{
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
-	log_info("association up: peer %s, protocol %u, %u streams, engine %s", a->peer_name,
-	         FRAME_VERSION, streams, a->engine->ops->name);
+	char id[17] = "-";
+	if (a->auth.key >= 0)
+		auth_key_id_hex(a->auth.keys[a->auth.key].id, id);
+	log_info("association up: peer %s, protocol %u, %u streams, engine %s, key id %s, "
+	         "protection %s",
+	         a->peer_name, FRAME_VERSION, a->streams->n, a->engine->ops->name, id,
+	         auth_mode_name(&a->auth));
+	if (a->auth.state == AUTH_OPEN)
+		log_warn("association with %s is NOT authenticated or encrypted (insecure = yes)",
+		         a->peer_name);
 	replay_early(a);
 }
 
@@ -307,6 +395,55 @@ static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t
 	a->early_bytes += len;
 }
 
+/* A sealed message from SID that did not open (auth_open's RC): never
+ * delivered. Its stream may have lost data with it, so the connection on
+ * it is reset rather than left with a hole; the association goes on. */
+static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
+{
+	char addr[ADDR_STRLEN];
+	const char *what;
+	bool lost = true;
+	if (rc == -EALREADY) {
+		a->n_msg_replayed++;
+		what = "replayed (an old counter)";
+		lost = false; /* an extra copy; the stream itself is whole */
+	} else if (rc == -ERANGE) {
+		a->n_msg_missing++;
+		what = "authentic, but messages before it are missing";
+	} else {
+		a->n_msg_forged++;
+		what = "not authentic (forged, or altered on the path)";
+	}
+	log_warn("stream %u: a message from %s is %s; dropped (%llu forged, %llu replayed, %llu "
+	         "gaps so far)",
+	         sid, peer_addr(a, addr, sizeof addr), what, (unsigned long long)a->n_msg_forged,
+	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
+	if (!lost || sid == 0 || !a->streams)
+		return;
+	struct stream_slot *slot = stream_get(a->streams, sid);
+	if (slot && slot->state == STREAM_ACTIVE && slot->conn)
+		conn_protocol_error(slot->conn,
+		                    "a message failed authentication; its data is lost");
+}
+
+/* A message on a connection's stream from a READY peer: open, decode, route. */
+static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
+{
+	if (auth_rx_sealed(&a->auth)) {
+		size_t n;
+		int rc = auth_open(&a->auth, sid, msg, len, a->open_buf, &n);
+		if (rc < 0) {
+			drop_sealed(a, sid, rc);
+			return;
+		}
+		msg = a->open_buf;
+		len = n;
+	}
+	struct frame f;
+	int rc = frame_decode(msg, len, &f);
+	on_stream_frame(a, sid, &f, rc);
+}
+
 /* HELLO arrived: handle what overtook it, in arrival order. */
 static void replay_early(struct assoc *a)
 {
@@ -315,11 +452,8 @@ static void replay_early(struct assoc *a)
 	a->early = NULL;
 	a->n_early = a->early_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct frame f;
-		if (a->state == ASSOC_READY) {
-			int rc = frame_decode(v[i]->bytes, v[i]->len, &f);
-			on_stream_frame(a, v[i]->sid, &f, rc);
-		}
+		if (a->state == ASSOC_READY)
+			deliver(a, v[i]->sid, v[i]->bytes, v[i]->len);
 		free(v[i]);
 	}
 	free(v);
@@ -329,10 +463,20 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 {
 	struct assoc *a = ctx;
 	struct frame f;
-	int rc = frame_decode(msg, len, &f);
 
 	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
 		return;
+	if (sid == 0 && auth_rx_sealed(&a->auth)) {
+		size_t n;
+		int orc = auth_open(&a->auth, sid, msg, len, a->open_buf, &n);
+		if (orc < 0) {
+			drop_sealed(a, sid, orc);
+			return;
+		}
+		msg = a->open_buf;
+		len = n;
+	}
+	int rc = sid == 0 ? frame_decode(msg, len, &f) : 0;
 	if (sid == 0) {
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
@@ -341,17 +485,20 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		} else if (rc < 0) {
 			protocol_abort(a, "malformed message on stream 0");
 		} else if (f.type == FRAME_HELLO) {
-			on_hello(a, &f.u.hello, a->streams->n);
+			on_hello(a, &f.u.hello, a->streams->n, msg, len);
+		} else if (f.type == FRAME_AUTH) {
+			on_auth(a, &f);
 		} else {
 			protocol_abort(a, "connection message on stream 0");
 		}
 		return;
 	}
 	if (a->state == ASSOC_HELLO) {
+		/* Opened (or refused) once the peer has proved the key. */
 		keep_early(a, sid, msg, len);
 		return;
 	}
-	on_stream_frame(a, sid, &f, rc);
+	deliver(a, sid, msg, len);
 }
 
 static void on_path_event(void *ctx)
@@ -377,7 +524,12 @@ static void on_writable(void *ctx)
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 {
 	struct assoc *a = calloc(1, sizeof *a);
-	if (!a || !(a->scratch = malloc(FRAME_MAX))) {
+	if (!a || !(a->scratch = malloc(FRAME_MAX)) || !(a->seal_buf = malloc(FRAME_WIRE_MAX)) ||
+	    !(a->open_buf = malloc(FRAME_WIRE_MAX))) {
+		if (a) {
+			free(a->scratch);
+			free(a->seal_buf);
+		}
 		free(a);
 		log_error("out of memory");
 		return NULL;
@@ -388,6 +540,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
+	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
+	          cfg->n_psk);
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->waiting);
 	a->backoff = ASSOC_BACKOFF_MIN;
@@ -405,10 +559,14 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
 	path_attach(&a->paths, a->engine);
 	if (!a->engine) {
+		auth_fini(&a->auth);
 		free(a->scratch);
+		free(a->seal_buf);
+		free(a->open_buf);
 		free(a);
 		return NULL;
 	}
+	assoc_log_security(a);
 	log_info("flow control: %zu-byte window per connection; memory_limit %zu bytes holds %zu "
 	         "connections",
 	         a->conn_window, a->memory_limit, a->memory_limit / a->conn_window);
@@ -425,7 +583,10 @@ void assoc_free(struct assoc *a)
 	path_table_fini(&a->paths);
 	engine_free(a->engine);
 	stream_table_free(a->streams);
+	auth_fini(&a->auth);
 	free(a->scratch);
+	free(a->seal_buf);
+	free(a->open_buf);
 	free(a);
 }
 
@@ -458,10 +619,41 @@ void assoc_shutdown(struct assoc *a)
 
 int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
+	bool sealed = auth_tx_sealed(&a->auth);
+	if (sealed) {
+		size_t n;
+		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
+		if (rc < 0)
+			return rc;
+		msg = a->seal_buf;
+		len = n;
+	}
 	int rc = a->engine->ops->send(a->engine, sid, msg, len);
 	if (rc == -EAGAIN)
 		a->engine_full = true;
+	if (rc == 0 && sealed)
+		auth_sent(&a->auth, sid);
 	return rc;
+}
+
+void assoc_log_security(const struct assoc *a)
+{
+	if (a->auth.n_keys == 0) {
+		log_warn("security: insecure = yes: the peer is not authenticated and traffic is "
+		         "neither encrypted nor integrity-protected; anyone who reaches the "
+		         "association's port can act as the peer (docs/SECURITY.md)");
+		return;
+	}
+	char id[17];
+	auth_key_id_hex(a->auth.keys[0].id, id);
+	if (!a->auth.encrypt)
+		log_warn("security: encrypt = no: messages are authenticated but travel in clear; "
+		         "only for links already protected (IPsec, WireGuard)");
+	log_info("security: pre-shared key id %s%s; %llu handshakes failed, %llu messages "
+	         "forged or altered, %llu replayed, %llu gaps",
+	         id, a->auth.n_keys > 1 ? " (and a next key)" : "",
+	         (unsigned long long)a->n_auth_failed, (unsigned long long)a->n_msg_forged,
+	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
 }
 
 int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)

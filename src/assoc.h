@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "auth.h"
 #include "config.h"
 #include "engine.h"
 #include "path.h"
@@ -28,7 +29,7 @@
 enum assoc_state {
 	ASSOC_DOWN,       /* no association; connect role: retry timer runs */
 	ASSOC_CONNECTING, /* connect role: an attempt is under way */
-	ASSOC_HELLO,      /* SCTP is up; waiting for the peer's HELLO */
+	ASSOC_HELLO,      /* SCTP is up; HELLO and AUTH (auth.h) under way */
 	ASSOC_READY,      /* HELLO exchanged: connections may open */
 	ASSOC_CLOSING,    /* shutting down for good */
 };
@@ -60,6 +61,11 @@ struct assoc {
 	struct early_msg **early;
 	size_t n_early, early_bytes;
 
+	/* Authentication and sealing (auth.h); buffers for one sealed or
+	 * opened message. */
+	struct auth auth;
+	uint8_t *seal_buf, *open_buf;
+
 	ev_timer retry;
 	double backoff;
 	uint8_t *scratch; /* one frame, for reading TCP straight into */
@@ -73,6 +79,10 @@ struct assoc {
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
+	uint64_t n_auth_failed;      /* handshakes that failed (no common key, bad proof) */
+	uint64_t n_msg_forged;       /* sealed messages that failed to open: dropped */
+	uint64_t n_msg_replayed;     /* authentic messages with an old counter: dropped */
+	uint64_t n_msg_missing;      /* counter gaps: a stream lost messages */
 	uint64_t refused_unlogged;   /* of those, not yet in a log line */
 	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
@@ -86,6 +96,10 @@ void assoc_free(struct assoc *a);
 
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);
+
+/* The security settings and counters, one or two log lines (a warning
+ * with insecure = yes or encrypt = no): at start and in the status dump. */
+void assoc_log_security(const struct assoc *a);
 
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);

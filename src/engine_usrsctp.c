@@ -409,7 +409,7 @@ static bool usr_read(struct usr_engine *e)
 		int flags = 0;
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof from;
-		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_MAX + 1 - e->rx_len,
+		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_WIRE_MAX + 1 - e->rx_len,
 		                          (struct sockaddr *)&from, &fromlen, &info, &infolen,
 		                          &infotype, &flags);
 		if (n < 0) {
@@ -426,9 +426,9 @@ static bool usr_read(struct usr_engine *e)
 		}
 		e->rx_len += (size_t)n;
 		if (!(flags & MSG_EOR)) {
-			if (e->rx_len > FRAME_MAX) {
+			if (e->rx_len > FRAME_WIRE_MAX) {
 				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
+				log_warn("peer sent a message over %d bytes", FRAME_WIRE_MAX);
 				usr_down(e, true, false, "protocol error: oversized message");
 				return false;
 			}
@@ -720,7 +720,7 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 		return NULL;
 	}
 	struct usr_engine *e = calloc(1, sizeof *e);
-	if (!e || !(e->rx = malloc(FRAME_MAX + 1))) {
+	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {
 		free(e);
 		log_error("engine userspace: out of memory");
 		return NULL;

@@ -114,6 +114,7 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);
+	assoc_log_security(a);
 	log_info("status: %zu connections wait for engine room; windows reserve %zu of "
 	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
 	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,

@@ -1,0 +1,5 @@
+#include <stddef.h>
+int main(void)
+{
+	return 0;
+}
