@@ -116,6 +116,7 @@ static void auth_abort(struct assoc *a, const char *peer, const char *why)
 {
 	char addr[ADDR_STRLEN];
 	a->n_auth_failed++;
+	a->auth_failure_logged = true;
 	log_error("association: authentication of peer %s at %s failed: %s; aborting the "
 	          "association (%llu failed so far)",
 	          peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
@@ -276,6 +277,21 @@ static void on_down(void *ctx, bool graceful, const char *why)
 	bool was_ready = a->state == ASSOC_READY;
 	size_t lost = a->n_conns;
 
+	/* The peer may have refused our key before we could judge its HELLO
+	 * (it aborts as soon as it has ours): say so here too, so both sides
+	 * of a failed handshake log it and count it. */
+	bool in_handshake = a->state == ASSOC_HELLO && !a->auth_failure_logged;
+	a->auth_failure_logged = false;
+	if (in_handshake) {
+		char addr[ADDR_STRLEN];
+		a->n_auth_failed++;
+		log_error("association: the association with %s at %s ended during "
+		          "authentication (%s): the peer refused it; if this repeats, check that "
+		          "both gateways have the same psk_file (%llu failed so far)",
+		          a->peer_name[0] ? a->peer_name : "the peer",
+		          peer_addr(a, addr, sizeof addr), why,
+		          (unsigned long long)a->n_auth_failed);
+	}
 	forget_association(a);
 	if (a->state == ASSOC_CLOSING) {
 		log_info("association closed (%s)", why);

@@ -1,5 +1,182 @@
-#include <stddef.h>
+/*
+ * Unit tests of authentication and sealing through two real struct assoc
+ * (or one and a scripted peer that holds the key), over the fake engine:
+ * what the issue asks of a pair of gateways, without any SCTP stack.
+ */
+#include "pair.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+
+/* A new random key for config C (and a second one when TWO). */
+static void give_key(struct config *c, const char *text)
+{
+	char err[256] = "";
+	int n = crypto_psk_parse(text, strlen(text), c->psk, err, sizeof err);
+	if (n < 0)
+		fail_msg("%s", err);
+	c->n_psk = (size_t)n;
+}
+
+static void new_key(char *line, size_t len)
+{
+	assert_int_equal(crypto_psk_generate(line, len), 0);
+}
+
+static void pair__matching_keys__authenticate_and_carry_data(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->ca, k);
+	give_key(f->cb, k);
+	fx_start(f);
+	assert_int_equal(f->a->auth.state, AUTH_SEALED);
+	assert_int_equal(f->b->auth.state, AUTH_SEALED);
+	struct link l = open_link(f, f->a);
+	ping(f, &l);
+	struct link m = open_link(f, f->b);
+	ping(f, &m);
+	assert_int_equal(f->a->n_auth_failed + f->b->n_auth_failed, 0);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+	/* Every message after the handshake went sealed: none of A's
+	 * messages on the connection's stream starts with a frame type. */
+	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_DATA), 0);
+	assert_true(fake_engine_count_sent(f->ea, l.sid, -1) > 0);
+}
+
+/* Different keys: both sides log and count it, the association is
+ * aborted before READY, no stream opens, and the connect side backs off
+ * (a handful of attempts in two seconds, not hundreds). */
+static void pair__mismatched_keys__abort_before_any_stream_and_back_off(void **state)
+{
+	struct fx *f = *state;
+	char ka[64], kb[64];
+	new_key(ka, sizeof ka);
+	new_key(kb, sizeof kb);
+	give_key(f->ca, ka);
+	give_key(f->cb, kb);
+	fx_create(f);
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->n_auth_failed >= 1 && f->b->n_auth_failed >= 1);
+	int rc;
+	open_client(f, f->a, &rc); /* a client arrives meanwhile */
+	run_for(f, 2.0);
+	assert_int_equal(f->a->n_up, 0);
+	assert_int_equal(f->b->n_up, 0);
+	assert_int_equal(f->a->n_opened + f->b->n_opened, 0);
+	assert_int_equal(fake_engine_count_sent(f->ea, 1, -1), 0);
+	assert_true(f->ea->n_abort + f->eb->n_abort >= 1);
+	/* Back-off 0.1, 0.2, 0.4, 0.8 s: at most about 5 attempts. */
+	assert_true(f->ea->n_open <= 6);
+	assert_true(f->a->n_auth_failed >= 2);
+}
+
+static void pair__key_on_one_side_only__is_refused(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->cb, k); /* A runs insecure */
+	fx_create(f);
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->n_auth_failed >= 1 && f->b->n_auth_failed >= 1);
+	assert_int_equal(f->a->n_up + f->b->n_up, 0);
+}
+
+/* The connect side alone against a scripted accept side that holds the
+ * key. The script completes association 1 and keeps its HELLO and AUTH;
+ * played again into association 2 they fail: A's nonce is new. */
+static void alone__handshake_replayed_into_a_new_association__is_rejected(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->ca, k);
+	struct assoc *a = fx_alone(f, false, 16);
+
+	struct auth peer = {0};
+	auth_init(&peer, false, true, "scripted", f->ca->psk, f->ca->n_psk);
+	assert_int_equal(auth_begin(&peer, 16), 0);
+	struct frame h = hello(FRAME_ROLE_ACCEPT, 16);
+	auth_fill_hello(&peer, &h.u.hello);
+	uint8_t hb[AUTH_HELLO_MAX];
+	ssize_t hn = frame_encode(&h, hb, sizeof hb);
+	assert_true(hn > 0);
+	auth_hello_sent(&peer, hb, (size_t)hn);
+	struct frame a_hello;
+	assert_int_equal(frame_decode(a->auth.hello, a->auth.hello_len, &a_hello), 0);
+	struct frame proof = {.type = FRAME_AUTH};
+	char why[256];
+	assert_int_equal(auth_peer_hello(&peer, a->auth.hello, a->auth.hello_len, &a_hello.u.hello,
+	                                 proof.u.proof, why, sizeof why),
+	                 0);
+	fake_engine_inject(f->ea, 0, hb, (size_t)hn);
+	inject_frame(f->ea, 0, &proof);
+	RUN_UNTIL(f, a->state == ASSOC_READY);
+	assert_int_equal(a->n_up, 1);
+
+	/* Association 2: the recorded exchange again. */
+	fake_engine_down(f->ea, "test: association lost");
+	RUN_UNTIL(f, a->state == ASSOC_HELLO);
+	fake_engine_inject(f->ea, 0, hb, (size_t)hn);
+	inject_frame(f->ea, 0, &proof);
+	RUN_UNTIL(f, a->n_auth_failed == 1);
+	assert_int_equal(a->n_up, 1);
+	assert_true(f->ea->n_abort >= 1);
+	auth_fini(&peer);
+}
+
+/* After authentication a forged message on a connection's stream is
+ * dropped and counted; that connection is reset (its data may have a
+ * hole), the association and the other connections go on. */
+static void pair__forged_message__dropped_counted_and_only_its_connection_reset(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->ca, k);
+	give_key(f->cb, k);
+	fx_start(f);
+	struct link victim = open_link(f, f->a);
+	struct link other = open_link(f, f->a);
+	uint8_t forged[64];
+	memset(forged, 0, sizeof forged);
+	forged[8] = FRAME_DATA; /* counter 0, "DATA", no valid tag */
+	fake_engine_inject(f->eb, victim.sid, forged, sizeof forged);
+	RUN_UNTIL(f, f->b->n_msg_forged == 1);
+	expect_reset(f, victim.target);
+	ping(f, &other);
+	assert_int_equal(f->b->state, ASSOC_READY);
+	/* A plain (unsealed) frame is no better than a forged one. */
+	struct frame d = {.type = FRAME_FIN};
+	inject_frame(f->eb, other.sid, &d);
+	RUN_UNTIL(f, f->b->n_msg_forged == 2);
+	assert_int_equal(f->b->state, ASSOC_READY);
+}
+
 int main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(pair__matching_keys__authenticate_and_carry_data,
+	                                    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        pair__mismatched_keys__abort_before_any_stream_and_back_off, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(pair__key_on_one_side_only__is_refused, fx_setup,
+	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        alone__handshake_replayed_into_a_new_association__is_rejected, fx_setup,
+	        fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        pair__forged_message__dropped_counted_and_only_its_connection_reset, fx_setup,
+	        fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@ ip -n "$HNS" tuntap add dev tapq mode tap
 ip -n "$HNS" addr add 198.18.50.1/24 dev tapq
 ip -n "$HNS" link set tapq up
 
+vm_psk
 cat >"$WORK/host.ini" <<INI
 [gateway]
 name = host
@@ -27,6 +28,7 @@ drain_timeout_ms = 1000
 [association]
 role = accept
 remote_udp_encap_port = 9899
+psk_file = $WORK/psk
 [path.tap]
 local = 198.18.50.1
 remote = 198.18.50.2
