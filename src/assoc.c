@@ -442,19 +442,26 @@ static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
 		                    "a message failed authentication; its data is lost");
 }
 
+/* Once the peer has proved the key, every message it sends is sealed:
+ * open *MSG into open_buf. False when it did not open (dropped). */
+static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len)
+{
+	if (!auth_rx_sealed(&a->auth))
+		return true;
+	int rc = auth_open(&a->auth, sid, *msg, *len, a->open_buf, len);
+	if (rc < 0) {
+		drop_sealed(a, sid, rc);
+		return false;
+	}
+	*msg = a->open_buf;
+	return true;
+}
+
 /* A message on a connection's stream from a READY peer: open, decode, route. */
 static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
 {
-	if (auth_rx_sealed(&a->auth)) {
-		size_t n;
-		int rc = auth_open(&a->auth, sid, msg, len, a->open_buf, &n);
-		if (rc < 0) {
-			drop_sealed(a, sid, rc);
-			return;
-		}
-		msg = a->open_buf;
-		len = n;
-	}
+	if (!unseal(a, sid, &msg, &len))
+		return;
 	struct frame f;
 	int rc = frame_decode(msg, len, &f);
 	on_stream_frame(a, sid, &f, rc);
@@ -482,18 +489,10 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 
 	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
 		return;
-	if (sid == 0 && auth_rx_sealed(&a->auth)) {
-		size_t n;
-		int orc = auth_open(&a->auth, sid, msg, len, a->open_buf, &n);
-		if (orc < 0) {
-			drop_sealed(a, sid, orc);
-			return;
-		}
-		msg = a->open_buf;
-		len = n;
-	}
-	int rc = sid == 0 ? frame_decode(msg, len, &f) : 0;
 	if (sid == 0) {
+		if (!unseal(a, sid, &msg, &len))
+			return;
+		int rc = frame_decode(msg, len, &f);
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
 			log_warn("association: unknown message type 0x%02x on stream 0 ignored",

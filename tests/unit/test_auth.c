@@ -63,6 +63,13 @@ static void begin(struct side *s, bool connect, bool encrypt, const int *keys, s
 	s->h = back.u.hello;
 }
 
+/* Both sides hold the keys K[0] (one key), encrypt = yes. */
+static void begin_both(struct side *c, struct side *a, const int *k)
+{
+	begin(c, true, true, k, 1);
+	begin(a, false, true, k, 1);
+}
+
 /* Each side takes the other's HELLO; returns both results. */
 static void exchange(struct side *c, struct side *a, int *rc_c, int *rc_a)
 {
@@ -86,8 +93,7 @@ static void handshake__same_key__both_prove_it_and_messages_flow(void **state)
 	(void)state;
 	struct side c = {0}, a = {0};
 	int k[] = {0}, rc_c, rc_a;
-	begin(&c, true, true, k, 1);
-	begin(&a, false, true, k, 1);
+	begin_both(&c, &a, k);
 	exchange(&c, &a, &rc_c, &rc_a);
 	assert_int_equal(rc_c, 0);
 	assert_int_equal(rc_a, 0);
@@ -186,8 +192,7 @@ static void handshake__replayed_from_an_earlier_association__is_rejected(void **
 	(void)state;
 	struct side c = {0}, a = {0};
 	int k[] = {0}, rc_c, rc_a;
-	begin(&c, true, true, k, 1);
-	begin(&a, false, true, k, 1);
+	begin_both(&c, &a, k);
 	exchange(&c, &a, &rc_c, &rc_a);
 	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
 	struct side recorded = c;
@@ -198,7 +203,6 @@ static void handshake__replayed_from_an_earlier_association__is_rejected(void **
 	                                 a.proof, why, sizeof why),
 	                 0);
 	assert_int_equal(auth_peer_proof(&a.x, recorded.proof), -EACCES);
-	/* Nor does a sealed message of association 1 open in association 2. */
 	fini(&c, &a);
 }
 
@@ -209,8 +213,7 @@ static void handshake__hello_altered_on_the_path__fails_the_proof(void **state)
 	(void)state;
 	struct side c = {0}, a = {0};
 	int k[] = {0}, rc_c, rc_a;
-	begin(&c, true, true, k, 1);
-	begin(&a, false, true, k, 1);
+	begin_both(&c, &a, k);
 	c.h.features |= FRAME_FEATURE_NO_ENCRYPT;
 	struct frame f = {.type = FRAME_HELLO, .u.hello = c.h};
 	c.hello_len = (size_t)frame_encode(&f, c.hello, sizeof c.hello); /* what a receives */

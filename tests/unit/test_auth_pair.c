@@ -13,7 +13,7 @@
 
 #include "auth.h"
 
-/* A new random key for config C (and a second one when TWO). */
+/* Config C holds the keys of TEXT (a key file's content). */
 static void give_key(struct config *c, const char *text)
 {
 	char err[256] = "";
@@ -28,14 +28,20 @@ static void new_key(char *line, size_t len)
 	assert_int_equal(crypto_psk_generate(line, len), 0);
 }
 
-static void pair__matching_keys__authenticate_and_carry_data(void **state)
+/* Both gateways hold the same new key; start them and wait for READY. */
+static void start_with_one_key(struct fx *f)
 {
-	struct fx *f = *state;
 	char k[64];
 	new_key(k, sizeof k);
 	give_key(f->ca, k);
 	give_key(f->cb, k);
 	fx_start(f);
+}
+
+static void pair__matching_keys__authenticate_and_carry_data(void **state)
+{
+	struct fx *f = *state;
+	start_with_one_key(f);
 	assert_int_equal(f->a->auth.state, AUTH_SEALED);
 	assert_int_equal(f->b->auth.state, AUTH_SEALED);
 	struct link l = open_link(f, f->a);
@@ -140,11 +146,7 @@ static void alone__handshake_replayed_into_a_new_association__is_rejected(void *
 static void pair__forged_message__dropped_counted_and_only_its_connection_reset(void **state)
 {
 	struct fx *f = *state;
-	char k[64];
-	new_key(k, sizeof k);
-	give_key(f->ca, k);
-	give_key(f->cb, k);
-	fx_start(f);
+	start_with_one_key(f);
 	struct link victim = open_link(f, f->a);
 	struct link other = open_link(f, f->a);
 	uint8_t forged[64];
