@@ -164,6 +164,24 @@ static void pair__forged_message__dropped_counted_and_only_its_connection_reset(
 	assert_int_equal(f->b->state, ASSOC_READY);
 }
 
+/* A version 2 gateway (no nonce, no AUTH) is refused by version, before
+ * any key is looked at. */
+static void alone__version_2_peer__is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct assoc *a = fx_alone(f, false, 16);
+	struct frame h = hello(FRAME_ROLE_ACCEPT, 16);
+	h.u.hello.version_min = h.u.hello.version_max = 2;
+	uint8_t b[AUTH_HELLO_MAX];
+	ssize_t n = frame_encode(&h, b, sizeof b);
+	size_t v2 = FRAME_HEADER_LEN + 14 + strlen(h.u.hello.name); /* cut the extension */
+	assert_true(n > (ssize_t)v2);
+	fake_engine_inject(f->ea, 0, b, v2);
+	RUN_UNTIL(f, f->ea->n_abort == 1);
+	assert_non_null(strstr(f->ea->last_abort, "no common protocol version"));
+	assert_int_equal(a->n_up, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +197,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 	        pair__forged_message__dropped_counted_and_only_its_connection_reset, fx_setup,
 	        fx_teardown),
+	    cmocka_unit_test_setup_teardown(alone__version_2_peer__is_refused, fx_setup,
+	                                    fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
