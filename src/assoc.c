@@ -94,11 +94,18 @@ static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		try_open(a);
 }
 
+/* Abort the association ourselves; engine down follows. */
+static void abort_assoc(struct assoc *a, const char *why)
+{
+	a->we_aborted = true;
+	a->engine->ops->abort(a->engine, why);
+}
+
 /* Abort for a protocol violation on stream 0; engine down follows. */
 static void protocol_abort(struct assoc *a, const char *why)
 {
 	log_error("association: protocol error from peer: %s; aborting the association", why);
-	a->engine->ops->abort(a->engine, why);
+	abort_assoc(a, why);
 }
 
 /* The peer's address as this gateway knows it: the engines accept only
@@ -116,12 +123,11 @@ static void auth_abort(struct assoc *a, const char *peer, const char *why)
 {
 	char addr[ADDR_STRLEN];
 	a->n_auth_failed++;
-	a->auth_failure_logged = true;
 	log_error("association: authentication of peer %s at %s failed: %s; aborting the "
 	          "association (%llu failed so far)",
 	          peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
 	          (unsigned long long)a->n_auth_failed);
-	a->engine->ops->abort(a->engine, "authentication failed");
+	abort_assoc(a, "authentication failed");
 }
 
 static void send_hello(struct assoc *a)
@@ -141,32 +147,33 @@ static void send_hello(struct assoc *a)
 		auth_hello_sent(&a->auth, buf, (size_t)n);
 	if (rc < 0) {
 		log_error("association: cannot send HELLO: %s", strerror(-rc));
-		a->engine->ops->abort(a->engine, "cannot send HELLO");
+		abort_assoc(a, "cannot send HELLO");
 	}
 }
 
 static void on_up(void *ctx, uint16_t streams)
 {
 	struct assoc *a = ctx;
+	a->we_aborted = false;
 	if (a->state == ASSOC_CLOSING) {
-		a->engine->ops->abort(a->engine, "shutting down");
+		abort_assoc(a, "shutting down");
 		return;
 	}
 	if (streams < 3) {
 		log_error("association: only %u streams negotiated; need at least 3", streams);
-		a->engine->ops->abort(a->engine, "too few streams");
+		abort_assoc(a, "too few streams");
 		return;
 	}
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
-		a->engine->ops->abort(a->engine, "out of memory");
+		abort_assoc(a, "out of memory");
 		return;
 	}
 	int rc = auth_begin(&a->auth, streams);
 	if (rc < 0) {
 		log_error("association: cannot start the handshake: %s", strerror(-rc));
-		a->engine->ops->abort(a->engine, "cannot start the handshake");
+		abort_assoc(a, "cannot start the handshake");
 		return;
 	}
 	set_state(a, ASSOC_HELLO);
@@ -191,14 +198,14 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		          "a common one (version 2 brought per-connection flow control, 3 the "
 		          "authenticated, encrypted association)",
 		          h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
-		a->engine->ops->abort(a->engine, "no common protocol version");
+		abort_assoc(a, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	if (h->role == ours) {
 		log_error("association: peer %s also has role = %s; exactly one side must connect",
 		          h->name, config_role_name(a->role));
-		a->engine->ops->abort(a->engine, "both gateways have the same role");
+		abort_assoc(a, "both gateways have the same role");
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
@@ -211,7 +218,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		struct stream_table *t =
 		    stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
 		if (!t) {
-			a->engine->ops->abort(a->engine, "out of memory");
+			abort_assoc(a, "out of memory");
 			return;
 		}
 		stream_table_free(a->streams);
@@ -231,7 +238,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	rc = assoc_send_frame(a, 0, &proof);
 	if (rc < 0) {
 		log_error("association: cannot send AUTH: %s", strerror(-rc));
-		a->engine->ops->abort(a->engine, "cannot send AUTH");
+		abort_assoc(a, "cannot send AUTH");
 		return;
 	}
 	auth_tx_start(&a->auth);
@@ -279,9 +286,10 @@ static void on_down(void *ctx, bool graceful, const char *why)
 
 	/* The peer may have refused our key before we could judge its HELLO
 	 * (it aborts as soon as it has ours): say so here too, so both sides
-	 * of a failed handshake log it and count it. */
-	bool in_handshake = a->state == ASSOC_HELLO && !a->auth_failure_logged;
-	a->auth_failure_logged = false;
+	 * of a failed handshake log it and count it. When we aborted, we
+	 * logged why already. */
+	bool in_handshake = a->state == ASSOC_HELLO && !a->we_aborted;
+	a->we_aborted = false;
 	if (in_handshake) {
 		char addr[ADDR_STRLEN];
 		a->n_auth_failed++;

@@ -65,7 +65,7 @@ struct assoc {
 	 * opened message. */
 	struct auth auth;
 	uint8_t *seal_buf, *open_buf;
-	bool auth_failure_logged; /* this association's handshake failure is logged */
+	bool we_aborted; /* this association's end is our ABORT (its reason is logged) */
 
 	ev_timer retry;
 	double backoff;
