@@ -164,6 +164,40 @@ static void pair__forged_message__dropped_counted_and_only_its_connection_reset(
 	assert_int_equal(f->b->state, ASSOC_READY);
 }
 
+/* A's AUTH is held on its way to B, so B is still checking when A, READY
+ * (it has B's AUTH), opens a connection: the OPEN overtakes A's AUTH on
+ * another stream. B keeps it sealed and unhandled (no connection to the
+ * target) until A's AUTH checks out, then handles it. */
+static void pair__open_that_overtakes_the_auth__waits_for_it(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->ca, k);
+	give_key(f->cb, k);
+	fx_create(f);
+	fake_engine_hold(f->eb, FRAME_AUTH);
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY);
+	int rc;
+	int client = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	RUN_UNTIL(f, f->b->n_early == 1);
+	run_for(f, 0.2);
+	assert_int_equal(f->b->state, ASSOC_HELLO);
+	assert_int_equal(f->b->n_conns, 0);
+	int t = accept4(f->target_listen, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(t < 0); /* nobody connected to the target */
+	fake_engine_release(f->eb);
+	RUN_UNTIL(f, f->b->state == ASSOC_READY);
+	int target = accept_target(f);
+	RUN_UNTIL(f, f->b->n_conns == 1);
+	struct link l = {.client = client, .target = target, .sid = last_sid(f->a)};
+	RUN_UNTIL(f, conn_is_open(f->a, l.sid));
+	ping(f, &l);
+}
+
 /* A version 2 gateway (no nonce, no AUTH) is refused by version, before
  * any key is looked at. */
 static void alone__version_2_peer__is_refused(void **state)
@@ -199,6 +233,8 @@ int main(void)
 	        fx_teardown),
 	    cmocka_unit_test_setup_teardown(alone__version_2_peer__is_refused, fx_setup,
 	                                    fx_teardown),
+	    cmocka_unit_test_setup_teardown(pair__open_that_overtakes_the_auth__waits_for_it,
+	                                    fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
