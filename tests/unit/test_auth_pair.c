@@ -216,6 +216,87 @@ static void alone__version_2_peer__is_refused(void **state)
 	assert_int_equal(a->n_up, 0);
 }
 
+/* The engine is full while six connections send, with encryption on: the
+ * pump keeps one pulled frame (plaintext, in scratch) and sends it again
+ * when there is room. Sealing happens only in assoc_send and the counter
+ * moves on only when the engine took the message, so the re-sent frame
+ * carries the counter the peer expects: every byte arrives, in order, and
+ * nothing fails to open. */
+static void pair__engine_full_with_encryption__held_frame_resent_and_opens(void **state)
+{
+	struct fx *f = *state;
+	start_with_one_key(f);
+	assert_int_equal(f->b->auth.state, AUTH_SEALED);
+	enum { N = 6 };
+	struct link l[N];
+	for (int i = 0; i < N; i++)
+		l[i] = open_link(f, f->a);
+	fake_engine_set_full(f->eb, true);
+	size_t len = 300 * 1000;
+	uint8_t *p[N];
+	struct writer w[N];
+	struct reader r[N];
+	for (int i = 0; i < N; i++) {
+		p[i] = pattern(len, 60 + (uint32_t)i);
+		w[i] = (struct writer){.fd = l[i].target, .data = p[i], .len = len};
+		r[i] = (struct reader){.fd = l[i].client};
+		wr_step(&w[i]);
+	}
+	run_for(f, 0.2);
+	assert_true(f->eb->n_eagain > 0);
+	assert_true(f->b->held_len > 0); /* a frame waits, pulled but not sent */
+	fake_engine_set_full(f->eb, false);
+	fake_engine_set_limit(f->eb, 2); /* still often full on the way */
+	unsigned eagain = f->eb->n_eagain;
+	bool done;
+	do {
+		done = true;
+		for (int i = 0; i < N; i++)
+			done &= wr_step(&w[i]) & rd_got(&r[i], len);
+		ev_run(f->loop, EVRUN_ONCE);
+	} while (!done);
+	assert_true(f->eb->n_eagain > eagain); /* held again on the way */
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].len, len);
+		assert_memory_equal(r[i].buf, p[i], len);
+		free(r[i].buf);
+		free(p[i]);
+	}
+	assert_int_equal(f->a->n_msg_forged + f->a->n_msg_replayed + f->a->n_msg_missing, 0);
+	assert_int_equal(f->b->n_msg_forged + f->b->n_msg_replayed + f->b->n_msg_missing, 0);
+	assert_int_equal(f->a->n_auth_failed + f->b->n_auth_failed, 0);
+}
+
+/* The HELLO deadline covers the AUTH step: A has B's HELLO (and sent its
+ * own AUTH) but B's AUTH never reaches it. A aborts at the deadline,
+ * counts a failed handshake, never went READY; the connect role retries
+ * and, with the AUTH let through, comes up. */
+static void pair__auth_never_comes__aborted_at_the_hello_deadline(void **state)
+{
+	struct fx *f = *state;
+	char k[64];
+	new_key(k, sizeof k);
+	give_key(f->ca, k);
+	give_key(f->cb, k);
+	fx_create(f);
+	assert_true(f->a->hello_timeout >= 10.0);
+	f->a->hello_timeout = 0.3;
+	fake_engine_hold(f->ea, FRAME_AUTH); /* B's AUTH to A waits */
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->auth.state == AUTH_PROOF);
+	ev_tstamp t0 = ev_time();
+	RUN_UNTIL(f, f->ea->n_abort == 1);
+	assert_true(ev_time() - t0 >= 0.2);
+	assert_non_null(strstr(f->ea->last_abort, "no AUTH in time"));
+	assert_int_equal(f->a->n_up, 0);
+	assert_int_equal(f->a->n_auth_failed, 1);
+	fake_engine_release(f->ea);
+	f->a->hello_timeout = 10.0;
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	assert_false(ev_is_active(&f->a->hello_timer));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +315,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(alone__version_2_peer__is_refused, fx_setup,
 	                                    fx_teardown),
 	    cmocka_unit_test_setup_teardown(pair__open_that_overtakes_the_auth__waits_for_it,
+	                                    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        pair__engine_full_with_encryption__held_frame_resent_and_opens, fx_setup,
+	        fx_teardown),
+	    cmocka_unit_test_setup_teardown(pair__auth_never_comes__aborted_at_the_hello_deadline,
 	                                    fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
