@@ -187,6 +187,14 @@ static void pair__open_that_overtakes_the_auth__waits_for_it(void **state)
 	run_for(f, 0.2);
 	assert_int_equal(f->b->state, ASSOC_HELLO);
 	assert_int_equal(f->b->n_conns, 0);
+	/* Kept as it came, sealed, and counted against the bound like any
+	 * early message: its bytes + 64 (ASSOC_EARLY_OVERHEAD). */
+	size_t sealed = 0;
+	for (size_t i = 0; i < f->ea->n_sent; i++)
+		if (f->ea->sent[i].sid == last_sid(f->a))
+			sealed = f->ea->sent[i].len;
+	assert_true(sealed > FRAME_HEADER_LEN + AUTH_OVERHEAD);
+	assert_int_equal(f->b->early_bytes, sealed + 64);
 	int t = accept4(f->target_listen, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(t < 0); /* nobody connected to the target */
 	fake_engine_release(f->eb);
