@@ -85,6 +85,20 @@ aborted() {
     wait_log B 'association down' 5
 }
 
+# aborted PATTERN, and that 10 s (the handshake deadline) after the
+# association came up.
+at_deadline() {
+    local up gone took
+    aborted "$1"
+    up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
+    gone=$(log_time_ms B "$1") || fail "$CASE: no abort line"
+    took=$((gone - up))
+    if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
+        fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
+    fi
+    log "$CASE: B aborted the association ${took} ms after it came up"
+}
+
 all_cases="unknown_type truncated oversized_field open_in_use data_unopened fin_twice
 credit_overflow over_credit open_flood bad_hello oversized_msg early_flood stream_range silent
 no_hello no_auth"
@@ -156,27 +170,13 @@ for c in $all_cases; do
             # no HELLO within 10 s (or 3 x rto_max_ms, 1 s here) of the
             # association coming up -> ABORT.
             run_case "$c"
-            aborted 'no HELLO from the peer within'
-            up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
-            gone=$(log_time_ms B 'no HELLO from the peer within') || fail "$CASE: no abort line"
-            took=$((gone - up))
-            if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
-                fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
-            fi
-            log "$CASE: B aborted the association ${took} ms after it came up" ;;
+            at_deadline 'no HELLO from the peer within' ;;
         no_auth)
             # The same deadline covers the AUTH step: badpeer sends its
             # HELLO (B answers with its AUTH) but never its own AUTH.
             run_case "$c"
-            aborted 'sent HELLO but no AUTH within'
             [ "$(count_log 'association up')" = 0 ] || fail "$CASE: B went READY without AUTH"
-            up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
-            gone=$(log_time_ms B 'sent HELLO but no AUTH within') || fail "$CASE: no abort line"
-            took=$((gone - up))
-            if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
-                fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
-            fi
-            log "$CASE: B aborted the unauthenticated association ${took} ms after it came up" ;;
+            at_deadline 'sent HELLO but no AUTH within' ;;
         silent)
             # badpeer stops itself (SIGSTOP) with the association up: no
             # SCTP at all any more.  B finds out by its heartbeats

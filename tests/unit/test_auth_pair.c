@@ -28,13 +28,19 @@ static void new_key(char *line, size_t len)
 	assert_int_equal(crypto_psk_generate(line, len), 0);
 }
 
-/* Both gateways hold the same new key; start them and wait for READY. */
-static void start_with_one_key(struct fx *f)
+/* Both gateways' configs hold the same new key. */
+static void give_one_key(struct fx *f)
 {
 	char k[64];
 	new_key(k, sizeof k);
 	give_key(f->ca, k);
 	give_key(f->cb, k);
+}
+
+/* Both gateways hold the same new key; start them and wait for READY. */
+static void start_with_one_key(struct fx *f)
+{
+	give_one_key(f);
 	fx_start(f);
 }
 
@@ -235,41 +241,18 @@ static void pair__engine_full_with_encryption__held_frame_resent_and_opens(void 
 	struct fx *f = *state;
 	start_with_one_key(f);
 	assert_int_equal(f->b->auth.state, AUTH_SEALED);
-	enum { N = 6 };
-	struct link l[N];
-	for (int i = 0; i < N; i++)
-		l[i] = open_link(f, f->a);
-	fake_engine_set_full(f->eb, true);
-	size_t len = 300 * 1000;
-	uint8_t *p[N];
-	struct writer w[N];
-	struct reader r[N];
-	for (int i = 0; i < N; i++) {
-		p[i] = pattern(len, 60 + (uint32_t)i);
-		w[i] = (struct writer){.fd = l[i].target, .data = p[i], .len = len};
-		r[i] = (struct reader){.fd = l[i].client};
-		wr_step(&w[i]);
-	}
+	struct bulk b;
+	bulk_start_full(f, &b, 6, 300 * 1000, 60);
 	run_for(f, 0.2);
 	assert_true(f->eb->n_eagain > 0);
 	assert_true(f->b->held_len > 0); /* a frame waits, pulled but not sent */
 	fake_engine_set_full(f->eb, false);
 	fake_engine_set_limit(f->eb, 2); /* still often full on the way */
 	unsigned eagain = f->eb->n_eagain;
-	bool done;
-	do {
-		done = true;
-		for (int i = 0; i < N; i++)
-			done &= wr_step(&w[i]) & rd_got(&r[i], len);
+	while (!bulk_step(&b))
 		ev_run(f->loop, EVRUN_ONCE);
-	} while (!done);
 	assert_true(f->eb->n_eagain > eagain); /* held again on the way */
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(r[i].len, len);
-		assert_memory_equal(r[i].buf, p[i], len);
-		free(r[i].buf);
-		free(p[i]);
-	}
+	bulk_check(&b);
 	assert_int_equal(f->a->n_msg_forged + f->a->n_msg_replayed + f->a->n_msg_missing, 0);
 	assert_int_equal(f->b->n_msg_forged + f->b->n_msg_replayed + f->b->n_msg_missing, 0);
 	assert_int_equal(f->a->n_auth_failed + f->b->n_auth_failed, 0);
@@ -282,10 +265,7 @@ static void pair__engine_full_with_encryption__held_frame_resent_and_opens(void 
 static void pair__auth_never_comes__aborted_at_the_hello_deadline(void **state)
 {
 	struct fx *f = *state;
-	char k[64];
-	new_key(k, sizeof k);
-	give_key(f->ca, k);
-	give_key(f->cb, k);
+	give_one_key(f);
 	fx_create(f);
 	assert_true(f->a->hello_timeout >= 10.0);
 	f->a->hello_timeout = 0.3;
