@@ -438,8 +438,11 @@ void bulk_start_full(struct fx *f, struct bulk *b, int n, size_t len, uint32_t s
 bool bulk_step(struct bulk *b)
 {
 	bool done = true;
-	for (int i = 0; i < b->n; i++)
-		done &= wr_step(&b->w[i]) & rd_got(&b->r[i], b->len);
+	for (int i = 0; i < b->n; i++) {
+		bool wrote = wr_step(&b->w[i]); /* both, every time */
+		bool got = rd_got(&b->r[i], b->len);
+		done = done && wrote && got;
+	}
 	return done;
 }
 
