@@ -29,7 +29,7 @@
 # BENCH_BASELINE=PATH-TO-sctpgw (default: the same binary): the column /base
 # is then the before/after ratio of a change), BENCH_GATEWAY and BENCH_SCTP
 # (extra "key = value" lines, ';' between them, for the [gateway] and [sctp]
-# sections of the sctpgw pair; BENCH_BASE_GATEWAY and BENCH_BASE_SCTP for
+# sections of the sctpgw pair (BENCH_ASSOC, BENCH_BASE_ASSOC: [association]); BENCH_BASE_GATEWAY and BENCH_BASE_SCTP for
 # the base pair: a setting measured against another), BENCH_KCPTUN_OPTS
 # (more options for both kcptun ends, e.g. "--sndwnd 1024 --rcvwnd 1024"),
 # BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
@@ -164,11 +164,14 @@ wait_through() {
     fail "nothing comes back through $A_LAN:$1 (see $WORK/gw-*.log)"
 }
 
-# conf_keys FILE GATEWAY_KEYS SCTP_KEYS : add "key = value" lines (';'
-# between them) to the [gateway] and [sctp] sections
+# conf_keys FILE GATEWAY_KEYS SCTP_KEYS [ASSOC_KEYS] : add "key = value"
+# lines (';' between them) to the [gateway], [sctp] and [association]
+# sections; "insecure = yes" among ASSOC_KEYS also drops the psk_file line
 conf_keys() {
     [ -n "$2" ] && sed -i "s/^\[gateway\]$/&\n${2//;/\\n}/" "$1"
     [ -n "$3" ] && sed -i "s/^\[sctp\]$/&\n${3//;/\\n}/" "$1"
+    [ -n "${4:-}" ] && sed -i "s/^\[association\]$/&\n${4//;/\\n}/" "$1"
+    case "${4:-}" in *"insecure = yes"*) sed -i '/^psk_file = /d' "$1" ;; esac
     return 0
 }
 
@@ -182,8 +185,8 @@ start_sctpgw() {
     # room for every idle connection at the default conn_window (256k):
     # memory_limit counts reservations, the figure measures what is resident
     sed -i "s/^\[gateway\]$/&\nmemory_limit = $(( (IDLE + 100) / 4 + 1 ))m/" "$WORK/a.conf" "$WORK/b.conf"
-    conf_keys "$WORK/a.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
-    conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}"
+    conf_keys "$WORK/a.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}" "${BENCH_ASSOC:-}"
+    conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}" "${BENCH_ASSOC:-}"
     gw_start B "$WORK/b.conf"
     gw_start A "$WORK/a.conf"
     # log_level warn: no 'association up' line; one echo through says it
@@ -206,7 +209,8 @@ start_base() {
     for side in a b; do
         sed -i "s/^\[association\]$/&\n$(grep '^max_streams' "$WORK/a.conf")/" "$WORK/base0-$side.conf"
         sed -i "s/^\[gateway\]$/&\n$(grep '^memory_limit' "$WORK/a.conf")/" "$WORK/base0-$side.conf"
-        conf_keys "$WORK/base0-$side.conf" "${BENCH_BASE_GATEWAY:-}" "${BENCH_BASE_SCTP:-}"
+        conf_keys "$WORK/base0-$side.conf" "${BENCH_BASE_GATEWAY:-}" "${BENCH_BASE_SCTP:-}" \
+            "${BENCH_BASE_ASSOC:-}"
         sed -e 's/^udp_encap_port = .*/udp_encap_port = 9897/' \
             -e 's/^remote_udp_encap_port = .*/remote_udp_encap_port = 9897/' \
             -e 's/^port = .*/port = 5759/' -e 's/:630\([0-9]\)$/:640\1/' \

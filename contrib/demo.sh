@@ -48,6 +48,7 @@ udp_encap_port = 19899
 [association]
 role = connect
 remote_udp_encap_port = 19900
+psk_file = psk                ; the shared key, made below (sctpgw --gen-psk)
 [path.loopback]
 local = 127.0.0.1
 remote = 127.0.0.1
@@ -62,10 +63,14 @@ udp_encap_port = 19900
 [association]
 role = accept
 remote_udp_encap_port = 19899
+psk_file = psk                ; the shared key, made below (sctpgw --gen-psk)
 [path.loopback]
 local = 127.0.0.1
 remote = 127.0.0.1
 INI
+
+# Both sites share one key; psk_file is relative to the config's directory.
+(umask 077 && "$SCTPGW" --gen-psk > "$work/psk")
 
 mkdir "$work/www"
 head -c $((64 << 20)) /dev/urandom > "$work/www/file.bin"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -63,6 +64,7 @@ static void drop_early(struct assoc *a)
 static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
+	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
 	drop_early(a);
 	kill_all(a);
@@ -117,12 +119,41 @@ static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		try_open(a);
 }
 
+/* Abort the association ourselves; engine down follows. */
+static void abort_assoc(struct assoc *a, const char *why)
+{
+	a->we_aborted = true;
+	a->engine->ops->abort(a->engine, why);
+}
+
 /* Abort for a protocol violation on stream 0; engine down follows. */
 static void protocol_abort(struct assoc *a, const char *why)
 {
 	log_error_limited("association: protocol error from peer: %s; aborting the association",
 	                  why);
-	a->engine->ops->abort(a->engine, why);
+	abort_assoc(a, why);
+}
+
+/* The peer's address as this gateway knows it: the engines accept only
+ * the configured remote addresses, so the primary path's is the one. */
+static const char *peer_addr(const struct assoc *a, char *buf, size_t len)
+{
+	if (a->paths.n == 0)
+		return "?";
+	return addr_format(&a->paths.paths[a->paths.primary].remote, buf, len);
+}
+
+/* The handshake failed: log it with the peer, count it, abort. The
+ * connect side retries with its back-off, which only a READY resets. */
+static void auth_abort(struct assoc *a, const char *peer, const char *why)
+{
+	char addr[ADDR_STRLEN];
+	a->n_auth_failed++;
+	log_error_limited("association: authentication of peer %s at %s failed: %s; aborting the "
+	                  "association (%llu failed so far)",
+	                  peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
+	                  (unsigned long long)a->n_auth_failed);
+	abort_assoc(a, "authentication failed");
 }
 
 static void send_hello(struct assoc *a)
@@ -134,24 +165,30 @@ static void send_hello(struct assoc *a)
 	f.u.hello.features = 0;
 	f.u.hello.streams = a->streams->n;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
-	int rc = assoc_send_frame(a, 0, &f);
+	auth_fill_hello(&a->auth, &f.u.hello);
+	uint8_t buf[AUTH_HELLO_MAX];
+	ssize_t n = frame_encode(&f, buf, sizeof buf);
+	int rc = n < 0 ? (int)n : assoc_send(a, 0, buf, (size_t)n);
+	if (rc == 0)
+		auth_hello_sent(&a->auth, buf, (size_t)n);
 	if (rc < 0) {
 		log_error_limited("association: cannot send HELLO: %s", strerror(-rc));
-		a->engine->ops->abort(a->engine, "cannot send HELLO");
+		abort_assoc(a, "cannot send HELLO");
 	}
 }
 
 static void on_up(void *ctx, uint16_t streams)
 {
 	struct assoc *a = ctx;
+	a->we_aborted = false;
 	if (a->state == ASSOC_CLOSING) {
-		a->engine->ops->abort(a->engine, "shutting down");
+		abort_assoc(a, "shutting down");
 		return;
 	}
 	if (streams < 3) {
 		log_error_limited("association: only %u streams negotiated; need at least 3",
 		                  streams);
-		a->engine->ops->abort(a->engine, "too few streams");
+		abort_assoc(a, "too few streams");
 		return;
 	}
 	/* Up without our open() (an SCTP restart): no retry is due. */
@@ -159,7 +196,13 @@ static void on_up(void *ctx, uint16_t streams)
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
-		a->engine->ops->abort(a->engine, "out of memory");
+		abort_assoc(a, "out of memory");
+		return;
+	}
+	int rc = auth_begin(&a->auth, streams);
+	if (rc < 0) {
+		log_error("association: cannot start the handshake: %s", strerror(-rc));
+		abort_assoc(a, "cannot start the handshake");
 		return;
 	}
 	set_state(a, ASSOC_HELLO);
@@ -168,8 +211,10 @@ static void on_up(void *ctx, uint16_t streams)
 	send_hello(a);
 }
 
-/* The peer holds the association without ever sending HELLO: abort (the
- * connect role then retries with its back-off). */
+/* The peer holds the association without completing the handshake
+ * (no HELLO, or no AUTH after it): abort (the connect role then retries
+ * with its back-off). The state stays HELLO until the peer's AUTH checked
+ * out (go_ready), so one deadline covers both steps. */
 static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -177,13 +222,26 @@ static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revent
 	struct assoc *a = w->data;
 	if (a->state != ASSOC_HELLO)
 		return;
-	log_error("association: no HELLO from the peer within %.1f s of the association coming "
-	          "up; aborting it",
-	          a->hello_timeout);
-	a->engine->ops->abort(a->engine, "no HELLO in time");
+	if (a->auth.state == AUTH_HELLO) {
+		log_error("association: no HELLO from the peer within %.1f s of the association "
+		          "coming up; aborting it",
+		          a->hello_timeout);
+		abort_assoc(a, "no HELLO in time");
+		return;
+	}
+	char addr[ADDR_STRLEN];
+	a->n_auth_failed++;
+	log_error("association: peer %s at %s sent HELLO but no AUTH within %.1f s of the "
+	          "association coming up; aborting it (%llu failed so far)",
+	          a->peer_name[0] ? a->peer_name : "?", peer_addr(a, addr, sizeof addr),
+	          a->hello_timeout, (unsigned long long)a->n_auth_failed);
+	abort_assoc(a, "no AUTH in time");
 }
 
-static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams)
+static void go_ready(struct assoc *a);
+
+static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
+                     const uint8_t *raw, size_t raw_len)
 {
 	if (a->state != ASSOC_HELLO) {
 		protocol_abort(a, "a second HELLO");
@@ -196,9 +254,10 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		log_error_limited(
 		    "association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
 		    "no common version, so both gateways need an sctpgw release that speaks "
-		    "a common one (version 2 brought per-connection flow control)",
+		    "a common one (version 2 brought per-connection flow control, 3 the "
+		    "authenticated, encrypted association)",
 		    h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
-		a->engine->ops->abort(a->engine, "no common protocol version");
+		abort_assoc(a, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
@@ -206,28 +265,79 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		log_error_limited(
 		    "association: peer %s also has role = %s; exactly one side must connect",
 		    h->name, config_role_name(a->role));
-		a->engine->ops->abort(a->engine, "both gateways have the same role");
+		abort_assoc(a, "both gateways have the same role");
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
+	if (!h->has_auth) {
+		protocol_abort(a, "a version 3 HELLO without its nonce");
+		return;
+	}
 	if (h->streams < streams) {
 		/* Both sides must agree on the id range; the smaller view wins. */
 		struct stream_table *t =
 		    stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
 		if (!t) {
-			a->engine->ops->abort(a->engine, "out of memory");
+			abort_assoc(a, "out of memory");
 			return;
 		}
 		stream_table_free(a->streams);
 		a->streams = t;
-		streams = h->streams;
 	}
+	char why[256];
+	struct frame proof = {.type = FRAME_AUTH};
+	int rc = auth_peer_hello(&a->auth, raw, raw_len, h, proof.u.proof, why, sizeof why);
+	if (rc < 0) {
+		auth_abort(a, h->name, why);
+		return;
+	}
+	if (rc == 1) {
+		go_ready(a); /* both sides insecure = yes */
+		return;
+	}
+	rc = assoc_send_frame(a, 0, &proof);
+	if (rc < 0) {
+		log_error("association: cannot send AUTH: %s", strerror(-rc));
+		abort_assoc(a, "cannot send AUTH");
+		return;
+	}
+	auth_tx_start(&a->auth);
+}
+
+static void on_auth(struct assoc *a, const struct frame *f)
+{
+	if (a->state != ASSOC_HELLO || a->auth.state != AUTH_PROOF) {
+		protocol_abort(a, "AUTH out of order");
+		return;
+	}
+	if (auth_peer_proof(&a->auth, f->u.proof) < 0) {
+		auth_abort(
+		    a, a->peer_name,
+		    "its proof does not match: it holds a different key with the same id, or "
+		    "replayed a handshake recorded from an earlier association");
+		return;
+	}
+	go_ready(a);
+}
+
+/* The handshake is done (the peer's AUTH checked out, or both sides run
+ * insecure = yes): the deadline is met. */
+static void go_ready(struct assoc *a)
+{
 	ev_timer_stop(a->loop, &a->hello_timer);
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
-	log_info("association up: peer %s, protocol %u, %u streams, engine %s", a->peer_name,
-	         FRAME_VERSION, streams, a->engine->ops->name);
+	char id[17] = "-";
+	if (a->auth.key >= 0)
+		auth_key_id_hex(a->auth.keys[a->auth.key].id, id);
+	log_info("association up: peer %s, protocol %u, %u streams, engine %s, key id %s, "
+	         "protection %s",
+	         a->peer_name, FRAME_VERSION, a->streams->n, a->engine->ops->name, id,
+	         auth_mode_name(&a->auth));
+	if (a->auth.state == AUTH_OPEN)
+		log_warn("association with %s is NOT authenticated or encrypted (insecure = yes)",
+		         a->peer_name);
 	replay_early(a);
 }
 
@@ -237,6 +347,22 @@ static void on_down(void *ctx, bool graceful, const char *why)
 	bool was_ready = a->state == ASSOC_READY;
 	size_t lost = a->n_conns;
 
+	/* The peer may have refused our key before we could judge its HELLO
+	 * (it aborts as soon as it has ours): say so here too, so both sides
+	 * of a failed handshake log it and count it. When we aborted, we
+	 * logged why already. */
+	bool in_handshake = a->state == ASSOC_HELLO && !a->we_aborted;
+	a->we_aborted = false;
+	if (in_handshake) {
+		char addr[ADDR_STRLEN];
+		a->n_auth_failed++;
+		log_error("association: the association with %s at %s ended during "
+		          "authentication (%s): the peer refused it; if this repeats, check that "
+		          "both gateways have the same psk_file (%llu failed so far)",
+		          a->peer_name[0] ? a->peer_name : "the peer",
+		          peer_addr(a, addr, sizeof addr), why,
+		          (unsigned long long)a->n_auth_failed);
+	}
 	forget_association(a);
 	if (a->state == ASSOC_CLOSING) {
 		log_info("association closed (%s)", why);
@@ -401,6 +527,62 @@ static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t
 	a->early_bytes += cost;
 }
 
+/* A sealed message from SID that did not open (auth_open's RC): never
+ * delivered. Its stream may have lost data with it, so the connection on
+ * it is reset rather than left with a hole; the association goes on. */
+static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
+{
+	char addr[ADDR_STRLEN];
+	const char *what;
+	bool lost = true;
+	if (rc == -EALREADY) {
+		a->n_msg_replayed++;
+		what = "replayed (an old counter)";
+		lost = false; /* an extra copy; the stream itself is whole */
+	} else if (rc == -ERANGE) {
+		a->n_msg_missing++;
+		what = "authentic, but messages before it are missing";
+	} else {
+		a->n_msg_forged++;
+		what = "not authentic (forged, or altered on the path)";
+	}
+	log_warn("stream %u: a message from %s is %s; dropped (%llu forged, %llu replayed, %llu "
+	         "gaps so far)",
+	         sid, peer_addr(a, addr, sizeof addr), what, (unsigned long long)a->n_msg_forged,
+	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
+	if (!lost || sid == 0 || !a->streams)
+		return;
+	struct stream_slot *slot = stream_get(a->streams, sid);
+	if (slot && slot->state == STREAM_ACTIVE && slot->conn)
+		conn_protocol_error(slot->conn,
+		                    "a message failed authentication; its data is lost");
+}
+
+/* Once the peer has proved the key, every message it sends is sealed:
+ * open *MSG into open_buf. False when it did not open (dropped). */
+static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len)
+{
+	if (!auth_rx_sealed(&a->auth))
+		return true;
+	int rc = auth_open(&a->auth, sid, *msg, *len, a->open_buf, len);
+	if (rc < 0) {
+		drop_sealed(a, sid, rc);
+		return false;
+	}
+	*msg = a->open_buf;
+	return true;
+}
+
+/* A message on a connection's stream from a READY peer: open, decode, route. */
+static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
+{
+	if (!unseal(a, sid, &msg, &len))
+		return;
+	struct frame f;
+	int rc = frame_decode(msg, len, &f);
+	on_stream_frame(a, sid, &f, rc);
+}
+
 /* HELLO arrived: handle what overtook it, in arrival order. */
 static void replay_early(struct assoc *a)
 {
@@ -409,11 +591,8 @@ static void replay_early(struct assoc *a)
 	a->early = NULL;
 	a->n_early = a->early_cap = a->early_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct frame f;
-		if (a->state == ASSOC_READY) {
-			int rc = frame_decode(v[i]->bytes, v[i]->len, &f);
-			on_stream_frame(a, v[i]->sid, &f, rc);
-		}
+		if (a->state == ASSOC_READY)
+			deliver(a, v[i]->sid, v[i]->bytes, v[i]->len);
 		free(v[i]);
 	}
 	free(v);
@@ -423,11 +602,13 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 {
 	struct assoc *a = ctx;
 	struct frame f;
-	int rc = frame_decode(msg, len, &f);
 
 	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
 		return;
 	if (sid == 0) {
+		if (!unseal(a, sid, &msg, &len))
+			return;
+		int rc = frame_decode(msg, len, &f);
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
 			log_warn_limited(
@@ -435,17 +616,20 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		} else if (rc < 0) {
 			protocol_abort(a, "malformed message on stream 0");
 		} else if (f.type == FRAME_HELLO) {
-			on_hello(a, &f.u.hello, a->streams->n);
+			on_hello(a, &f.u.hello, a->streams->n, msg, len);
+		} else if (f.type == FRAME_AUTH) {
+			on_auth(a, &f);
 		} else {
 			protocol_abort(a, "connection message on stream 0");
 		}
 		return;
 	}
 	if (a->state == ASSOC_HELLO) {
+		/* Opened (or refused) once the peer has proved the key. */
 		keep_early(a, sid, msg, len);
 		return;
 	}
-	on_stream_frame(a, sid, &f, rc);
+	deliver(a, sid, msg, len);
 }
 
 static void on_path_event(void *ctx)
@@ -544,7 +728,12 @@ static void on_writable(void *ctx)
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 {
 	struct assoc *a = calloc(1, sizeof *a);
-	if (!a || !(a->scratch = malloc(FRAME_MAX))) {
+	if (!a || !(a->scratch = malloc(FRAME_MAX)) || !(a->seal_buf = malloc(FRAME_WIRE_MAX)) ||
+	    !(a->open_buf = malloc(FRAME_WIRE_MAX))) {
+		if (a) {
+			free(a->scratch);
+			free(a->seal_buf);
+		}
 		free(a);
 		log_error("out of memory");
 		return NULL;
@@ -557,6 +746,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->conn_window = cfg->conn_window;
 	a->memory_limit = cfg->memory_limit;
 	limits_init(&a->limits, loop, a, cfg);
+	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
+	          cfg->n_psk);
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->ready);
 	ev_timer_init(&a->pump, assoc_pump_cb, 0., 0.);
@@ -582,10 +773,14 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
 	path_attach(&a->paths, a->engine);
 	if (!a->engine) {
+		auth_fini(&a->auth);
 		free(a->scratch);
+		free(a->seal_buf);
+		free(a->open_buf);
 		free(a);
 		return NULL;
 	}
+	assoc_log_security(a);
 	log_info("flow control: %zu-byte window per connection; memory_limit %zu bytes holds %zu "
 	         "connections",
 	         a->conn_window, a->memory_limit, a->memory_limit / a->conn_window);
@@ -605,7 +800,10 @@ void assoc_free(struct assoc *a)
 	path_table_fini(&a->paths);
 	engine_free(a->engine);
 	stream_table_free(a->streams);
+	auth_fini(&a->auth);
 	free(a->scratch);
+	free(a->seal_buf);
+	free(a->open_buf);
 	free(a);
 }
 
@@ -638,10 +836,41 @@ void assoc_shutdown(struct assoc *a)
 
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
+	bool sealed = auth_tx_sealed(&a->auth);
+	if (sealed) {
+		size_t n;
+		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
+		if (rc < 0)
+			return rc;
+		msg = a->seal_buf;
+		len = n;
+	}
 	int rc = a->engine->ops->send(a->engine, sid, msg, len);
 	if (rc == -EAGAIN)
 		a->engine_full = true;
+	if (rc == 0 && sealed)
+		auth_sent(&a->auth, sid);
 	return rc;
+}
+
+void assoc_log_security(const struct assoc *a)
+{
+	if (a->auth.n_keys == 0) {
+		log_warn("security: insecure = yes: the peer is not authenticated and traffic is "
+		         "neither encrypted nor integrity-protected; anyone who reaches the "
+		         "association's port can act as the peer (docs/SECURITY.md)");
+		return;
+	}
+	char id[17];
+	auth_key_id_hex(a->auth.keys[0].id, id);
+	if (!a->auth.encrypt)
+		log_warn("security: encrypt = no: messages are authenticated but travel in clear; "
+		         "only for links already protected (IPsec, WireGuard)");
+	log_info("security: pre-shared key id %s%s; %llu handshakes failed, %llu messages "
+	         "forged or altered, %llu replayed, %llu gaps",
+	         id, a->auth.n_keys > 1 ? " (and a next key)" : "",
+	         (unsigned long long)a->n_auth_failed, (unsigned long long)a->n_msg_forged,
+	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
 }
 
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)

@@ -3,20 +3,23 @@
  *
  * Start here to follow a connection. The assoc owns the engine, the stream
  * table and every struct conn. It opens the association (connect role:
- * again and again with capped back-off), exchanges HELLO on stream 0, then
- * routes each incoming frame to the connection on its stream.
+ * again and again with capped back-off), exchanges HELLO and AUTH on stream
+ * 0 (auth.h), then seals what it sends and opens what it receives (in
+ * assoc_send / on_message, the only places a message meets the engine)
+ * and routes each incoming frame to the connection on its stream.
  *
  * It also schedules everything sent on a connection's stream: a conn with
  * something to send (an owed control frame, or TCP bytes and credit) joins
  * the ready list; while the engine has room, the pump (a zero-delay
  * timer, once per loop iteration) asks ready conns for one frame each in turn
  * (conn_pull), a batch per turn. When the engine is full the pump stops
- * and keeps the one frame the engine refused; writable restarts it.
+ * and keeps the one frame the engine refused (plaintext: it is sealed
+ * again, under the same counter, when sent); writable restarts it.
  *
- *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer HELLO ok--> READY
+ *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer AUTH ok--> READY
  *     ^                  |                       |                       |
  *     +------ engine down (connect role: retry after back-off) ---------+
- *   HELLO --no HELLO within hello_timeout--> abort --engine down--> DOWN
+ *   HELLO --no HELLO, or no AUTH, within hello_timeout--> abort --> DOWN
  *   READY --assoc_shutdown()--> CLOSING --engine down--> DOWN (stays)
  */
 #ifndef SCTPGW_ASSOC_H
@@ -27,6 +30,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "auth.h"
 #include "config.h"
 #include "engine.h"
 #include "conn_limits.h"
@@ -37,8 +41,8 @@
 enum assoc_state {
 	ASSOC_DOWN,       /* no association; connect role: retry timer runs */
 	ASSOC_CONNECTING, /* connect role: an attempt is under way */
-	ASSOC_HELLO,      /* SCTP is up; waiting for the peer's HELLO */
-	ASSOC_READY,      /* HELLO exchanged: connections may open */
+	ASSOC_HELLO,      /* SCTP is up; HELLO and AUTH (auth.h) under way */
+	ASSOC_READY,      /* HELLO exchanged, peer's AUTH checked: connections may open */
 	ASSOC_CLOSING,    /* shutting down for good */
 };
 
@@ -46,7 +50,7 @@ TAILQ_HEAD(conn_list, conn);
 
 #define ASSOC_SID_WORDS      (65536 / 64)
 #define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this */
-#define ASSOC_HELLO_TIMEOUT  10.0 /* s; HELLO deadline: this or 3 x rto_max, the longer */
+#define ASSOC_HELLO_TIMEOUT  10.0 /* s; HELLO + AUTH deadline: this or 3 x rto_max, the longer */
 
 struct assoc {
 	struct ev_loop *loop;
@@ -84,13 +88,20 @@ struct assoc {
 	size_t n_refusals;
 	uint16_t refuse_rst_sent; /* the RST of this refusal went, CLOSED not yet */
 
-	/* Connection messages that overtook the peer's HELLO (SCTP orders
-	 * each stream, not the association): kept until HELLO, bounded. */
+	/* Connection messages that overtook the peer's HELLO or AUTH (SCTP
+	 * orders each stream, not the association): kept, still sealed,
+	 * until the AUTH checked out, bounded. */
 	struct early_msg **early;
 	size_t n_early, early_cap;
 	size_t early_bytes;   /* payload + ASSOC_EARLY_OVERHEAD per message */
-	ev_timer hello_timer; /* HELLO state: the peer's HELLO is due */
+	ev_timer hello_timer; /* HELLO state: the peer's HELLO and AUTH are due */
 	double hello_timeout;
+
+	/* Authentication and sealing (auth.h); buffers for one sealed or
+	 * opened message. */
+	struct auth auth;
+	uint8_t *seal_buf, *open_buf;
+	bool we_aborted; /* this association's end is our ABORT (its reason is logged) */
 
 	ev_timer retry;
 	double backoff;
@@ -106,6 +117,10 @@ struct assoc {
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
 	uint64_t n_open_timeouts;    /* opened, but neither OPEN_OK nor RST came in time */
+	uint64_t n_auth_failed;      /* handshakes that failed (no common key, bad proof) */
+	uint64_t n_msg_forged;       /* sealed messages that failed to open: dropped */
+	uint64_t n_msg_replayed;     /* authentic messages with an old counter: dropped */
+	uint64_t n_msg_missing;      /* counter gaps: a stream lost messages */
 	uint64_t refused_unlogged;   /* of those, not yet in a log line */
 	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
@@ -119,6 +134,10 @@ void assoc_free(struct assoc *a);
 
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);
+
+/* The security settings and counters, one or two log lines (a warning
+ * with insecure = yes or encrypt = no): at start and in the status dump. */
+void assoc_log_security(const struct assoc *a);
 
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);

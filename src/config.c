@@ -85,6 +85,7 @@ enum spec_kind {
 	SPEC_NAME,     /* 1..max of [A-Za-z0-9._-] */
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
+	SPEC_PATH,     /* a file name; relative to the config file's directory */
 };
 
 /* One key: how to read it, its default, and where it goes. The defaults
@@ -116,6 +117,7 @@ static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const protocol_names[] = {"tcp", NULL};
+static const char *const yes_no[] = {"no", "yes", NULL};
 
 /* Columns: key, kind, required, min, max, default, choices, field. */
 static const struct spec gateway_keys[] = {
@@ -149,6 +151,9 @@ static const struct spec association_keys[] = {
     {"port", SPEC_UINT, 0, 1, 65535, 5757, NULL, C(port)},
     {"remote_udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(remote_udp_encap_port)},
     {"max_streams", SPEC_UINT, 0, 3, 65535, 4096, NULL, C(max_streams)},
+    {"psk_file", SPEC_PATH, 0, 0, 0, 0, NULL, C(psk_file)},
+    {"encrypt", SPEC_CHOICE, 0, 0, 0, 1, yes_no, C(encrypt)},
+    {"insecure", SPEC_CHOICE, 0, 0, 0, 0, yes_no, C(insecure)},
 };
 
 static const struct spec sctp_keys[] = {
@@ -527,6 +532,9 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 	case SPEC_ENDPOINT:
 		snprintf(buf, len, "host:port");
 		break;
+	case SPEC_PATH:
+		snprintf(buf, len, "a file name");
+		break;
 	}
 	return buf;
 }
@@ -626,6 +634,12 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 			what = " is not an IP address (no port, no brackets, no names)";
 		else
 			what = endpoint_hint(v);
+		break;
+	case SPEC_PATH:
+		if (!*v || strlen(v) >= s->size)
+			what = " is not a usable file name";
+		else
+			snprintf((char *)base + s->offset, s->size, "%s", v);
 		break;
 	}
 	if (!what)
@@ -759,6 +773,50 @@ static void load_gateway(struct loader *l, size_t si, const struct section_spec 
 		    "[%s] udp_encap: off contradicts engine = userspace (line %u), which "
 		    "always carries SCTP over UDP; expected on, or engine = kernel or auto",
 		    l->secs[si].name, key_line(l, si, "engine"));
+}
+
+/* The key file is read here, so --check finds a bad one. A relative name
+ * is taken from the config file's directory. */
+static void load_psk(struct loader *l, unsigned line, const char *sec)
+{
+	struct config *c = l->c;
+	char path[sizeof c->psk_file + 256], err[256];
+	const char *slash = strrchr(l->file, '/');
+	if (c->psk_file[0] != '/' && slash)
+		snprintf(path, sizeof path, "%.*s/%s", (int)(slash - l->file), l->file,
+		         c->psk_file);
+	else
+		snprintf(path, sizeof path, "%s", c->psk_file);
+	int n = crypto_psk_load(path, c->psk, err, sizeof err);
+	if (n < 0)
+		loader_error(l, line, "[%s] psk_file: %s: %s", sec, path, err);
+	else
+		c->n_psk = (size_t)n;
+}
+
+static void load_association(struct loader *l, size_t si, const struct section_spec *ss)
+{
+	struct config *c = l->c;
+	unsigned seen, bad;
+	const char *sec = l->secs[si].name;
+
+	load_keys(l, si, ss, c, &seen, &bad);
+	unsigned psk = spec_bit(ss, "psk_file", NULL), insecure = spec_bit(ss, "insecure", NULL);
+	if (bad & (psk | insecure))
+		return;
+	if ((seen & psk) && c->insecure)
+		loader_error(l, key_line(l, si, "insecure"),
+		             "[%s] insecure: yes contradicts psk_file (line %u); expected one of "
+		             "them",
+		             sec, key_line(l, si, "psk_file"));
+	else if (seen & psk)
+		load_psk(l, key_line(l, si, "psk_file"), sec);
+	else if (!c->insecure)
+		loader_error(l, l->secs[si].line,
+		             "[%s] psk_file: missing; expected the file with the key both gateways "
+		             "share (make one with `sctpgw --gen-psk`), or insecure = yes to run "
+		             "without authentication or encryption",
+		             sec);
 }
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss)
@@ -968,6 +1026,8 @@ static void load_sections(struct loader *l)
 			load_gateway(l, si, ss);
 		else if (ss->kind == SEC_SCTP)
 			load_sctp(l, si, ss);
+		else if (ss->kind == SEC_ASSOCIATION)
+			load_association(l, si, ss);
 		else if (ss->kind == SEC_GATEWAY)
 			load_gateway(l, si, ss);
 		else if (ss->kind == SEC_PATH)
@@ -1086,6 +1146,8 @@ struct config *config_load(const char *file, FILE *err)
 
 void config_free(struct config *c)
 {
+	if (c)
+		crypto_wipe(c->psk, sizeof c->psk);
 	free(c);
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "crypto.h"
 #include "log.h"
 
 #define CONFIG_NAME_MAX     64 /* gateway, path and forward names, with NUL */
@@ -83,7 +84,12 @@ struct config {
 	enum config_role role;
 	uint16_t port;
 	uint16_t remote_udp_encap_port;
-	unsigned max_streams; /* 3..65535 */
+	unsigned max_streams;                   /* 3..65535 */
+	char psk_file[256];                     /* "" when not set */
+	unsigned encrypt;                       /* 1: AEAD on every message; 0: integrity only */
+	unsigned insecure;                      /* 1: run without psk_file (no authentication) */
+	struct crypto_psk psk[CRYPTO_PSK_KEYS]; /* read from psk_file at load */
+	size_t n_psk;
 
 	/* [sctp] */
 	unsigned heartbeat_interval_ms;

@@ -377,7 +377,8 @@ static bool kern_notification(struct kern_engine *e, const uint8_t *msg, size_t 
 static ssize_t kern_recv_piece(struct kern_engine *e, int *flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(struct sctp_rcvinfo))];
-	struct iovec iov = {.iov_base = e->rx + e->rx_len, .iov_len = FRAME_MAX + 1 - e->rx_len};
+	struct iovec iov = {.iov_base = e->rx + e->rx_len,
+	                    .iov_len = FRAME_WIRE_MAX + 1 - e->rx_len};
 	struct msghdr m = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
 	ssize_t n = recvmsg(e->fd, &m, 0);
@@ -419,11 +420,11 @@ static void kern_read(struct kern_engine *e)
 			return;
 		}
 		e->rx_len += (size_t)n;
-		/* Bigger than any frame we or the peer may send. The buffer
-		 * holds one byte more than FRAME_MAX so that such a message
-		 * shows, whole (MSG_EOR) or not. */
-		if (e->rx_len > FRAME_MAX) {
-			log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
+		/* Bigger than any frame we or the peer may send, sealed or
+		 * not. The buffer holds one byte more than FRAME_WIRE_MAX so
+		 * that such a message shows, whole (MSG_EOR) or not. */
+		if (e->rx_len > FRAME_WIRE_MAX) {
+			log_warn_limited("peer sent a message over %d bytes", FRAME_WIRE_MAX);
 			kern_down(e, true, false, "protocol error: oversized message");
 			return;
 		}
@@ -749,7 +750,7 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	if (p->udp_encap && kern_udp_port(p->udp_encap_port) < 0)
 		return NULL;
 	struct kern_engine *e = calloc(1, sizeof *e);
-	if (!e || !(e->rx = malloc(FRAME_MAX + 1))) {
+	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {
 		free(e);
 		log_error("engine kernel: out of memory");
 		return NULL;

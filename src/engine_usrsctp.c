@@ -417,7 +417,7 @@ static bool usr_read(struct usr_engine *e)
 		int flags = 0;
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof from;
-		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_MAX + 1 - e->rx_len,
+		ssize_t n = usrsctp_recvv(s, e->rx + e->rx_len, FRAME_WIRE_MAX + 1 - e->rx_len,
 		                          (struct sockaddr *)&from, &fromlen, &info, &infolen,
 		                          &infotype, &flags);
 		if (n < 0) {
@@ -433,11 +433,11 @@ static bool usr_read(struct usr_engine *e)
 			return false;
 		}
 		e->rx_len += (size_t)n;
-		/* Bigger than any frame we or the peer may send. The buffer
-		 * holds one byte more than FRAME_MAX so that such a message
-		 * shows, whole (MSG_EOR) or not. */
-		if (e->rx_len > FRAME_MAX) {
-			log_warn_limited("peer sent a message over %d bytes", FRAME_MAX);
+		/* Bigger than any frame we or the peer may send, sealed or
+		 * not. The buffer holds one byte more than FRAME_WIRE_MAX so
+		 * that such a message shows, whole (MSG_EOR) or not. */
+		if (e->rx_len > FRAME_WIRE_MAX) {
+			log_warn_limited("peer sent a message over %d bytes", FRAME_WIRE_MAX);
 			usr_down(e, true, false, "protocol error: oversized message");
 			return false;
 		}
@@ -785,7 +785,7 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 		return NULL;
 	}
 	struct usr_engine *e = calloc(1, sizeof *e);
-	if (!e || !(e->rx = malloc(FRAME_MAX + 1))) {
+	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {
 		free(e);
 		log_error("engine userspace: out of memory");
 		return NULL;

@@ -79,6 +79,15 @@ static int decode_hello(struct rd *r, struct frame_hello *h)
 		return -EBADMSG;
 	if (h->role != FRAME_ROLE_CONNECT && h->role != FRAME_ROLE_ACCEPT)
 		return -EBADMSG;
+	if (r->left == 0)
+		return 0; /* an older HELLO: the version check refuses it by name */
+	h->has_auth = true;
+	if (rd_bytes(r, h->nonce, FRAME_NONCE_LEN) < 0 || rd_u8(r, &h->n_key_ids) < 0 ||
+	    h->n_key_ids > FRAME_KEYIDS_MAX)
+		return -EBADMSG;
+	for (size_t i = 0; i < h->n_key_ids; i++)
+		if (rd_bytes(r, h->key_ids[i], FRAME_KEYID_LEN) < 0)
+			return -EBADMSG;
 	return 0;
 }
 
@@ -123,6 +132,9 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 	switch (type) {
 	case FRAME_HELLO:
 		rc = decode_hello(&r, &out->u.hello);
+		break;
+	case FRAME_AUTH:
+		rc = rd_bytes(&r, out->u.proof, FRAME_PROOF_LEN);
 		break;
 	case FRAME_OPEN:
 		rc = decode_open(&r, &out->u.open);
@@ -248,6 +260,15 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 		wr_u32(&w, f->u.hello.features);
 		wr_u16(&w, f->u.hello.streams);
 		rc = wr_name(&w, f->u.hello.name);
+		if (f->u.hello.n_key_ids > FRAME_KEYIDS_MAX)
+			return -EINVAL;
+		wr_bytes(&w, f->u.hello.nonce, FRAME_NONCE_LEN);
+		wr_u8(&w, f->u.hello.n_key_ids);
+		for (size_t i = 0; i < f->u.hello.n_key_ids; i++)
+			wr_bytes(&w, f->u.hello.key_ids[i], FRAME_KEYID_LEN);
+		break;
+	case FRAME_AUTH:
+		wr_bytes(&w, f->u.proof, FRAME_PROOF_LEN);
 		break;
 	case FRAME_OPEN:
 		rc = encode_open(&w, &f->u.open);
@@ -294,6 +315,8 @@ const char *frame_type_name(uint8_t type)
 	switch (type) {
 	case FRAME_HELLO:
 		return "HELLO";
+	case FRAME_AUTH:
+		return "AUTH";
 	case FRAME_OPEN:
 		return "OPEN";
 	case FRAME_OPEN_OK:

@@ -17,6 +17,7 @@
 #ifndef SCTPGW_FRAME_H
 #define SCTPGW_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -24,13 +25,25 @@
 
 #define FRAME_HEADER_LEN 2
 #define FRAME_MAGIC      0x53475731u /* "SGW1" */
-#define FRAME_VERSION    2           /* 2: per-connection credit (OPEN/OPEN_OK windows, CREDIT) */
-#define FRAME_NAME_MAX   63          /* gateway and forward names on the wire */
+#define FRAME_VERSION    3  /* 2: per-connection credit; 3: authentication, sealed messages */
+#define FRAME_NAME_MAX   63 /* gateway and forward names on the wire */
 #define FRAME_DATA_MAX   (64 * 1024) /* payload of one DATA frame */
 #define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
+/* After the handshake each frame travels sealed (auth.h): a counter before
+ * it and a tag after it. The engines accept SCTP messages this long. */
+#define FRAME_SEAL_OVERHEAD 24
+#define FRAME_WIRE_MAX      (FRAME_MAX + FRAME_SEAL_OVERHEAD)
+#define FRAME_NONCE_LEN     32 /* HELLO: the sender's fresh random nonce */
+#define FRAME_KEYID_LEN     8  /* HELLO: a key's public fingerprint */
+#define FRAME_KEYIDS_MAX    2  /* HELLO: key ids (current and next key) */
+#define FRAME_PROOF_LEN     32 /* AUTH: HMAC-SHA256 over both HELLOs */
+
+/* HELLO feature bits. */
+#define FRAME_FEATURE_NO_ENCRYPT 0x1u /* encrypt = no here: integrity only if both say so */
 
 enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
+	FRAME_AUTH = 0x02,    /* stream 0: proof of the key, second thing each side sends */
 	FRAME_OPEN = 0x10,    /* opener -> peer: connect to this target */
 	FRAME_OPEN_OK = 0x11, /* peer -> opener: target connected, data may flow */
 	FRAME_DATA = 0x12,    /* payload bytes of the connection */
@@ -67,6 +80,11 @@ struct frame_hello {
 	uint32_t features;
 	uint16_t streams; /* stream ids the sender can use (SCTP's count as it sees it) */
 	char name[FRAME_NAME_MAX + 1];
+	/* Version 3 extension (absent in older HELLOs: has_auth false). */
+	bool has_auth;
+	uint8_t nonce[FRAME_NONCE_LEN];
+	uint8_t n_key_ids; /* 0: the sender runs insecure = yes */
+	uint8_t key_ids[FRAME_KEYIDS_MAX][FRAME_KEYID_LEN];
 };
 
 struct frame_open {
@@ -88,6 +106,7 @@ struct frame {
 		enum frame_rst_reason rst;
 		uint32_t window; /* OPEN_OK: the exit side's receive window (>= 1) */
 		uint32_t credit; /* CREDIT: bytes the sender may send on top (>= 1) */
+		uint8_t proof[FRAME_PROOF_LEN]; /* AUTH */
 	} u;
 };
 

@@ -122,6 +122,7 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);
+	assoc_log_security(a);
 	log_info("status: %zu connections ready to send (engine %s), %zu refusals owed, "
 	         "%.1f frames per send turn; windows reserve %zu of memory_limit %zu bytes, %llu "
 	         "connections refused at memory_limit, %llu OPEN timeouts; engine: %s",

@@ -7,16 +7,19 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "gateway.h"
 #include "log.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sctpgw -c FILE [--check]\n"
+	             "       sctpgw --gen-psk\n"
 	             "       sctpgw --version\n"
 	             "\n"
 	             "  -c, --config FILE  the INI file (see sctpgw.ini(5))\n"
 	             "  -t, --check        validate FILE and exit: 0 if good, 1 if not\n"
+	             "  -g, --gen-psk      print a new pre-shared key (for psk_file) and exit\n"
 	             "  -V, --version      print the version and exit\n"
 	             "  -h, --help         this text\n");
 }
@@ -24,16 +27,14 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"check", no_argument, NULL, 't'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 't'},
+	    {"version", no_argument, NULL, 'V'},      {"gen-psk", no_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL;
 	int check = 0, opt;
 
-	while ((opt = getopt_long(argc, argv, "c:tVh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:tVgh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			file = optarg;
@@ -44,6 +45,16 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("sctpgw %s\n", SCTPGW_VERSION);
 			return EXIT_SUCCESS;
+		case 'g': {
+			char key[64];
+			if (crypto_psk_generate(key, sizeof key) < 0) {
+				fprintf(stderr, "sctpgw: no random bytes for a key\n");
+				return EXIT_FAILURE;
+			}
+			fputs(key, stdout);
+			crypto_wipe(key, sizeof key);
+			return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+		}
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;

@@ -349,6 +349,11 @@ static struct frame make_hello(struct input *in, const struct assoc *a, uint16_t
 	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_ACCEPT : FRAME_ROLE_CONNECT;
 	f.u.hello.streams = streams;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "peer");
+	/* Version 3 extension with no key ids: the peer runs insecure = yes,
+	 * like the gateway under test (no psk_file): READY without AUTH, and
+	 * nothing is sealed, so every step reaches the frame handling
+	 * (docs/FUZZING.md says why). */
+	f.u.hello.has_auth = true;
 	if (in) {
 		uint8_t k = take8(in);
 		if (k & 1)
@@ -501,6 +506,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!cfg)
 		return 0;
 	config_defaults(cfg);
+	cfg->insecure = 1; /* no psk_file, as the loader requires (docs/FUZZING.md) */
 	cfg->role = h & 1 ? CONFIG_ROLE_ACCEPT : CONFIG_ROLE_CONNECT;
 	snprintf(cfg->name, sizeof cfg->name, "gw");
 	cfg->conn_window = windows[(h >> 1 & 7) % 5];

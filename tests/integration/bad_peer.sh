@@ -9,6 +9,10 @@
 # transfer that badpeer runs at the same time on another stream (4 MiB of
 # a known pattern through an echo server behind B, every byte compared)
 # must come back intact.  B must serve the next association after each case.
+# badpeer holds the same psk_file as B (a.conf, b.conf) and authenticates
+# with the project's own src/auth.c, then seals every message: the
+# misbehaviours reach B's frame handling as authentic messages, after the
+# handshake (B's 'association up' line says so: protection AES-256-GCM).
 #
 #   usage: bad_peer.sh SCTPGW BADPEER [CASE...]
 #   (default: every case)
@@ -60,9 +64,16 @@ run_case() {
     log "$CASE: $(grep "^badpeer: $CASE: ok" "$out")"
 }
 
+# B authenticated badpeer (matching key, sealed traffic) before the
+# misbehaviour: it got past the handshake.
+authenticated() {
+    once 'association up: peer badpeer, .*protection AES-256-GCM' "the authenticated association"
+}
+
 # Only the stream concerned was reset, and the association stayed up
 # until badpeer shut it down.
 stream_only() {
+    authenticated
     once 'stream 3: protocol error from peer \('"$1" "the reset of stream 3"
     [ "$(count_log 'aborting the association')" = 0 ] || fail "$CASE: B aborted the association"
     [ "$(count_log 'protocol error')" = 1 ] || fail "$CASE: other protocol errors: $(log_since B | grep 'protocol error')"
@@ -74,9 +85,23 @@ aborted() {
     wait_log B 'association down' 5
 }
 
+# aborted PATTERN, and that 10 s (the handshake deadline) after the
+# association came up.
+at_deadline() {
+    local up gone took
+    aborted "$1"
+    up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
+    gone=$(log_time_ms B "$1") || fail "$CASE: no abort line"
+    took=$((gone - up))
+    if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
+        fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
+    fi
+    log "$CASE: B aborted the association ${took} ms after it came up"
+}
+
 all_cases="unknown_type truncated oversized_field open_in_use data_unopened fin_twice
 credit_overflow over_credit open_flood bad_hello oversized_msg early_flood stream_range silent
-no_hello"
+no_hello no_auth"
 [ $# -gt 0 ] && all_cases="$*"
 
 for c in $all_cases; do
@@ -97,6 +122,7 @@ for c in $all_cases; do
             once 'stream 7: DATA on an idle stream ignored' "DATA on stream 7"
             once 'stream 8: DATA on an idle stream ignored' "DATA on stream 8"
             once 'stream 9: FIN on an idle stream ignored' "FIN on stream 9"
+            authenticated
             [ "$(count_log 'protocol error')" = 0 ] || fail "$CASE: protocol errors logged" ;;
         fin_twice)
             run_case "$c"
@@ -109,6 +135,7 @@ for c in $all_cases; do
             stream_only 'DATA of 16385 bytes with only 16384 bytes of credit' ;;
         open_flood)
             run_case "$c"
+            authenticated
             refused=$(sed -n 's/.* \([0-9]*\) refused with RST 5.*/\1/p' "$WORK/badpeer-$c.out")
             # One line per 5 s at most (PROTOCOL.md), not one per OPEN: the
             # flood takes well under 5 s, but allow a slow machine two more.
@@ -128,26 +155,28 @@ for c in $all_cases; do
             aborted 'malformed message on stream 0; aborting the association' ;;
         oversized_msg)
             run_case "$c"
-            aborted 'peer sent a message over 65538 bytes' ;;
+            # FRAME_WIRE_MAX: FRAME_MAX (65538) + 24 bytes of sealing
+            authenticated
+            aborted 'peer sent a message over 65562 bytes' ;;
         early_flood)
             run_case "$c"
             aborted 'too many connection messages before HELLO; aborting' ;;
         stream_range)
             run_case "$c"
+            authenticated
             aborted 'message on a stream outside the negotiated range; aborting' ;;
         no_hello)
             # B must give up on a peer whose HELLO never comes: PROTOCOL.md,
             # no HELLO within 10 s (or 3 x rto_max_ms, 1 s here) of the
             # association coming up -> ABORT.
             run_case "$c"
-            aborted 'no HELLO from the peer within'
-            up=$(log_time_ms B 'association state [a-z]+ -> hello') || fail "$CASE: no 'hello' state line"
-            gone=$(log_time_ms B 'no HELLO from the peer within') || fail "$CASE: no abort line"
-            took=$((gone - up))
-            if [ "$took" -lt 9500 ] || [ "$took" -gt 13000 ]; then
-                fail "$CASE: B aborted ${took} ms after the association came up (want 10 s)"
-            fi
-            log "$CASE: B aborted the association ${took} ms after it came up" ;;
+            at_deadline 'no HELLO from the peer within' ;;
+        no_auth)
+            # The same deadline covers the AUTH step: badpeer sends its
+            # HELLO (B answers with its AUTH) but never its own AUTH.
+            run_case "$c"
+            [ "$(count_log 'association up')" = 0 ] || fail "$CASE: B went READY without AUTH"
+            at_deadline 'sent HELLO but no AUTH within' ;;
         silent)
             # badpeer stops itself (SIGSTOP) with the association up: no
             # SCTP at all any more.  B finds out by its heartbeats

@@ -60,6 +60,9 @@ expect_good() {
 
 [ -x "$SCTPGW" ] || { echo "FAIL: $SCTPGW is not an executable" >&2; exit 1; }
 
+# The key every good file names (psk_file = psk: next to the file).
+(umask 077 && "$SCTPGW" --gen-psk >"$DIR/psk")
+
 # ---------------------------------------------------------------- good files
 cat >"$DIR/good.ini" <<'EOF'
 [gateway]
@@ -68,6 +71,7 @@ engine = userspace        ; no kernel SCTP needed for a check
 
 [association]
 role = accept
+psk_file = psk
 
 [path.wan1]
 local = 198.18.1.1
@@ -88,6 +92,7 @@ expect_good good "$DIR/good.ini"
 cat >"$DIR/fast.ini" <<'EOF'
 [association]
 role = connect
+psk_file = psk
 [sctp]
 heartbeat_interval_ms = 200
 rto_initial_ms = 200
@@ -107,10 +112,66 @@ remote = 198.18.2.2
 priority = 20
 EOF
 expect_good fast_profile "$DIR/fast.ini"
-expect_good example "$SRCDIR/conf/sctpgw.ini"
-# The two-site quick start (README): a pair.
-expect_good quickstart_site_a "$SRCDIR/conf/site-a.ini"
-expect_good quickstart_site_b "$SRCDIR/conf/site-b.ini"
+cp "$SRCDIR/conf/sctpgw.ini" "$DIR/example.ini" # its psk_file is "psk", beside it
+expect_good example "$DIR/example.ini"
+
+# The two-site quick start (README): a pair (psk_file = psk: beside them).
+cp "$SRCDIR/conf/site-a.ini" "$SRCDIR/conf/site-b.ini" "$DIR/"
+expect_good quickstart_site_a "$DIR/site-a.ini"
+expect_good quickstart_site_b "$DIR/site-b.ini"
+
+# ---------------------------------------------------------------- the key (issue 11)
+# psk_conf FILE: a config whose psk_file (line 3) is FILE.
+psk_conf() {
+    printf '[association]\nrole = connect\npsk_file = %s\n[path.a]\nlocal = 198.18.1.1\nremote = 198.18.1.2\n' "$1"
+}
+"$SCTPGW" --gen-psk >"$DIR/open.psk"
+chmod 644 "$DIR/open.psk"
+psk_conf "$DIR/open.psk" | expect_bad psk_readable_by_others \
+    "@:3: [association] psk_file: $DIR/open.psk: mode 0644 lets group or others use the key; expected 0600 or 0400 (chmod 600 $DIR/open.psk)"
+(umask 077 && head -c 16 /dev/urandom | base64 >"$DIR/short.psk")
+psk_conf "$DIR/short.psk" | expect_bad psk_too_short \
+    "@:3: [association] psk_file: $DIR/short.psk: line 1: the key has 16 bytes; expected 32 to 64 random bytes (\`sctpgw --gen-psk\`, or \`head -c 32 /dev/urandom | base64\`)"
+(umask 077 && printf 'correct horse battery staple correct horse' | base64 -w0 >"$DIR/words.psk")
+psk_conf "$DIR/words.psk" | expect_bad psk_not_random \
+    "@:3: [association] psk_file: $DIR/words.psk: line 1: the key is not random (too few distinct bytes); expected random bytes (\`sctpgw --gen-psk\`)"
+(umask 077 && echo 'not base64 at all!' >"$DIR/text.psk")
+psk_conf "$DIR/text.psk" | expect_bad psk_not_base64 \
+    "@:3: [association] psk_file: $DIR/text.psk: line 1: not a base64 key of at most 64 bytes; expected one key a line, as \`sctpgw --gen-psk\` prints"
+psk_conf "$DIR/missing.psk" | expect_bad psk_missing_file \
+    "@:3: [association] psk_file: $DIR/missing.psk: cannot read: No such file or directory"
+expect_bad no_psk_file \
+    '@:1: [association] psk_file: missing; expected the file with the key both gateways share (make one with `sctpgw --gen-psk`), or insecure = yes to run without authentication or encryption' <<'EOF'
+[association]
+role = connect
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+expect_bad insecure_and_psk_file \
+    '@:4: [association] insecure: yes contradicts psk_file (line 3); expected one of them' <<EOF
+[association]
+role = connect
+psk_file = $DIR/psk
+insecure = yes
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+cat >"$DIR/insecure.ini" <<'EOF'
+[association]
+role = connect
+insecure = yes
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
+expect_good insecure "$DIR/insecure.ini"
+# Two keys (rotation) and comments: good. --gen-psk: 32 bytes in base64.
+(umask 077 && { echo "# current"; "$SCTPGW" --gen-psk; echo "# next"; "$SCTPGW" --gen-psk; } >"$DIR/two.psk")
+psk_conf "$DIR/two.psk" >"$DIR/two.ini"
+expect_good psk_two_keys "$DIR/two.ini"
+[ "$("$SCTPGW" --gen-psk | base64 -d | wc -c)" = 32 ] || fail "--gen-psk does not print 32 bytes in base64"
 
 # ---------------------------------------------------------------- bad files
 expect_bad bad_role \
@@ -234,7 +295,8 @@ remote = 198.18.1.2
 priority = 20
 EOF
 n=$(wc -l <"$DIR/err")
-[ "$n" = 4 ] || { fail "broken_failover: $n lines on stderr, expected 4"; show; }
+# 4 and the missing psk_file
+[ "$n" = 5 ] || { fail "broken_failover: $n lines on stderr, expected 5"; show; }
 
 expect_bad flow_control \
     '@:3: [gateway] conn_buffer: replaced by conn_window in sctpgw 0.2 (a per-connection credit window instead of a buffer limit that paused the whole association); expected conn_window' \
@@ -251,7 +313,8 @@ local = 198.18.1.1
 remote = 198.18.1.2
 EOF
 
-# Every problem in one run, not just the first: five lines for five problems.
+# Every problem in one run, not just the first: six lines for six problems
+# (the sixth: no psk_file).
 expect_bad all_reported <<'EOF'
 [gateway]
 engine = fast
@@ -264,7 +327,7 @@ local = 198.18.1.1
 remote = nowhere
 EOF
 n=$(wc -l <"$DIR/err")
-[ "$n" = 5 ] || { fail "all_reported: $n lines on stderr, expected 5"; show; }
+[ "$n" = 6 ] || { fail "all_reported: $n lines on stderr, expected 6"; show; }
 
 # A NUL byte (issue 12, item 8): iniparser's fgets ended the comment line
 # there and the next line vanished, so this passed as role = connect.

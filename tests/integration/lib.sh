@@ -113,6 +113,9 @@ setup() {
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/sgw-it-$PFX-${SCENARIO:-test}.XXXXXX")
     export WORK PFX
     : >"$WORK/gw-A.log"; : >"$WORK/gw-B.log"
+    # The pair's pre-shared key, new every run (issue 11): the default,
+    # authenticated and encrypted path is the one every scenario tests.
+    (umask 077 && "$SCTPGW" --gen-psk >"$WORK/psk") || fail "sctpgw --gen-psk failed"
     trap cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -456,6 +459,8 @@ link_flap_stop() {
 #                   when this is set; "none" never writes it).
 #   CONF_SCTP       raw "key = value" lines added inside [sctp] (after the
 #                   profile's keys; do not repeat a profile key).
+# CONF_PSK_FILE: psk_file of both gateways (default $WORK/psk, made by
+# setup); "none" writes no psk_file (then CONF_ASSOC says insecure = yes).
 # CONF_GATEWAY and CONF_ASSOC: raw "key = value" lines added inside
 # [gateway] and [association] (not name, udp_encap_port, log_level,
 # connect_timeout_ms, role, port, remote_udp_encap_port: those are written).
@@ -508,6 +513,7 @@ ${CONF_GATEWAY:-}
 role = $role
 port = $SCTP_PORT
 remote_udp_encap_port = $ENCAP_PORT
+$([ "${CONF_PSK_FILE:-}" = none ] || echo "psk_file = ${CONF_PSK_FILE:-$WORK/psk}")
 ${CONF_ASSOC:-}
 
 [sctp]

@@ -6,7 +6,11 @@
  * the project's own user-space engine (src/engine_usrsctp.c) and so sets up
  * a real association over SCTP-over-UDP with a real gateway B; then it
  * speaks the protocol of docs/PROTOCOL.md, except for one misbehaviour
- * chosen on the command line:
+ * chosen on the command line. It authenticates with A's psk_file through
+ * the project's own src/auth.c (HELLO nonce, AUTH proof) and seals every
+ * message after its AUTH like a gateway does, so the misbehaviours reach
+ * B's frame handling as authentic messages (with insecure = yes in A.conf
+ * it runs unauthenticated, and B must run so too):
  *
  *   badpeer -c A.conf --target ADDR:PORT [--bytes N] [--timeout S] CASE
  *
@@ -36,11 +40,13 @@
  * Cases where the protocol leaves no choice but ABORT (the association goes
  * down, the good transfer with it; B must go on accepting associations):
  *   bad_hello        a HELLO with a malformed field
- *   oversized_msg    a message over 65538 bytes
+ *   oversized_msg    a message over FRAME_WIRE_MAX bytes (a sealed FRAME_MAX + 1)
  *   early_flood      300 KiB of connection messages before our HELLO
  *   stream_range     a message on a stream outside the negotiated range
  *   no_hello         the association comes up, our HELLO never comes
  *                    (B must abort once its HELLO deadline passes)
+ *   no_auth          our HELLO comes, our AUTH never does (the same
+ *                    deadline covers the AUTH step)
  *   silent           after HELLO badpeer stops itself (SIGSTOP): no more
  *                    SCTP at all; B must find the association dead
  */
@@ -53,6 +59,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "config.h"
 #include "engine.h"
 #include "frame.h"
@@ -96,6 +103,10 @@ static struct {
 	int rc;
 	unsigned n_ok, n_refused; /* open_flood */
 	ev_timer deadline, tick;
+
+	struct auth auth;  /* the handshake and the sealing, as a gateway's */
+	uint8_t *seal_buf; /* FRAME_WIRE_MAX + 1: a sealed oversized message too */
+	uint8_t *open_buf; /* FRAME_WIRE_MAX */
 } bp;
 
 static void finish(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,9 +132,30 @@ static void finish(int rc, const char *fmt, ...)
 
 /* --- sending ---------------------------------------------------------- */
 
+/* Hand MSG to the engine, sealed once our AUTH is out: the counter
+ * moves on only when the engine took it (as assoc_send does). */
+static int engine_send(uint16_t sid, const void *msg, size_t len)
+{
+	bool sealed = auth_tx_sealed(&bp.auth);
+	if (sealed) {
+		if (len > FRAME_MAX + 1)
+			return -EMSGSIZE;
+		size_t n;
+		int rc = auth_seal(&bp.auth, sid, msg, len, bp.seal_buf, &n);
+		if (rc < 0)
+			return rc;
+		msg = bp.seal_buf;
+		len = n;
+	}
+	int rc = bp.e->ops->send(bp.e, sid, msg, len);
+	if (rc == 0 && sealed)
+		auth_sent(&bp.auth, sid);
+	return rc;
+}
+
 static void send_raw(uint16_t sid, const void *msg, size_t len)
 {
-	int rc = bp.e->ops->send(bp.e, sid, msg, len);
+	int rc = engine_send(sid, msg, len);
 	/* Once a fatal case ran, the association may die under us: the
 	 * down callback judges. */
 	if (rc < 0 && !bp.finished && !(bp.fatal_case && bp.phase > 0))
@@ -148,8 +180,47 @@ static void send_hello(void)
 	f.u.hello.role = FRAME_ROLE_CONNECT;
 	f.u.hello.streams = bp.streams;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "badpeer");
-	send_frame(0, &f);
+	auth_fill_hello(&bp.auth, &f.u.hello);
+	uint8_t buf[AUTH_HELLO_MAX];
+	ssize_t n = frame_encode(&f, buf, sizeof buf);
+	if (n < 0) {
+		finish(1, "cannot encode our HELLO");
+		return;
+	}
+	send_raw(0, buf, (size_t)n);
+	auth_hello_sent(&bp.auth, buf, (size_t)n);
 	bp.hello_sent = true;
+}
+
+static void send_open(uint16_t sid);
+
+/* B is READY for us: open the good stream. */
+static void go_ready(void)
+{
+	bp.ready = true;
+	send_open(GOOD_SID);
+}
+
+/* B's HELLO: answer with our AUTH (unless both run insecure = yes). */
+static void on_hello(const uint8_t *raw, size_t len, const struct frame_hello *h)
+{
+	if (h->streams < bp.streams)
+		bp.streams = h->streams;
+	char why[256];
+	struct frame proof = {.type = FRAME_AUTH};
+	int rc = auth_peer_hello(&bp.auth, raw, len, h, proof.u.proof, why, sizeof why);
+	if (rc < 0) {
+		finish(1, "handshake with B failed: %s", why);
+		return;
+	}
+	if (rc == 1) {
+		go_ready();
+		return;
+	}
+	if (!strcmp(bp.name, "no_auth"))
+		return; /* B's deadline must end it */
+	send_frame(0, &proof);
+	auth_tx_start(&bp.auth);
 }
 
 static void send_open(uint16_t sid)
@@ -190,7 +261,7 @@ static void pump_good(void)
 			n = bp.credit;
 		frame_data_header(msg);
 		memcpy(msg + FRAME_HEADER_LEN, bp.pattern + bp.sent, n);
-		int rc = bp.e->ops->send(bp.e, GOOD_SID, msg, n + FRAME_HEADER_LEN);
+		int rc = engine_send(GOOD_SID, msg, n + FRAME_HEADER_LEN);
 		if (rc == -EAGAIN) {
 			bp.want_write = true;
 			return;
@@ -448,6 +519,11 @@ static void on_up(void *ctx, uint16_t streams)
 	(void)ctx;
 	bp.up = true;
 	bp.streams = streams;
+	int rc = auth_begin(&bp.auth, streams);
+	if (rc < 0) {
+		finish(1, "cannot start the handshake: %s", strerror(-rc));
+		return;
+	}
 	if (!strcmp(bp.name, "stream_range"))
 		bp.streams = 16;
 	/* These misbehave before (or instead of) our HELLO. */
@@ -524,17 +600,32 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 {
 	(void)ctx;
 	struct frame f;
+	if (auth_rx_sealed(&bp.auth)) {
+		int rc = auth_open(&bp.auth, sid, msg, len, bp.open_buf, &len);
+		if (rc < 0) {
+			finish(1, "a message from B on stream %u failed to open: %s", sid,
+			       strerror(-rc));
+			return;
+		}
+		msg = bp.open_buf;
+	}
 	int rc = frame_decode(msg, len, &f);
 	if (rc < 0) {
 		finish(1, "B sent a malformed message on stream %u (%zu bytes)", sid, len);
 		return;
 	}
 	if (sid == 0) {
-		if (f.type == FRAME_HELLO && !bp.ready) {
-			bp.ready = true;
-			if (f.u.hello.streams < bp.streams)
-				bp.streams = f.u.hello.streams;
-			send_open(GOOD_SID);
+		if (f.type == FRAME_HELLO && !bp.hello_sent) {
+			/* no_hello, bad_hello, early_flood: B must abort; no
+			 * handshake without our own HELLO. */
+		} else if (f.type == FRAME_HELLO && bp.auth.state == AUTH_HELLO) {
+			on_hello(msg, len, &f.u.hello);
+		} else if (f.type == FRAME_AUTH && bp.auth.state == AUTH_PROOF) {
+			if (auth_peer_proof(&bp.auth, f.u.proof) < 0) {
+				finish(1, "B's AUTH proof does not match our key");
+				return;
+			}
+			go_ready();
 		}
 	} else if (sid < MAX_SID) {
 		on_frame(sid, &f);
@@ -630,7 +721,8 @@ int main(int argc, char **argv)
 		usage();
 	bp.name = argv[optind];
 	static const char *const fatal[] = {"bad_hello",    "oversized_msg", "early_flood",
-	                                    "stream_range", "no_hello",      "silent"};
+	                                    "stream_range", "no_hello",      "no_auth",
+	                                    "silent"};
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		if (!strcmp(bp.name, fatal[i]))
 			bp.fatal_case = true;
@@ -644,6 +736,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("badpeer", cfg->log_level < LOG_INFO ? cfg->log_level : LOG_INFO);
+	auth_init(&bp.auth, true, cfg->encrypt, "badpeer", cfg->psk, cfg->n_psk);
+	bp.seal_buf = malloc(FRAME_WIRE_MAX + 1);
+	bp.open_buf = malloc(FRAME_WIRE_MAX);
+	if (!bp.seal_buf || !bp.open_buf)
+		return 2;
 	bp.pattern = malloc(bp.total ? bp.total : 1);
 	for (size_t i = 0; i < bp.total; i++)
 		bp.pattern[i] = pattern_at(i);
@@ -673,6 +770,9 @@ int main(int argc, char **argv)
 	if (!bp.finished)
 		finish(1, "the loop ended early");
 	engine_free(bp.e);
+	auth_fini(&bp.auth);
+	free(bp.seal_buf);
+	free(bp.open_buf);
 	free(bp.pattern);
 	return bp.rc;
 }

@@ -421,6 +421,43 @@ struct link open_link(struct fx *f, struct assoc *opener)
 	return open_link_opts(f, opener, 0);
 }
 
+void bulk_start_full(struct fx *f, struct bulk *b, int n, size_t len, uint32_t seed)
+{
+	assert_true(n <= BULK_MAX);
+	b->n = n;
+	b->len = len;
+	for (int i = 0; i < n; i++)
+		b->l[i] = open_link(f, f->a);
+	fake_engine_set_full(f->eb, true);
+	for (int i = 0; i < n; i++) {
+		b->p[i] = pattern(len, seed + (uint32_t)i);
+		b->w[i] = (struct writer){.fd = b->l[i].target, .data = b->p[i], .len = len};
+		b->r[i] = (struct reader){.fd = b->l[i].client};
+		wr_step(&b->w[i]);
+	}
+}
+
+bool bulk_step(struct bulk *b)
+{
+	bool done = true;
+	for (int i = 0; i < b->n; i++) {
+		bool wrote = wr_step(&b->w[i]); /* both, every time */
+		bool got = rd_got(&b->r[i], b->len);
+		done = done && wrote && got;
+	}
+	return done;
+}
+
+void bulk_check(struct bulk *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		assert_int_equal(b->r[i].len, b->len);
+		assert_memory_equal(b->r[i].buf, b->p[i], b->len);
+		free(b->r[i].buf);
+		free(b->p[i]);
+	}
+}
+
 /* A few bytes each way arrive unchanged. */
 void ping(struct fx *f, const struct link *l)
 {

@@ -185,6 +185,26 @@ struct link open_link(struct fx *f, struct assoc *opener);
 /* A few bytes each way arrive unchanged. */
 void ping(struct fx *f, const struct link *l);
 
+/* N connections opened by A, each with LEN bytes of a pattern for its
+ * target to send to its client, started while B's engine is full. */
+#define BULK_MAX 8
+struct bulk {
+	int n;
+	size_t len;
+	struct link l[BULK_MAX];
+	uint8_t *p[BULK_MAX];
+	struct writer w[BULK_MAX];
+	struct reader r[BULK_MAX];
+};
+void bulk_start_full(struct fx *f, struct bulk *b, int n, size_t len, uint32_t seed);
+
+/* Write and read what the sockets take now; true once every client has
+ * all LEN bytes. */
+bool bulk_step(struct bulk *b);
+
+/* Every client got exactly its pattern; frees the buffers. */
+void bulk_check(struct bulk *b);
+
 /* Nothing left anywhere: every conn freed, every stream FREE. */
 bool all_idle(struct fx *f);
 

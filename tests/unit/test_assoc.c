@@ -956,11 +956,11 @@ static void stream__closed_before_the_opener_drained_its_client__still_frees_the
 	assert_int_equal(l.sid, 1);
 
 	/* The client is done talking; the target answers more than the
-	 * client's socket and A's (at most about the window: conn_limits.h)
-	 * hold, then closes. The client reads nothing yet. */
+	 * client's socket and A's (SMALL_BUFS: sized after conn_open) hold,
+	 * then closes. The client reads nothing yet. */
 	assert_int_equal(shutdown(l.client, SHUT_WR), 0);
 	expect_bytes(f, l.target, NULL, 0, true);
-	size_t len = 6 * 1000 * 1000;
+	size_t len = 1000 * 1000;
 	uint8_t *p = pattern(len, 7);
 	struct writer w = {.fd = l.target, .data = p, .len = len, .shut_after = true};
 	RUN_UNTIL(f, wr_step(&w) && f->b->n_conns == 0 && fake_engine_queued(f->ea) == 0);

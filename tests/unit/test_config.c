@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ static void fixture_reset(struct fixture *f)
 	f->c = NULL;
 }
 
-static void write_ini(struct fixture *f, const char *text)
+static void write_raw(struct fixture *f, const char *text)
 {
 	snprintf(f->path, sizeof f->path, "/tmp/sctpgw-test-XXXXXX");
 	int fd = mkstemp(f->path);
@@ -84,6 +85,37 @@ static void write_ini_bytes(struct fixture *f, const char *bytes, size_t len)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
 	close(fd);
+}
+
+/* Line of the "insecure = yes" write_ini() added (0: none). */
+static unsigned inserted_line;
+
+/* Most tests are about other keys: a file with an [association] role gets
+ * "insecure = yes" on the line after the role, so it needs no key file;
+ * assert_errors() moves the expected line numbers past it. The psk tests
+ * use write_raw(). */
+static void write_ini(struct fixture *f, const char *text)
+{
+	const char *role = strcasestr(text, "\nrole = ");
+	inserted_line = 0;
+	if (!role || strcasestr(text, "insecure") || strcasestr(text, "psk_file")) {
+		write_raw(f, text);
+		return;
+	}
+	const char *eol = strchr(role + 1, '\n');
+	assert_non_null(eol);
+	size_t head = (size_t)(eol + 1 - text);
+	char *t = malloc(strlen(text) + 32);
+	assert_non_null(t);
+	memcpy(t, text, head);
+	strcpy(t + head, "insecure = yes\n");
+	strcat(t, text + head);
+	for (size_t i = 0; i < head; i++)
+		if (text[i] == '\n')
+			inserted_line++;
+	inserted_line++;
+	write_raw(f, t);
+	free(t);
 }
 
 /* Loads F's file; the error output lands in f->out. */
@@ -108,10 +140,18 @@ static void assert_errors(struct fixture *f, const char *want)
 	char buf[8192];
 	size_t n = 0;
 	for (const char *p = want; *p && n + sizeof f->path < sizeof buf; p++) {
-		if (*p == '@')
+		bool at_line = (p > want && p[-1] == ':' && p - want >= 2 && p[-2] == '@') ||
+		               (p - want >= 5 && strncmp(p - 5, "line ", 5) == 0);
+		char *end;
+		unsigned long v = at_line && isdigit((unsigned char)*p) ? strtoul(p, &end, 10) : 0;
+		if (v > 0 && inserted_line && v >= inserted_line) {
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%lu", v + 1);
+			p = end - 1;
+		} else if (*p == '@') {
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", f->path);
-		else
+		} else {
 			buf[n++] = *p;
+		}
 	}
 	buf[n] = '\0';
 	assert_string_equal(f->out, buf);
@@ -276,6 +316,7 @@ static void config_defaults__matches_a_file_without_optional_keys(void **state)
 	/* Only what the file sets may differ. */
 	snprintf(d.file, sizeof d.file, "%s", c->file);
 	d.role = c->role;
+	d.insecure = c->insecure;
 	d.n_paths = c->n_paths;
 	memcpy(d.paths, c->paths, sizeof d.paths);
 	assert_memory_equal(&d, c, sizeof d);
@@ -286,11 +327,22 @@ static void config_load__example_file__is_valid(void **state)
 {
 	struct fixture *f = *state;
 	const char *src = getenv("SCTPGW_SRC");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/conf/sctpgw.ini", src ? src : ".");
+	char path[4096], cmd[8300], dir[] = "/tmp/sctpgw-example-XXXXXX";
+	/* Its psk_file is "psk", next to the file: a copy with a new key. */
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof cmd,
+	         "cp '%s/conf/sctpgw.ini' %s/ && umask 077 && head -c 32 /dev/urandom | base64 "
+	         "> %s/psk",
+	         src ? src : ".", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/sctpgw.ini", dir);
 	struct config *c = load(f, path);
+	snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+	assert_int_equal(system(cmd), 0);
 	if (!c)
 		fail_msg("%s", f->out);
+	assert_int_equal(c->n_psk, 1);
+	assert_int_equal(c->encrypt, 1);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->n_paths, 1);
 	assert_addr(&c->paths[0].local, "198.18.1.1");
@@ -568,7 +620,10 @@ static void config_load__missing_association__reports_role_for_the_file(void **s
 	              "remote = 198.18.1.2\n"
 	              "[association]\n"
 	              "port = 1\n",
-	              "@:4: [association] role: missing; expected connect or accept\n");
+	              "@:4: [association] role: missing; expected connect or accept\n"
+	              "@:4: [association] psk_file: missing; expected the file with the key both "
+	              "gateways share (make one with `sctpgw --gen-psk`), or insecure = yes to run "
+	              "without authentication or encryption\n");
 	fixture_reset(f);
 	expect_errors(f,
 	              "[path.a]\n"
@@ -1150,6 +1205,7 @@ static void config_load__nul_byte_in_a_comment__is_an_error_naming_the_line(void
 	static const char text[] = "[association]\n"
 	                           "; comment\0\n"
 	                           "role = accept\n"
+	                           "insecure = yes\n"
 	                           "[path.a]\n"
 	                           "local = 198.18.1.1\n"
 	                           "remote = 198.18.1.2\n";
@@ -1175,6 +1231,7 @@ static void config_load__control_characters__are_errors_but_tab_and_crlf_are_not
 	fixture_reset(f);
 	assert_non_null(load_text(f, "[association]\r\n"
 	                             "role\t= accept\r\n"
+	                             "insecure = yes\r\n"
 	                             "[path.a]\r\n"
 	                             "local = 198.18.1.1\r\n"
 	                             "remote = 198.18.1.2\r\n"));

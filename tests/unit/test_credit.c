@@ -327,21 +327,8 @@ static void credit__engine_full__at_most_one_frame_waits_in_memory(void **state)
 {
 	struct fx *f = *state;
 	fx_start(f);
-	enum { N = 6 };
-	struct link l[N];
-	for (int i = 0; i < N; i++)
-		l[i] = open_link(f, f->a);
-	fake_engine_set_full(f->eb, true);
-	size_t len = 300 * 1000;
-	uint8_t *p[N];
-	struct writer w[N];
-	struct reader r[N];
-	for (int i = 0; i < N; i++) {
-		p[i] = pattern(len, 30 + (uint32_t)i);
-		w[i] = (struct writer){.fd = l[i].target, .data = p[i], .len = len};
-		r[i] = (struct reader){.fd = l[i].client};
-		wr_step(&w[i]);
-	}
+	struct bulk b;
+	bulk_start_full(f, &b, 6, 300 * 1000, 30);
 	run_for(f, 0.2);
 	assert_true(f->eb->n_eagain > 0);
 	assert_true(pulled_not_sent(f, f->b, f->eb) <= FRAME_DATA_MAX);
@@ -349,18 +336,11 @@ static void credit__engine_full__at_most_one_frame_waits_in_memory(void **state)
 	fake_engine_set_limit(f->eb, 2); /* still often full on the way */
 	bool done;
 	do {
-		done = true;
-		for (int i = 0; i < N; i++)
-			done &= wr_step(&w[i]) & rd_got(&r[i], len);
+		done = bulk_step(&b);
 		assert_true(pulled_not_sent(f, f->b, f->eb) <= FRAME_DATA_MAX);
 		ev_run(f->loop, EVRUN_ONCE);
 	} while (!done);
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(r[i].len, len);
-		assert_memory_equal(r[i].buf, p[i], len);
-		free(r[i].buf);
-		free(p[i]);
-	}
+	bulk_check(&b);
 }
 
 /* Send what FD takes of BUF now (the content does not matter here). */

@@ -52,6 +52,20 @@ static struct frame hello_frame(uint8_t role, const char *name)
 	f.u.hello.features = 0xa1b2c3d4u;
 	f.u.hello.streams = 0x1234;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", name);
+	f.u.hello.has_auth = true;
+	for (size_t i = 0; i < FRAME_NONCE_LEN; i++)
+		f.u.hello.nonce[i] = (uint8_t)(0xe0 + i);
+	f.u.hello.n_key_ids = *name ? 1 : 0;
+	for (size_t i = 0; i < FRAME_KEYID_LEN; i++)
+		f.u.hello.key_ids[0][i] = (uint8_t)(0x10 + i);
+	return f;
+}
+
+static struct frame auth_frame(void)
+{
+	struct frame f = {.type = FRAME_AUTH};
+	for (size_t i = 0; i < FRAME_PROOF_LEN; i++)
+		f.u.proof[i] = (uint8_t)(0x80 + i);
 	return f;
 }
 
@@ -122,6 +136,7 @@ static size_t all_frames(struct frame *out)
 	size_t n = 0;
 	out[n++] = hello_frame(FRAME_ROLE_CONNECT, "site-a");
 	out[n++] = hello_frame(FRAME_ROLE_ACCEPT, "");
+	out[n++] = auth_frame();
 	out[n++] = open4_frame();
 	out[n++] = open6_frame();
 	out[n++] = open_ok_frame(1);
@@ -141,6 +156,8 @@ static size_t all_frames(struct frame *out)
  * one payload byte is a valid, shorter DATA frame. */
 static size_t shortest_valid_prefix(const struct frame *f, size_t len)
 {
+	if (f->type == FRAME_HELLO) /* cut after the name: a version 2 HELLO */
+		return FRAME_HEADER_LEN + 14 + strlen(f->u.hello.name);
 	return f->type == FRAME_DATA ? FRAME_HEADER_LEN + 1 : len;
 }
 
@@ -155,6 +172,14 @@ static void assert_same_frame(const struct frame *a, const struct frame *b)
 		assert_int_equal(a->u.hello.features, b->u.hello.features);
 		assert_int_equal(a->u.hello.streams, b->u.hello.streams);
 		assert_string_equal(a->u.hello.name, b->u.hello.name);
+		assert_int_equal(a->u.hello.has_auth, b->u.hello.has_auth);
+		assert_memory_equal(a->u.hello.nonce, b->u.hello.nonce, FRAME_NONCE_LEN);
+		assert_int_equal(a->u.hello.n_key_ids, b->u.hello.n_key_ids);
+		assert_memory_equal(a->u.hello.key_ids, b->u.hello.key_ids,
+		                    a->u.hello.n_key_ids * FRAME_KEYID_LEN);
+		break;
+	case FRAME_AUTH:
+		assert_memory_equal(a->u.proof, b->u.proof, FRAME_PROOF_LEN);
 		break;
 	case FRAME_OPEN:
 		assert_int_equal(a->u.open.window, b->u.open.window);
@@ -254,7 +279,7 @@ static void frame_encode__hello__has_the_documented_layout(void **state)
 {
 	(void)state;
 	struct frame f = hello_frame(FRAME_ROLE_ACCEPT, "gw");
-	uint8_t buf[128];
+	uint8_t buf[256];
 	/* clang-format off */
 	static const uint8_t want[] = {
 		FRAME_HELLO, 0,		/* type, flags */
@@ -264,6 +289,13 @@ static void frame_encode__hello__has_the_documented_layout(void **state)
 		0xa1, 0xb2, 0xc3, 0xd4,	/* features */
 		0x12, 0x34,		/* streams */
 		2, 'g', 'w',		/* name */
+		/* version 3: nonce, key id count, key ids */
+		0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+		0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+		0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
+		1,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
 	};
 	/* clang-format on */
 	assert_int_equal(frame_encode(&f, buf, sizeof buf), sizeof want);
@@ -642,6 +674,7 @@ static void frame_decode__unknown_type__is_not_supported(void **state)
 	for (unsigned t = 0; t < 256; t++) {
 		switch (t) {
 		case FRAME_HELLO:
+		case FRAME_AUTH:
 		case FRAME_OPEN:
 		case FRAME_OPEN_OK:
 		case FRAME_DATA:
@@ -812,10 +845,29 @@ static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **
 	assert_true(n_unsup > 1000);
 }
 
+/* A version 2 HELLO (no nonce) still decodes, so the version check can
+ * name both ranges; a HELLO with a torn extension or too many key ids is
+ * malformed. */
+static void frame_decode__hello_extension__is_optional_and_checked(void **state)
+{
+	(void)state;
+	struct frame f = hello_frame(FRAME_ROLE_CONNECT, "gw"), got;
+	uint8_t buf[256];
+	ssize_t len = frame_encode(&f, buf, sizeof buf);
+	size_t v2 = FRAME_HEADER_LEN + 14 + 2;
+	assert_int_equal(decode_exact(buf, v2, &got), 0);
+	assert_false(got.u.hello.has_auth);
+	assert_int_equal(decode_exact(buf, (size_t)len, &got), 0);
+	assert_true(got.u.hello.has_auth);
+	buf[v2 + FRAME_NONCE_LEN] = FRAME_KEYIDS_MAX + 1;
+	assert_int_equal(decode_exact(buf, (size_t)len, &got), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(frame_encode__every_type__round_trips),
+	    cmocka_unit_test(frame_decode__hello_extension__is_optional_and_checked),
 	    cmocka_unit_test(frame_encode__hello__has_the_documented_layout),
 	    cmocka_unit_test(frame_encode__open_v4_and_v6__have_the_documented_layout),
 	    cmocka_unit_test(frame_encode__open_ok_and_credit__carry_a_u32_after_the_header),

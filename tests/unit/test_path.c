@@ -165,10 +165,16 @@ static void path_event__better_path_back__waits_for_the_hold_down(void **state)
 
 	f->eng.state[0] = ENGINE_PATH_REACHABLE;
 	ev_now_update(f->loop);
+	ev_tstamp back = ev_time();
 	path_event(&f->t);
 	assert_int_equal(f->eng.primary, 1); /* not yet */
 	run_for(f, 0.1);
-	assert_int_equal(f->eng.primary, 1); /* half the hold: still not */
+	/* Half the hold: still not. Only while less than the hold has
+	 * really passed: under valgrind on a loaded machine run_for(0.1)
+	 * can take longer than 200 ms (seen: 880 ms), and then fail-back
+	 * is right. */
+	if (ev_time() - back < 0.19)
+		assert_int_equal(f->eng.primary, 1);
 	run_for(f, 0.2);
 	assert_int_equal(f->eng.primary, 0); /* hold (200 ms) passed */
 }

@@ -18,12 +18,14 @@ trap vm_cleanup EXIT
 ip -n "$NS" link set lo up
 ip -n "$NS" addr add 127.0.0.2/8 dev lo 2>/dev/null || true
 
+(umask 077 && "$SCTPGW" --gen-psk >"$WORK/psk")
 conf() {
     cat >"$WORK/$1.ini" <<INI
 [gateway]
 engine = $1
 [association]
 role = accept
+psk_file = $WORK/psk
 [path.lo]
 local = 127.0.0.1
 remote = 127.0.0.2

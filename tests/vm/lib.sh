@@ -99,6 +99,11 @@ _vm_copy_bin() {
     done
 }
 
+# vm_psk: $WORK/psk, the pre-shared key of this run's gateways (made once).
+vm_psk() {
+    [ -f "$WORK/psk" ] || (umask 077 && "$SCTPGW" --gen-psk >"$WORK/psk")
+}
+
 # vm_initramfs SCENARIO.vm.sh: build $WORK/initrd (uncompressed newc cpio).
 vm_initramfs() {
     local root="$WORK/root"
@@ -106,6 +111,9 @@ vm_initramfs() {
     mkdir -p "$root/bin" "$root/modules" "$root/etc"
     install -m 755 "$(command -v busybox)" "$root/bin/busybox"
     _vm_copy_bin "$root" "$SCTPGW" /usr/local/bin/sctpgw
+    # The pair's key (vm_conf's psk_file), shared with a host gateway.
+    vm_psk
+    install -m 600 "$WORK/psk" "$root/etc/sctpgw.psk"
     _vm_copy_bin "$root" "$SGXFER" /usr/local/bin/sgxfer
     # Ahead of busybox in PATH (init.sh): the real ones win over the applets.
     _vm_copy_bin "$root" "$(command -v ip)" /usr/local/bin/ip

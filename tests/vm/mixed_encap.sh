@@ -17,6 +17,7 @@ ip -n "$HNS" tuntap add dev tapq mode tap
 ip -n "$HNS" addr add 198.18.50.1/24 dev tapq
 ip -n "$HNS" link set tapq up
 
+vm_psk
 cat >"$WORK/host.ini" <<INI
 [gateway]
 name = host
@@ -27,6 +28,7 @@ drain_timeout_ms = 1000
 [association]
 role = accept
 remote_udp_encap_port = 9899
+psk_file = $WORK/psk
 [path.tap]
 local = 198.18.50.1
 remote = 198.18.50.2
@@ -65,9 +67,12 @@ vm_console | grep -E '^\[vm ' >&2 || true
 vm_check
 grep -q 'engine userspace' "$WORK/gw-host.log" || fail "the host gateway is not on the user-space engine"
 grep -q 'association up' "$WORK/gw-host.log" || fail "the host gateway saw no association"
+# Issue 11 (g): authentication and encryption across the two engines.
+grep -q 'association up: .*key id [0-9a-f]\{16\}, protection AES-256-GCM' "$WORK/gw-host.log" ||
+    fail "the association is not authenticated and encrypted: $(grep 'association up' "$WORK/gw-host.log")"
 # The one end allowed: the VM's gateway stopping at the end (SHUTDOWN).
 grep 'association down:' "$WORK/gw-host.log" | grep -v 'closed gracefully' &&
     fail "the host gateway lost the association"
 sleep 0.5
 assert_handshake_and_data "$WORK/mixed.pcap" -d udp.port==9899,sctp
-pass "kernel engine (VM) <-> user-space engine (host) over UDP: both ways from both sides"
+pass "kernel engine (VM) <-> user-space engine (host) over UDP, authenticated and encrypted: both ways from both sides"

@@ -78,7 +78,7 @@ vm_conf() {
         printf '[gateway]\nname = %s\nengine = %s\nlog_level = debug\n' \
             "$(basename "$file" .ini)" "$engine"
         printf 'drain_timeout_ms = 1000\n'
-        printf '[association]\nrole = %s\n' "$role"
+        printf '[association]\nrole = %s\npsk_file = /etc/sctpgw.psk\n' "$role"
         printf '[path.p1]\nlocal = %s\nremote = %s\npriority = 10\n' "$4" "$5"
         if [ $# -ge 7 ]; then
             printf '[path.p2]\nlocal = %s\nremote = %s\npriority = 20\n' "$6" "$7"

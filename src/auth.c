@@ -1,0 +1,333 @@
+/* auth: see auth.h; docs/SECURITY.md explains every choice. */
+#include "auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char kdf_label[] = "sctpgw v3";
+static const char proof_label[2][24] = {"sctpgw v3 proof connect", "sctpgw v3 proof accept"};
+
+/* The keys HKDF gives one association, in this order. */
+enum { K_CONNECT_TX, K_ACCEPT_TX, K_CONNECT_PROOF, K_ACCEPT_PROOF, K_N };
+
+void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
+               const struct crypto_psk *keys, size_t n)
+{
+	memset(x, 0, sizeof *x);
+	x->connect = connect;
+	x->encrypt = encrypt;
+	x->key = -1;
+	snprintf(x->name, sizeof x->name, "%s", name);
+	x->n_keys = n > CRYPTO_PSK_KEYS ? CRYPTO_PSK_KEYS : n;
+	memcpy(x->keys, keys, x->n_keys * sizeof *keys);
+}
+
+void auth_reset(struct auth *x)
+{
+	crypto_aead_free(x->tx);
+	crypto_aead_free(x->rx);
+	free(x->tx_ctr);
+	free(x->rx_ctr);
+	x->tx = x->rx = NULL;
+	x->tx_ctr = x->rx_ctr = NULL;
+	x->n_streams = 0;
+	crypto_wipe(x->peer_proof, sizeof x->peer_proof);
+	x->hello_len = 0;
+	x->key = -1;
+	x->integrity_only = false;
+	x->tx_sealed = false;
+	x->state = AUTH_OFF;
+}
+
+void auth_fini(struct auth *x)
+{
+	auth_reset(x);
+	crypto_wipe(x->keys, sizeof x->keys);
+}
+
+int auth_begin(struct auth *x, uint16_t streams)
+{
+	auth_reset(x);
+	x->tx_ctr = calloc(streams, sizeof *x->tx_ctr);
+	x->rx_ctr = calloc(streams, sizeof *x->rx_ctr);
+	if (!x->tx_ctr || !x->rx_ctr) {
+		auth_reset(x);
+		return -ENOMEM;
+	}
+	x->n_streams = streams;
+	/* Without a key (insecure = yes) the nonce is never used: zeros. */
+	int rc = x->n_keys ? crypto_random(x->nonce, sizeof x->nonce) : 0;
+	if (rc < 0) {
+		auth_reset(x);
+		return rc;
+	}
+	x->state = AUTH_HELLO;
+	return 0;
+}
+
+void auth_fill_hello(const struct auth *x, struct frame_hello *h)
+{
+	h->has_auth = true;
+	memcpy(h->nonce, x->nonce, sizeof h->nonce);
+	h->n_key_ids = (uint8_t)x->n_keys;
+	for (size_t i = 0; i < x->n_keys; i++)
+		memcpy(h->key_ids[i], x->keys[i].id, FRAME_KEYID_LEN);
+	if (!x->encrypt)
+		h->features |= FRAME_FEATURE_NO_ENCRYPT;
+}
+
+void auth_hello_sent(struct auth *x, const uint8_t *msg, size_t len)
+{
+	x->hello_len = len <= sizeof x->hello ? len : 0;
+	memcpy(x->hello, msg, x->hello_len);
+}
+
+void auth_key_id_hex(const uint8_t id[CRYPTO_KEYID_LEN], char buf[17])
+{
+	for (size_t i = 0; i < CRYPTO_KEYID_LEN; i++)
+		snprintf(buf + 2 * i, 3, "%02x", id[i]);
+}
+
+static void ids_text(const uint8_t (*ids)[FRAME_KEYID_LEN], size_t n, char *buf, size_t len)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && k < len; i++) {
+		char hex[17];
+		auth_key_id_hex(ids[i], hex);
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", hex);
+	}
+	if (n == 0)
+		snprintf(buf, len, "none");
+}
+
+/* MAC over both HELLOs, each with its length before it, connect side's
+ * first: the transcript holds both nonces, roles, names, key ids and
+ * features, so a proof fits one association and one direction only. */
+static int proof_of(const uint8_t key[CRYPTO_KEY_LEN], bool connect_side, const uint8_t *hc,
+                    size_t hc_len, const uint8_t *ha, size_t ha_len, uint8_t out[CRYPTO_MAC_LEN])
+{
+	uint8_t t[sizeof proof_label[0] + 4 + 2 * AUTH_HELLO_MAX];
+	size_t n = 0;
+	memcpy(t, proof_label[connect_side ? 0 : 1], sizeof proof_label[0]);
+	n += sizeof proof_label[0];
+	t[n++] = (uint8_t)(hc_len >> 8);
+	t[n++] = (uint8_t)hc_len;
+	memcpy(t + n, hc, hc_len);
+	n += hc_len;
+	t[n++] = (uint8_t)(ha_len >> 8);
+	t[n++] = (uint8_t)ha_len;
+	memcpy(t + n, ha, ha_len);
+	n += ha_len;
+	return crypto_hmac(key, CRYPTO_KEY_LEN, t, n, out);
+}
+
+int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct frame_hello *h,
+                    uint8_t proof[CRYPTO_MAC_LEN], char *why, size_t whylen)
+{
+	char ours[64], theirs[64];
+	if (x->state != AUTH_HELLO || len > AUTH_HELLO_MAX || x->hello_len == 0) {
+		snprintf(why, whylen, "HELLO out of order");
+		return -EACCES;
+	}
+	if (x->n_keys == 0 && h->n_key_ids == 0) {
+		x->state = AUTH_OPEN;
+		return 1;
+	}
+	if (h->n_key_ids == 0) {
+		snprintf(why, whylen,
+		         "the peer has no key (insecure = yes there) and we require one; give both "
+		         "gateways the same psk_file");
+		return -EACCES;
+	}
+	if (x->n_keys == 0) {
+		snprintf(
+		    why, whylen,
+		    "the peer requires a key and we have none (insecure = yes here); give both "
+		    "gateways the same psk_file");
+		return -EACCES;
+	}
+	/* The connect side's order decides: it lists its current key first. */
+	uint8_t own_ids[CRYPTO_PSK_KEYS][FRAME_KEYID_LEN];
+	for (size_t i = 0; i < x->n_keys; i++)
+		memcpy(own_ids[i], x->keys[i].id, FRAME_KEYID_LEN);
+	x->key = -1;
+	if (x->connect) {
+		for (size_t i = 0; i < x->n_keys && x->key < 0; i++)
+			for (size_t j = 0; j < h->n_key_ids; j++)
+				if (memcmp(x->keys[i].id, h->key_ids[j], FRAME_KEYID_LEN) == 0)
+					x->key = (int)i;
+	} else {
+		for (size_t j = 0; j < h->n_key_ids && x->key < 0; j++)
+			for (size_t i = 0; i < x->n_keys; i++)
+				if (memcmp(x->keys[i].id, h->key_ids[j], FRAME_KEYID_LEN) == 0)
+					x->key = (int)i;
+	}
+	if (x->key < 0) {
+		ids_text((const uint8_t(*)[FRAME_KEYID_LEN])own_ids, x->n_keys, ours, sizeof ours);
+		ids_text((const uint8_t(*)[FRAME_KEYID_LEN])h->key_ids, h->n_key_ids, theirs,
+		         sizeof theirs);
+		snprintf(why, whylen,
+		         "no key in common: the peer holds key id %s, we hold %s (psk_file differs "
+		         "between the gateways)",
+		         theirs, ours);
+		return -EACCES;
+	}
+
+	const uint8_t *hc = x->connect ? x->hello : raw, *ha = x->connect ? raw : x->hello;
+	size_t hc_len = x->connect ? x->hello_len : len, ha_len = x->connect ? len : x->hello_len;
+	const uint8_t *nc = x->connect ? x->nonce : h->nonce,
+	              *na = x->connect ? h->nonce : x->nonce;
+	const char *name_c = x->connect ? x->name : h->name,
+	           *name_a = x->connect ? h->name : x->name;
+
+	uint8_t salt[2 * FRAME_NONCE_LEN];
+	memcpy(salt, nc, FRAME_NONCE_LEN);
+	memcpy(salt + FRAME_NONCE_LEN, na, FRAME_NONCE_LEN);
+	uint8_t info[sizeof kdf_label + 2 * (FRAME_NAME_MAX + 1)];
+	size_t n = sizeof kdf_label - 1, lc = strlen(name_c), la = strlen(name_a);
+	memcpy(info, kdf_label, n);
+	info[n++] = (uint8_t)lc;
+	memcpy(info + n, name_c, lc);
+	n += lc;
+	info[n++] = (uint8_t)la;
+	memcpy(info + n, name_a, la);
+	n += la;
+
+	uint8_t k[K_N][CRYPTO_KEY_LEN];
+	const struct crypto_psk *psk = &x->keys[x->key];
+	int rc = crypto_hkdf(salt, sizeof salt, psk->key, psk->len, info, n, &k[0][0], sizeof k);
+	if (rc == 0)
+		rc = proof_of(k[x->connect ? K_CONNECT_PROOF : K_ACCEPT_PROOF], x->connect, hc,
+		              hc_len, ha, ha_len, proof);
+	if (rc == 0)
+		rc = proof_of(k[x->connect ? K_ACCEPT_PROOF : K_CONNECT_PROOF], !x->connect, hc,
+		              hc_len, ha, ha_len, x->peer_proof);
+	if (rc == 0) {
+		x->tx = crypto_aead_new(k[x->connect ? K_CONNECT_TX : K_ACCEPT_TX], true);
+		x->rx = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
+		if (!x->tx || !x->rx)
+			rc = -ENOMEM;
+	}
+	crypto_wipe(k, sizeof k);
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot derive the keys: %s", strerror(-rc));
+		return -EACCES;
+	}
+	/* Integrity only when both sides say encrypt = no. */
+	x->integrity_only = !x->encrypt && (h->features & FRAME_FEATURE_NO_ENCRYPT);
+	x->state = AUTH_PROOF;
+	return 0;
+}
+
+void auth_tx_start(struct auth *x)
+{
+	if (x->state == AUTH_PROOF)
+		x->tx_sealed = true;
+}
+
+int auth_peer_proof(struct auth *x, const uint8_t proof[CRYPTO_MAC_LEN])
+{
+	if (x->state != AUTH_PROOF || !crypto_equal(proof, x->peer_proof, CRYPTO_MAC_LEN))
+		return -EACCES;
+	x->state = AUTH_SEALED;
+	return 0;
+}
+
+/* IV = 2 zero bytes, the stream id, the counter: unique per key because
+ * each (stream, counter) pair is used once per direction and association. */
+static void make_iv(uint8_t iv[CRYPTO_IV_LEN], uint16_t sid, const uint8_t ctr[8])
+{
+	iv[0] = iv[1] = 0;
+	iv[2] = (uint8_t)(sid >> 8);
+	iv[3] = (uint8_t)sid;
+	memcpy(iv + 4, ctr, 8);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int auth_seal(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint8_t *out,
+              size_t *out_len)
+{
+	if (!x->tx_sealed || sid >= x->n_streams)
+		return -EINVAL;
+	uint8_t iv[CRYPTO_IV_LEN];
+	put_u64(out, x->tx_ctr[sid]);
+	make_iv(iv, sid, out);
+	int rc;
+	if (x->integrity_only) {
+		/* The frame travels in clear; the tag covers counter, stream and it. */
+		memcpy(out + AUTH_COUNTER_LEN, msg, len);
+		rc = crypto_aead_seal(x->tx, iv, out, AUTH_COUNTER_LEN + len, NULL, 0,
+		                      out + AUTH_COUNTER_LEN + len);
+	} else {
+		rc = crypto_aead_seal(x->tx, iv, out, AUTH_COUNTER_LEN, msg, len,
+		                      out + AUTH_COUNTER_LEN);
+	}
+	if (rc < 0)
+		return rc;
+	*out_len = len + AUTH_OVERHEAD;
+	return 0;
+}
+
+void auth_sent(struct auth *x, uint16_t sid)
+{
+	if (sid < x->n_streams)
+		x->tx_ctr[sid]++;
+}
+
+int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8_t *out,
+              size_t *out_len)
+{
+	if (x->state != AUTH_SEALED || sid >= x->n_streams || len < AUTH_OVERHEAD)
+		return -EBADMSG;
+	uint8_t iv[CRYPTO_IV_LEN];
+	make_iv(iv, sid, in);
+	size_t n = len - AUTH_OVERHEAD;
+	int rc;
+	if (x->integrity_only) {
+		rc = crypto_aead_open(x->rx, iv, in, AUTH_COUNTER_LEN + n,
+		                      in + AUTH_COUNTER_LEN + n, CRYPTO_TAG_LEN, NULL);
+		if (rc == 0)
+			memcpy(out, in + AUTH_COUNTER_LEN, n);
+	} else {
+		rc = crypto_aead_open(x->rx, iv, in, AUTH_COUNTER_LEN, in + AUTH_COUNTER_LEN,
+		                      n + CRYPTO_TAG_LEN, out);
+	}
+	if (rc < 0)
+		return -EBADMSG;
+	uint64_t ctr = get_u64(in);
+	if (ctr < x->rx_ctr[sid])
+		return -EALREADY;
+	if (ctr > x->rx_ctr[sid]) {
+		x->rx_ctr[sid] = ctr + 1;
+		return -ERANGE;
+	}
+	x->rx_ctr[sid]++;
+	*out_len = n;
+	return 0;
+}
+
+const char *auth_mode_name(const struct auth *x)
+{
+	if (x->state == AUTH_OPEN)
+		return "none (insecure = yes on both gateways)";
+	return x->integrity_only ? "integrity only (AES-256-GCM tag; encrypt = no on both gateways)"
+	                         : "AES-256-GCM";
+}

@@ -1,0 +1,127 @@
+/*
+ * auth: the association's handshake and the sealing of every message.
+ *
+ * Start here to see how two gateways trust each other (docs/SECURITY.md is
+ * the design, docs/PROTOCOL.md the wire). Pure logic over byte spans on
+ * top of crypto.h: assoc.c drives it, the unit tests drive it alone.
+ *
+ *   both: HELLO(nonce, key ids, features)  ->  auth_peer_hello()
+ *           picks the key: the first of the connect side's keys that the
+ *           accept side also holds; derives the keys with HKDF(psk,
+ *           salt = nonce_connect || nonce_accept, info = "sctpgw v3" ||
+ *           both names); returns our proof, an HMAC over both HELLOs
+ *   both: AUTH(proof)                      ->  auth_peer_proof()
+ *           checks the peer's proof; from here on every message is sealed
+ *
+ * Sealed message: u64 counter, then AES-256-GCM of the frame and its tag;
+ * the counter is per direction and per stream, starts at 0 in each new
+ * association and must arrive exactly in order (SCTP orders each stream),
+ * so a replayed, reordered, moved or deleted message is seen.
+ *
+ *   OFF  --auth_begin()--> HELLO --auth_peer_hello()--> PROOF
+ *   PROOF --auth_peer_proof() ok--> SEALED   (any failure: the assoc aborts)
+ *   HELLO --both sides insecure--> OPEN (nothing sealed)
+ */
+#ifndef SCTPGW_AUTH_H
+#define SCTPGW_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "frame.h"
+
+#define AUTH_COUNTER_LEN 8
+#define AUTH_OVERHEAD    (AUTH_COUNTER_LEN + CRYPTO_TAG_LEN)
+#define AUTH_HELLO_MAX   256 /* an encoded HELLO, with its extension */
+
+_Static_assert(AUTH_OVERHEAD == FRAME_SEAL_OVERHEAD, "frame.h knows the sealing overhead");
+
+enum auth_state {
+	AUTH_OFF,    /* no association */
+	AUTH_HELLO,  /* our HELLO is out; waiting for the peer's */
+	AUTH_PROOF,  /* keys derived, our proof sent; waiting for the peer's */
+	AUTH_SEALED, /* the peer proved the key: every message is sealed */
+	AUTH_OPEN,   /* both sides run insecure = yes: nothing is sealed */
+};
+
+struct auth {
+	enum auth_state state;
+	bool connect; /* our role */
+	bool encrypt; /* encrypt = yes here */
+	char name[FRAME_NAME_MAX + 1];
+	struct crypto_psk keys[CRYPTO_PSK_KEYS];
+	size_t n_keys; /* 0: insecure = yes */
+
+	/* this association */
+	uint8_t nonce[FRAME_NONCE_LEN];
+	uint8_t hello[AUTH_HELLO_MAX]; /* our HELLO as sent */
+	size_t hello_len;
+	uint8_t peer_proof[CRYPTO_MAC_LEN]; /* what the peer must send */
+	int key;                            /* index into keys, -1 before the choice */
+	bool integrity_only;                /* both sides have encrypt = no */
+	bool tx_sealed;                     /* our AUTH is out: seal what we send */
+	struct crypto_aead *tx, *rx;
+	uint64_t *tx_ctr, *rx_ctr; /* per stream */
+	size_t n_streams;
+};
+
+/* KEYS (N of them, 0 for insecure = yes) are copied. */
+void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
+               const struct crypto_psk *keys, size_t n);
+/* Forget the association (keys wiped). */
+void auth_reset(struct auth *x);
+void auth_fini(struct auth *x);
+
+/* A new association with STREAMS streams: a fresh nonce. 0 or -errno. */
+int auth_begin(struct auth *x, uint16_t streams);
+/* Put our nonce, key ids and features into H. */
+void auth_fill_hello(const struct auth *x, struct frame_hello *h);
+/* Our HELLO as it went out (the transcript needs the exact bytes). */
+void auth_hello_sent(struct auth *x, const uint8_t *msg, size_t len);
+
+/* The peer's HELLO (RAW as received, H decoded). 0: send PROOF in an AUTH
+ * frame, then call auth_tx_start(); 1: both sides are insecure, nothing to
+ * prove; -EACCES: no key in common, WHY says what (for the log). */
+int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct frame_hello *h,
+                    uint8_t proof[CRYPTO_MAC_LEN], char *why, size_t whylen);
+/* Our AUTH was sent: seal everything from now on. */
+void auth_tx_start(struct auth *x);
+/* The peer's AUTH proof. 0, or -EACCES (wrong key or a replayed handshake). */
+int auth_peer_proof(struct auth *x, const uint8_t proof[CRYPTO_MAC_LEN]);
+
+/* Whether messages we send / receive on SID now are sealed. */
+static inline bool auth_tx_sealed(const struct auth *x)
+{
+	return x->tx_sealed;
+}
+static inline bool auth_rx_sealed(const struct auth *x)
+{
+	return x->state == AUTH_SEALED;
+}
+
+/* Seal MSG (LEN bytes) for SID into OUT (LEN + AUTH_OVERHEAD bytes) with
+ * the stream's next counter; *OUT_LEN gets the length. The counter moves
+ * on only with auth_sent(), once the engine took the message: a message
+ * the engine refused is sealed again under the same counter, and the one
+ * it refused never left this process. 0 or -errno. */
+int auth_seal(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint8_t *out,
+              size_t *out_len);
+void auth_sent(struct auth *x, uint16_t sid);
+
+/* Open a sealed message from SID into OUT (LEN - AUTH_OVERHEAD bytes).
+ * 0; -EBADMSG: not authentic (forged, altered, or too short); -EALREADY:
+ * authentic but an old counter (a replay); -ERANGE: authentic but past
+ * the counter expected (messages are missing: the stream lost data; the
+ * stream resynchronises after it). Nothing is delivered unless 0. */
+int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8_t *out,
+              size_t *out_len);
+
+/* "AES-256-GCM", "integrity only (AES-256-GCM tag)" or "none". */
+const char *auth_mode_name(const struct auth *x);
+
+/* KEY's id as 16 hex digits into BUF (17 bytes). */
+void auth_key_id_hex(const uint8_t id[CRYPTO_KEYID_LEN], char buf[17]);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * Unit tests for auth: the handshake and the sealing, two struct auth
+ * talking through encoded HELLO and AUTH frames, no engine at all.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+
+struct side {
+	struct auth x;
+	uint8_t hello[AUTH_HELLO_MAX];
+	size_t hello_len;
+	struct frame_hello h;
+	uint8_t proof[CRYPTO_MAC_LEN];
+};
+
+static struct crypto_psk key(int which)
+{
+	static struct crypto_psk k[3];
+	static bool made;
+	if (!made) {
+		for (int i = 0; i < 3; i++) {
+			char line[64], err[128];
+			assert_int_equal(crypto_psk_generate(line, sizeof line), 0);
+			assert_int_equal(
+			    crypto_psk_parse(line, strlen(line), &k[i], err, sizeof err), 1);
+		}
+		made = true;
+	}
+	return k[which];
+}
+
+/* Make a side's HELLO as assoc.c does: fill, encode, record. */
+static void begin(struct side *s, bool connect, bool encrypt, const int *keys, size_t n)
+{
+	struct crypto_psk k[2];
+	for (size_t i = 0; i < n; i++)
+		k[i] = key(keys[i]);
+	auth_fini(&s->x);
+	auth_init(&s->x, connect, encrypt, connect ? "site-a" : "site-b", k, n);
+	assert_int_equal(auth_begin(&s->x, 16), 0);
+	struct frame f = {.type = FRAME_HELLO};
+	f.u.hello.version_min = f.u.hello.version_max = FRAME_VERSION;
+	f.u.hello.role = connect ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
+	f.u.hello.streams = 16;
+	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", s->x.name);
+	auth_fill_hello(&s->x, &f.u.hello);
+	ssize_t len = frame_encode(&f, s->hello, sizeof s->hello);
+	assert_true(len > 0);
+	s->hello_len = (size_t)len;
+	auth_hello_sent(&s->x, s->hello, s->hello_len);
+	struct frame back;
+	assert_int_equal(frame_decode(s->hello, s->hello_len, &back), 0);
+	s->h = back.u.hello;
+}
+
+/* Both sides hold the keys K[0] (one key), encrypt = yes. */
+static void begin_both(struct side *c, struct side *a, const int *k)
+{
+	begin(c, true, true, k, 1);
+	begin(a, false, true, k, 1);
+}
+
+/* Each side takes the other's HELLO; returns both results. */
+static void exchange(struct side *c, struct side *a, int *rc_c, int *rc_a)
+{
+	char why[256];
+	*rc_c = auth_peer_hello(&c->x, a->hello, a->hello_len, &a->h, c->proof, why, sizeof why);
+	*rc_a = auth_peer_hello(&a->x, c->hello, c->hello_len, &c->h, a->proof, why, sizeof why);
+	if (*rc_c == 0)
+		auth_tx_start(&c->x);
+	if (*rc_a == 0)
+		auth_tx_start(&a->x);
+}
+
+static void fini(struct side *c, struct side *a)
+{
+	auth_fini(&c->x);
+	auth_fini(&a->x);
+}
+
+static void handshake__same_key__both_prove_it_and_messages_flow(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int k[] = {0}, rc_c, rc_a;
+	begin_both(&c, &a, k);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(rc_c, 0);
+	assert_int_equal(rc_a, 0);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), 0);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
+	assert_true(auth_rx_sealed(&c.x) && auth_rx_sealed(&a.x));
+
+	const char msg[] = "known plaintext: the secret recipe";
+	uint8_t wire[128], back[128];
+	size_t n, m;
+	assert_int_equal(auth_seal(&c.x, 3, (const uint8_t *)msg, sizeof msg, wire, &n), 0);
+	auth_sent(&c.x, 3);
+	assert_int_equal(n, sizeof msg + AUTH_OVERHEAD);
+	assert_null(memmem(wire, n, "secret", 6)); /* encrypted */
+	assert_int_equal(auth_open(&a.x, 3, wire, n, back, &m), 0);
+	assert_int_equal(m, sizeof msg);
+	assert_memory_equal(back, msg, sizeof msg);
+	/* The other direction has its own key. */
+	assert_int_equal(auth_seal(&a.x, 3, (const uint8_t *)msg, sizeof msg, wire, &n), 0);
+	assert_int_equal(auth_open(&a.x, 3, wire, n, back, &m), -EBADMSG);
+	assert_int_equal(auth_open(&c.x, 3, wire, n, back, &m), 0);
+	fini(&c, &a);
+}
+
+static void handshake__different_keys__no_key_in_common(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int kc[] = {0}, ka[] = {1}, rc_c, rc_a;
+	begin(&c, true, true, kc, 1);
+	begin(&a, false, true, ka, 1);
+	char why[256] = "";
+	rc_c = auth_peer_hello(&c.x, a.hello, a.hello_len, &a.h, c.proof, why, sizeof why);
+	assert_int_equal(rc_c, -EACCES);
+	assert_non_null(strstr(why, "no key in common"));
+	rc_a = auth_peer_hello(&a.x, c.hello, c.hello_len, &c.h, a.proof, why, sizeof why);
+	assert_int_equal(rc_a, -EACCES);
+	fini(&c, &a);
+}
+
+/* A key with the same id but other bytes cannot happen by chance; a peer
+ * that claims our id without the key fails at the proof. */
+static void handshake__claimed_key_id_without_the_key__fails_the_proof(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int k0[] = {0}, k1[] = {1}, rc_c, rc_a;
+	begin(&c, true, true, k0, 1);
+	begin(&a, false, true, k1, 1);
+	memcpy(a.x.keys[0].id, key(0).id, CRYPTO_KEYID_LEN); /* a liar */
+	begin(&a, false, true, k1, 1);
+	a.x.keys[0] = key(1);
+	memcpy(a.x.keys[0].id, key(0).id, CRYPTO_KEYID_LEN);
+	/* Re-make its HELLO with the stolen id. */
+	memcpy(a.h.key_ids[0], key(0).id, CRYPTO_KEYID_LEN);
+	struct frame f = {.type = FRAME_HELLO, .u.hello = a.h};
+	a.hello_len = (size_t)frame_encode(&f, a.hello, sizeof a.hello);
+	auth_hello_sent(&a.x, a.hello, a.hello_len);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(rc_c, 0);
+	assert_int_equal(rc_a, 0);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), -EACCES);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), -EACCES);
+	assert_false(auth_rx_sealed(&c.x));
+	fini(&c, &a);
+}
+
+static void handshake__insecure_on_one_side__is_refused_by_both(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int k[] = {0}, rc_c, rc_a;
+	begin(&c, true, true, k, 1);
+	begin(&a, false, true, NULL, 0);
+	char why[256] = "";
+	rc_c = auth_peer_hello(&c.x, a.hello, a.hello_len, &a.h, c.proof, why, sizeof why);
+	assert_int_equal(rc_c, -EACCES);
+	assert_non_null(strstr(why, "the peer has no key"));
+	rc_a = auth_peer_hello(&a.x, c.hello, c.hello_len, &c.h, a.proof, why, sizeof why);
+	assert_int_equal(rc_a, -EACCES);
+	assert_non_null(strstr(why, "we have none"));
+	/* Both insecure: nothing to prove, nothing sealed. */
+	begin(&c, true, true, NULL, 0);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(rc_c, 1);
+	assert_int_equal(rc_a, 1);
+	assert_false(auth_tx_sealed(&c.x));
+	fini(&c, &a);
+}
+
+/* An attacker recorded the connect side's HELLO and AUTH of association 1
+ * and plays them to the accept side in association 2: the accept side's
+ * nonce is new, so the recorded proof does not fit. */
+static void handshake__replayed_from_an_earlier_association__is_rejected(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int k[] = {0}, rc_c, rc_a;
+	begin_both(&c, &a, k);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
+	struct side recorded = c;
+
+	begin(&a, false, true, k, 1); /* association 2: a fresh nonce */
+	char why[256];
+	assert_int_equal(auth_peer_hello(&a.x, recorded.hello, recorded.hello_len, &recorded.h,
+	                                 a.proof, why, sizeof why),
+	                 0);
+	assert_int_equal(auth_peer_proof(&a.x, recorded.proof), -EACCES);
+	fini(&c, &a);
+}
+
+/* An on-path attacker sets the NO_ENCRYPT bit in one HELLO to downgrade
+ * to integrity only: the proofs cover both HELLOs and fail. */
+static void handshake__hello_altered_on_the_path__fails_the_proof(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int k[] = {0}, rc_c, rc_a;
+	begin_both(&c, &a, k);
+	c.h.features |= FRAME_FEATURE_NO_ENCRYPT;
+	struct frame f = {.type = FRAME_HELLO, .u.hello = c.h};
+	c.hello_len = (size_t)frame_encode(&f, c.hello, sizeof c.hello); /* what a receives */
+	char why[256];
+	rc_a = auth_peer_hello(&a.x, c.hello, c.hello_len, &c.h, a.proof, why, sizeof why);
+	rc_c = auth_peer_hello(&c.x, a.hello, a.hello_len, &a.h, c.proof, why, sizeof why);
+	assert_int_equal(rc_a, 0);
+	assert_int_equal(rc_c, 0);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), -EACCES);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), -EACCES);
+	fini(&c, &a);
+}
+
+/* Rotation: the connect side's order decides which common key is used. */
+static void handshake__two_keys__connect_sides_first_common_key_wins(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	int rc_c, rc_a;
+	int old_only[] = {0}, old_new[] = {0, 1}, new_old[] = {1, 0}, new_only[] = {1};
+
+	/* Step 1: B gets the next key; A has only the old one. */
+	begin(&c, true, true, old_only, 1);
+	begin(&a, false, true, old_new, 2);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), 0);
+	assert_memory_equal(c.x.keys[c.x.key].id, key(0).id, CRYPTO_KEYID_LEN);
+	/* Step 2: A lists the new key first. */
+	begin(&c, true, true, new_old, 2);
+	begin(&a, false, true, old_new, 2);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), 0);
+	assert_memory_equal(a.x.keys[a.x.key].id, key(1).id, CRYPTO_KEYID_LEN);
+	/* Step 3: B drops the old key. */
+	begin(&a, false, true, new_only, 1);
+	begin(&c, true, true, new_old, 2);
+	exchange(&c, &a, &rc_c, &rc_a);
+	assert_int_equal(auth_peer_proof(&a.x, c.proof), 0);
+	assert_int_equal(auth_peer_proof(&c.x, a.proof), 0);
+	fini(&c, &a);
+}
+
+static void ready_pair(struct side *c, struct side *a, bool encrypt_c, bool encrypt_a)
+{
+	int k[] = {2}, rc_c, rc_a;
+	begin(c, true, encrypt_c, k, 1);
+	begin(a, false, encrypt_a, k, 1);
+	exchange(c, a, &rc_c, &rc_a);
+	assert_int_equal(auth_peer_proof(&c->x, a->proof), 0);
+	assert_int_equal(auth_peer_proof(&a->x, c->proof), 0);
+}
+
+static void open__replayed_moved_or_missing_messages__are_not_delivered(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	uint8_t w[5][64], back[64];
+	size_t n[5], m;
+	for (int i = 0; i < 5; i++) {
+		uint8_t msg[8] = {0x12, 0, (uint8_t)i};
+		assert_int_equal(auth_seal(&c.x, 5, msg, sizeof msg, w[i], &n[i]), 0);
+		auth_sent(&c.x, 5);
+	}
+	assert_int_equal(auth_open(&a.x, 5, w[0], n[0], back, &m), 0);
+	assert_int_equal(back[2], 0);
+	/* The same message again: a replay. */
+	assert_int_equal(auth_open(&a.x, 5, w[0], n[0], back, &m), -EALREADY);
+	/* Message 1 moved to stream 6: the stream id is authenticated. */
+	assert_int_equal(auth_open(&a.x, 6, w[1], n[1], back, &m), -EBADMSG);
+	assert_int_equal(auth_open(&a.x, 5, w[1], n[1], back, &m), 0);
+	/* Message 2 lost (deleted on the path): 3 shows the gap. */
+	assert_int_equal(auth_open(&a.x, 5, w[3], n[3], back, &m), -ERANGE);
+	/* The stream goes on after the gap. */
+	assert_int_equal(auth_open(&a.x, 5, w[4], n[4], back, &m), 0);
+	assert_int_equal(back[2], 4);
+	/* Altered counter, altered byte, truncated: not authentic. */
+	uint8_t bad[64];
+	memcpy(bad, w[4], n[4]);
+	bad[7] ^= 1;
+	assert_int_equal(auth_open(&a.x, 5, bad, n[4], back, &m), -EBADMSG);
+	memcpy(bad, w[4], n[4]);
+	bad[10] ^= 0x80;
+	assert_int_equal(auth_open(&a.x, 5, bad, n[4], back, &m), -EBADMSG);
+	assert_int_equal(auth_open(&a.x, 5, w[4], AUTH_OVERHEAD - 1, back, &m), -EBADMSG);
+	fini(&c, &a);
+}
+
+/* A seal the engine refused (-EAGAIN) is not counted: the retry uses the
+ * same counter and opens in order. */
+static void seal__not_sent__keeps_the_counter(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	uint8_t w[64], back[64];
+	size_t n, m;
+	uint8_t msg[4] = {0x13, 0, 0, 0};
+	assert_int_equal(auth_seal(&c.x, 2, msg, sizeof msg, w, &n), 0); /* refused */
+	assert_int_equal(auth_seal(&c.x, 2, msg, sizeof msg, w, &n), 0);
+	auth_sent(&c.x, 2);
+	assert_int_equal(auth_open(&a.x, 2, w, n, back, &m), 0);
+	fini(&c, &a);
+}
+
+/* encrypt = no on both sides: the frame is visible, still authenticated.
+ * On one side only: both encrypt. */
+static void seal__encrypt_no_on_both__is_integrity_only(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	const char msg[] = "known plaintext";
+	uint8_t w[64], back[64];
+	size_t n, m;
+
+	ready_pair(&c, &a, false, false);
+	assert_true(c.x.integrity_only && a.x.integrity_only);
+	assert_int_equal(auth_seal(&c.x, 1, (const uint8_t *)msg, sizeof msg, w, &n), 0);
+	assert_non_null(memmem(w, n, "known plaintext", 15));
+	w[AUTH_COUNTER_LEN + 2] ^= 1;
+	assert_int_equal(auth_open(&a.x, 1, w, n, back, &m), -EBADMSG);
+	w[AUTH_COUNTER_LEN + 2] ^= 1;
+	assert_int_equal(auth_open(&a.x, 1, w, n, back, &m), 0);
+	assert_memory_equal(back, msg, sizeof msg);
+	fini(&c, &a);
+
+	ready_pair(&c, &a, false, true);
+	assert_false(c.x.integrity_only || a.x.integrity_only);
+	assert_int_equal(auth_seal(&c.x, 1, (const uint8_t *)msg, sizeof msg, w, &n), 0);
+	assert_null(memmem(w, n, "known plaintext", 15));
+	fini(&c, &a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(handshake__same_key__both_prove_it_and_messages_flow),
+	    cmocka_unit_test(handshake__different_keys__no_key_in_common),
+	    cmocka_unit_test(handshake__claimed_key_id_without_the_key__fails_the_proof),
+	    cmocka_unit_test(handshake__insecure_on_one_side__is_refused_by_both),
+	    cmocka_unit_test(handshake__replayed_from_an_earlier_association__is_rejected),
+	    cmocka_unit_test(handshake__hello_altered_on_the_path__fails_the_proof),
+	    cmocka_unit_test(handshake__two_keys__connect_sides_first_common_key_wins),
+	    cmocka_unit_test(open__replayed_moved_or_missing_messages__are_not_delivered),
+	    cmocka_unit_test(seal__not_sent__keeps_the_counter),
+	    cmocka_unit_test(seal__encrypt_no_on_both__is_integrity_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
