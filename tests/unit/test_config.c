@@ -521,7 +521,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
-	    "failback_hold_ms, sndbuf, rcvbuf\n"
+	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
 	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target\n");
 }
 
@@ -670,6 +670,42 @@ static void config_load__empty_quotes__are_an_empty_value(void **state)
 	    MINIMAL "[gateway]\n"
 	            "name = \"\"\n",
 	    "@:7: [gateway] name: empty value; expected 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+}
+
+static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "delayed_sack_ms = 150\n",
+	              "@:7: [sctp] delayed_sack_ms: 150 is more than half of rto_min_ms (200, "
+	              "default); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer "
+	              "makes retransmission timeouts expire on a clean path)\n");
+	fixture_reset(f);
+	expect_errors(
+	    f,
+	    MINIMAL "[sctp]\n"
+	            "delayed_sack_ms = 60\n"
+	            "rto_initial_ms = 100\n"
+	            "rto_min_ms = 100\n",
+	    "@:9: [sctp] rto_min_ms: 100 is less than twice delayed_sack_ms (60, line 7); "
+	    "expected rto_min_ms >= 2 x delayed_sack_ms (a shorter floor makes "
+	    "retransmission timeouts expire on a clean path)\n");
+	/* Exactly half is fine, and 0 (no delay) always is. */
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[sctp]\n"
+	                                        "delayed_sack_ms = 100\n"
+	                                        "congestion_control = htcp\n");
+	assert_non_null(c);
+	assert_int_equal(c->delayed_sack_ms, 100);
+	assert_int_equal(c->congestion_control, CONFIG_CC_HTCP);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\n"
+	                         "delayed_sack_ms = 0\n"
+	                         "rto_initial_ms = 10\n"
+	                         "rto_min_ms = 10\n");
+	assert_non_null(c);
+	assert_int_equal(c->delayed_sack_ms, 0);
 }
 
 static void config_load__rto_out_of_order__names_both_keys(void **state)
@@ -1155,6 +1191,7 @@ int main(void)
 	    T(config_load__line_too_long__is_reported),
 	    T(config_load__quotes_and_comments__are_stripped),
 	    T(config_load__empty_quotes__are_an_empty_value),
+	    T(config_load__delayed_sack_over_half_rto_min__names_both_keys),
 	    T(config_load__rto_out_of_order__names_both_keys),
 	    T(config_load__rto_with_a_bad_value__is_not_compared),
 	    T(config_load__pf_threshold_not_below_path_max_retrans__names_both_keys),
