@@ -105,7 +105,7 @@ static void send_hello(struct assoc *a)
 	f.u.hello.version_min = FRAME_VERSION;
 	f.u.hello.version_max = FRAME_VERSION;
 	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
-	f.u.hello.features = 0;
+	f.u.hello.features = FRAME_FEATURES;
 	f.u.hello.streams = a->streams->n;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
 	int rc = assoc_send_frame(a, 0, &f);
@@ -162,6 +162,8 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
+	/* A peer without window growth gets fixed windows (docs/PROTOCOL.md). */
+	a->features = h->features & FRAME_FEATURES;
 	if (h->streams < streams) {
 		/* Both sides must agree on the id range; the smaller view wins. */
 		struct stream_table *t =
@@ -387,6 +389,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
 	a->conn_window = cfg->conn_window;
+	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
 	TAILQ_INIT(&a->waiting);
@@ -409,9 +412,10 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 		free(a);
 		return NULL;
 	}
-	log_info("flow control: %zu-byte window per connection; memory_limit %zu bytes holds %zu "
-	         "connections",
-	         a->conn_window, a->memory_limit, a->memory_limit / a->conn_window);
+	log_info("flow control: windows of %zu bytes per connection, growing with use up to %zu; "
+	         "memory_limit %zu bytes holds %zu connections at the first",
+	         a->conn_window, a->conn_window_max, a->memory_limit,
+	         a->memory_limit / a->conn_window);
 	return a;
 }
 
@@ -479,6 +483,26 @@ void assoc_wait(struct assoc *a, struct conn *c)
 		return;
 	c->waiting = true;
 	TAILQ_INSERT_TAIL(&a->waiting, c, wait_link);
+}
+
+bool assoc_reserve(struct assoc *a, size_t by)
+{
+	if (a->mem_reserved + by > a->memory_limit)
+		return false;
+	a->mem_reserved += by;
+	return true;
+}
+
+double assoc_rtt(struct assoc *a)
+{
+	ev_tstamp now = ev_now(a->loop);
+	if (now - a->rtt_at < 1.0)
+		return a->rtt;
+	a->rtt_at = now;
+	struct engine_path_info info;
+	if (a->engine->ops->path_info(a->engine, a->paths.primary, &info) == 0)
+		a->rtt = info.srtt_ms / 1000.0;
+	return a->rtt;
 }
 
 bool assoc_has_room(const struct assoc *a)

@@ -44,9 +44,13 @@ struct assoc {
 	char peer_name[FRAME_NAME_MAX + 1];
 
 	unsigned connect_timeout_ms; /* copied from config */
-	size_t conn_window;          /* each connection's receive window */
+	size_t conn_window;          /* each connection's receive window at start */
+	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
-	size_t mem_reserved;         /* conn_window x open connections */
+	size_t mem_reserved;         /* the windows of all open connections */
+	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
+	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
+	ev_tstamp rtt_at;            /* when rtt was read */
 
 	struct stream_table *streams; /* while HELLO or READY */
 	struct path_table paths;
@@ -98,6 +102,12 @@ int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
 int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 /* Queue C to be flushed when the engine has room. */
 void assoc_wait(struct assoc *a, struct conn *c);
+/* Reserve BY more bytes of memory_limit for a growing window: true when
+ * they fit (and are now reserved), false when not. */
+bool assoc_reserve(struct assoc *a, size_t by);
+/* The primary path's smoothed round trip in seconds (0 when unknown),
+ * read from the engine at most once a second. */
+double assoc_rtt(struct assoc *a);
 /* Whether memory_limit leaves room for one more connection's window. */
 bool assoc_has_room(const struct assoc *a);
 /* A new connection (WHAT: "client" or "peer's OPEN", WHO: its address or

@@ -129,6 +129,7 @@ static const struct spec gateway_keys[] = {
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
     {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
     {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_window)},
+    {"conn_window_max", SPEC_SIZE, 0, 4096, 268435456, 16777216, NULL, C(conn_window_max)},
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
 };
 
@@ -743,6 +744,11 @@ static void load_gateway(struct loader *l, size_t si, const struct section_spec 
 		            false,
 		            "memory_limit >= conn_window (each open connection reserves "
 		            "conn_window bytes of memory_limit)");
+	if (!(bad & (spec_bit(ss, "conn_window", NULL) | spec_bit(ss, "conn_window_max", NULL))))
+		check_order(l, si, "conn_window", c->conn_window, "conn_window_max",
+		            c->conn_window_max, false,
+		            "conn_window <= conn_window_max (a window starts at conn_window and "
+		            "grows up to conn_window_max)");
 	/* Only a written "off" is a contradiction: it is also the default,
 	 * which the user-space engine simply does not need. */
 	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);

@@ -82,7 +82,8 @@ struct config {
 	enum log_level log_level;
 	unsigned connect_timeout_ms; /* exit side: target connect deadline */
 	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_window;          /* per-connection receive window (credit), bytes */
+	size_t conn_window;          /* per-connection receive window (credit) at start, bytes */
+	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* sum of the windows of all open connections */
 
 	/* [association] */

@@ -29,6 +29,13 @@
 #define FRAME_DATA_MAX   (64 * 1024) /* payload of one DATA frame */
 #define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
 
+/* HELLO feature bits; the ones in use are the AND of both sides'. */
+#define FRAME_FEATURE_WINDOW_GROWTH 0x1u /* CREDIT may grant past the advertised window */
+#define FRAME_FEATURES              FRAME_FEATURE_WINDOW_GROWTH /* all this build knows */
+/* The most credit a sender accepts to hold when windows grow: far above
+ * any conn_window_max, low enough that sums of it never wrap. */
+#define FRAME_CREDIT_MAX (1u << 30)
+
 enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
 	FRAME_OPEN = 0x10,    /* opener -> peer: connect to this target */

@@ -36,7 +36,9 @@ static struct conn *conn_new(struct assoc *a, int fd)
 	c->assoc = a;
 	c->fd = fd;
 	c->started = ev_now(a->loop);
-	c->rx_window = c->rx_avail = a->conn_window;
+	window_init(&c->rxw, (uint32_t)a->conn_window, (uint32_t)a->conn_window_max,
+	            ev_now(a->loop));
+	c->rx_avail = c->rxw.size;
 	c->out.max = a->conn_window;
 	a->mem_reserved += a->conn_window;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
@@ -70,7 +72,7 @@ static void conn_free(struct conn *c)
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
 	assoc_conn_gone(c->assoc, c);
-	c->assoc->mem_reserved -= c->rx_window;
+	c->assoc->mem_reserved -= c->rxw.size;
 	buf_reset(&c->out);
 	free(c->tx);
 	free(c);
@@ -109,16 +111,30 @@ static void start_reading(struct conn *c)
 		ev_io_start(c->assoc->loop, &c->rio);
 }
 
-/* Grant back what went into the TCP socket once it is worth a frame: a
- * quarter of the window, so the sender always has most of it to work with
- * and the grants cost one small frame per window/4 bytes. Never below one
- * byte, so even a 1-byte window moves. After the peer's FIN no DATA will
- * come, so nothing needs granting. */
+/* N bytes went into the TCP socket: the window may grow, if the peer
+ * understands growth and memory_limit has room (window.h). */
+static void conn_consumed(struct conn *c, size_t n)
+{
+	struct assoc *a = c->assoc;
+	uint32_t grow = window_consumed(&c->rxw, (uint32_t)n, ev_now(a->loop), assoc_rtt(a));
+	if (grow && (a->features & FRAME_FEATURE_WINDOW_GROWTH) && assoc_reserve(a, grow)) {
+		window_grow(&c->rxw, grow);
+		c->out.max = c->rxw.size;
+	}
+}
+
+/* Grant back what went into the TCP socket once it is worth a frame
+ * (window_grant: a quarter of the window). After the peer's FIN no DATA
+ * will come, so nothing needs granting. */
 static void maybe_grant(struct conn *c)
 {
-	uint32_t threshold = c->rx_window / 4 ? c->rx_window / 4 : 1;
-	if (!c->got_fin && !c->got_rst && c->rx_grant >= threshold)
+	uint32_t released;
+	uint32_t grant = window_grant(&c->rxw, &released);
+	c->assoc->mem_reserved -= released;
+	if (grant && !c->got_fin && !c->got_rst) {
+		c->rx_grant += grant;
 		c->owed |= CONN_OWE_CREDIT;
+	}
 }
 
 /* Send what is owed, in order; false while the engine is full. */
@@ -128,11 +144,11 @@ static bool send_owed(struct conn *c)
 
 	f.type = FRAME_OPEN;
 	f.u.open = c->target;
-	f.u.open.window = c->rx_window;
+	f.u.open.window = c->rxw.size;
 	if (!send_control(c, CONN_OWE_OPEN, &f))
 		return false;
 	f.type = FRAME_OPEN_OK;
-	f.u.window = c->rx_window;
+	f.u.window = c->rxw.size;
 	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
 		return false;
 	if (c->tx) {
@@ -329,7 +345,7 @@ static bool drain_out(struct conn *c)
 			return false;
 		}
 		c->bytes_down += (size_t)n;
-		c->rx_grant += (uint32_t)n;
+		conn_consumed(c, (size_t)n);
 		buf_consume(&c->out, (size_t)n);
 	}
 	if (c->out.len > 0)
@@ -373,7 +389,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		}
 		if (n > 0) {
 			c->bytes_down += (size_t)n;
-			c->rx_grant += (uint32_t)n;
+			conn_consumed(c, (size_t)n);
 			p += n;
 			len -= (size_t)n;
 		}
@@ -402,7 +418,11 @@ static void on_credit(struct conn *c, uint32_t inc)
 		return;
 	}
 	/* The peer grants only what it received, so credit never exceeds
-	 * the window it advertised; more would be a peer miscounting. */
+	 * the window it advertised, unless the window grew (a feature both
+	 * HELLOs announced); more would be a peer miscounting. */
+	if (inc > c->tx_window - c->tx_credit && (c->assoc->features & FRAME_FEATURE_WINDOW_GROWTH) &&
+	    inc <= FRAME_CREDIT_MAX - c->tx_credit)
+		c->tx_window = c->tx_credit + inc;
 	if (inc > c->tx_window - c->tx_credit) {
 		char why[96];
 		snprintf(why, sizeof why, "CREDIT of %u with %u of a %u-byte window unused", inc,

@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "window.h"
 
 struct assoc;
 
@@ -69,16 +70,16 @@ struct conn {
 	struct frame_open target; /* where the exit side connects; names the forward */
 	uint8_t *tx;              /* a DATA frame the engine refused for now */
 	size_t tx_len;
-	struct buf out; /* peer -> TCP, at most rx_window bytes */
+	struct buf out; /* peer -> TCP, at most rxw.size bytes */
 
 	/* Credit, in DATA payload bytes. Sending: tx_credit <= tx_window.
-	 * Receiving: rx_avail + out.len + rx_grant + what is in flight
-	 * toward us == rx_window. */
+	 * Receiving: rx_avail + out.len + rxw.ungranted + rx_grant + what is
+	 * in flight toward us == rxw.size. */
 	uint32_t tx_credit; /* we may send this much more */
-	uint32_t tx_window; /* the peer's advertised window */
-	uint32_t rx_window; /* ours (conn_window), reserved out of memory_limit */
+	uint32_t tx_window; /* the peer's window: advertised, or grown since */
+	struct window rxw;  /* ours, reserved out of memory_limit (window.h) */
 	uint32_t rx_avail;  /* the peer may send this much more */
-	uint32_t rx_grant;  /* written to TCP, not yet granted back */
+	uint32_t rx_grant;  /* granted, not yet sent in a CREDIT */
 
 	unsigned owed; /* enum conn_owed bits */
 	enum frame_rst_reason rst_reason;
