@@ -19,6 +19,26 @@
 # gw-a's end of the link (see "links" below): link_cut, link_restore,
 # link_flap, link_loss, link_packets.
 #
+# WAN links: `topo_up --wan 'K:DELAY:RATE:LOSS:QUEUE,...'` makes link wanK an
+# emulated WAN link instead of a veth pair: TUN devices named wanK in gw-a
+# and gw-b (same addresses, same subnet, MTU 1500, any protocol) joined by
+# tests/tools/wanem, a user-space emulator with, per direction, DELAY ms
+# one way, RATE Mbit/s (0 = unlimited) through a drop-tail queue of QUEUE
+# packets (default 1000), and LOSS % random loss.  Each field is one value
+# for both directions or A2B/B2A (e.g. '1:25:200:0/1:1000': 1 % loss from B
+# to A only); trailing fields may be left out ('2:30' = 30 ms each way, no
+# rate limit, no loss).  `wan_link K DELAY [RATE [LOSS [QUEUE]]]` does the
+# same for one link after topo_up, but before any gateway starts (usrsctp
+# reads the address list once).  wan_counters K prints the emulator's
+# counters (one line per direction: rx fwd fwd_bytes drop_loss drop_queue
+# drop_ring max_queue write_err); wan_counter K a>b|b>a FIELD one number.
+# The emulator's log is $WORK/wanem-wanK.log; it is stopped (and prints its
+# final counters there) with the rest at cleanup.  The link faults below
+# work on emulated links as on veth links (ip link down on gw-a's TUN end
+# makes the emulator's writes to it fail, as a cut cable).  The emulator
+# binary: $WANEM, else tests/wanem of the build dir of $SCTPGW, else compiled
+# from tests/tools/wanem.c into $WORK.
+#
 # Variables after setup: SCTPGW, SRCDIR, XFER, WORK, PFX, NS_A, NS_B,
 # NS_LAN_A, NS_LAN_B, plus the address constants below; after topo_up
 # also TOPO_LINKS.
@@ -52,6 +72,7 @@ declare -A GW_PID=()
 declare -A GW_CONF=()
 declare -A LOGMARK=()
 declare -A _FLAP_PID=()
+declare -A WANEM_PID=()
 TOPO_LINKS=0
 
 log() { printf '[%s %s] %s\n' "$(date +%T.%3N)" "${SCENARIO:-test}" "$*" >&2; }
@@ -200,13 +221,17 @@ wan_ip() {
     if [ "$fam" = 6 ]; then echo "2001:2:$k::$host"; else echo "198.18.$k.$host"; fi
 }
 
-# topo_up [--links N] : build the namespaces; N wan links (1..4, default 1).
+# topo_up [--links N] [--wan SPEC] : build the namespaces; N wan links
+# (1..4, default 1); SPEC makes some of them emulated WAN links (see the
+# header).
 topo_up() {
-    local links=1 ns k
+    local links=1 ns k wan=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --links) [ $# -ge 2 ] || fail "topo_up: --links needs a number"; links=$2; shift 2 ;;
             --links=*) links=${1#--links=}; shift ;;
+            --wan) [ $# -ge 2 ] || fail "topo_up: --wan needs K:DELAY:RATE:LOSS:QUEUE,..."; wan=$2; shift 2 ;;
+            --wan=*) wan=${1#--wan=}; shift ;;
             *) fail "topo_up: unknown argument '$1'" ;;
         esac
     done
@@ -220,6 +245,13 @@ topo_up() {
         ip -n "$NS_B" addr add "$(wan_ip B "$k" 6)/64" dev "wan$k" nodad
     done
     TOPO_LINKS=$links
+    local w f
+    for w in ${wan//,/ }; do
+        IFS=: read -r -a f <<<"$w"
+        case "${f[0]}" in [1-9]) ;; *) fail "topo_up --wan '$w': link number must be 1..$links" ;; esac
+        [ "${f[0]}" -le "$links" ] || fail "topo_up --wan '$w': no link wan${f[0]} (--links $links)"
+        _wan_link "${f[@]}"
+    done
     _veth "$NS_A" lan "$NS_LAN_A" eth0
     _veth "$NS_B" lan "$NS_LAN_B" eth0
     ip -n "$NS_A" addr add "$A_LAN/24" dev lan
@@ -253,6 +285,85 @@ topo_up() {
     local wans="=wan1="
     [ "$links" -gt 1 ] && wans="=wan1..wan$links="
     log "topology up: $NS_LAN_A | $NS_A $wans $NS_B | $NS_LAN_B"
+}
+
+# ------------------------------------------------------------ WAN links
+# _wanem_bin : the emulator's path (built or compiled on first use)
+_wanem_bin() {
+    local b
+    for b in "${WANEM:-}" "$(dirname "$SCTPGW")/../tests/wanem" "$(dirname "$SCTPGW")/tests/wanem"; do
+        [ -n "$b" ] && [ -x "$b" ] && { echo "$b"; return 0; }
+    done
+    b="$WORK/wanem"
+    if [ ! -x "$b" ]; then
+        ${CC:-cc} -O2 -o "$b" "$SRCDIR/tests/tools/wanem.c" >&2 ||
+            fail "cannot build the WAN emulator from $SRCDIR/tests/tools/wanem.c"
+    fi
+    echo "$b"
+}
+
+# _wan_field VALUE WHAT : a number or A2B/B2A numbers
+_wan_field() {
+    [[ "$1" =~ ^[0-9]+(\.[0-9]+)?(/[0-9]+(\.[0-9]+)?)?$ ]] ||
+        fail "WAN link: $2 must be a number or A2B/B2A, not '$1'"
+}
+
+# _wan_link K DELAY [RATE [LOSS [QUEUE]]] : link wanK (gw-a <-> gw-b)
+# becomes TUN devices joined by the emulator (the veth pair, if any, goes).
+_wan_link() {
+    local k=$1 delay=${2:-0} rate=${3:-0} loss=${4:-0} queue=${5:-1000} side ns bin i
+    case "$k" in [1-9]) ;; *) fail "wan_link: link number must be 1..9, not '$k'" ;; esac
+    _wan_field "$delay" DELAY; _wan_field "$rate" RATE; _wan_field "$loss" LOSS
+    _wan_field "$queue" QUEUE
+    bin=$(_wanem_bin)
+    ip -n "$NS_A" link del "wan$k" 2>/dev/null || true
+    for side in A B; do
+        ns=$(ns_of "$side")
+        ip -n "$ns" tuntap add dev "wan$k" mode tun || fail "wan_link $k: cannot make a TUN device in $ns"
+        # a long device queue: the emulator's queue is the bottleneck, not this
+        ip -n "$ns" link set "wan$k" mtu 1500 txqueuelen 10000 up
+        ip -n "$ns" addr add "$(wan_ip "$side" "$k")/24" dev "wan$k"
+        ip -n "$ns" addr add "$(wan_ip "$side" "$k" 6)/64" dev "wan$k" nodad
+    done
+    "$bin" -n "wan$k" -d "$delay" -r "$rate" -l "$loss" -q "$queue" \
+        "$NS_A:wan$k" "$NS_B:wan$k" >>"$WORK/wanem-wan$k.log" 2>&1 &
+    WANEM_PID[$k]=$!
+    _LIB_PIDS+=("$!")
+    for i in $(seq 50); do
+        grep -q "wanem wan$k: ready" "$WORK/wanem-wan$k.log" && break
+        kill -0 "${WANEM_PID[$k]}" 2>/dev/null || fail "wan_link $k: the emulator died: $(cat "$WORK/wanem-wan$k.log")"
+        sleep 0.1
+    done
+    grep -q "wanem wan$k: ready" "$WORK/wanem-wan$k.log" || fail "wan_link $k: emulator not ready in 5 s"
+    log "link wan$k emulated: delay ${delay} ms, rate ${rate} Mbit/s, loss ${loss} %, queue ${queue} packets"
+}
+
+wan_link() {
+    [ "$TOPO_LINKS" -gt 0 ] || fail "wan_link: call topo_up first"
+    [ "${1:-0}" -le "$TOPO_LINKS" ] 2>/dev/null || fail "wan_link: no link wan$1 (have wan1..wan$TOPO_LINKS)"
+    gw_alive A && fail "wan_link: gateway A already runs (usrsctp would not see the new device)"
+    gw_alive B && fail "wan_link: gateway B already runs (usrsctp would not see the new device)"
+    _wan_link "$@"
+    _reach A "$(wan_ip B "$1")"; _reach A "$(wan_ip B "$1" 6)"
+}
+
+# wan_counters K : the emulator's counter lines now (SIGUSR1, then read)
+wan_counters() {
+    local k=$1 pid=${WANEM_PID[$1]:-} n i
+    [ -n "$pid" ] || fail "wan_counters: link wan$k is not emulated"
+    n=$(grep -c ': rx=' "$WORK/wanem-wan$k.log" || true)
+    kill -USR1 "$pid" 2>/dev/null || fail "wan_counters: the emulator of wan$k is gone"
+    for i in $(seq 50); do
+        [ "$(grep -c ': rx=' "$WORK/wanem-wan$k.log" || true)" -ge $((n + 2)) ] && break
+        sleep 0.02
+    done
+    grep ': rx=' "$WORK/wanem-wan$k.log" | tail -n 2
+}
+
+# wan_counter K a>b|b>a FIELD : one counter of one direction
+wan_counter() {
+    wan_counters "$1" | awk -v d="$2:" -v f="$3" '$3 == d {
+        for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }'
 }
 
 # ------------------------------------------------------------ links
