@@ -420,7 +420,8 @@ static void on_credit(struct conn *c, uint32_t inc)
 	/* The peer grants only what it received, so credit never exceeds
 	 * the window it advertised, unless the window grew (a feature both
 	 * HELLOs announced); more would be a peer miscounting. */
-	if (inc > c->tx_window - c->tx_credit && (c->assoc->features & FRAME_FEATURE_WINDOW_GROWTH) &&
+	if (inc > c->tx_window - c->tx_credit &&
+	    (c->assoc->features & FRAME_FEATURE_WINDOW_GROWTH) &&
 	    inc <= FRAME_CREDIT_MAX - c->tx_credit)
 		c->tx_window = c->tx_credit + inc;
 	if (inc > c->tx_window - c->tx_credit) {

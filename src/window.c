@@ -13,8 +13,8 @@ void window_init(struct window *w, uint32_t initial, uint32_t max, double now)
 uint32_t window_consumed(struct window *w, uint32_t n, double now, double rtt)
 {
 	double period = rtt > WINDOW_MIN_PERIOD ? rtt : WINDOW_MIN_PERIOD;
-	double idle = WINDOW_IDLE_RTTS * period > WINDOW_IDLE ? WINDOW_IDLE_RTTS * period
-	                                                      : WINDOW_IDLE;
+	double idle =
+	    WINDOW_IDLE_RTTS * period > WINDOW_IDLE ? WINDOW_IDLE_RTTS * period : WINDOW_IDLE;
 	if (now - w->last_use >= idle) {
 		/* Back from idle: what the path needs may have changed, and
 		 * the reservation should not outlive the use (as TCP restarts

@@ -31,11 +31,11 @@
 #define WINDOW_IDLE_RTTS  8     /* ... or this many round trips, if longer */
 
 struct window {
-	uint32_t size;        /* the window now: the peer may have this many bytes ungranted */
-	uint32_t initial;     /* conn_window: where it starts and shrinks back to */
-	uint32_t max;         /* conn_window_max */
-	uint32_t ungranted;   /* written into the TCP socket, not yet granted back */
-	uint32_t shrinking;   /* still to withhold before the window is down to initial */
+	uint32_t size;         /* the window now: the peer may have this many bytes ungranted */
+	uint32_t initial;      /* conn_window: where it starts and shrinks back to */
+	uint32_t max;          /* conn_window_max */
+	uint32_t ungranted;    /* written into the TCP socket, not yet granted back */
+	uint32_t shrinking;    /* still to withhold before the window is down to initial */
 	uint64_t period_bytes; /* consumed since period_start */
 	double period_start;
 	double last_use; /* when bytes were last consumed */

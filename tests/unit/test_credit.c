@@ -255,10 +255,13 @@ static void credit__exactly_the_window_in_one_frame__is_accepted(void **state)
 	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_RST), 0);
 }
 
+/* A peer that did not announce window growth in its HELLO may not grant
+ * past the window it advertised. */
 static void credit__credit_beyond_the_advertised_window__resets_that_connection(void **state)
 {
 	struct fx *f = *state;
 	fx_start(f);
+	f->a->features &= ~FRAME_FEATURE_WINDOW_GROWTH;
 	struct link keep = open_link(f, f->a);
 	struct link victim = open_link(f, f->a);
 	/* A has sent nothing: its credit is B's whole window already. */
@@ -272,6 +275,64 @@ static void credit__credit_beyond_the_advertised_window__resets_that_connection(
 	assert_sent_rst(f->ea, victim.sid, FRAME_RST_PROTOCOL);
 	ping(f, &keep);
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
+}
+
+/* With growth, a grant may pass the advertised window, but never raise
+ * the credit past FRAME_CREDIT_MAX. */
+static void credit__credit_past_the_growth_bound__resets_that_connection(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	assert_true(f->a->features & FRAME_FEATURE_WINDOW_GROWTH);
+	struct link keep = open_link(f, f->a);
+	struct link victim = open_link(f, f->a);
+	struct frame cr = {.type = FRAME_CREDIT, .u.credit = FRAME_CREDIT_MAX};
+	uint8_t buf[16];
+	ssize_t n = frame_encode(&cr, buf, sizeof buf);
+	assert_true(n > 0);
+	fake_engine_inject(f->ea, victim.sid, buf, (size_t)n);
+	expect_reset(f, victim.client);
+	expect_reset(f, victim.target);
+	assert_sent_rst(f->ea, victim.sid, FRAME_RST_PROTOCOL);
+	ping(f, &keep);
+}
+
+/* --- growing windows (window.h) ----------------------------------------- */
+
+/* A bulk transfer through windows that start small: the receiver's window
+ * grows past its start (the sender accepted the larger grants), never
+ * past conn_window_max, the data arrives intact, and memory_limit counts
+ * exactly the windows of the open connections. */
+static void credit__window_filled_by_a_fast_sender__grows_up_to_its_max(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	one_way(f, l.client, l.target, 8 * 1000 * 1000, 21);
+	assert_true(cb->rxw.size > 4096);
+	assert_true(cb->rxw.size <= 256 * 1024);
+	assert_int_equal(f->b->mem_reserved, cb->rxw.size); /* B's only connection */
+	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_RST), 0);
+	assert_int_equal(fake_engine_count_sent(f->eb, l.sid, FRAME_RST), 0);
+}
+
+/* Growth that memory_limit cannot hold is refused: the window stays as
+ * it is and the transfer still completes. */
+static void credit__growth_beyond_memory_limit__keeps_the_window(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	f->cb->memory_limit = 3 * 4096; /* room for one doubling at most */
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	one_way(f, l.client, l.target, 2 * 1000 * 1000, 22);
+	assert_true(cb->rxw.size <= 2 * 4096);
+	assert_true(f->b->mem_reserved <= f->cb->memory_limit);
 }
 
 /* --- memory ----------------------------------------------------------- */
@@ -419,6 +480,9 @@ int main(void)
 	    T(credit__peer_sending_beyond_its_credit__resets_only_that_connection),
 	    T(credit__exactly_the_window_in_one_frame__is_accepted),
 	    T(credit__credit_beyond_the_advertised_window__resets_that_connection),
+	    T(credit__credit_past_the_growth_bound__resets_that_connection),
+	    T(credit__window_filled_by_a_fast_sender__grows_up_to_its_max),
+	    T(credit__growth_beyond_memory_limit__keeps_the_window),
 	    T(credit__idle_connection__holds_no_buffer),
 	    T(credit__engine_full__at_most_one_connection_holds_a_frame),
 	    T(memory_limit__reached__resets_the_next_client_and_keeps_the_others),
