@@ -41,7 +41,14 @@ counters() { # side: "t3 fast" since start, from a fresh status dump
     local side=$1 line
     kill -USR1 "${GW_PID[$side]}"; sleep 0.5
     line=$(grep 'T3 timeouts' "$WORK/gw-$side.log" | tail -n1)
-    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\).*/\1/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line")"
+    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\) (zero-window probes \([0-9]*\)).*/\1(probes \2)/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line") win=$(sed -n 's/.*windows reserve \([0-9]*\) .*/\1/p' <<<"$line")"
+}
+
+cpu_s() { # side: CPU seconds of the gateway so far
+    awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/${GW_PID[$1]}/stat"
+}
+qdrops() { # emulator queue drops so far, a>b/b>a
+    echo "$(wan_counter 1 'a>b' drop_queue)/$(wan_counter 1 'b>a' drop_queue)"
 }
 
 for r in $(seq "$ROUNDS"); do
@@ -56,7 +63,7 @@ for r in $(seq "$ROUNDS"); do
         for f in $FIGS; do
             # shellcheck disable=SC2046
             v=$(ip3 lan-a "$A_LAN" "$FWD_PORT" $(fig_args "$f"))
-            echo "round $r $label fig $f: $v Mbit/s  A: $(counters A)  B: $(counters B)"
+            echo "round $r $label fig $f: $v Mbit/s  A: $(counters A) cpu=$(cpu_s A)s  B: $(counters B) cpu=$(cpu_s B)s  queue drops $(qdrops)  load $(cut -d' ' -f1 /proc/loadavg)"
         done
         gw_stop A || true; gw_stop B || true
     done

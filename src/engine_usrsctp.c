@@ -692,13 +692,14 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
 	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u; "
 	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
-	         "timeouts %u, DATA dropped at the chunk limit %u, at the window %u",
+	         "timeouts %u (zero-window probes %u), DATA dropped at the chunk limit %u, at the "
+	         "window %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
 	         e->ackwatch.kicks, ss.sctps_sendpackets, ss.sctps_recvpackets,
 	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
-	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
+	         ss.sctps_timowindowprobe, ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
 }
 
 static const struct engine_ops usr_ops = {

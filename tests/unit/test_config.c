@@ -227,6 +227,9 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
 	assert_int_equal(c->conn_window, 256 * 1024);
+	assert_int_equal(c->conn_window_max, 16 * 1024 * 1024);
+	assert_int_equal(c->delayed_sack_ms, 40);
+	assert_int_equal(c->congestion_control, CONFIG_CC_RFC4960);
 	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->port, 5757);
@@ -518,7 +521,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
-	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit\n"
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
+	    "memory_limit\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
@@ -670,6 +674,17 @@ static void config_load__empty_quotes__are_an_empty_value(void **state)
 	    MINIMAL "[gateway]\n"
 	            "name = \"\"\n",
 	    "@:7: [gateway] name: empty value; expected 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+}
+
+static void config_load__conn_window_over_its_max__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "conn_window_max = 128k\n",
+	              "@:7: [gateway] conn_window_max: 131072 is less than conn_window (262144, "
+	              "default); expected conn_window <= conn_window_max (a window starts at "
+	              "conn_window and grows up to conn_window_max)\n");
 }
 
 static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **state)
@@ -1191,6 +1206,7 @@ int main(void)
 	    T(config_load__line_too_long__is_reported),
 	    T(config_load__quotes_and_comments__are_stripped),
 	    T(config_load__empty_quotes__are_an_empty_value),
+	    T(config_load__conn_window_over_its_max__names_both_keys),
 	    T(config_load__delayed_sack_over_half_rto_min__names_both_keys),
 	    T(config_load__rto_out_of_order__names_both_keys),
 	    T(config_load__rto_with_a_bad_value__is_not_compared),
