@@ -155,7 +155,7 @@ static const struct spec association_keys[] = {
 static const struct spec sctp_keys[] = {
     {"heartbeat_interval_ms", SPEC_UINT, 0, 100, 600000, 1000, NULL, C(heartbeat_interval_ms)},
     {"rto_initial_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_initial_ms)},
-    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 200, NULL, C(rto_min_ms)},
+    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 500, NULL, C(rto_min_ms)},
     {"rto_max_ms", SPEC_UINT, 0, 10, 600000, 3000, NULL, C(rto_max_ms)},
     {"path_max_retrans", SPEC_UINT, 0, 1, 100, 3, NULL, C(path_max_retrans)},
     {"pf_threshold", SPEC_UINT, 0, 0, 100, 1, NULL, C(pf_threshold)},
@@ -164,8 +164,8 @@ static const struct spec sctp_keys[] = {
     {"delayed_sack_ms", SPEC_UINT, 0, 0, 500, 40, NULL, C(delayed_sack_ms)},
     {"congestion_control", SPEC_CHOICE, 0, 0, 0, CONFIG_CC_RFC4960, cc_names,
      C(congestion_control)},
-    {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(sndbuf)},
-    {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(rcvbuf)},
+    {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(sndbuf)},
+    {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(rcvbuf)},
 };
 
 static const struct spec path_keys[] = {

@@ -237,14 +237,14 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->max_streams, 4096);
 	assert_int_equal(c->heartbeat_interval_ms, 1000);
 	assert_int_equal(c->rto_initial_ms, 1000);
-	assert_int_equal(c->rto_min_ms, 200);
+	assert_int_equal(c->rto_min_ms, 500);
 	assert_int_equal(c->rto_max_ms, 3000);
 	assert_int_equal(c->path_max_retrans, 3);
 	assert_int_equal(c->pf_threshold, 1);
 	assert_int_equal(c->assoc_max_retrans, 10);
 	assert_int_equal(c->failback_hold_ms, 5000);
-	assert_int_equal(c->sndbuf, 1048576);
-	assert_int_equal(c->rcvbuf, 1048576);
+	assert_int_equal(c->sndbuf, 2097152);
+	assert_int_equal(c->rcvbuf, 2097152);
 	assert_int_equal(c->n_paths, 1);
 	assert_int_equal(c->paths[0].priority, 10);
 	assert_int_equal(c->n_forwards, 1);
@@ -692,8 +692,8 @@ static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **
 	struct fixture *f = *state;
 	expect_errors(f,
 	              MINIMAL "[sctp]\n"
-	                      "delayed_sack_ms = 150\n",
-	              "@:7: [sctp] delayed_sack_ms: 150 is more than half of rto_min_ms (200, "
+	                      "delayed_sack_ms = 300\n",
+	              "@:7: [sctp] delayed_sack_ms: 300 is more than half of rto_min_ms (500, "
 	              "default); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer "
 	              "makes retransmission timeouts expire on a clean path)\n");
 	fixture_reset(f);
