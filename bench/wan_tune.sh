@@ -10,7 +10,9 @@
 # for T (10) s: 1 connection, 8 connections (-P 8), reverse (-R), the
 # receiver's Mbit/s; then the T3 expiries and fast retransmissions of both
 # gateways from their SIGUSR1 dumps. Lines inside a setting are separated
-# by ';'. ROUNDS (1) repeats everything. Output: one line per figure.
+# by ';'. ROUNDS (1) repeats everything; FIGS ("1 8 R") picks the
+# figures; DIRECT ("cubic") the direct TCP congestion controls (e.g.
+# "cubic bbr"). Output: one line per figure.
 set -euo pipefail
 SCENARIO=wan_tune
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -21,6 +23,7 @@ WAN=$1; shift
 T=${T:-10}
 ROUNDS=${ROUNDS:-1}
 FIGS=${FIGS:-"1 8 R"}
+DIRECT=${DIRECT:-cubic}
 topo_up --wan "$WAN"
 bg_ns B "$WORK/iperf-direct.log" iperf3 -s -p 5201
 bg_ns lan-b "$WORK/iperf-pair.log" iperf3 -s -p "$SRV_PORT"
@@ -52,9 +55,11 @@ qdrops() { # emulator queue drops so far, a>b/b>a
 }
 
 for r in $(seq "$ROUNDS"); do
-    for f in $FIGS; do
-        # shellcheck disable=SC2046
-        echo "round $r direct-cubic fig $f: $(ip3 A "$(wan_ip B 1)" 5201 -C cubic $(fig_args "$f")) Mbit/s"
+    for cc in $DIRECT; do
+        for f in $FIGS; do
+            # shellcheck disable=SC2046
+            echo "round $r direct-$cc fig $f: $(ip3 A "$(wan_ip B 1)" 5201 -C "$cc" $(fig_args "$f")) Mbit/s"
+        done
     done
     for s in "$@"; do
         IFS='|' read -r label sctp gw <<<"$s"

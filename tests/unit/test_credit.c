@@ -255,17 +255,18 @@ static void credit__exactly_the_window_in_one_frame__is_accepted(void **state)
 	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_RST), 0);
 }
 
-/* A peer that did not announce window growth in its HELLO may not grant
- * past the window it advertised. */
-static void credit__credit_beyond_the_advertised_window__resets_that_connection(void **state)
+/* On a fresh pair (A's HELLO features masked by UNSET), B grants A's
+ * connection INC more credit than it has: only that connection is reset,
+ * with reason "protocol error", and the association goes on. */
+static void expect_credit_refused(struct fx *f, uint32_t unset, uint32_t inc)
 {
-	struct fx *f = *state;
 	fx_start(f);
-	f->a->features &= ~FRAME_FEATURE_WINDOW_GROWTH;
+	assert_true(f->a->features & FRAME_FEATURE_WINDOW_GROWTH); /* both HELLOs carry it */
+	f->a->features &= ~unset;
 	struct link keep = open_link(f, f->a);
 	struct link victim = open_link(f, f->a);
 	/* A has sent nothing: its credit is B's whole window already. */
-	struct frame cr = {.type = FRAME_CREDIT, .u.credit = 1};
+	struct frame cr = {.type = FRAME_CREDIT, .u.credit = inc};
 	uint8_t buf[16];
 	ssize_t n = frame_encode(&cr, buf, sizeof buf);
 	assert_true(n > 0);
@@ -277,24 +278,18 @@ static void credit__credit_beyond_the_advertised_window__resets_that_connection(
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
 }
 
+/* A peer that did not announce window growth in its HELLO may not grant
+ * past the window it advertised. */
+static void credit__credit_beyond_the_advertised_window__resets_that_connection(void **state)
+{
+	expect_credit_refused(*state, FRAME_FEATURE_WINDOW_GROWTH, 1);
+}
+
 /* With growth, a grant may pass the advertised window, but never raise
  * the credit past FRAME_CREDIT_MAX. */
 static void credit__credit_past_the_growth_bound__resets_that_connection(void **state)
 {
-	struct fx *f = *state;
-	fx_start(f);
-	assert_true(f->a->features & FRAME_FEATURE_WINDOW_GROWTH);
-	struct link keep = open_link(f, f->a);
-	struct link victim = open_link(f, f->a);
-	struct frame cr = {.type = FRAME_CREDIT, .u.credit = FRAME_CREDIT_MAX};
-	uint8_t buf[16];
-	ssize_t n = frame_encode(&cr, buf, sizeof buf);
-	assert_true(n > 0);
-	fake_engine_inject(f->ea, victim.sid, buf, (size_t)n);
-	expect_reset(f, victim.client);
-	expect_reset(f, victim.target);
-	assert_sent_rst(f->ea, victim.sid, FRAME_RST_PROTOCOL);
-	ping(f, &keep);
+	expect_credit_refused(*state, 0, FRAME_CREDIT_MAX);
 }
 
 /* --- growing windows (window.h) ----------------------------------------- */
