@@ -44,7 +44,7 @@ counters() { # side: "t3 fast" since start, from a fresh status dump
     local side=$1 line
     kill -USR1 "${GW_PID[$side]}"; sleep 0.5
     line=$(grep 'T3 timeouts' "$WORK/gw-$side.log" | tail -n1)
-    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\) (zero-window probes \([0-9]*\)).*/\1(probes \2)/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line") win=$(sed -n 's/.*windows reserve \([0-9]*\) .*/\1/p' <<<"$line")"
+    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\) (zero-window probes \([0-9]*\)).*/\1(probes \2)/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line") win=$(sed -n 's/.*windows reserve \([0-9]*\) .*/\1/p' <<<"$line") $(sed -n 's/.*primary \(cwnd [0-9]* mtu [0-9]* srtt [0-9]* ms rto [0-9]*\) ms.*/\1/p' <<<"$line" | tr -d ' ')"
 }
 
 cpu_s() { # side: CPU seconds of the gateway so far

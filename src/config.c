@@ -155,7 +155,7 @@ static const struct spec association_keys[] = {
 static const struct spec sctp_keys[] = {
     {"heartbeat_interval_ms", SPEC_UINT, 0, 100, 600000, 1000, NULL, C(heartbeat_interval_ms)},
     {"rto_initial_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_initial_ms)},
-    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 500, NULL, C(rto_min_ms)},
+    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_min_ms)},
     {"rto_max_ms", SPEC_UINT, 0, 10, 600000, 3000, NULL, C(rto_max_ms)},
     {"path_max_retrans", SPEC_UINT, 0, 1, 100, 3, NULL, C(path_max_retrans)},
     {"pf_threshold", SPEC_UINT, 0, 0, 100, 1, NULL, C(pf_threshold)},

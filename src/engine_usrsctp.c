@@ -688,18 +688,32 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	 * side's drops are what a slow transfer is first checked for. */
 	struct sctpstat ss = {0};
 	usrsctp_get_stat(&ss);
+	/* The stack's own view of the primary path: its MTU, window, RTO. */
+	struct sctp_paddrinfo pi = {0};
+	if (e->sock && e->up) {
+		struct sctp_setprim prim = {0};
+		socklen_t pl = sizeof prim;
+		if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, &pl) == 0) {
+			pi.spinfo_address = prim.ssp_addr;
+			pl = sizeof pi;
+			usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi,
+			                   &pl);
+		}
+	}
 	snprintf(buf, len,
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
-	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u; "
+	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u, "
+	         "primary cwnd %u mtu %u srtt %u ms rto %u ms; "
 	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
 	         "timeouts %u (zero-window probes %u), DATA dropped at the chunk limit %u, at the "
 	         "window %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
-	         e->ackwatch.kicks, ss.sctps_sendpackets, ss.sctps_recvpackets,
-	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
-	         ss.sctps_timowindowprobe, ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
+	         e->ackwatch.kicks, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt, pi.spinfo_rto,
+	         ss.sctps_sendpackets, ss.sctps_recvpackets, ss.sctps_sendretransdata,
+	         ss.sctps_sendfastretrans, ss.sctps_timodata, ss.sctps_timowindowprobe,
+	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
 }
 
 static const struct engine_ops usr_ops = {

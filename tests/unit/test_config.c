@@ -237,7 +237,7 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->max_streams, 4096);
 	assert_int_equal(c->heartbeat_interval_ms, 1000);
 	assert_int_equal(c->rto_initial_ms, 1000);
-	assert_int_equal(c->rto_min_ms, 500);
+	assert_int_equal(c->rto_min_ms, 1000);
 	assert_int_equal(c->rto_max_ms, 3000);
 	assert_int_equal(c->path_max_retrans, 3);
 	assert_int_equal(c->pf_threshold, 1);
@@ -692,9 +692,10 @@ static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **
 	struct fixture *f = *state;
 	expect_errors(f,
 	              MINIMAL "[sctp]\n"
-	                      "delayed_sack_ms = 300\n",
-	              "@:7: [sctp] delayed_sack_ms: 300 is more than half of rto_min_ms (500, "
-	              "default); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer "
+	                      "rto_min_ms = 700\n"
+	                      "delayed_sack_ms = 400\n",
+	              "@:8: [sctp] delayed_sack_ms: 400 is more than half of rto_min_ms (700, "
+	              "line 7); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer "
 	              "makes retransmission timeouts expire on a clean path)\n");
 	fixture_reset(f);
 	expect_errors(
