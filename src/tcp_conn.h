@@ -17,7 +17,8 @@
  * as it writes bytes into its TCP socket. A conn reads its TCP socket only
  * while it holds credit, and never more than it holds, so what waits in
  * its struct buf toward a slow TCP reader never exceeds its own window, and
- * a stalled reader stalls only its own connection.
+ * a stalled reader stalls only its own connection. The window grows with
+ * use and shrinks back when idle (window.h), reserved out of memory_limit.
  *
  * Data read from TCP goes straight into an engine message. While the engine
  * is full no conn reads (they queue in the association's wait list); the
