@@ -35,7 +35,7 @@ ip3() {
     local out="$WORK/ip3.json" rc=0
     run_ns "$ns" $((T + 40)) "$out" iperf3 -c "$host" -p "$port" -t "$T" -J "$@" || rc=$?
     if [ $rc -ne 0 ]; then echo "fail"; return 0; fi
-    jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$out" 2>/dev/null || echo "fail"
+    jq -r '.end.sum_received.bits_per_second / 1e5 | floor / 10' "$out" 2>/dev/null || echo "fail"
 }
 
 fig_args() { case $1 in 1) ;; 8) echo "-P 8" ;; R) echo "-R" ;; esac; }

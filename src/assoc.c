@@ -487,7 +487,7 @@ void assoc_wait(struct assoc *a, struct conn *c)
 
 bool assoc_reserve(struct assoc *a, size_t by)
 {
-	if (a->mem_reserved + by > a->memory_limit)
+	if (a->mem_reserved + by > a->memory_limit - a->memory_limit / ASSOC_GROWTH_KEEP)
 		return false;
 	a->mem_reserved += by;
 	return true;

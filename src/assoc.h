@@ -103,7 +103,10 @@ int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 /* Queue C to be flushed when the engine has room. */
 void assoc_wait(struct assoc *a, struct conn *c);
 /* Reserve BY more bytes of memory_limit for a growing window: true when
- * they fit (and are now reserved), false when not. */
+ * they fit (and are now reserved), false when not. Growth never takes the
+ * last 1/ASSOC_GROWTH_KEEP of memory_limit: that stays for new
+ * connections, so busy windows cannot lock new clients out. */
+#define ASSOC_GROWTH_KEEP 4
 bool assoc_reserve(struct assoc *a, size_t by);
 /* The primary path's smoothed round trip in seconds (0 when unknown),
  * read from the engine at most once a second. */

@@ -13,7 +13,8 @@
  *     WINDOW_MIN_PERIOD) counts the bytes written into the TCP socket; when
  *     they reach half the window, the sender was held back by it, and the
  *     window doubles, up to conn_window_max (the caller first reserves the
- *     growth out of memory_limit; refused growth keeps the window as it is);
+ *     growth out of memory_limit, assoc_reserve; refused growth keeps the
+ *     window as it is);
  *   - after WINDOW_IDLE without a byte (or WINDOW_IDLE_RTTS round trips,
  *     whichever is longer) it shrinks back to conn_window: the bytes
  *     consumed next are not granted back until the window is down there
