@@ -330,6 +330,25 @@ static void credit__growth_beyond_memory_limit__keeps_the_window(void **state)
 	assert_true(f->b->mem_reserved <= f->cb->memory_limit);
 }
 
+/* Growth stops at 3/4 of memory_limit: with room for exactly two windows,
+ * a busy connection does not grow into the second one, so a new
+ * connection still opens. */
+static void credit__busy_window__leaves_room_for_a_new_connection(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	f->cb->memory_limit = 2 * 4096;
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	one_way(f, l.client, l.target, 2 * 1000 * 1000, 23);
+	assert_int_equal(cb->rxw.size, 4096);
+	struct link second = open_link(f, f->a);
+	ping(f, &second);
+	assert_int_equal(f->b->mem_reserved, 2 * 4096);
+}
+
 /* --- memory ----------------------------------------------------------- */
 
 static void credit__idle_connection__holds_no_buffer(void **state)
@@ -478,6 +497,7 @@ int main(void)
 	    T(credit__credit_past_the_growth_bound__resets_that_connection),
 	    T(credit__window_filled_by_a_fast_sender__grows_up_to_its_max),
 	    T(credit__growth_beyond_memory_limit__keeps_the_window),
+	    T(credit__busy_window__leaves_room_for_a_new_connection),
 	    T(credit__idle_connection__holds_no_buffer),
 	    T(credit__engine_full__at_most_one_connection_holds_a_frame),
 	    T(memory_limit__reached__resets_the_next_client_and_keeps_the_others),
