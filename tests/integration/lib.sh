@@ -391,6 +391,14 @@ wan_counter() {
 #                              default), from the interface counters (frames
 #                              dropped by link_cut drop / link_loss on the
 #                              way in are still counted in rx).
+#   link_sample_start / link_sample_stop
+#                              a sampler in gw-a stamps (epoch ms) the rx/tx
+#                              counters of every wanK every 20 ms, so frames
+#                              can be counted between two exact moments (e.g.
+#                              log stamps) however late the test gets there
+#                              on a loaded machine: link_frames FROM_MS TO_MS
+#                              wanK rx|tx prints "FRAMES SPAN_MS" over the
+#                              samples inside [FROM_MS, TO_MS].
 # Every cut and restore is noted with a timestamp in $WORK/links.log and as
 # a "=== ... test: ..." line in both gateway logs.
 
@@ -492,6 +500,43 @@ link_packets() {
         tx) echo "$tx" ;;
         *) echo $((rx + tx)) ;;
     esac
+}
+
+link_sample_start() {
+    bg_ns A "$WORK/link-samples.log" python3 -c '
+import sys, time
+devs = ["wan%d" % k for k in range(1, int(sys.argv[1]) + 1)]
+files = [open("/sys/class/net/%s/statistics/%s_packets" % (d, w)) for d in devs for w in ("rx", "tx")]
+while True:
+    vals = []
+    for f in files:
+        f.seek(0)
+        vals.append(f.read().strip())
+    print(int(time.time() * 1000), " ".join(vals), flush=True)
+    time.sleep(0.02)
+' "$TOPO_LINKS"
+    _SAMPLER_PID=$BG_PID
+    local i
+    for i in $(seq 50); do [ -s "$WORK/link-samples.log" ] && return 0; sleep 0.05; done
+    fail "link_sample_start: the sampler wrote nothing"
+}
+
+link_sample_stop() {
+    [ -n "${_SAMPLER_PID:-}" ] && kill "$_SAMPLER_PID" 2>/dev/null
+    wait "${_SAMPLER_PID:-}" 2>/dev/null || true
+    _SAMPLER_PID=""
+}
+
+link_frames() {
+    local from=$1 to=$2 dev=$3 dir=$4 col
+    _link_check "$dev"
+    col=$(( 2 + 2 * (${dev#wan} - 1) ))
+    [ "$dir" = tx ] && col=$((col + 1))
+    awk -v a="$from" -v b="$to" -v c="$col" '
+        $1 ~ /^[0-9]+$/ && $1 >= a && $1 <= b {
+            if (t0 == "") { t0 = $1; v0 = $c }
+            t1 = $1; v1 = $c }
+        END { if (t0 == "") print "0 0"; else print v1 - v0, t1 - t0 }' "$WORK/link-samples.log"
 }
 
 link_flap() {
@@ -855,6 +900,31 @@ wan_restore() {
         in_ns "$side" nft delete table inet "sgcut_$dev" 2>/dev/null || true
     done
     log "path $dev restored"
+}
+
+# gw_sctp_stat A|B NAME : one of the engine's counters since the gateway
+# started, from a fresh SIGUSR1 status line (needs log_level info or
+# debug; user-space engine).  NAME: t3 (T3 timeouts), rtx (DATA chunks
+# retransmitted), fast (of which fast retransmits), out, in (packets).
+gw_sctp_stat() {
+    local side=$1 n i line
+    gw_alive "$side" || fail "gw_sctp_stat: gateway $side is not running"
+    n=$(grep -c 'since start: ' "$WORK/gw-$side.log" || true)
+    kill -USR1 "${GW_PID[$side]}"
+    for i in $(seq 100); do
+        [ "$(grep -c 'since start: ' "$WORK/gw-$side.log" || true)" -gt "$n" ] && break
+        sleep 0.02
+    done
+    line=$(grep 'since start: ' "$WORK/gw-$side.log" | tail -n1)
+    [ -n "$line" ] || fail "gw_sctp_stat: no engine status line from gateway $side (log_level?)"
+    case "$2" in
+        t3) sed -n 's/.*T3 timeouts \([0-9]*\).*/\1/p' <<<"$line" ;;
+        rtx) sed -n 's/.*DATA chunks retransmitted \([0-9]*\).*/\1/p' <<<"$line" ;;
+        fast) sed -n 's/.*retransmitted [0-9]* (fast \([0-9]*\)).*/\1/p' <<<"$line" ;;
+        out) sed -n 's/.*packets out \([0-9]*\).*/\1/p' <<<"$line" ;;
+        in) sed -n 's/.*packets out [0-9]* in \([0-9]*\).*/\1/p' <<<"$line" ;;
+        *) fail "gw_sctp_stat: unknown counter '$2'" ;;
+    esac
 }
 
 # gw_rss_kib A|B [VmRSS|VmHWM] : the gateway's resident memory in KiB
