@@ -403,8 +403,14 @@ bulk() {
         record "$fig" "$col" -
         return
     fi
-    mbit=$(json_field "$out" '"%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6)')
-    bytes=$(json_field "$out" 'd["end"]["sum_received"]["bytes"]')
+    # iperf3 may exit 0 with no result (e.g. the server still busy with the
+    # previous, slow run): a '-' for this round, not the end of the bench
+    if ! mbit=$(json_field "$out" '"%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6)' 2>/dev/null) ||
+        ! bytes=$(json_field "$out" 'd["end"]["sum_received"]["bytes"]' 2>/dev/null); then
+        log "$fig $col: no result from iperf3: $(json_field "$out" 'd.get("error", "?")' 2>/dev/null || head -c 300 "$out")"
+        record "$fig" "$col" -
+        return
+    fi
     record "$fig" "$col" "$mbit"
     if [ -n "$c0a" ]; then
         local c1a c1b r1a r1b t3 rtx
