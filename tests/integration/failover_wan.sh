@@ -3,7 +3,7 @@
 # trips (lib.sh topo_up --wan): the PREFERRED path is the slower one,
 #   wan1 priority 10: 30 ms each way (60 ms RTT), 100 Mbit/s, queue 1000
 #   wan2 priority 20: 10 ms each way (20 ms RTT), 100 Mbit/s, queue 1000
-# and the fast profile's timers moved to a WAN: the RTO floor (and initial
+# and lib.sh's wanfast profile, the fast timers moved to a WAN: the RTO floor (and initial
 # RTO) 400 ms, above usrsctp's delayed-SACK time (200 ms) plus the 60 ms
 # round trip, so no T3 timeout is spurious (the LAN floor of 100 ms times out
 # on every delayed SACK here: 572 T3s and 13 MB in 90 s), heartbeats every
@@ -29,13 +29,7 @@ LATE_MS=3000
 SLACK_MS=10
 
 topo_up --links 2 --wan '1:30:100:0:1000,2:10:100:0:1000'
-CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=default CONF_FAILBACK_HOLD_MS=$HOLD_MS CONF_SCTP='heartbeat_interval_ms = 200
-rto_initial_ms = 400
-rto_min_ms = 400
-rto_max_ms = 1000
-path_max_retrans = 2
-pf_threshold = 0
-assoc_max_retrans = 30' pair_up
+CONF_PATHS="wan1:10 wan2:20" CONF_PROFILE=wanfast pair_up
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 FWD="$A_LAN:$FWD_PORT"
 

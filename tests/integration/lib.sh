@@ -606,6 +606,10 @@ link_flap_stop() {
 #                   fast: heartbeat_interval_ms=200, rto_initial_ms=200,
 #                   rto_min_ms=100, rto_max_ms=400, path_max_retrans=2,
 #                   pf_threshold=0, assoc_max_retrans=30, failback_hold_ms=2000;
+#                   wanfast: fast moved to a WAN of up to ~100 ms RTT:
+#                   rto_initial_ms=400, rto_min_ms=400 (above usrsctp's
+#                   200 ms delayed SACK + the RTT, so no T3 is spurious),
+#                   rto_max_ms=1000, the rest as fast (failback_hold_ms=2000);
 #                   default: no timer keys at all (the gateway's defaults).
 #   CONF_FAILBACK_HOLD_MS  failback_hold_ms (overrides the profile's value;
 #                   with no profile/default profile the key is written only
@@ -644,8 +648,16 @@ path_max_retrans = 2
 pf_threshold = 0
 assoc_max_retrans = 30'
               hold=${hold:-2000} ;;
+        wanfast) timers='heartbeat_interval_ms = 200
+rto_initial_ms = 400
+rto_min_ms = 400
+rto_max_ms = 1000
+path_max_retrans = 2
+pf_threshold = 0
+assoc_max_retrans = 30'
+              hold=${hold:-2000} ;;
         default) timers='' ;;
-        *) fail "write_gw_conf: CONF_PROFILE must be fast or default, not '$CONF_PROFILE'" ;;
+        *) fail "write_gw_conf: CONF_PROFILE must be fast, wanfast or default, not '$CONF_PROFILE'" ;;
     esac
     {
         cat <<EOF
