@@ -398,7 +398,8 @@ wan_counter() {
 #                              log stamps) however late the test gets there
 #                              on a loaded machine: link_frames FROM_MS TO_MS
 #                              wanK rx|tx prints "FRAMES SPAN_MS" over the
-#                              samples inside [FROM_MS, TO_MS].
+#                              samples inside [FROM_MS, TO_MS];
+#                              hold_down_quiet uses them after a fail-back.
 # Every cut and restore is noted with a timestamp in $WORK/links.log and as
 # a "=== ... test: ..." line in both gateway logs.
 
@@ -537,6 +538,63 @@ link_frames() {
             if (t0 == "") { t0 = $1; v0 = $c }
             t1 = $1; v1 = $c }
         END { if (t0 == "") print "0 0"; else print v1 - v0, t1 - t0 }' "$WORK/link-samples.log"
+}
+
+# hold_down_quiet [MIN_WAN2_FRAMES=1000] : after wan1 came back (log_mark
+# before the restore, link_sample_start before it, link_sample_stop once
+# both gateways logged 'primary path: wan2 -> wan1'), wan1 must have been
+# quiet while BOTH gateways held back from it: the frames of each direction
+# on wan1 at most 1/20 of that direction's frames on wan2 + 200 (heartbeats,
+# their acks).  The window is [the later 'path wan1: ... -> reachable', the
+# earlier fail-back - 50 ms] from the gateways' log stamps, counted from the
+# sampler's stamped counters, so a script that gets there late on a loaded
+# machine still counts exactly it (reading the counters after a sleep used
+# to land after a fail-back: issue 14, item 8).  One direction at a time:
+# what A sends (tx on A's wanK) follows A's primary, what B sends (rx)
+# follows B's; and the intersection of both hold-downs, because SACKs go
+# back on the path the DATA came in on (RFC 9260 6.4): once B is back on
+# wan1, A's SACKs to B's data are on wan1 too, though A still holds back.
+hold_down_quiet() {
+    local min=${1:-1000} ra rb fa fb w0 w1 dt1 dt2 dr1 dr2 span
+    ra=$(log_time_ms A 'path wan1: [a-z-]+ -> reachable ') || fail "hold_down_quiet: no 'reachable' line on A"
+    rb=$(log_time_ms B 'path wan1: [a-z-]+ -> reachable ') || fail "hold_down_quiet: no 'reachable' line on B"
+    fa=$(log_time_ms A 'primary path: wan2 -> wan1 ') || fail "hold_down_quiet: no fail-back line on A"
+    fb=$(log_time_ms B 'primary path: wan2 -> wan1 ') || fail "hold_down_quiet: no fail-back line on B"
+    w0=$((ra > rb ? ra : rb)); w1=$(( (fa < fb ? fa : fb) - 50 ))
+    [ $((w1 - w0)) -ge 500 ] || fail "the two hold-downs overlapped only $((w1 - w0)) ms (A reachable $ra, B $rb, fail-backs $fa, $fb)"
+    read -r dt1 span <<<"$(link_frames "$w0" "$w1" wan1 tx)"
+    read -r dt2 _ <<<"$(link_frames "$w0" "$w1" wan2 tx)"
+    read -r dr1 _ <<<"$(link_frames "$w0" "$w1" wan1 rx)"
+    read -r dr2 _ <<<"$(link_frames "$w0" "$w1" wan2 rx)"
+    log "both hold-downs: $((w1 - w0)) ms ($span ms sampled): A sent wan1 +$dt1 wan2 +$dt2 frames, B sent wan1 +$dr1 wan2 +$dr2"
+    [ "$span" -ge $(( (w1 - w0) * 3 / 4 )) ] || fail "the counter sampler covered only $span of $((w1 - w0)) ms"
+    [ $((dt2 + dr2)) -gt "$min" ] || fail "wan2 carried only $((dt2 + dr2)) frames in the hold-down window: where is the transfer?"
+    [ "$dt1" -le $((dt2 / 20 + 200)) ] \
+        || fail "gateway A sent data on wan1 during its hold-down: wan1 +$dt1 frames vs wan2 +$dt2 in $span ms"
+    [ "$dr1" -le $((dr2 / 20 + 200)) ] \
+        || fail "gateway B sent data on wan1 during its hold-down: wan1 +$dr1 frames vs wan2 +$dr2 in $span ms"
+}
+
+# failback_after_hold HOLD_MS LATE_MS : each gateway logged exactly one
+# 'primary path: wan2 -> wan1' since its log_mark, no earlier than HOLD_MS
+# (- 10 ms: whole-ms stamps) and no later than HOLD_MS + LATE_MS after its
+# 'path wan1: ... -> reachable' line.
+failback_after_hold() {
+    local hold=$1 late=$2 side tr tf n
+    for side in A B; do
+        tr=$(log_time_ms "$side" 'path wan1: [a-z-]+ -> reachable ')
+        tf=$(log_time_ms "$side" 'primary path: wan2 -> wan1 ')
+        log "gateway $side: $(log_since "$side" | grep -E -m1 'path wan1: [a-z-]+ -> reachable ')"
+        log "gateway $side: $(log_since "$side" | grep -E -m1 'primary path: wan2 -> wan1 ')"
+        log "gateway $side: fail-back $((tf - tr)) ms after wan1 became reachable (hold $hold ms)"
+        [ $((tf - tr)) -ge $((hold - 10)) ] \
+            || fail "gateway $side failed back $((tf - tr)) ms after wan1 became reachable, before failback_hold_ms=$hold"
+        [ $((tf - tr)) -le $((hold + late)) ] \
+            || fail "gateway $side failed back only $((tf - tr)) ms after wan1 became reachable (hold $hold ms)"
+        # no bouncing: exactly one fail-back after the restore
+        n=$(log_since "$side" | grep -c 'primary path: ' || true)
+        [ "$n" = 1 ] || fail "gateway $side changed its primary path $n times after the restore: $(log_since "$side" | grep 'primary path: ' | tr '\n' '|')"
+    done
 }
 
 link_flap() {
