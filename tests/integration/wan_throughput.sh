@@ -10,11 +10,11 @@
 # retransmitted DATA chunks over the sctpgw run (no T3 should be spurious on
 # a clean path) and the emulator's drops.
 #
-# STATUS: fails with the default configuration of main at 1440b99 (about
-# 0.03-0.15x cubic: the default RTO floor of 200 ms sits below delayed SACK
-# + RTT, and the windows and usrsctp's chunk limit cap the rate); it is
-# meant to pass once issue 14 items 2-3 (branch tune) land, and is
-# registered in meson only then.
+# History: failed with the default configuration of main at 1440b99
+# (about 0.03-0.15x cubic: the default RTO floor of 200 ms sat below
+# delayed SACK + RTT, and the windows and usrsctp's chunk limit capped the
+# rate); passes since issue 14 items 2-3 (branch tune: 0.95x in its first
+# run, T3 timeouts A +4 B +1 with nothing retransmitted by them).
 set -euo pipefail
 SCENARIO=wan_throughput
 . "$(dirname "$0")/lib.sh"
