@@ -306,7 +306,7 @@ static void credit__window_filled_by_a_fast_sender__grows_up_to_its_max(void **s
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 8 * 1000 * 1000, 21);
+	one_way(f, l.client, l.target, 1000 * 1000, 21);
 	assert_true(cb->rxw.size > 4096);
 	assert_true(cb->rxw.size <= 256 * 1024);
 	assert_int_equal(f->b->mem_reserved, cb->rxw.size); /* B's only connection */
@@ -325,7 +325,7 @@ static void credit__growth_beyond_memory_limit__keeps_the_window(void **state)
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 2 * 1000 * 1000, 22);
+	one_way(f, l.client, l.target, 500 * 1000, 22);
 	assert_true(cb->rxw.size <= 2 * 4096);
 	assert_true(f->b->mem_reserved <= f->cb->memory_limit);
 }
@@ -342,7 +342,7 @@ static void credit__busy_window__leaves_room_for_a_new_connection(void **state)
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 2 * 1000 * 1000, 23);
+	one_way(f, l.client, l.target, 500 * 1000, 23);
 	assert_int_equal(cb->rxw.size, 4096);
 	struct link second = open_link(f, f->a);
 	ping(f, &second);
