@@ -419,6 +419,11 @@ bulk() {
         record "t3_$fig" sctpgw "$t3"; record "rtx_$fig" sctpgw "$rtx"
         log "$fig sctpgw: T3 timeouts A +$((c1a - c0a)) B +$((c1b - c0b)), DATA retransmitted A +$((r1a - r0a)) B +$((r1b - r0b))"
     fi
+    if [ "$par" -gt 1 ]; then
+        # fairness: the most / the least bytes one connection delivered
+        record fair "$col" "$(json_field "$out" \
+            '"%.2f" % (max(b) / min(b)) if min(b := [s["receiver"]["bytes"] for s in d["end"]["streams"]]) > 0 else "-"')"
+    fi
     if [ "$fig" = bulk1 ] && [ "$col" != direct ] && [ "$col" != cubic ] && [ "$col" != bbr ]; then
         record cpu "$col" "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
             'BEGIN { printf "%.2f", t / hz / (b / 1073741824) }')"
@@ -623,6 +628,7 @@ fi
     case " $COLUMNS " in *" base "*) printf '%9s' /base ;; esac
     printf '\n'
     for row in "bulk1|bulk, 1 conn (Mbit/s)" "bulk8|bulk, 8 conns (Mbit/s)" \
+        "fair|8 conns most/least (lower better)" \
         "p50|rr p50 (us, lower better)" "p99|rr p99 (us, lower better)" \
         "cps|connections/s" "mem|KiB/idle conn (lower better)" \
         "cpu|CPU s/GiB (lower better)"; do
@@ -643,6 +649,8 @@ v_b1_s=$(med bulk1 sctpgw); v_b1_r=$(med bulk1 raw); v_b1_k=$(med bulk1 kcptun)
     echo "targets (sctpgw/peer, measured in this run):"
     check "bulk 1 conn vs raw usrsctp" "$(ratio "$v_b1_s" "$v_b1_r")" ">=" 1.0
     check "bulk 1 conn vs kcptun" "$(ratio "$v_b1_s" "$v_b1_k")" ">=" 2.0
+    check "bulk 8 conns vs 1 conn (sctpgw)" "$(ratio "$(med bulk8 sctpgw)" "$v_b1_s")" ">=" 1.0
+    check "8 conns: most/least bytes (sctpgw)" "$(med fair sctpgw | sed "s/^[0-9.]*$/&x/")" "<" 1.2
     check "connections/s vs kcptun" "$(ratio "$(med cps sctpgw)" "$(med cps kcptun)")" ">=" 1.0
     check "rr p99 vs kcptun" "$(ratio "$(med p99 sctpgw)" "$(med p99 kcptun)")" "<" 1.0
     m=$(med mem sctpgw)

@@ -6,7 +6,8 @@ set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev libiniparser-dev libusrsctp-dev
             libsctp-dev libcmocka-dev)
 test_pkgs=(socat iproute2 nftables procps valgrind clang-format iperf3 iputils-ping
-           qemu-system-x86 busybox-static ethtool tcpdump tshark)
+           qemu-system-x86 busybox-static ethtool tcpdump tshark
+           clang libclang-rt-dev)  # tests/fuzz: libFuzzer, ASan, UBSan
 # bench/run.sh and bench/profile.sh: the peers and the load, the profiler
 bench_pkgs=(iproute2 procps python3 gcc pkg-config socat iperf3 kcptun linux-perf valgrind)
 

@@ -1,6 +1,7 @@
 /* assoc: see assoc.h for the states. */
 #include "assoc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,12 @@
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
 #define ASSOC_LOG_EVERY   5.0 /* seconds between two "memory_limit reached" lines */
+#define ASSOC_PUMP_BATCH  64  /* frames per turn of the pump before others get theirs */
 
 static void replay_early(struct assoc *a);
+static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
+static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
+static void pump_update(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -34,6 +39,10 @@ static void kill_all(struct assoc *a)
 }
 
 #define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
+/* What one kept message costs beside its bytes: its struct, its slot in
+ * the array (which grows by doubling) and the allocator's header. Counted
+ * so that many tiny messages cannot cost more than the bound says. */
+#define ASSOC_EARLY_OVERHEAD 64
 
 struct early_msg {
 	uint16_t sid;
@@ -47,19 +56,25 @@ static void drop_early(struct assoc *a)
 		free(a->early[i]);
 	free(a->early);
 	a->early = NULL;
-	a->n_early = a->early_bytes = 0;
+	a->n_early = a->early_cap = a->early_bytes = 0;
 }
 
 static void forget_association(struct assoc *a)
 {
+	ev_timer_stop(a->loop, &a->hello_timer);
 	path_assoc_down(&a->paths);
 	drop_early(a);
 	kill_all(a);
 	stream_table_free(a->streams);
 	a->streams = NULL;
 	/* A new association starts with an empty send buffer and owes no
-	 * writable for the old one's -EAGAIN. */
+	 * writable for the old one's -EAGAIN, nor the old one's frames. */
 	a->engine_full = false;
+	a->held_len = 0;
+	pump_update(a);
+	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
+	a->n_refusals = 0;
+	a->refuse_rst_sent = 0;
 }
 
 static void report_closed(struct assoc *a)
@@ -71,14 +86,23 @@ static void report_closed(struct assoc *a)
 		a->on_closed(a->ctx);
 }
 
+/* Connect role: try again after the back-off. libev forbids setting an
+ * active timer, and an SCTP restart (down, then up at once) can leave the
+ * previous one running, so stop it first. */
+static void schedule_retry(struct assoc *a)
+{
+	ev_timer_stop(a->loop, &a->retry);
+	ev_timer_set(&a->retry, a->backoff, 0.);
+	ev_timer_start(a->loop, &a->retry);
+}
+
 static void try_open(struct assoc *a)
 {
 	set_state(a, ASSOC_CONNECTING);
 	int rc = a->engine->ops->open(a->engine);
 	if (rc < 0 && rc != -EALREADY) {
 		set_state(a, ASSOC_DOWN);
-		ev_timer_set(&a->retry, a->backoff, 0.);
-		ev_timer_start(a->loop, &a->retry);
+		schedule_retry(a);
 	}
 }
 
@@ -127,6 +151,8 @@ static void on_up(void *ctx, uint16_t streams)
 		a->engine->ops->abort(a->engine, "too few streams");
 		return;
 	}
+	/* Up without our open() (an SCTP restart): no retry is due. */
+	ev_timer_stop(a->loop, &a->retry);
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
@@ -134,7 +160,24 @@ static void on_up(void *ctx, uint16_t streams)
 		return;
 	}
 	set_state(a, ASSOC_HELLO);
+	ev_timer_set(&a->hello_timer, a->hello_timeout, 0.);
+	ev_timer_start(a->loop, &a->hello_timer);
 	send_hello(a);
+}
+
+/* The peer holds the association without ever sending HELLO: abort (the
+ * connect role then retries with its back-off). */
+static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	if (a->state != ASSOC_HELLO)
+		return;
+	log_error("association: no HELLO from the peer within %.1f s of the association coming "
+	          "up; aborting it",
+	          a->hello_timeout);
+	a->engine->ops->abort(a->engine, "no HELLO in time");
 }
 
 static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams)
@@ -176,6 +219,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		a->streams = t;
 		streams = h->streams;
 	}
+	ev_timer_stop(a->loop, &a->hello_timer);
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
@@ -209,21 +253,51 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		log_debug("association attempt failed: %s; retrying in %.1f s", why, a->backoff);
 	}
 	set_state(a, ASSOC_DOWN);
-	if (a->role == CONFIG_ROLE_CONNECT) {
-		ev_timer_set(&a->retry, a->backoff, 0.);
-		ev_timer_start(a->loop, &a->retry);
-	}
+	if (a->role == CONFIG_ROLE_CONNECT)
+		schedule_retry(a);
 }
 
-/* No conn will follow this OPEN: answer RST and, as the RST is all we
- * will ever send, CLOSED right after it. The opener's own RST then
- * arrives on an idle stream. */
-static void refuse_open(struct assoc *a, uint16_t sid)
+static bool refusal_owed(const struct assoc *a, uint16_t sid)
+{
+	return (a->refuse_bits[sid / 64] >> (sid % 64)) & 1;
+}
+
+/* Send the owed refusals (RST, then CLOSED, per stream) until the engine
+ * is full; false while some remain. The peer reuses the id only after
+ * our CLOSED, so the bit of an id cannot be set twice. */
+static bool send_refusals(struct assoc *a)
 {
 	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
 	struct frame closed = {.type = FRAME_CLOSED};
-	if (assoc_send_frame(a, sid, &rst) == 0)
-		assoc_send_frame(a, sid, &closed);
+	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
+		while (a->refuse_bits[w]) {
+			uint16_t sid =
+			    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(a->refuse_bits[w]));
+			if (a->refuse_rst_sent != sid) {
+				if (assoc_send_frame(a, sid, &rst) == -EAGAIN)
+					return false;
+				a->refuse_rst_sent = sid;
+			}
+			if (assoc_send_frame(a, sid, &closed) == -EAGAIN)
+				return false;
+			a->refuse_rst_sent = 0;
+			a->refuse_bits[w] &= ~((uint64_t)1 << (sid % 64));
+			a->n_refusals--;
+		}
+	}
+	return true;
+}
+
+/* No conn will follow this OPEN: owe RST and, as the RST is all we will
+ * ever send, CLOSED right after it. They wait, in the association, for
+ * room in the engine like every other control frame: a refusal is never
+ * dropped (one bit per stream id bounds what is owed). The opener's own
+ * RST then arrives on an idle stream. */
+static void refuse_open(struct assoc *a, uint16_t sid)
+{
+	a->refuse_bits[sid / 64] |= (uint64_t)1 << (sid % 64);
+	a->n_refusals++;
+	pump_update(a);
 }
 
 /* A frame for a connection's stream. */
@@ -255,7 +329,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			conn_protocol_error(c, "OPEN on a stream in use");
 			return;
 		}
-		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE) {
+		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
+		    refusal_owed(a, sid)) {
 			/* The peer may only open ids of its own parity. */
 			log_warn("stream %u: peer opened a stream it does not own; ignored", sid);
 			return;
@@ -292,21 +367,31 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
  * bound is generous; past it the peer is misbehaving. */
 static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
 {
-	struct early_msg **v = realloc(a->early, (a->n_early + 1) * sizeof *v);
-	struct early_msg *m = malloc(sizeof *m + len);
-	if (!v || !m || a->early_bytes + len > ASSOC_EARLY_MAX_BYTES) {
-		if (v)
-			a->early = v;
-		free(m);
+	size_t cost = len + ASSOC_EARLY_OVERHEAD;
+	if (a->early_bytes + cost > ASSOC_EARLY_MAX_BYTES) {
 		protocol_abort(a, "too many connection messages before HELLO");
 		return;
 	}
-	a->early = v;
+	if (a->n_early == a->early_cap) {
+		size_t cap = a->early_cap ? a->early_cap * 2 : 16;
+		struct early_msg **v = realloc(a->early, cap * sizeof *v);
+		if (!v) {
+			protocol_abort(a, "out of memory for messages before HELLO");
+			return;
+		}
+		a->early = v;
+		a->early_cap = cap;
+	}
+	struct early_msg *m = malloc(sizeof *m + len);
+	if (!m) {
+		protocol_abort(a, "out of memory for messages before HELLO");
+		return;
+	}
 	m->sid = sid;
 	m->len = len;
 	memcpy(m->bytes, msg, len);
 	a->early[a->n_early++] = m;
-	a->early_bytes += len;
+	a->early_bytes += cost;
 }
 
 /* HELLO arrived: handle what overtook it, in arrival order. */
@@ -315,7 +400,7 @@ static void replay_early(struct assoc *a)
 	struct early_msg **v = a->early;
 	size_t n = a->n_early;
 	a->early = NULL;
-	a->n_early = a->early_bytes = 0;
+	a->n_early = a->early_cap = a->early_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct frame f;
 		if (a->state == ASSOC_READY) {
@@ -362,18 +447,91 @@ static void on_path_event(void *ctx)
 	path_event(&a->paths);
 }
 
+/* Send one pulled frame, or keep it (the only one kept) for when the
+ * engine has room again. False when the engine is full. */
+static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
+{
+	int rc = assoc_send(a, sid, a->scratch, len);
+	if (rc == -EAGAIN) {
+		a->held_sid = sid;
+		a->held_len = len;
+		return false;
+	}
+	if (rc < 0)
+		log_debug("stream %u: cannot send a frame: %s", sid, strerror(-rc));
+	a->n_frames++;
+	return true;
+}
+
+/* The send scheduler. While the engine has room, the held frame goes
+ * first, then the owed refusals, then one frame from each ready
+ * connection in turn (round robin: a connection with more to send goes
+ * back to the tail), at most ASSOC_PUMP_BATCH frames per turn so TCP
+ * sockets and incoming messages get theirs. A connection that has
+ * nothing to send is on no list and costs nothing here. */
+static void assoc_pump(struct assoc *a)
+{
+	a->n_pumps++;
+	if (a->held_len > 0) {
+		size_t len = a->held_len;
+		a->held_len = 0;
+		if (!send_pulled(a, a->held_sid, len))
+			goto out;
+	}
+	if (!send_refusals(a))
+		goto out;
+	for (int budget = ASSOC_PUMP_BATCH; budget > 0 && !a->engine_full; budget--) {
+		struct conn *c = TAILQ_FIRST(&a->ready);
+		if (!c)
+			break;
+		TAILQ_REMOVE(&a->ready, c, ready_link);
+		c->ready = false;
+		a->n_ready--;
+		uint16_t sid = c->sid;
+		bool more = false;
+		size_t len = conn_pull(c, a->scratch, &more); /* C may be gone if !more */
+		if (more)
+			assoc_conn_ready(a, c);
+		if (len > 0 && !send_pulled(a, sid, len))
+			break;
+	}
+out:
+	pump_update(a);
+}
+
+static void assoc_pump_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	assoc_pump(w->data);
+}
+
+/* Run the pump in the next loop iteration (a zero-delay timer: the loop
+ * does not sleep while it is pending, and every watcher still gets its
+ * turn in between). */
+static void pump_soon(struct assoc *a)
+{
+	if (!ev_is_active(&a->pump)) {
+		ev_timer_set(&a->pump, 0., 0.);
+		ev_timer_start(a->loop, &a->pump);
+	}
+}
+
+/* The pump runs once per loop iteration while there is work and room. */
+static void pump_update(struct assoc *a)
+{
+	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready);
+	if (work && !a->engine_full)
+		pump_soon(a);
+	else
+		ev_timer_stop(a->loop, &a->pump);
+}
+
 static void on_writable(void *ctx)
 {
 	struct assoc *a = ctx;
-	/* Flush in arrival order until the engine is full again; a conn that
-	 * blocks again goes back to the tail. */
 	a->engine_full = false;
-	struct conn *c;
-	while (!a->engine_full && (c = TAILQ_FIRST(&a->waiting)) != NULL) {
-		TAILQ_REMOVE(&a->waiting, c, wait_link);
-		c->waiting = false;
-		conn_flush(c); /* may free c or queue it again */
-	}
+	assoc_pump(a);
 }
 
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
@@ -388,14 +546,23 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->role = cfg->role;
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
+	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
 	a->conn_window = cfg->conn_window;
 	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
 	TAILQ_INIT(&a->conns);
-	TAILQ_INIT(&a->waiting);
+	TAILQ_INIT(&a->ready);
+	ev_timer_init(&a->pump, assoc_pump_cb, 0., 0.);
+	a->pump.data = a;
 	a->backoff = ASSOC_BACKOFF_MIN;
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
 	a->retry.data = a;
+	/* HELLO is one small message: SCTP delivers it within a few
+	 * retransmissions unless the association itself fails. */
+	double rto_max = cfg->rto_max_ms / 1000.0;
+	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
+	ev_timer_init(&a->hello_timer, assoc_hello_timeout_cb, 0., 0.);
+	a->hello_timer.data = a;
 
 	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
@@ -424,6 +591,8 @@ void assoc_free(struct assoc *a)
 	if (!a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
+	ev_timer_stop(a->loop, &a->hello_timer);
+	ev_timer_stop(a->loop, &a->pump);
 	drop_early(a);
 	kill_all(a);
 	path_table_fini(&a->paths);
@@ -460,7 +629,7 @@ void assoc_shutdown(struct assoc *a)
 		report_closed(a);
 }
 
-int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
+static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
 	int rc = a->engine->ops->send(a->engine, sid, msg, len);
 	if (rc == -EAGAIN)
@@ -468,7 +637,7 @@ int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 	return rc;
 }
 
-int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
+static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
 {
 	uint8_t buf[128];
 	ssize_t n = frame_encode(f, buf, sizeof buf);
@@ -477,20 +646,33 @@ int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
 	return assoc_send(a, sid, buf, (size_t)n);
 }
 
-void assoc_wait(struct assoc *a, struct conn *c)
+void assoc_conn_ready(struct assoc *a, struct conn *c)
 {
-	if (c->waiting)
-		return;
-	c->waiting = true;
-	TAILQ_INSERT_TAIL(&a->waiting, c, wait_link);
+	if (!c->ready) {
+		c->ready = true;
+		a->n_ready++;
+		TAILQ_INSERT_TAIL(&a->ready, c, ready_link);
+	}
+	if (!a->engine_full)
+		pump_soon(a);
 }
 
-bool assoc_reserve(struct assoc *a, size_t by)
+bool assoc_conn_grow(struct assoc *a, struct conn *c, uint32_t by)
 {
 	if (a->mem_reserved + by > a->memory_limit - a->memory_limit / ASSOC_GROWTH_KEEP)
 		return false;
-	a->mem_reserved += by;
+	uint32_t before = c->rxw.size;
+	window_grow(&c->rxw, by); /* at most to conn_window_max */
+	a->mem_reserved += c->rxw.size - before;
+	assert(a->mem_reserved <= a->memory_limit);
 	return true;
+}
+
+void assoc_conn_shrink(struct assoc *a, struct conn *c)
+{
+	uint32_t released = window_shrink(&c->rxw);
+	assert(a->mem_reserved >= released);
+	a->mem_reserved -= released;
 }
 
 double assoc_rtt(struct assoc *a)
@@ -510,6 +692,14 @@ bool assoc_has_room(const struct assoc *a)
 	return a->mem_reserved + a->conn_window <= a->memory_limit;
 }
 
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd)
+{
+	a->n_open_timeouts++;
+	log_warn("stream %u: forward %s: no answer from the peer gateway to OPEN within %.1f s; "
+	         "resetting client %s (%llu such timeouts in all)",
+	         sid, fwd, a->open_timeout, client, (unsigned long long)a->n_open_timeouts);
+}
+
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd)
 {
 	a->n_refused_memory++;
@@ -527,9 +717,12 @@ void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who
 
 int assoc_stream_alloc(struct assoc *a, struct conn *c)
 {
-	if (a->state != ASSOC_READY)
-		return -ENOTCONN;
-	return stream_alloc(a->streams, c);
+	int sid = a->state == ASSOC_READY ? stream_alloc(a->streams, c) : -ENOTCONN;
+	if (sid < 0)
+		a->n_refused++;
+	else
+		a->n_opened++;
+	return sid;
 }
 
 void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c)
@@ -537,17 +730,51 @@ void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c)
 	stream_accept(a->streams, sid, c);
 }
 
+void assoc_conn_add(struct assoc *a, struct conn *c)
+{
+	TAILQ_INSERT_TAIL(&a->conns, c, link);
+	a->n_conns++;
+	a->mem_reserved += c->rxw.size;
+	/* Callers checked assoc_has_room first. */
+	assert(a->mem_reserved <= a->memory_limit);
+}
+
 void assoc_conn_gone(struct assoc *a, struct conn *c)
 {
+	assert(a->n_conns > 0 && a->mem_reserved >= c->rxw.size);
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->n_conns--;
-	if (c->waiting) {
-		TAILQ_REMOVE(&a->waiting, c, wait_link);
-		c->waiting = false;
+	a->mem_reserved -= c->rxw.size;
+	assert(a->n_conns > 0 || a->mem_reserved == 0);
+	if (c->ready) {
+		TAILQ_REMOVE(&a->ready, c, ready_link);
+		c->ready = false;
+		a->n_ready--;
 	}
 	if (a->streams && c->sid != 0) {
 		struct stream_slot *s = stream_get(a->streams, c->sid);
 		if (s && s->conn == c)
 			stream_done(a->streams, c->sid);
 	}
+}
+
+bool assoc_invariants_hold(const struct assoc *a)
+{
+	size_t n = 0, reserved = 0;
+	const struct conn *c;
+	TAILQ_FOREACH(c, &a->conns, link)
+	{
+		n++;
+		reserved += c->rxw.size;
+		/* Windows grow and shrink between conn_window and
+		 * conn_window_max (window.h). */
+		if (c->rxw.initial != a->conn_window || c->rxw.size < c->rxw.initial ||
+		    (c->rxw.size > a->conn_window_max && c->rxw.size > c->rxw.initial))
+			return false;
+		if (c->tx_credit > c->tx_window ||
+		    (uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant >
+		        c->rxw.size)
+			return false;
+	}
+	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->memory_limit;
 }

@@ -6,9 +6,17 @@
  * again and again with capped back-off), exchanges HELLO on stream 0, then
  * routes each incoming frame to the connection on its stream.
  *
+ * It also schedules everything sent on a connection's stream: a conn with
+ * something to send (an owed control frame, or TCP bytes and credit) joins
+ * the ready list; while the engine has room, the pump (a zero-delay
+ * timer, once per loop iteration) asks ready conns for one frame each in turn
+ * (conn_pull), a batch per turn. When the engine is full the pump stops
+ * and keeps the one frame the engine refused; writable restarts it.
+ *
  *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer HELLO ok--> READY
  *     ^                  |                       |                       |
  *     +------ engine down (connect role: retry after back-off) ---------+
+ *   HELLO --no HELLO within hello_timeout--> abort --engine down--> DOWN
  *   READY --assoc_shutdown()--> CLOSING --engine down--> DOWN (stays)
  */
 #ifndef SCTPGW_ASSOC_H
@@ -35,6 +43,10 @@ enum assoc_state {
 
 TAILQ_HEAD(conn_list, conn);
 
+#define ASSOC_SID_WORDS      (65536 / 64)
+#define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this */
+#define ASSOC_HELLO_TIMEOUT  10.0 /* s; HELLO deadline: this or 3 x rto_max, the longer */
+
 struct assoc {
 	struct ev_loop *loop;
 	struct engine *engine;
@@ -44,10 +56,11 @@ struct assoc {
 	char peer_name[FRAME_NAME_MAX + 1];
 
 	unsigned connect_timeout_ms; /* copied from config */
+	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
 	size_t conn_window;          /* each connection's receive window at start */
 	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
-	size_t mem_reserved;         /* the windows of all open connections */
+	size_t mem_reserved;         /* sum of the live connections' rxw.size */
 	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
 	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
 	ev_tstamp rtt_at;            /* when rtt was read */
@@ -56,17 +69,34 @@ struct assoc {
 	struct path_table paths;
 	struct conn_list conns;
 	size_t n_conns;
-	struct conn_list waiting; /* blocked on engine room, FIFO */
-	bool engine_full;         /* the last send found no room; no conn reads TCP */
+
+	/* The send scheduler (assoc_pump). */
+	struct conn_list ready; /* conns with a frame to give, round robin */
+	size_t n_ready;
+	ev_timer pump;     /* zero delay: runs while ready work waits and the engine has room */
+	bool engine_full;  /* the last send found no room: wait for writable */
+	size_t held_len;   /* a pulled frame the engine refused, in scratch */
+	uint16_t held_sid; /* ... and its stream */
+	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
+
+	/* Refused OPENs of the peer (no struct conn exists): bit SID set
+	 * while RST + CLOSED are owed on SID; sent before any connection's
+	 * frames when the engine has room. */
+	uint64_t refuse_bits[ASSOC_SID_WORDS];
+	size_t n_refusals;
+	uint16_t refuse_rst_sent; /* the RST of this refusal went, CLOSED not yet */
 
 	/* Connection messages that overtook the peer's HELLO (SCTP orders
 	 * each stream, not the association): kept until HELLO, bounded. */
 	struct early_msg **early;
-	size_t n_early, early_bytes;
+	size_t n_early, early_cap;
+	size_t early_bytes;   /* payload + ASSOC_EARLY_OVERHEAD per message */
+	ev_timer hello_timer; /* HELLO state: the peer's HELLO is due */
+	double hello_timeout;
 
 	ev_timer retry;
 	double backoff;
-	uint8_t *scratch; /* one frame, for reading TCP straight into */
+	uint8_t *scratch; /* one frame: conns pull into it; held while the engine is full */
 
 	/* Told when the association goes down while CLOSING. */
 	void (*on_closed)(void *ctx);
@@ -77,6 +107,7 @@ struct assoc {
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
+	uint64_t n_open_timeouts;    /* opened, but neither OPEN_OK nor RST came in time */
 	uint64_t refused_unlogged;   /* of those, not yet in a log line */
 	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
@@ -96,18 +127,19 @@ void assoc_shutdown(struct assoc *a);
 
 /* --- for tcp_conn.c --- */
 
-/* Send one frame on SID. 0, -EAGAIN (call assoc_wait), or -errno. */
-int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
-/* Encode F and send it on SID; same returns as assoc_send. */
-int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
-/* Queue C to be flushed when the engine has room. */
-void assoc_wait(struct assoc *a, struct conn *c);
-/* Reserve BY more bytes of memory_limit for a growing window: true when
- * they fit (and are now reserved), false when not. Growth never takes the
- * last 1/ASSOC_GROWTH_KEEP of memory_limit: that stays for new
- * connections, so busy windows cannot lock new clients out. */
+/* C has a frame to give (conn_pull): put it on the ready list (once) and
+ * make sure the pump runs when the engine has room. */
+void assoc_conn_ready(struct assoc *a, struct conn *c);
+/* Grow C's receive window by BY bytes (window_grow), reserved out of
+ * memory_limit: true when they fit (the window and mem_reserved are now
+ * larger), false when not (nothing changed). Growth never takes the last
+ * 1/ASSOC_GROWTH_KEEP of memory_limit: that stays for new connections, so
+ * busy windows cannot lock new clients out. */
 #define ASSOC_GROWTH_KEEP 4
-bool assoc_reserve(struct assoc *a, size_t by);
+bool assoc_conn_grow(struct assoc *a, struct conn *c, uint32_t by);
+/* Shrink C's receive window by what it withholds on the way back to
+ * conn_window (window_shrink), and release that much of mem_reserved. */
+void assoc_conn_shrink(struct assoc *a, struct conn *c);
 /* The primary path's smoothed round trip in seconds (0 when unknown),
  * read from the engine at most once a second. */
 double assoc_rtt(struct assoc *a);
@@ -117,11 +149,26 @@ bool assoc_has_room(const struct assoc *a);
  * stream, on forward FWD) was refused at memory_limit: count it; log at
  * most one line per ASSOC_LOG_EVERY seconds, with the count since. */
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd);
-/* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN. */
+/* Opener: the peer answered OPEN on SID neither with OPEN_OK nor RST
+ * within open_timeout: count it and log it (CLIENT, forward FWD). */
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd);
+/* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
+ * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);
 /* Bind the peer's SID to C (the slot was checked free). */
 void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c);
-/* C is finished and about to be freed: unlink it and release its stream. */
+/* A new connection C (its rxw set): link it and reserve its window
+ * out of memory_limit (the caller checked assoc_has_room). */
+void assoc_conn_add(struct assoc *a, struct conn *c);
+/* C is finished and about to be freed: unlink it, release its window and
+ * its stream. */
 void assoc_conn_gone(struct assoc *a, struct conn *c);
+
+/* The accounting invariants, checked over every connection (O(n): for
+ * tests and fuzzing): mem_reserved is the sum of the live connections'
+ * windows (each between conn_window and conn_window_max, as they grow
+ * and shrink) and within memory_limit, n_conns counts them, and each
+ * connection's credit stays within its windows. */
+bool assoc_invariants_hold(const struct assoc *a);
 
 #endif

@@ -16,6 +16,12 @@
  *
  * Threading: callbacks run on the libev loop thread, and every ops function
  * must be called from it.
+ *
+ * Re-entrancy: no callback ever runs inside an ops call. An op that ends
+ * the association (abort, a failed shutdown) only records the down; the
+ * engine delivers it from the loop (a zero-delay timer), before any later
+ * up. So a callback may call any op, and the caller of an op finds its own
+ * state unchanged when the op returns. After free, nothing is delivered.
  */
 #ifndef SCTPGW_ENGINE_H
 #define SCTPGW_ENGINE_H
@@ -103,9 +109,10 @@ struct engine_ops {
 	 * with no association, or another -errno. */
 	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len);
 	/* Close the association gracefully (SHUTDOWN); queued messages are
-	 * delivered first. down follows. */
+	 * delivered first. down follows, from the loop. */
 	void (*shutdown)(struct engine *e);
-	/* Abort the association at once (ABORT). down follows. */
+	/* Abort the association at once (ABORT). down follows, from the
+	 * loop, never from inside this call. */
 	void (*abort)(struct engine *e, const char *why);
 	/* Stop everything and free. No callback runs after this. */
 	void (*free)(struct engine *e);

@@ -32,6 +32,7 @@
 
 #include "addr.h"
 #include "engine.h"
+#include "engine_defer.h"
 #include "frame.h"
 #include "log.h"
 
@@ -53,7 +54,8 @@ struct kern_engine {
 	uint8_t *rx; /* one message being reassembled */
 	size_t rx_len;
 	uint16_t rx_sid;
-	uint32_t rx_ppid; /* ENGINE_PPID_PROBE messages are dropped */
+	uint32_t rx_ppid;         /* ENGINE_PPID_PROBE messages are dropped */
+	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 };
 
 static void kern_rx_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -256,13 +258,22 @@ static void kern_adopt(struct kern_engine *e, int fd)
 	ev_io_start(e->base.loop, &e->rx_w);
 }
 
-/* Tell the layer above once, then forget the socket. */
+/* Forget the socket, then tell the layer above once, from the loop: this
+ * runs inside abort and shutdown too, and no callback may (engine.h). */
 static void kern_down(struct kern_engine *e, bool abort, bool graceful, const char *why)
 {
 	bool was_up = e->up;
 	kern_close_sock(e, abort);
 	if (was_up || e->p.role == CONFIG_ROLE_CONNECT)
-		e->base.cb.down(e->base.ctx, graceful, why);
+		engine_defer_down(&e->down, graceful, why);
+}
+
+/* A new association is up; the old one's down, if pending, comes first. */
+static void kern_up(struct kern_engine *e, uint16_t streams)
+{
+	engine_defer_flush(&e->down);
+	e->up = true;
+	e->base.cb.up(e->base.ctx, streams);
 }
 
 static uint16_t kern_streams(int fd)
@@ -304,20 +315,18 @@ static bool kern_assoc_change(struct kern_engine *e, const struct sctp_assoc_cha
 	int fd = e->fd;
 	switch (ac->sac_state) {
 	case SCTP_COMM_UP:
-		if (!e->up) {
-			e->up = true;
-			e->base.cb.up(e->base.ctx, streams);
-		}
+		if (!e->up)
+			kern_up(e, streams);
 		return e->fd == fd;
 	case SCTP_RESTART:
 		/* The peer lost its state and came back on the same addresses:
 		 * everything it knew about is gone. */
 		e->up = false;
+		engine_defer_flush(&e->down);
 		e->base.cb.down(e->base.ctx, false, "peer restarted");
 		if (e->fd != fd)
 			return false;
-		e->up = true;
-		e->base.cb.up(e->base.ctx, streams);
+		kern_up(e, streams);
 		return e->fd == fd;
 	case SCTP_COMM_LOST:
 		kern_down(e, false, false, "communication lost (peer unreachable or aborted)");
@@ -414,15 +423,16 @@ static void kern_read(struct kern_engine *e)
 			return;
 		}
 		e->rx_len += (size_t)n;
-		if (!(flags & MSG_EOR)) {
-			if (e->rx_len > FRAME_MAX) {
-				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
-				kern_down(e, true, false, "protocol error: oversized message");
-				return;
-			}
-			continue;
+		/* Bigger than any frame we or the peer may send. The buffer
+		 * holds one byte more than FRAME_MAX so that such a message
+		 * shows, whole (MSG_EOR) or not. */
+		if (e->rx_len > FRAME_MAX) {
+			log_warn("peer sent a message over %d bytes", FRAME_MAX);
+			kern_down(e, true, false, "protocol error: oversized message");
+			return;
 		}
+		if (!(flags & MSG_EOR))
+			continue;
 		size_t len = e->rx_len;
 		e->rx_len = 0;
 		if (flags & MSG_NOTIFICATION) {
@@ -484,8 +494,7 @@ static void kern_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		kern_adopt(e, fd);
 		/* The association is up before accept() returns; its COMM_UP
 		 * follows on the new socket and is then ignored. */
-		e->up = true;
-		e->base.cb.up(e->base.ctx, kern_streams(fd));
+		kern_up(e, kern_streams(fd));
 		if (e->listen_fd < 0)
 			return; /* shut down from the callback */
 	}
@@ -604,6 +613,7 @@ static void kern_free(struct engine *base)
 	struct kern_engine *e = (struct kern_engine *)base;
 	kern_close_sock(e, true);
 	kern_close_listener(e);
+	engine_defer_stop(&e->down);
 	free(e->rx);
 	free(e);
 }
@@ -749,5 +759,6 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 		log_warn("engine kernel: congestion_control = %s is the user-space engine's; "
 		         "the kernel's SCTP has only rfc4960, which it uses",
 		         config_cc_name(p->congestion_control));
+	engine_defer_init(&e->down, &e->base);
 	return &e->base;
 }

@@ -24,6 +24,7 @@
 #include "ackwatch.h"
 #include "addr.h"
 #include "engine.h"
+#include "engine_defer.h"
 #include "frame.h"
 #include "log.h"
 #include "udp_bufs.h"
@@ -42,12 +43,13 @@ struct usr_paddrthlds {
 	uint16_t spt_pathcpthld; /* must be 0xffff: the feature is off */
 };
 
-#define USR_READ_BATCH 64        /* messages per wake-up before TCP gets a turn */
-#define USR_WRITE_POLL 0.02      /* safety net should a write upcall be missed */
-#define USR_PATH_MTU   1280      /* IP packet size on every path, UDP included */
-#define USR_CHUNK_ROOM 512       /* buffer bytes per chunk of usrsctp's chunk limit */
-#define USR_KICK_MTU   24        /* path MTU each ackwatch kick gives up */
-#define USR_UDP_BUF    (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
+#define USR_READ_BATCH   64        /* messages per wake-up before TCP gets a turn */
+#define USR_WRITE_POLL   0.02      /* safety net should a write upcall be missed */
+#define USR_PATH_MTU     1280      /* IP packet size on every path, UDP included */
+#define USR_CHUNK_ROOM   512       /* buffer bytes per chunk of usrsctp's chunk limit */
+#define USR_KICK_MTU     24        /* path MTU each ackwatch kick gives up */
+#define USR_UDP_BUF      (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
+#define USR_FINISH_TRIES 300       /* x 10 ms: how long free waits for usrsctp_finish */
 
 struct usr_engine {
 	struct engine base;
@@ -58,7 +60,8 @@ struct usr_engine {
 	bool want_write;
 	ev_async wake;
 	ev_timer write_poll;
-	ev_timer ack_timer; /* samples ackwatch while the association is up */
+	ev_timer ack_timer;       /* samples ackwatch while the association is up */
+	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 	struct ackwatch ackwatch;
 	unsigned mtu; /* the association's path MTU now (kicks lower it) */
 	uint8_t *rx;  /* one message being reassembled */
@@ -240,18 +243,20 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 	ev_timer_stop(e->base.loop, &e->ack_timer);
 }
 
-/* Tell the layer above once, then forget the socket. */
+/* Forget the socket, then tell the layer above once, from the loop: this
+ * runs inside abort and shutdown too, and no callback may (engine.h). */
 static void usr_down(struct usr_engine *e, bool abort, bool graceful, const char *why)
 {
 	bool was_up = e->up;
 	usr_close_sock(e, abort);
 	if (was_up || e->p.role == CONFIG_ROLE_CONNECT)
-		e->base.cb.down(e->base.ctx, graceful, why);
+		engine_defer_down(&e->down, graceful, why);
 }
 
 /* A new association is up: watch its acknowledgements from scratch. */
 static void usr_up(struct usr_engine *e, uint16_t streams)
 {
+	engine_defer_flush(&e->down); /* the old association's down comes first */
 	e->up = true;
 	e->mtu = USR_PATH_MTU;
 	ackwatch_reset(&e->ackwatch);
@@ -379,6 +384,7 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 			/* The peer lost its state and came back on the same
 			 * addresses: everything it knew about is gone. */
 			e->up = false;
+			engine_defer_flush(&e->down);
 			e->base.cb.down(e->base.ctx, false, "peer restarted");
 			if (!e->sock)
 				return false;
@@ -445,15 +451,16 @@ static bool usr_read(struct usr_engine *e)
 			return false;
 		}
 		e->rx_len += (size_t)n;
-		if (!(flags & MSG_EOR)) {
-			if (e->rx_len > FRAME_MAX) {
-				/* Bigger than any frame we or the peer may send. */
-				log_warn("peer sent a message over %d bytes", FRAME_MAX);
-				usr_down(e, true, false, "protocol error: oversized message");
-				return false;
-			}
-			continue;
+		/* Bigger than any frame we or the peer may send. The buffer
+		 * holds one byte more than FRAME_MAX so that such a message
+		 * shows, whole (MSG_EOR) or not. */
+		if (e->rx_len > FRAME_MAX) {
+			log_warn("peer sent a message over %d bytes", FRAME_MAX);
+			usr_down(e, true, false, "protocol error: oversized message");
+			return false;
 		}
+		if (!(flags & MSG_EOR))
+			continue;
 		size_t len = e->rx_len;
 		e->rx_len = 0;
 		if (flags & MSG_NOTIFICATION) {
@@ -631,9 +638,24 @@ static void usr_free(struct engine *base)
 	ev_async_stop(e->base.loop, &e->wake);
 	ev_timer_stop(e->base.loop, &e->write_poll);
 	ev_timer_stop(e->base.loop, &e->ack_timer);
+	engine_defer_stop(&e->down);
 	/* usrsctp_finish refuses while sockets are still being torn down. */
-	for (int i = 0; i < 300 && usrsctp_finish() != 0; i++)
+	int i = 0;
+	while (usrsctp_finish() != 0) {
+		if (++i == USR_FINISH_TRIES) {
+			/* usrsctp's threads still run and may still raise an upcall
+			 * with E as its argument: E must stay valid. Leaking it (one
+			 * struct, once, at exit or after a failed teardown) is the
+			 * only safe choice; the stack stays initialised, so no second
+			 * engine can start in this process. */
+			log_warn(
+			    "engine userspace: usrsctp did not finish within %.1f s; keeping its "
+			    "engine state allocated so a late upcall cannot touch freed memory",
+			    USR_FINISH_TRIES * 0.01);
+			return;
+		}
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
 	usr_initialised = false;
 	free(e->rx);
 	free(e);
@@ -774,6 +796,7 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	double rto_max = p->rto_max_ms / 1000.0;
 	ev_timer_init(&e->ack_timer, usr_ack_timer_cb, 0., rto_max * 2 > 1.0 ? rto_max * 2 : 1.0);
 	e->ack_timer.data = e;
+	engine_defer_init(&e->down, &e->base);
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);
 	usr_initialised = true;

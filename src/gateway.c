@@ -104,20 +104,17 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         a->engine->ops->name, a->n_conns, a->streams ? a->streams->active : 0,
 	         (unsigned long long)a->n_up, (unsigned long long)a->n_opened,
 	         (unsigned long long)a->n_refused);
-	size_t waiting = 0;
-	struct conn *c;
-	TAILQ_FOREACH(c, &a->waiting, wait_link)
-	{
-		waiting++;
-	}
 	char line[512] = "";
 	if (a->engine->ops->status)
 		a->engine->ops->status(a->engine, line, sizeof line);
 	path_log_status(&a->paths);
-	log_info("status: %zu connections wait for engine room; windows reserve %zu of "
-	         "memory_limit %zu bytes, %llu connections refused at memory_limit; engine: %s",
-	         waiting, a->mem_reserved, a->memory_limit, (unsigned long long)a->n_refused_memory,
-	         line[0] ? line : "-");
+	log_info("status: %zu connections ready to send (engine %s), %zu refusals owed, "
+	         "%.1f frames per send turn; windows reserve %zu of memory_limit %zu bytes, %llu "
+	         "connections refused at memory_limit, %llu OPEN timeouts; engine: %s",
+	         a->n_ready, a->engine_full ? "full" : "has room", a->n_refusals,
+	         a->n_pumps ? (double)a->n_frames / (double)a->n_pumps : 0.0, a->mem_reserved,
+	         a->memory_limit, (unsigned long long)a->n_refused_memory,
+	         (unsigned long long)a->n_open_timeouts, line[0] ? line : "-");
 }
 
 int gateway_run(const struct config *c)

@@ -1,6 +1,7 @@
 /* tcp_conn: see tcp_conn.h for the states and the closing rule. */
 #include "tcp_conn.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,6 +20,39 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void conn_progress(struct conn *c);
+
+/* The credit invariants (tcp_conn.h): what we may still send never exceeds
+ * the peer's window (as advertised, or grown by its CREDITs), and what the
+ * peer may still send, plus what waits for our TCP socket, plus what we
+ * wrote to TCP but did not grant yet, plus what we owe back, never exceeds
+ * our window (rxw.size, which grows and shrinks: window.h). Checked
+ * wherever one of them changes; only the peer's frames move them, and
+ * those are validated before they do. */
+static void conn_check(const struct conn *c)
+{
+	assert(c->tx_credit <= c->tx_window);
+	assert((uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant <= c->rxw.size);
+	(void)c;
+}
+
+/* The receive window to advertise in OPEN / OPEN_OK: the one reserved out
+ * of memory_limit for this connection so far (it grows later through
+ * CREDIT, when both HELLOs announced window growth). */
+static uint32_t conn_window_to_advertise(const struct conn *c)
+{
+	return c->rxw.size;
+}
+
+/* Whether the bytes written to TCP since the last CREDIT (and any growth
+ * of the window) are worth a frame now: a quarter of the window
+ * (window_grant_due), so the sender always has most of it to work with and
+ * the grants cost one small frame per window/4 bytes. Never below one
+ * byte, so even a 1-byte window moves. After the peer's FIN no DATA will
+ * come, so nothing needs granting. */
+static bool conn_credit_due(const struct conn *c)
+{
+	return !c->got_fin && !c->got_rst && window_grant_due(&c->rxw);
+}
 
 /* Close so the other end sees RST, not FIN. */
 static void close_with_reset(int fd)
@@ -40,13 +74,11 @@ static struct conn *conn_new(struct assoc *a, int fd)
 	            ev_now(a->loop));
 	c->rx_avail = c->rxw.size;
 	c->out.max = a->conn_window;
-	a->mem_reserved += a->conn_window;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
 	ev_timer_init(&c->timer, conn_timeout_cb, 0., 0.);
 	c->rio.data = c->wio.data = c->timer.data = c;
-	TAILQ_INSERT_TAIL(&a->conns, c, link);
-	a->n_conns++;
+	assoc_conn_add(a, c);
 	return c;
 }
 
@@ -72,9 +104,7 @@ static void conn_free(struct conn *c)
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
 	assoc_conn_gone(c->assoc, c);
-	c->assoc->mem_reserved -= c->rxw.size;
 	buf_reset(&c->out);
-	free(c->tx);
 	free(c);
 }
 
@@ -84,31 +114,28 @@ void conn_kill(struct conn *c)
 	conn_free(c);
 }
 
-/* Send one owed control frame; false when the engine is full. */
-static bool send_control(struct conn *c, unsigned bit, struct frame *f)
+/* Whether we may read the TCP socket: the stream is open both ways, the
+ * peer granted credit, and no terminal frame went or came. */
+static bool may_read(const struct conn *c)
 {
-	if (!(c->owed & bit))
-		return true;
-	int rc = assoc_send_frame(c->assoc, c->sid, f);
-	if (rc == -EAGAIN) {
-		assoc_wait(c->assoc, c);
-		return false;
-	}
-	c->owed &= ~bit;
-	if (rc < 0)
-		log_debug("stream %u: cannot send %s: %s", c->sid, frame_type_name(f->type),
-		          strerror(-rc));
-	return true;
+	return c->fd >= 0 && c->state == CONN_OPEN && c->tx_credit > 0 && !c->tcp_eof &&
+	       !c->sent_rst && !c->got_rst;
 }
 
-/* Read the TCP socket only when the stream is open both ways, the peer
- * has granted credit, and every frame before DATA (OPEN, OPEN_OK) and any
- * refused DATA frame has gone: DATA must not overtake them. */
-static void start_reading(struct conn *c)
+/* Whether C has a frame to give the association now. */
+static bool has_work(const struct conn *c)
 {
-	if (c->fd >= 0 && c->state == CONN_OPEN && c->tx_credit > 0 && !c->tcp_eof && !c->tx &&
-	    !c->sent_rst && !c->got_rst && !(c->owed & (CONN_OWE_OPEN | CONN_OWE_OPEN_OK)))
+	return c->owed || (c->readable && may_read(c));
+}
+
+/* Watch the TCP socket for bytes only while we may read them and do not
+ * already know some wait (then the pump reads them when our turn comes). */
+static void update_reading(struct conn *c)
+{
+	if (c->fd >= 0 && may_read(c) && !c->readable)
 		ev_io_start(c->assoc->loop, &c->rio);
+	else if (c->fd >= 0)
+		ev_io_stop(c->assoc->loop, &c->rio);
 }
 
 /* N bytes went into the TCP socket: the window may grow, if the peer
@@ -117,71 +144,24 @@ static void conn_consumed(struct conn *c, size_t n)
 {
 	struct assoc *a = c->assoc;
 	uint32_t grow = window_consumed(&c->rxw, (uint32_t)n, ev_now(a->loop), assoc_rtt(a));
-	if (grow && (a->features & FRAME_FEATURE_WINDOW_GROWTH) && assoc_reserve(a, grow)) {
-		window_grow(&c->rxw, grow);
+	if (grow && (a->features & FRAME_FEATURE_WINDOW_GROWTH) && assoc_conn_grow(a, c, grow))
 		c->out.max = c->rxw.size;
-	}
 }
 
 /* Grant back what went into the TCP socket once it is worth a frame
- * (window_grant: a quarter of the window). After the peer's FIN no DATA
- * will come, so nothing needs granting. */
+ * (conn_credit_due); first withhold what a shrinking window gives back to
+ * memory_limit. */
 static void maybe_grant(struct conn *c)
 {
-	uint32_t released;
-	uint32_t grant = window_grant(&c->rxw, &released);
-	c->assoc->mem_reserved -= released;
-	if (grant && !c->got_fin && !c->got_rst) {
-		c->rx_grant += grant;
+	assoc_conn_shrink(c->assoc, c);
+	if (conn_credit_due(c)) {
+		uint32_t released;
+		c->rx_grant += window_grant(&c->rxw, &released);
+		assert(released == 0); /* assoc_conn_shrink withheld it */
+		(void)released;
 		c->owed |= CONN_OWE_CREDIT;
 	}
-}
-
-/* Send what is owed, in order; false while the engine is full. */
-static bool send_owed(struct conn *c)
-{
-	struct frame f = {0};
-
-	f.type = FRAME_OPEN;
-	f.u.open = c->target;
-	f.u.open.window = c->rxw.size;
-	if (!send_control(c, CONN_OWE_OPEN, &f))
-		return false;
-	f.type = FRAME_OPEN_OK;
-	f.u.window = c->rxw.size;
-	if (!send_control(c, CONN_OWE_OPEN_OK, &f))
-		return false;
-	if (c->tx) {
-		int rc = assoc_send(c->assoc, c->sid, c->tx, c->tx_len);
-		if (rc == -EAGAIN) {
-			assoc_wait(c->assoc, c);
-			return false;
-		}
-		if (rc == 0)
-			c->bytes_up += c->tx_len - FRAME_HEADER_LEN;
-		free(c->tx);
-		c->tx = NULL;
-	}
-	if (c->owed & CONN_OWE_CREDIT) {
-		f.type = FRAME_CREDIT;
-		f.u.credit = c->rx_grant;
-		if (!send_control(c, CONN_OWE_CREDIT, &f))
-			return false;
-		c->rx_avail += f.u.credit;
-		c->rx_grant = 0;
-	}
-	f.type = FRAME_RST;
-	f.u.rst = c->rst_reason;
-	if (!send_control(c, CONN_OWE_RST, &f))
-		return false;
-	f.type = FRAME_FIN;
-	if (!send_control(c, CONN_OWE_FIN, &f))
-		return false;
-	f.type = FRAME_CLOSED;
-	if (!send_control(c, CONN_OWE_CLOSED, &f))
-		return false;
-	start_reading(c);
-	return true;
+	conn_check(c);
 }
 
 /* Finished when a terminal frame went each way, nothing but CLOSED is owed
@@ -190,35 +170,36 @@ static bool is_finished(const struct conn *c)
 {
 	if (!(c->sent_fin || c->sent_rst) || !(c->got_fin || c->got_rst))
 		return false;
-	if (c->tx || (c->owed & ~CONN_OWE_CLOSED))
+	if (c->owed & ~CONN_OWE_CLOSED)
 		return false;
 	return c->fd < 0 || c->out.len == 0;
 }
 
-/* The one way forward after any event: send what is owed, then free the
- * connection if it is finished. C may be gone afterwards: callers return. */
-static void conn_progress(struct conn *c)
+/* After any change: finish (and free) C when it is done, and watch its
+ * socket as it now needs. True when C was freed. */
+static bool conn_settle(struct conn *c)
 {
-	if (!send_owed(c))
-		return;
-	if (!c->finished) {
-		if (!is_finished(c))
-			return;
+	if (!c->finished && is_finished(c)) {
 		c->finished = true;
 		conn_close_fd(c, false); /* graceful: both FINs were carried */
-		if (!c->opener) {
+		if (!c->opener)
 			c->owed |= CONN_OWE_CLOSED;
-			if (!send_owed(c))
-				return;
-		}
 	}
-	if (!c->owed)
+	if (c->finished && !c->owed) {
 		conn_free(c);
+		return true;
+	}
+	update_reading(c);
+	return false;
 }
 
-void conn_flush(struct conn *c)
+/* The one way forward after any event: settle, then tell the association
+ * when there is something to send. C may be gone afterwards: callers
+ * return. */
+static void conn_progress(struct conn *c)
 {
-	conn_progress(c);
+	if (!conn_settle(c) && has_work(c))
+		assoc_conn_ready(c->assoc, c);
 }
 
 /* Owe the peer an RST (unless a terminal frame already went) and drop
@@ -227,9 +208,8 @@ static void conn_reset(struct conn *c, enum frame_rst_reason why)
 {
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_close_fd(c, true);
+	c->readable = false;
 	buf_reset(&c->out);
-	free(c->tx);
-	c->tx = NULL;
 	c->owed &= ~(CONN_OWE_OPEN_OK | CONN_OWE_CREDIT);
 	if (c->owed & CONN_OWE_FIN) {
 		c->owed &= ~CONN_OWE_FIN; /* never went: the RST replaces it */
@@ -256,69 +236,106 @@ void conn_protocol_error(struct conn *c, const char *why)
 
 /* --- TCP -> peer ---------------------------------------------------- */
 
+/* Bytes wait on the TCP socket: stop watching it and wait for our turn. */
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	(void)loop;
 	(void)revents;
 	struct conn *c = w->data;
-	uint8_t *frame = c->assoc->scratch;
+	ev_io_stop(loop, w);
+	c->readable = true;
+	if (has_work(c))
+		assoc_conn_ready(c->assoc, c);
+}
 
-	if (c->assoc->engine_full || c->tx_credit == 0) {
-		/* Reading now would only park a frame in memory: wait for
-		 * room (writable flushes the wait list) or for CREDIT. */
-		ev_io_stop(c->assoc->loop, &c->rio);
-		if (c->assoc->engine_full)
-			assoc_wait(c->assoc, c);
-		return;
-	}
+/* Read what the credit allows (one frame at most) into a DATA frame at
+ * FRAME; its length, or 0 when nothing was read (socket drained: watch it
+ * again; end of stream: FIN owed; error: RST owed). */
+static size_t read_data(struct conn *c, uint8_t *frame)
+{
 	size_t want = c->tx_credit < FRAME_DATA_MAX ? c->tx_credit : FRAME_DATA_MAX;
 	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, want);
 	if (n > 0) {
 		c->tx_credit -= (uint32_t)n;
-		if (c->tx_credit == 0)
-			ev_io_stop(c->assoc->loop, &c->rio);
+		c->bytes_up += (size_t)n;
+		/* A short read drained the socket: let the watcher say when
+		 * more comes rather than pay a read that finds nothing. */
+		if ((size_t)n < want)
+			c->readable = false;
+		conn_check(c);
 		frame_data_header(frame);
-		size_t len = (size_t)n + FRAME_HEADER_LEN;
-		int rc = assoc_send(c->assoc, c->sid, frame, len);
-		if (rc == 0) {
-			c->bytes_up += (size_t)n;
-			return;
-		}
-		if (rc != -EAGAIN) {
-			conn_reset(c, FRAME_RST_OTHER);
-			conn_progress(c);
-			return;
-		}
-		/* Keep this one frame and stop reading until it is gone. */
-		c->tx = malloc(len);
-		if (!c->tx) {
-			log_warn("stream %u: out of memory; resetting", c->sid);
-			conn_reset(c, FRAME_RST_RESOURCES);
-			conn_progress(c);
-			return;
-		}
-		memcpy(c->tx, frame, len);
-		c->tx_len = len;
-		ev_io_stop(c->assoc->loop, &c->rio);
-		assoc_wait(c->assoc, c);
-		return;
+		return (size_t)n + FRAME_HEADER_LEN;
 	}
+	c->readable = false;
 	if (n == 0) {
 		c->tcp_eof = true;
-		ev_io_stop(c->assoc->loop, &c->rio);
 		if (!c->sent_rst && !c->sent_fin) {
 			c->sent_fin = true;
 			c->owed |= CONN_OWE_FIN;
 		}
-		conn_progress(c);
-		return;
+		return 0;
 	}
 	if (errno == EAGAIN || errno == EINTR)
-		return;
+		return 0;
 	log_debug("stream %u: %s %s: %s", c->sid, c->opener ? "client" : "target", c->peer_text,
 	          strerror(errno));
 	conn_reset(c, FRAME_RST_RESET);
-	conn_progress(c);
+	return 0;
+}
+
+/* Take owed frame BIT as F into BUF: its length (BIT not owed: 0). */
+static size_t take_control(struct conn *c, unsigned bit, const struct frame *f, uint8_t *buf)
+{
+	if (!(c->owed & bit))
+		return 0;
+	c->owed &= ~bit;
+	ssize_t n = frame_encode(f, buf, FRAME_MAX);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The next frame in the order of conn_pull (tcp_conn.h). DATA must not
+ * overtake OPEN / OPEN_OK; FIN and RST are owed only once no more DATA
+ * will be read, so they cannot overtake it either. */
+static size_t next_frame(struct conn *c, uint8_t *buf)
+{
+	struct frame f = {0};
+	size_t len;
+
+	f.type = FRAME_OPEN;
+	f.u.open = c->target;
+	f.u.open.window = conn_window_to_advertise(c);
+	if ((len = take_control(c, CONN_OWE_OPEN, &f, buf)) > 0)
+		return len;
+	f.type = FRAME_OPEN_OK;
+	f.u.window = conn_window_to_advertise(c);
+	if ((len = take_control(c, CONN_OWE_OPEN_OK, &f, buf)) > 0)
+		return len;
+	if (c->owed & CONN_OWE_CREDIT) {
+		f.type = FRAME_CREDIT;
+		f.u.credit = c->rx_grant;
+		c->rx_avail += c->rx_grant;
+		c->rx_grant = 0;
+		conn_check(c);
+		if ((len = take_control(c, CONN_OWE_CREDIT, &f, buf)) > 0)
+			return len;
+	}
+	if (c->readable && may_read(c) && (len = read_data(c, buf)) > 0)
+		return len;
+	f.type = FRAME_RST;
+	f.u.rst = c->rst_reason;
+	if ((len = take_control(c, CONN_OWE_RST, &f, buf)) > 0)
+		return len;
+	f.type = FRAME_FIN;
+	if ((len = take_control(c, CONN_OWE_FIN, &f, buf)) > 0)
+		return len;
+	f.type = FRAME_CLOSED;
+	return take_control(c, CONN_OWE_CLOSED, &f, buf);
+}
+
+size_t conn_pull(struct conn *c, uint8_t *buf, bool *more)
+{
+	size_t len = next_frame(c, buf);
+	*more = !conn_settle(c) && has_work(c);
+	return len;
 }
 
 /* --- peer -> TCP ---------------------------------------------------- */
@@ -376,6 +393,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	c->rx_avail -= (uint32_t)len;
+	conn_check(c);
 	if (c->fd < 0)
 		return; /* already reset locally; the peer will hear of it */
 	if (c->out.len == 0) {
@@ -432,7 +450,8 @@ static void on_credit(struct conn *c, uint32_t inc)
 		return;
 	}
 	c->tx_credit += inc;
-	start_reading(c);
+	conn_check(c);
+	conn_progress(c);
 }
 
 void conn_on_frame(struct conn *c, const struct frame *f)
@@ -458,11 +477,12 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			conn_protocol_error(c, "unexpected OPEN_OK");
 			return;
 		}
+		ev_timer_stop(c->assoc->loop, &c->timer);
 		c->state = CONN_OPEN;
 		c->tx_window = c->tx_credit = f->u.window;
 		log_debug("stream %u: %s connected to %s (peer window %u)", c->sid, c->peer_text,
 		          c->target.name, f->u.window);
-		start_reading(c);
+		conn_progress(c);
 		return;
 	case FRAME_DATA:
 		if (c->state != CONN_OPEN) {
@@ -552,15 +572,17 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	if (sid < 0) {
 		log_warn("forward %s: refusing client %s: %s", target->name, c->peer_text,
 		         sid == -ENOSPC ? "no free stream" : "association not ready");
-		a->n_refused++;
 		conn_kill(c);
 		return sid;
 	}
 	c->sid = (uint16_t)sid;
-	a->n_opened++;
 	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
 	c->owed |= CONN_OWE_OPEN;
-	conn_flush(c);
+	/* The peer answers with OPEN_OK or RST once its connect ends (within
+	 * its connect_timeout_ms); past the deadline the client is reset. */
+	ev_timer_set(&c->timer, a->open_timeout, 0.);
+	ev_timer_start(a->loop, &c->timer);
+	conn_progress(c);
 	return 0;
 }
 
@@ -624,8 +646,15 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct conn *c = w->data;
-	if (c->state == CONN_CONNECTING)
+	if (c->state == CONN_CONNECTING) {
 		conn_connect_failed(c, ETIMEDOUT);
+	} else if (c->opener && c->state == CONN_OPENING && !c->got_rst) {
+		/* Our RST tells the peer; the id stays ours until its CLOSED
+		 * (docs/PROTOCOL.md, "Opening a connection"). */
+		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name);
+		conn_reset(c, FRAME_RST_TIMEOUT);
+		conn_progress(c);
+	}
 }
 
 int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)

@@ -20,9 +20,12 @@
  * a stalled reader stalls only its own connection. The window grows with
  * use and shrinks back when idle (window.h), reserved out of memory_limit.
  *
- * Data read from TCP goes straight into an engine message. While the engine
- * is full no conn reads (they queue in the association's wait list); the
- * one read that met the full engine keeps its frame until there is room.
+ * A conn never sends by itself: it tells the association it is ready
+ * (assoc_conn_ready) when it owes a control frame or its TCP socket has
+ * bytes and it holds credit, and the association's pump asks it for one
+ * frame at a time (conn_pull), in a fair order among connections. Data
+ * read from TCP goes straight into the association's frame buffer. While
+ * the engine is full nothing is pulled, so nothing is read.
  */
 #ifndef SCTPGW_TCP_CONN_H
 #define SCTPGW_TCP_CONN_H
@@ -57,9 +60,10 @@ enum conn_owed {
 
 struct conn {
 	struct assoc *assoc;
-	TAILQ_ENTRY(conn) link;      /* assoc's list of all connections */
-	TAILQ_ENTRY(conn) wait_link; /* assoc's list waiting for engine room */
-	bool waiting;
+	TAILQ_ENTRY(conn) link;       /* assoc's list of all connections */
+	TAILQ_ENTRY(conn) ready_link; /* assoc's ready list, while READY */
+	bool ready;                   /* on it: has a frame to give */
+	bool readable;                /* TCP has bytes for us (rio fired); rio is stopped */
 
 	uint16_t sid;
 	bool opener;
@@ -69,9 +73,7 @@ struct conn {
 	ev_timer timer; /* connect deadline (exit side) */
 
 	struct frame_open target; /* where the exit side connects; names the forward */
-	uint8_t *tx;              /* a DATA frame the engine refused for now */
-	size_t tx_len;
-	struct buf out; /* peer -> TCP, at most rxw.size bytes */
+	struct buf out;           /* peer -> TCP, at most rxw.size bytes */
 
 	/* Credit, in DATA payload bytes. Sending: tx_credit <= tx_window.
 	 * Receiving: rx_avail + out.len + rxw.ungranted + rx_grant + what is
@@ -110,8 +112,12 @@ void conn_on_frame(struct conn *c, const struct frame *f);
 /* A frame on this stream was malformed or unknown: reset the connection. */
 void conn_protocol_error(struct conn *c, const char *why);
 
-/* The engine has room again: send what is owed. */
-void conn_flush(struct conn *c);
+/* The association asks for C's next frame, in order: OPEN, OPEN_OK,
+ * CREDIT, DATA (read from TCP now, within credit), RST, FIN, CLOSED.
+ * Writes it into BUF (FRAME_MAX bytes) and returns its length, 0 when C
+ * had nothing after all. *MORE: C has more to give (it stays ready). When
+ * *MORE is false C may have been freed (it was finished): do not touch it. */
+size_t conn_pull(struct conn *c, uint8_t *buf, bool *more);
 
 /* The association is gone or shutting down: reset the TCP side, free. */
 void conn_kill(struct conn *c);

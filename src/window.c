@@ -46,15 +46,27 @@ void window_grow(struct window *w, uint32_t by)
 	w->ungranted += by;
 }
 
-uint32_t window_grant(struct window *w, uint32_t *released)
+uint32_t window_shrink(struct window *w)
 {
 	uint32_t keep = w->shrinking < w->ungranted ? w->shrinking : w->ungranted;
 	w->shrinking -= keep;
 	w->ungranted -= keep;
 	w->size -= keep;
-	*released = keep;
-	uint32_t threshold = w->size / 4 ? w->size / 4 : 1;
-	if (w->ungranted < threshold)
+	return keep;
+}
+
+bool window_grant_due(const struct window *w)
+{
+	uint32_t keep = w->shrinking < w->ungranted ? w->shrinking : w->ungranted;
+	uint32_t size = w->size - keep;
+	uint32_t threshold = size / 4 ? size / 4 : 1;
+	return w->ungranted - keep >= threshold;
+}
+
+uint32_t window_grant(struct window *w, uint32_t *released)
+{
+	*released = window_shrink(w);
+	if (!window_grant_due(w))
 		return 0;
 	uint32_t grant = w->ungranted;
 	w->ungranted = 0;

@@ -12,19 +12,21 @@
  *   - each measurement period (one round trip of the path, at least
  *     WINDOW_MIN_PERIOD) counts the bytes written into the TCP socket; when
  *     they reach half the window, the sender was held back by it, and the
- *     window doubles, up to conn_window_max (the caller first reserves the
- *     growth out of memory_limit, assoc_reserve; refused growth keeps the
- *     window as it is);
+ *     window doubles, up to conn_window_max (the growth is reserved out of
+ *     memory_limit first, assoc_conn_grow; refused growth keeps the window
+ *     as it is);
  *   - after WINDOW_IDLE without a byte (or WINDOW_IDLE_RTTS round trips,
  *     whichever is longer) it shrinks back to conn_window: the bytes
  *     consumed next are not granted back until the window is down there
- *     again, and the caller releases that much of its reservation.
+ *     again, and that much of its reservation is released
+ *     (assoc_conn_shrink).
  *
  * Pure: no I/O, no clock; the caller passes the time and the round trip.
  */
 #ifndef SCTPGW_WINDOW_H
 #define SCTPGW_WINDOW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define WINDOW_MIN_PERIOD 0.005 /* s: measurement period on a path with no measured RTT */
@@ -55,10 +57,19 @@ uint32_t window_consumed(struct window *w, uint32_t n, double now, double rtt);
  * more credit. */
 void window_grow(struct window *w, uint32_t by);
 
-/* How much credit to send now: 0 until the bytes to grant reach a quarter
- * of the window (at least 1), so a grant costs one small frame per
- * window/4 bytes. *RELEASED gets the bytes withheld to shrink the window,
- * which the caller gives back to memory_limit. */
+/* Withhold what the window still has to shrink by, out of the bytes to
+ * grant: returns by how much the window shrank now, which the caller gives
+ * back to memory_limit (assoc_conn_shrink). */
+uint32_t window_shrink(struct window *w);
+
+/* Whether the bytes to grant reach a quarter of the window (at least 1),
+ * once the shrinking is withheld: then a grant is worth a frame, so it
+ * costs one small frame per window/4 bytes. */
+bool window_grant_due(const struct window *w);
+
+/* How much credit to send now: window_shrink, then 0 until
+ * window_grant_due, then all the bytes to grant. *RELEASED gets what
+ * window_shrink released. */
 uint32_t window_grant(struct window *w, uint32_t *released);
 
 #endif

@@ -6,6 +6,11 @@
 #   vm           kernel SCTP inside qemu (tests/vm/): Debian's cloud kernel,
 #                kernel-engine pairs, failover, kernel <-> user space over UDP
 #   format       clang-format has nothing to change
+#   fuzz         each libFuzzer target (tests/fuzz/, clang, ASan + UBSan)
+#                for FUZZ_SECONDS (default 60) from its seed corpus; any
+#                crash, leak or sanitizer report fails (docs/FUZZING.md)
+#   bad peer     tests/integration/bad_peer.sh against the ASan + UBSan
+#                gateway: hostile protocol input with the sanitizers on
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +20,40 @@ meson setup build --reconfigure >/dev/null 2>&1 || meson setup build >/dev/null
 meson compile -C build
 
 echo "== format"
-clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch] tests/tools/*.c
+clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
 
 echo "== unit tests (AddressSanitizer + UBSan)"
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --reconfigure \
     >/dev/null 2>&1 || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 meson compile -C build-asan >/dev/null
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
+
+echo "== fuzz targets, ${FUZZ_SECONDS:=60} s each (libFuzzer + ASan + UBSan)"
+# A separate build directory: the targets need clang; the build fails (and
+# so does this command) when clang or its fuzzer runtime is missing.
+CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false --reconfigure >/dev/null 2>&1 ||
+    CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
+meson compile -C build-fuzz fuzz_frame fuzz_config fuzz_assoc >/dev/null
+fuzz_out=$(mktemp -d)
+for t in fuzz_frame fuzz_config fuzz_assoc; do
+    # A scratch corpus: what a run finds is not written into the tree.
+    mkdir -p "$fuzz_out/$t.corpus"
+    # -close_fd_mask=2: the gateway's log lines stay off the terminal;
+    # sanitizer reports and libFuzzer's own lines still show.
+    if ! "build-fuzz/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+        -close_fd_mask=2 -print_final_stats=0 -artifact_prefix="$fuzz_out/$t-" \
+        "$fuzz_out/$t.corpus" "tests/fuzz/corpus/$t" >"$fuzz_out/$t.log" 2>&1; then
+        tail -n 60 "$fuzz_out/$t.log"
+        echo "FAIL: $t (input kept in $fuzz_out; docs/FUZZING.md: how to reproduce)" >&2
+        exit 1
+    fi
+    echo "$t: $(grep -E '^Done [0-9]+ runs' "$fuzz_out/$t.log")"
+done
+rm -rf "$fuzz_out"
+
+echo "== bad peer against the ASan + UBSan gateway"
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    tests/integration/bad_peer.sh build-asan/src/sctpgw build-asan/tests/badpeer
 
 echo "== unit tests under valgrind"
 meson test -C build --suite unit --print-errorlogs \

@@ -87,6 +87,10 @@ void fake_engine_set_limit(struct fake_engine *e, size_t n);
  * are dropped. */
 void fake_engine_down(struct fake_engine *e, const char *why);
 
+/* The association restarts (an SCTP restart): both ends get down, then up
+ * at once, with no open() in between. */
+void fake_engine_restart(struct fake_engine *e);
+
 /* Deliver MSG on SID to TO as if its peer had sent it (after whatever the
  * peer already sent). */
 void fake_engine_inject(struct fake_engine *to, uint16_t sid, const void *msg, size_t len);

@@ -106,6 +106,9 @@ int open_client_opts(struct fx *f, struct assoc *opener, int *rc, int opts)
 		int small = 4096;
 		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
 	}
+	int big = 4 << 20;
+	if (opts & BIG_BUFS)
+		setsockopt(c, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
 	assert_int_equal(connect(c, (struct sockaddr *)&f->client_addr, sizeof(struct sockaddr_in)),
 	                 0);
 	int s = -1;
@@ -119,6 +122,8 @@ int open_client_opts(struct fx *f, struct assoc *opener, int *rc, int opts)
 		int small = 4096;
 		setsockopt(s, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
 	}
+	if (opts & BIG_BUFS)
+		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 	set_nonblock(c);
 	track(f, c);
 	*rc = conn_open(opener, s, &f->target);
@@ -429,6 +434,8 @@ void ping(struct fx *f, const struct link *l)
 /* Nothing left anywhere: every conn freed, every stream FREE. */
 bool all_idle(struct fx *f)
 {
+	assert_true(assoc_invariants_hold(f->a));
+	assert_true(assoc_invariants_hold(f->b));
 	return f->a->n_conns == 0 && f->b->n_conns == 0 && f->a->streams && f->b->streams &&
 	       f->a->streams->active == 0 && f->b->streams->active == 0;
 }

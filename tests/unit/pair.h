@@ -83,6 +83,9 @@ void set_nonblock(int fd);
 /* Small kernel buffers on both sockets of a client connection, so what the
  * gateway cannot write stays in its own buffer. */
 #define SMALL_BUFS 1
+/* Large kernel buffers on both sockets, so a client that writes whenever
+ * it can always has more queued than the gateway reads in one frame. */
+#define BIG_BUFS 2
 
 /* Connect a client and hand the accepted end to conn_open(OPENER). Returns
  * the client's socket (non-blocking); *RC gets conn_open's result. */

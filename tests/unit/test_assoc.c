@@ -183,7 +183,8 @@ static void conn__fin__never_overtakes_data_while_the_engine_is_full(void **stat
 	/* Data and FIN wait for room; nothing reached the target. */
 	struct conn *c = conn_at(f->a, l.sid);
 	assert_non_null(c);
-	assert_non_null(c->tx);
+	assert_true(f->a->held_len > 0);
+	assert_int_equal(f->a->held_sid, l.sid);
 	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_FIN), 0);
 	struct reader r = {.fd = l.target};
 	rd_step(&r);
@@ -470,7 +471,7 @@ static void assoc__down__resets_every_connection_and_leaves_none(void **state)
 	assert_int_equal(f->a->n_conns, 0);
 	assert_int_equal(f->b->n_conns, 0);
 	assert_true(TAILQ_EMPTY(&f->a->conns));
-	assert_true(TAILQ_EMPTY(&f->a->waiting));
+	assert_true(TAILQ_EMPTY(&f->a->ready));
 	for (int i = 0; i < 3; i++) {
 		expect_reset(f, l[i].client);
 		expect_reset(f, l[i].target);
@@ -556,6 +557,7 @@ static void conn__peer_data_or_credit_before_open_ok__resets_that_connection(voi
 		size_t mark = f->ea->n_sent;
 		fake_engine_inject(f->ea, sid, early[i], len[i]);
 		expect_reset(f, c);
+		settle(f); /* the RST goes on the pump's next turn */
 		assert_sent_rst_since(f->ea, mark, sid, FRAME_RST_PROTOCOL);
 
 		fake_engine_release(f->eb);
@@ -690,6 +692,56 @@ static void assoc__hello_with_a_range_around_our_version__is_accepted(void **sta
 	assert_int_equal(f->ea->n_abort, 0);
 }
 
+/* An SCTP restart reports down then up with no open() between: the connect
+ * role's retry timer, started by the down, must not stay armed (a second
+ * down would then set an active timer, which libev forbids). */
+static void assoc__sctp_restart__leaves_no_retry_timer_running(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	f->a->backoff = 5.0; /* so the timer cannot fire before the check */
+	fake_engine_restart(f->ea);
+	RUN_UNTIL(f, f->ea->n_up == 2 && f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	assert_false(ev_is_active(&f->a->retry));
+	/* A real loss now retries as usual. */
+	fake_engine_down(f->ea, "test: path lost");
+	RUN_UNTIL(f, f->a->state == ASSOC_DOWN);
+	assert_true(ev_is_active(&f->a->retry));
+}
+
+/* The peer answers neither OPEN_OK nor RST in time: the client is reset at
+ * the deadline, counted and logged; the id stays ours until the late
+ * answer has been settled with RST and CLOSED, then serves again. */
+static void conn_open__no_answer_within_the_deadline__resets_the_client(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	f->a->open_timeout = 0.3;
+	fake_engine_hold(f->eb, FRAME_OPEN);
+	int rc;
+	ev_tstamp t0 = ev_time();
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	expect_reset(f, c);
+	assert_true(ev_time() - t0 >= 0.25);
+	assert_int_equal(f->a->n_open_timeouts, 1);
+	settle(f);
+	assert_sent_rst(f->ea, sid, FRAME_RST_TIMEOUT);
+	assert_int_not_equal(slot_state(f->a, sid), STREAM_FREE);
+
+	/* The OPEN finally arrives: B connects, answers OPEN_OK, then meets
+	 * our RST; the id is free only after B's CLOSED. */
+	fake_engine_release(f->eb);
+	int t = accept_target(f);
+	expect_reset(f, t);
+	RUN_UNTIL(f, all_idle(f));
+	assert_int_equal(fake_engine_count_sent(f->eb, sid, FRAME_CLOSED), 1);
+	struct link l = open_link(f, f->a);
+	ping(f, &l);
+	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
+}
+
 /* Messages that overtake HELLO are kept, but only up to a bound: a peer
  * that floods them before its HELLO is misbehaving. */
 static void assoc__flood_of_messages_before_hello__aborts(void **state)
@@ -706,6 +758,48 @@ static void assoc__flood_of_messages_before_hello__aborts(void **state)
 	assert_int_equal(f->ea->n_abort, 1);
 	assert_non_null(strstr(f->ea->last_abort, "before HELLO"));
 	assert_int_equal(f->a->n_conns, 0);
+}
+
+/* The bound counts what each message costs, not only its bytes: thousands
+ * of one-byte messages reach it long before they cost megabytes. */
+static void assoc__flood_of_tiny_messages_before_hello__aborts(void **state)
+{
+	struct fx *f = *state;
+	fx_alone(f, false, 10);
+	static const uint8_t one = FRAME_FIN;
+	size_t sent = 0;
+	for (; sent < 20000 && f->ea->n_down == 0; sent++) {
+		fake_engine_inject(f->ea, 2, &one, 1);
+		if (sent % 1000 == 999)
+			run_for(f, 0.01);
+	}
+	RUN_UNTIL(f, f->ea->n_down == 1);
+	assert_int_equal(f->ea->n_abort, 1);
+	assert_non_null(strstr(f->ea->last_abort, "before HELLO"));
+	assert_true(f->a->n_early == 0);
+}
+
+/* A peer that never sends HELLO cannot hold the association: it is
+ * aborted at the deadline, and the connect role tries again. */
+static void assoc__no_hello_within_the_deadline__aborts_and_retries(void **state)
+{
+	struct fx *f = *state;
+	fx_alone(f, false, 10);
+	assert_true(f->a->hello_timeout >= 10.0);
+	f->a->hello_timeout = 0.2;
+	/* Take the association down and up again so the new deadline runs. */
+	fake_engine_restart(f->ea);
+	RUN_UNTIL(f, f->ea->n_up == 2);
+	ev_tstamp t0 = ev_time();
+	RUN_UNTIL(f, f->ea->n_abort == 1);
+	assert_true(ev_time() - t0 >= 0.15);
+	assert_non_null(strstr(f->ea->last_abort, "HELLO"));
+	unsigned opens = f->ea->n_open;
+	RUN_UNTIL(f, f->ea->n_open > opens && f->a->state == ASSOC_HELLO);
+	/* ...and a peer that does answer makes it READY. */
+	alone_ready(f, f->a, 10);
+	assert_int_equal(f->a->state, ASSOC_READY);
+	assert_false(ev_is_active(&f->a->hello_timer));
 }
 
 static void assoc__open_from_the_peer_on_our_parity__is_ignored(void **state)
@@ -947,6 +1041,8 @@ int main(void)
 	    T(stream__id__is_reused_only_after_closed),
 	    T(conn__both_sides_opening_at_once__get_no_collisions),
 	    T(assoc__down__resets_every_connection_and_leaves_none),
+	    T(assoc__sctp_restart__leaves_no_retry_timer_running),
+	    T(conn_open__no_answer_within_the_deadline__resets_the_client),
 	    T(assoc_shutdown__resets_connections_and_reports_closed_once),
 	    T(conn__malformed_frame__resets_only_that_connection),
 	    T(conn__peer_data_or_credit_before_open_ok__resets_that_connection),
@@ -958,6 +1054,8 @@ int main(void)
 	    T(assoc__hello_from_a_newer_peer_without_our_version__aborts),
 	    T(assoc__hello_with_a_range_around_our_version__is_accepted),
 	    T(assoc__flood_of_messages_before_hello__aborts),
+	    T(assoc__flood_of_tiny_messages_before_hello__aborts),
+	    T(assoc__no_hello_within_the_deadline__aborts_and_retries),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored),
 	    T(assoc__open_from_the_peer_on_our_parity__is_ignored_by_the_accept_side),
 	    T(assoc__frames_on_an_idle_stream__are_ignored),
@@ -969,5 +1067,7 @@ int main(void)
 	    T(assoc__open_overtaking_the_peers_hello__does_not_abort),
 	};
 #undef T
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
