@@ -30,7 +30,7 @@
 #define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
 
 /* HELLO feature bits; the ones in use are the AND of both sides'. */
-#define FRAME_FEATURE_WINDOW_GROWTH 0x1u /* CREDIT may grant past the advertised window */
+#define FRAME_FEATURE_WINDOW_GROWTH 0x2u /* CREDIT may grant past the advertised window */
 #define FRAME_FEATURES              FRAME_FEATURE_WINDOW_GROWTH /* all this build knows */
 /* The most credit a sender accepts to hold when windows grow: far above
  * any conn_window_max, low enough that sums of it never wrap. */
