@@ -67,6 +67,29 @@ static void one_way(struct fx *f, int from, int to, size_t len, uint32_t seed)
 	finish_one_way(f, &w, to);
 }
 
+/* Like one_way, in four parts with a pause of two measurement periods
+ * (window.h) after each: on a fast machine the whole transfer may take
+ * less than one period, and a window's growth is measured per period, so
+ * the pauses make sure that several periods end while bytes flow. */
+static void paced_one_way(struct fx *f, int from, int to, size_t len, uint32_t seed)
+{
+	struct writer w = {.fd = from, .data = pattern(len, seed)};
+	struct reader r = {.fd = to};
+	for (int part = 1; part <= 4; part++) {
+		w.len = len * (size_t)part / 4;
+		w.shut_after = part == 4;
+		RUN_UNTIL(f, (wr_step(&w) & rd_got(&r, w.len)));
+		run_for(f, 2 * WINDOW_MIN_PERIOD);
+	}
+	RUN_UNTIL(f, rd_step(&r));
+	assert_int_equal(r.err, 0);
+	assert_true(r.eof);
+	assert_int_equal(r.len, len);
+	assert_memory_equal(r.buf, w.data, len);
+	free(r.buf);
+	free((void *)w.data);
+}
+
 /* --- the window bounds what is buffered; a stall stays local ---------- */
 
 static void credit__stalled_client__stalls_only_its_own_connection(void **state)
@@ -306,7 +329,7 @@ static void credit__window_filled_by_a_fast_sender__grows_up_to_its_max(void **s
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 1000 * 1000, 21);
+	paced_one_way(f, l.client, l.target, 1000 * 1000, 21);
 	assert_true(cb->rxw.size > 4096);
 	assert_true(cb->rxw.size <= 256 * 1024);
 	assert_int_equal(f->b->mem_reserved, cb->rxw.size); /* B's only connection */
@@ -325,7 +348,7 @@ static void credit__growth_beyond_memory_limit__keeps_the_window(void **state)
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 500 * 1000, 22);
+	paced_one_way(f, l.client, l.target, 500 * 1000, 22);
 	assert_true(cb->rxw.size <= 2 * 4096);
 	assert_true(f->b->mem_reserved <= f->cb->memory_limit);
 }
@@ -342,7 +365,7 @@ static void credit__busy_window__leaves_room_for_a_new_connection(void **state)
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	struct conn *cb = conn_at(f->b, l.sid);
-	one_way(f, l.client, l.target, 500 * 1000, 23);
+	paced_one_way(f, l.client, l.target, 500 * 1000, 23);
 	assert_int_equal(cb->rxw.size, 4096);
 	struct link second = open_link(f, f->a);
 	ping(f, &second);
