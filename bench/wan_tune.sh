@@ -12,7 +12,8 @@
 # gateways from their SIGUSR1 dumps. Lines inside a setting are separated
 # by ';'. ROUNDS (1) repeats everything; FIGS ("1 8 R") picks the
 # figures; DIRECT ("cubic") the direct TCP congestion controls (e.g.
-# "cubic bbr"). Output: one line per figure.
+# "cubic bbr"). Output: one line per figure (8 connections: with their
+# fairness, most / least bytes per connection).
 set -euo pipefail
 SCENARIO=wan_tune
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -36,6 +37,14 @@ ip3() {
     run_ns "$ns" $((T + 40)) "$out" iperf3 -c "$host" -p "$port" -t "$T" -J "$@" || rc=$?
     if [ $rc -ne 0 ]; then echo "fail"; return 0; fi
     jq -r '.end.sum_received.bits_per_second / 1e5 | floor / 10' "$out" 2>/dev/null || echo "fail"
+}
+
+# fairness FIG: for the 8-connection figure, the most / the least bytes
+# one connection delivered in the last run (1.00: an even share)
+fairness() {
+    [ "$1" = 8 ] || return 0
+    echo "  fair $(jq -r '[.end.streams[].receiver.bytes] | "\(max) \(min)"' "$WORK/ip3.json" 2>/dev/null |
+        awk '$2 > 0 { printf "%.2f", $1 / $2; next } { printf "-" }')"
 }
 
 fig_args() { case $1 in 1) ;; 8) echo "-P 8" ;; R) echo "-R" ;; esac; }
@@ -68,7 +77,7 @@ for r in $(seq "$ROUNDS"); do
         for f in $FIGS; do
             # shellcheck disable=SC2046
             v=$(ip3 lan-a "$A_LAN" "$FWD_PORT" $(fig_args "$f"))
-            echo "round $r $label fig $f: $v Mbit/s  A: $(counters A) cpu=$(cpu_s A)s  B: $(counters B) cpu=$(cpu_s B)s  queue drops $(qdrops)  load $(cut -d' ' -f1 /proc/loadavg)"
+            echo "round $r $label fig $f: $v Mbit/s$(fairness "$f")  A: $(counters A) cpu=$(cpu_s A)s  B: $(counters B) cpu=$(cpu_s B)s  queue drops $(qdrops)  load $(cut -d' ' -f1 /proc/loadavg)"
         done
         gw_stop A || true; gw_stop B || true
     done
