@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh - sctpgw against its peers on one link, one table.
 #
-#   sudo bench/run.sh [--quick] [PATH-TO-sctpgw]      (see bench/README.md)
+#   sudo bench/run.sh [--quick] [--wan PROFILE[,PROFILE...]] [PATH-TO-sctpgw]
+#                                                     (see bench/README.md)
 #
 # Builds the four-namespace testbed of tests/integration/lib.sh (lan-a |
 # gw-a =wan1= gw-b | lan-b, veth MTU 1500) and carries the same client
@@ -35,6 +36,20 @@
 # BENCH_FIGURES ("bulk1 bulk8 rr cps mem"), BENCH_TABLE (also
 # copy the table to this file), BENCH_KEEP=1 (keep the work dir).
 # --quick: 1 round, 3 s bulk, 2000 round trips, 2 s cps, 1000 idle.
+#
+# --wan PROFILE: wan1 is an emulated WAN link (tests/tools/wanem, lib.sh's
+# topo_up --wan) instead of a veth pair; one table per profile:
+#   wan50      25 ms each way (50 ms RTT), 200 Mbit/s, queue 1000 packets
+#   wan50loss  the same with 1 % random loss each way
+#   wan100     50 ms each way (100 ms RTT), 1000 Mbit/s, queue 1000 packets
+#   DELAY:RATE:LOSS:QUEUE  any other link (fields as in lib.sh)
+# The WAN columns are cubic and bbr (iperf3 straight over the link, direct
+# routing, -C cubic / -C bbr), kcptun (windows and buffers sized from the
+# path's bandwidth-delay product) and sctpgw (its DEFAULT configuration,
+# log_level info for the status lines); the figures bulk1, bulk8 and rev1
+# (iperf3 -R: lan-b sends); after each sctpgw run both gateways' SCTP
+# counters (SIGUSR1) give the T3 timeouts and retransmitted DATA chunks of
+# that run.  Knobs as above (BENCH_TIME defaults to 20, quick 8).
 set -euo pipefail
 SCENARIO=bench
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -42,13 +57,41 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 quick=0
 bin=""
-for a in "$@"; do
+wan=""
+args=("$@")
+while [ $# -gt 0 ]; do
+    a=$1; shift
     case "$a" in
         --quick) quick=1 ;;
+        --wan) [ $# -gt 0 ] || { echo "--wan needs a profile" >&2; exit 2; }; wan=$1; shift ;;
+        --wan=*) wan=${a#--wan=} ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) bin=$a ;;
     esac
 done
+# several WAN profiles: one run of this script each, tables one after another
+if [ "${wan//[^,]/}" != "" ]; then
+    rest=()
+    skip=0
+    for a in "${args[@]}"; do
+        if [ $skip = 1 ]; then skip=0; continue; fi
+        case "$a" in --wan) skip=1 ;; --wan=*) ;; *) rest+=("$a") ;; esac
+    done
+    rc=0
+    for p in ${wan//,/ }; do "$0" "${rest[@]}" --wan "$p" || rc=$?; done
+    exit $rc
+fi
+# the WAN profile: its lib.sh link spec (DELAY:RATE:LOSS:QUEUE), one-way
+# delay, rate and the bandwidth-delay product in bytes (kcptun's windows)
+WAN_SPEC=""
+case "$wan" in
+    '') ;;
+    wan50) WAN_SPEC=25:200:0:1000 ;;
+    wan50loss) WAN_SPEC=25:200:1:1000 ;;
+    wan100) WAN_SPEC=50:1000:0:1000 ;;
+    *:*) WAN_SPEC=$wan ;;
+    *) echo "unknown WAN profile '$wan' (wan50, wan50loss, wan100 or DELAY:RATE:LOSS:QUEUE)" >&2; exit 2 ;;
+esac
 need_root
 if [ -z "$bin" ] && [ -z "${SCTPGW:-}" ]; then
     # the one-command path: packages, then a build of this tree
@@ -70,6 +113,17 @@ fi
 CPS_CONC=${BENCH_CPS_CONC:-8}
 COLUMNS=${BENCH_COLUMNS:-direct socat kcptun raw sctpgw}
 FIGURES=${BENCH_FIGURES:-bulk1 bulk8 rr cps mem}
+if [ -n "$WAN_SPEC" ]; then
+    COLUMNS=${BENCH_COLUMNS:-cubic bbr kcptun sctpgw}
+    FIGURES=${BENCH_FIGURES:-bulk1 bulk8 rev1}
+    if [ "$quick" = 1 ]; then BTIME=${BENCH_TIME:-8}; else BTIME=${BENCH_TIME:-20}; fi
+    IFS=: read -r WAN_DELAY WAN_RATE _ _ <<<"$WAN_SPEC"
+    # the larger direction's value when A2B/B2A is given
+    WAN_DELAY=$(tr / '\n' <<<"$WAN_DELAY" | sort -g | tail -n1)
+    WAN_RATE=$(tr / '\n' <<<"${WAN_RATE:-0}" | sort -g | tail -n1)
+    [ "${WAN_RATE%.*}" -gt 0 ] 2>/dev/null || WAN_RATE=1000
+    WAN_BDP=$(awk -v d="$WAN_DELAY" -v r="$WAN_RATE" 'BEGIN { printf "%d", r * 1e6 / 8 * 2 * d / 1000 }')
+fi
 RES="$WORK/res"
 mkdir -p "$RES"
 [ "${BENCH_KEEP:-0}" = 1 ] && trap 'rc=$?; log "work dir kept: $WORK"; WORK=""; cleanup; exit $rc' EXIT
@@ -92,7 +146,12 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags usrsctp) -I"$HERE/../src" 
     -Wl,-Bstatic -lusrsctp -Wl,-Bdynamic -lpthread
 
 # ------------------------------------------------------------ testbed
-topo_up
+if [ -n "$WAN_SPEC" ]; then
+    topo_up --wan "1:$WAN_SPEC"
+    log "WAN profile ${wan}: wan1 $WAN_SPEC (delay ms each way:Mbit/s:loss %:queue packets), BDP $WAN_BDP bytes"
+else
+    topo_up
+fi
 for ns in "$NS_LAN_A" "$NS_A" "$NS_B" "$NS_LAN_B"; do
     # many short connections: ports and TIME_WAIT reuse; deep accept queues
     ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" \
@@ -115,7 +174,7 @@ addr() {
     local k=1
     [ "$2" = echo ] && k=2
     case "$1" in
-        direct) echo "$LAN_B:520$k" ;;
+        direct|cubic|bbr) echo "$LAN_B:520$k" ;;
         socat) echo "$A_LAN:610$k" ;;
         kcptun) echo "$A_LAN:620$k" ;;
         sctpgw) echo "$A_LAN:630$k" ;;
@@ -141,6 +200,16 @@ start_socat() {
 
 start_kcptun() {
     local k pids="" opts=(--crypt none --mode fast3 --nocomp --quiet)
+    if [ -n "$WAN_SPEC" ]; then
+        # windows for the path: twice its bandwidth-delay product, in KCP
+        # segments (MTU 1350) and in bytes for the UDP socket and smux v2's
+        # buffers (the defaults, 4 MiB and 2 MiB per stream, cap a long path)
+        local wnd buf
+        wnd=$(( 2 * WAN_BDP / 1350 )); [ $wnd -lt 1024 ] && wnd=1024
+        buf=$(( 2 * WAN_BDP )); [ $buf -lt 4194304 ] && buf=4194304
+        opts+=(--sndwnd "$wnd" --rcvwnd "$wnd" --sockbuf "$buf" --smuxver 2 --smuxbuf "$((2 * buf))" --streambuf "$buf")
+        log "kcptun for the path: --sndwnd/--rcvwnd $wnd --sockbuf $buf --smuxver 2 --smuxbuf $((2 * buf)) --streambuf $buf"
+    fi
     # shellcheck disable=SC2206
     opts+=(${BENCH_KCPTUN_OPTS:-})
     for k in 1 2; do
@@ -157,8 +226,11 @@ start_kcptun() {
 # listening on A_LAN:PORT comes back
 wait_through() {
     wait_listen A "$1" 15
-    for _ in $(seq 150); do
-        in_ns lan-a timeout 2 "$PROBE" rr "$A_LAN:$1" 1 8 >/dev/null 2>&1 && return 0
+    # one echo is 101 round trips (100 warm-up): 5 s at 50 ms
+    local t=2
+    [ -n "$WAN_SPEC" ] && t=$(( 2 + WAN_DELAY * 2 * 101 / 1000 ))
+    for _ in $(seq $((150 * 2 / t))); do
+        in_ns lan-a timeout "$t" "$PROBE" rr "$A_LAN:$1" 1 8 >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     fail "nothing comes back through $A_LAN:$1 (see $WORK/gw-*.log)"
@@ -176,15 +248,19 @@ conf_keys() {
 }
 
 start_sctpgw() {
-    local streams=$((2 * IDLE + 100))
+    local streams=$((2 * IDLE + 100)) level=warn
     [ $streams -gt 65535 ] && streams=65535
-    CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 \
+    # on a WAN: info, for the SIGUSR1 status lines (T3 timeouts per run)
+    [ -n "$WAN_SPEC" ] && level=info
+    CONF_PROFILE=default CONF_LOG_LEVEL=$level CONF_NO_DEFAULT_FWD=1 \
         write_gw_conf A "$WORK/a.conf" "bulk $A_LAN:6301 $LAN_B:5201" "echo $A_LAN:6302 $LAN_B:5202"
-    CONF_PROFILE=default CONF_LOG_LEVEL=warn CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
-    sed -i "s/^\[association\]$/&\nmax_streams = $streams/" "$WORK/a.conf" "$WORK/b.conf"
-    # room for every idle connection at the default conn_window (256k):
-    # memory_limit counts reservations, the figure measures what is resident
-    sed -i "s/^\[gateway\]$/&\nmemory_limit = $(( (IDLE + 100) / 4 + 1 ))m/" "$WORK/a.conf" "$WORK/b.conf"
+    CONF_PROFILE=default CONF_LOG_LEVEL=$level CONF_NO_DEFAULT_FWD=1 write_gw_conf B "$WORK/b.conf"
+    if has_fig mem || [ -z "$WAN_SPEC" ]; then
+        sed -i "s/^\[association\]$/&\nmax_streams = $streams/" "$WORK/a.conf" "$WORK/b.conf"
+        # room for every idle connection at the default conn_window (256k):
+        # memory_limit counts reservations, the figure measures what is resident
+        sed -i "s/^\[gateway\]$/&\nmemory_limit = $(( (IDLE + 100) / 4 + 1 ))m/" "$WORK/a.conf" "$WORK/b.conf"
+    fi
     conf_keys "$WORK/a.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}" "${BENCH_ASSOC:-}"
     conf_keys "$WORK/b.conf" "${BENCH_GATEWAY:-}" "${BENCH_SCTP:-}" "${BENCH_ASSOC:-}"
     gw_start B "$WORK/b.conf"
@@ -223,6 +299,8 @@ start_base() {
     wait_through 6402
 }
 
+has_fig() { case " $FIGURES " in *" $1 "*) return 0 ;; esac; return 1; }
+
 case " $COLUMNS " in *" base "*) case " $COLUMNS " in *" sctpgw "*) ;; *) fail "column 'base' needs column 'sctpgw' too" ;; esac ;; esac
 for c in $COLUMNS; do
     case "$c" in
@@ -230,7 +308,7 @@ for c in $COLUMNS; do
         socat) start_socat ;;
         kcptun) start_kcptun ;;
         sctpgw) start_sctpgw ;;
-        direct|raw) ;;
+        direct|raw|cubic|bbr) ;;
         *) fail "unknown column '$c' (BENCH_COLUMNS)" ;;
     esac
 done
@@ -286,12 +364,34 @@ record() { echo "$3" >>"$RES/$1.$2"; }
 
 json_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# bulk COLUMN PARALLEL FIGURE : iperf3 (or the raw program) for BTIME s
+# sctp_counters A|B : "T3 RETRANSMITTED" of the gateway since its start,
+# from a fresh SIGUSR1 status line (needs log_level info)
+sctp_counters() {
+    local side=$1 n i line
+    n=$(grep -c 'since start' "$WORK/gw-$side.log" || true)
+    kill -USR1 "${GW_PID[$side]}" 2>/dev/null || { echo "- -"; return; }
+    for i in $(seq 50); do
+        [ "$(grep -c 'since start' "$WORK/gw-$side.log" || true)" -gt "$n" ] && break
+        sleep 0.05
+    done
+    line=$(grep 'since start' "$WORK/gw-$side.log" | tail -n1)
+    [ -n "$line" ] || { echo "- -"; return; }
+    echo "$(sed -n 's/.*T3 timeouts \([0-9]*\).*/\1/p' <<<"$line") $(sed -n 's/.*DATA chunks retransmitted \([0-9]*\).*/\1/p' <<<"$line")"
+}
+
+# bulk COLUMN PARALLEL FIGURE [-R] : iperf3 (or the raw program) for BTIME s
 bulk() {
     local col=$1 par=$2 fig=$3 out="$WORK/$3-$1.json" t0 t1 rc=0 mbit bytes
+    local extra=()
+    [ "${4:-}" = -R ] && extra+=(-R)
+    case "$col" in cubic|bbr) extra+=(-C "$col") ;; esac
     if [ "$col" = raw ]; then
         bulk_raw "$par" "$fig"
         return
+    fi
+    local c0a="" c0b=""
+    if [ -n "$WAN_SPEC" ] && [ "$col" = sctpgw ]; then
+        read -r c0a r0a <<<"$(sctp_counters A)"; read -r c0b r0b <<<"$(sctp_counters B)"
     fi
     local pids
     pids=$(relay_procs "$col" | tr '\n' ' ')
@@ -299,7 +399,7 @@ bulk() {
     t0=$(cpu_ticks $pids)
     local hp
     hp=$(addr "$col" bulk)
-    run_ns lan-a $((BTIME + 30)) "$out" iperf3 -c "${hp%:*}" -p "${hp##*:}" -t "$BTIME" -P "$par" -J || rc=$?
+    run_ns lan-a $((BTIME + 30)) "$out" iperf3 -c "${hp%:*}" -p "${hp##*:}" -t "$BTIME" -P "$par" -J "${extra[@]}" || rc=$?
     # shellcheck disable=SC2086
     t1=$(cpu_ticks $pids)
     if [ $rc != 0 ]; then
@@ -307,15 +407,28 @@ bulk() {
         record "$fig" "$col" -
         return
     fi
-    mbit=$(json_field "$out" '"%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6)')
-    bytes=$(json_field "$out" 'd["end"]["sum_received"]["bytes"]')
+    # iperf3 may exit 0 with no result (e.g. the server still busy with the
+    # previous, slow run): a '-' for this round, not the end of the bench
+    if ! mbit=$(json_field "$out" '"%.1f" % (d["end"]["sum_received"]["bits_per_second"] / 1e6)' 2>/dev/null) ||
+        ! bytes=$(json_field "$out" 'd["end"]["sum_received"]["bytes"]' 2>/dev/null); then
+        log "$fig $col: no result from iperf3: $(json_field "$out" 'd.get("error", "?")' 2>/dev/null || head -c 300 "$out")"
+        record "$fig" "$col" -
+        return
+    fi
     record "$fig" "$col" "$mbit"
+    if [ -n "$c0a" ]; then
+        local c1a c1b r1a r1b t3 rtx
+        read -r c1a r1a <<<"$(sctp_counters A)"; read -r c1b r1b <<<"$(sctp_counters B)"
+        t3=$(( c1a - c0a + c1b - c0b )); rtx=$(( r1a - r0a + r1b - r0b ))
+        record "t3_$fig" sctpgw "$t3"; record "rtx_$fig" sctpgw "$rtx"
+        log "$fig sctpgw: T3 timeouts A +$((c1a - c0a)) B +$((c1b - c0b)), DATA retransmitted A +$((r1a - r0a)) B +$((r1b - r0b))"
+    fi
     if [ "$par" -gt 1 ]; then
         # fairness: the most / the least bytes one connection delivered
         record fair "$col" "$(json_field "$out" \
             '"%.2f" % (max(b) / min(b)) if min(b := [s["receiver"]["bytes"] for s in d["end"]["streams"]]) > 0 else "-"')"
     fi
-    if [ "$fig" = bulk1 ] && [ "$col" != direct ]; then
+    if [ "$fig" = bulk1 ] && [ "$col" != direct ] && [ "$col" != cubic ] && [ "$col" != bbr ]; then
         record cpu "$col" "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v b="$bytes" \
             'BEGIN { printf "%.2f", t / hz / (b / 1073741824) }')"
     fi
@@ -384,7 +497,7 @@ cps() {
 
 mem() {
     local col=$1 n=$IDLE before after out="$WORK/hold-$1.out"
-    case "$col" in direct|raw) return 0 ;; esac
+    case "$col" in direct|raw|cubic|bbr) return 0 ;; esac
     [ "$col" = socat ] && n=$IDLE_SOCAT
     sleep 1
     before=$(mem_kib "$col")
@@ -421,12 +534,12 @@ mem() {
     sleep 2
 }
 
-has_fig() { case " $FIGURES " in *" $1 "*) return 0 ;; esac; return 1; }
-
 for r in $(seq "$ROUNDS"); do
     log "===== round $r of $ROUNDS"
     for c in $COLUMNS; do has_fig bulk1 && bulk "$c" 1 bulk1; done
     for c in $COLUMNS; do has_fig bulk8 && bulk "$c" 8 bulk8; done
+    for c in $COLUMNS; do has_fig rev1 && bulk "$c" 1 rev1 -R; done
+    for c in $COLUMNS; do has_fig rev8 && bulk "$c" 8 rev8 -R; done
     for c in $COLUMNS; do has_fig rr && rr "$c"; done
     for c in $COLUMNS; do has_fig cps && cps "$c"; done
 done
@@ -452,7 +565,64 @@ ratio() {
         printf "%.2fx\n", a / b }'
 }
 
+# targets: ratio, wanted, verdict
+check() {
+    local name=$1 r=$2 op=$3 want=$4 ok
+    if [ "$r" = - ]; then ok="not measured"
+    else ok=$(awk -v r="${r%x}" -v w="$want" -v op="$op" 'BEGIN {
+        if (op == ">=") print (r >= w ? "met" : "MISSED"); else print (r < w ? "met" : "MISSED") }')
+    fi
+    printf '%-40s %8s  (want %s %s)  %s\n' "$name" "$r" "$op" "$want" "$ok"
+}
 TABLE="$WORK/table.txt"
+if [ -n "$WAN_SPEC" ]; then
+    # the WAN table: ratios against direct cubic, bbr and kcptun; sctpgw's
+    # SCTP counters per run; the emulator's drops; the issue 14 targets
+    {
+        shown="cubic bbr kcptun sctpgw"
+        printf '%-34s' figure
+        for c in $shown; do printf '%10s' "$c"; done
+        printf '  |%9s%9s%9s\n' /cubic /bbr /kcptun
+        for row in "bulk1|bulk, 1 conn (Mbit/s)" "bulk8|bulk, 8 conns (Mbit/s)" \
+            "rev1|reverse, 1 conn (Mbit/s)" "rev8|reverse, 8 conns (Mbit/s)"; do
+            fig=${row%%|*}
+            has_fig "$fig" || continue
+            printf '%-34s' "${row#*|}"
+            declare -A v=()
+            for c in $shown; do v[$c]=$(med "$fig" "$c"); printf '%10s' "${v[$c]}"; done
+            printf '  |'
+            for c in cubic bbr kcptun; do printf '%9s' "$(ratio "${v[sctpgw]}" "${v[$c]}")"; done
+            printf '\n'
+        done
+        for fig in bulk1 bulk8 rev1 rev8; do
+            has_fig "$fig" || continue
+            printf '%-34s%40s\n' "sctpgw $fig: T3 timeouts (A+B)" "$(med "t3_$fig" sctpgw)"
+            printf '%-34s%40s\n' "sctpgw $fig: DATA retransmitted" "$(med "rtx_$fig" sctpgw)"
+        done
+        echo
+        echo "the emulator over the whole run (a>b: gw-a to gw-b):"
+        wan_counters 1 | sed 's/^wanem wan1 /  /'
+        echo
+        echo "targets (issue 14; sctpgw default config / direct cubic, this run):"
+        want=0.9
+        case "$wan" in wan100) want=0.8 ;; wan50loss) want=1.0 ;; esac
+        for fig in bulk1 bulk8 rev1; do
+            has_fig "$fig" || continue
+            check "$fig vs cubic" "$(ratio "$(med "$fig" sctpgw)" "$(med "$fig" cubic)")" ">=" "$want"
+        done
+        if [ "$wan" != wan50loss ]; then
+            t=$(med t3_bulk1 sctpgw)
+            printf '%-40s %8s  (want 0 on a clean path)  %s\n' "T3 timeouts per bulk1 run" "$t" \
+                "$(awk -v t="$t" 'BEGIN { if (t == "-") print "not measured"; else print (t == 0 ? "met" : "MISSED") }')"
+        fi
+    } >"$TABLE"
+    echo
+    echo "sctpgw WAN benchmark, profile $wan (wan1 $WAN_SPEC: delay ms each way:Mbit/s:loss %:queue packets):" \
+        "$(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo '?'), $ROUNDS round(s), bulk ${BTIME}s; medians of the rounds"
+    cat "$TABLE"
+    [ -n "${BENCH_TABLE:-}" ] && cp "$TABLE" "$BENCH_TABLE"
+    exit 0
+fi
 {
     shown="direct socat kcptun raw sctpgw"
     case " $COLUMNS " in *" base "*) shown="$shown base" ;; esac
@@ -477,15 +647,6 @@ TABLE="$WORK/table.txt"
     done
 } >"$TABLE"
 
-# targets: ratio, wanted, verdict
-check() {
-    local name=$1 r=$2 op=$3 want=$4 ok
-    if [ "$r" = - ]; then ok="not measured"
-    else ok=$(awk -v r="${r%x}" -v w="$want" -v op="$op" 'BEGIN {
-        if (op == ">=") print (r >= w ? "met" : "MISSED"); else print (r < w ? "met" : "MISSED") }')
-    fi
-    printf '%-40s %8s  (want %s %s)  %s\n' "$name" "$r" "$op" "$want" "$ok"
-}
 v_b1_s=$(med bulk1 sctpgw); v_b1_r=$(med bulk1 raw); v_b1_k=$(med bulk1 kcptun)
 {
     echo

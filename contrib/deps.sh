@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev libiniparser-dev libusrsctp-dev
             libsctp-dev libcmocka-dev libsystemd-dev libssl-dev)
-test_pkgs=(socat iproute2 nftables procps valgrind clang-format
+test_pkgs=(socat iproute2 nftables procps valgrind clang-format iperf3 iputils-ping
            qemu-system-x86 busybox-static ethtool tcpdump tshark
            clang libclang-rt-dev  # tests/fuzz: libFuzzer, ASan, UBSan
            debootstrap systemd-container podman runc catatonit containernetworking-plugins iptables

@@ -162,7 +162,7 @@ static void send_hello(struct assoc *a)
 	f.u.hello.version_min = FRAME_VERSION;
 	f.u.hello.version_max = FRAME_VERSION;
 	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
-	f.u.hello.features = 0;
+	f.u.hello.features = FRAME_FEATURES;
 	f.u.hello.streams = a->streams->n;
 	snprintf(f.u.hello.name, sizeof f.u.hello.name, "%s", a->name);
 	auth_fill_hello(&a->auth, &f.u.hello);
@@ -273,6 +273,8 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		protocol_abort(a, "a version 3 HELLO without its nonce");
 		return;
 	}
+	/* A peer without window growth gets fixed windows (docs/PROTOCOL.md). */
+	a->features = h->features & FRAME_FEATURES;
 	if (h->streams < streams) {
 		/* Both sides must agree on the id range; the smaller view wins. */
 		struct stream_table *t =
@@ -744,6 +746,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
 	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
 	a->conn_window = cfg->conn_window;
+	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
 	limits_init(&a->limits, loop, a, cfg);
 	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
@@ -781,9 +784,10 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 		return NULL;
 	}
 	assoc_log_security(a);
-	log_info("flow control: %zu-byte window per connection; memory_limit %zu bytes holds %zu "
-	         "connections",
-	         a->conn_window, a->memory_limit, a->memory_limit / a->conn_window);
+	log_info("flow control: windows of %zu bytes per connection, growing with use up to %zu; "
+	         "memory_limit %zu bytes holds %zu connections at the first",
+	         a->conn_window, a->conn_window_max, a->memory_limit,
+	         a->memory_limit / a->conn_window);
 	return a;
 }
 
@@ -893,6 +897,36 @@ void assoc_conn_ready(struct assoc *a, struct conn *c)
 		pump_soon(a);
 }
 
+bool assoc_conn_grow(struct assoc *a, struct conn *c, uint32_t by)
+{
+	if (a->mem_reserved + by > a->memory_limit - a->memory_limit / ASSOC_GROWTH_KEEP)
+		return false;
+	uint32_t before = c->rxw.size;
+	window_grow(&c->rxw, by); /* at most to conn_window_max */
+	a->mem_reserved += c->rxw.size - before;
+	assert(a->mem_reserved <= a->memory_limit);
+	return true;
+}
+
+void assoc_conn_shrink(struct assoc *a, struct conn *c)
+{
+	uint32_t released = window_shrink(&c->rxw);
+	assert(a->mem_reserved >= released);
+	a->mem_reserved -= released;
+}
+
+double assoc_rtt(struct assoc *a)
+{
+	ev_tstamp now = ev_now(a->loop);
+	if (now - a->rtt_at < 1.0)
+		return a->rtt;
+	a->rtt_at = now;
+	struct engine_path_info info;
+	if (a->engine->ops->path_info(a->engine, a->paths.primary, &info) == 0)
+		a->rtt = info.srtt_ms / 1000.0;
+	return a->rtt;
+}
+
 bool assoc_has_room(const struct assoc *a)
 {
 	return a->mem_reserved + a->conn_window <= a->memory_limit;
@@ -940,17 +974,17 @@ void assoc_conn_add(struct assoc *a, struct conn *c)
 {
 	TAILQ_INSERT_TAIL(&a->conns, c, link);
 	a->n_conns++;
-	a->mem_reserved += c->rx_window;
+	a->mem_reserved += c->rxw.size;
 	/* Callers checked assoc_has_room first. */
 	assert(a->mem_reserved <= a->memory_limit);
 }
 
 void assoc_conn_gone(struct assoc *a, struct conn *c)
 {
-	assert(a->n_conns > 0 && a->mem_reserved >= c->rx_window);
+	assert(a->n_conns > 0 && a->mem_reserved >= c->rxw.size);
 	TAILQ_REMOVE(&a->conns, c, link);
 	a->n_conns--;
-	a->mem_reserved -= c->rx_window;
+	a->mem_reserved -= c->rxw.size;
 	limits_conn_gone(&a->limits, c);
 	assert(a->n_conns > 0 || a->mem_reserved == 0);
 	if (c->ready) {
@@ -972,9 +1006,15 @@ bool assoc_invariants_hold(const struct assoc *a)
 	TAILQ_FOREACH(c, &a->conns, link)
 	{
 		n++;
-		reserved += c->rx_window;
+		reserved += c->rxw.size;
+		/* Windows grow and shrink between conn_window and
+		 * conn_window_max (window.h). */
+		if (c->rxw.initial != a->conn_window || c->rxw.size < c->rxw.initial ||
+		    (c->rxw.size > a->conn_window_max && c->rxw.size > c->rxw.initial))
+			return false;
 		if (c->tx_credit > c->tx_window ||
-		    (uint64_t)c->rx_avail + c->out.len + c->rx_grant > c->rx_window)
+		    (uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant >
+		        c->rxw.size)
 			return false;
 	}
 	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->memory_limit;

@@ -62,9 +62,13 @@ struct assoc {
 
 	unsigned connect_timeout_ms; /* copied from config */
 	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
-	size_t conn_window;          /* each connection's receive window */
+	size_t conn_window;          /* each connection's receive window at start */
+	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
-	size_t mem_reserved;         /* sum of the live connections' rx_window */
+	size_t mem_reserved;         /* sum of the live connections' rxw.size */
+	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
+	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
+	ev_tstamp rtt_at;            /* when rtt was read */
 
 	struct stream_table *streams; /* while HELLO or READY */
 	struct path_table paths;
@@ -147,6 +151,19 @@ void assoc_shutdown(struct assoc *a);
 /* C has a frame to give (conn_pull): put it on the ready list (once) and
  * make sure the pump runs when the engine has room. */
 void assoc_conn_ready(struct assoc *a, struct conn *c);
+/* Grow C's receive window by BY bytes (window_grow), reserved out of
+ * memory_limit: true when they fit (the window and mem_reserved are now
+ * larger), false when not (nothing changed). Growth never takes the last
+ * 1/ASSOC_GROWTH_KEEP of memory_limit: that stays for new connections, so
+ * busy windows cannot lock new clients out. */
+#define ASSOC_GROWTH_KEEP 4
+bool assoc_conn_grow(struct assoc *a, struct conn *c, uint32_t by);
+/* Shrink C's receive window by what it withholds on the way back to
+ * conn_window (window_shrink), and release that much of mem_reserved. */
+void assoc_conn_shrink(struct assoc *a, struct conn *c);
+/* The primary path's smoothed round trip in seconds (0 when unknown),
+ * read from the engine at most once a second. */
+double assoc_rtt(struct assoc *a);
 /* Whether memory_limit leaves room for one more connection's window. */
 bool assoc_has_room(const struct assoc *a);
 /* A new connection (WHAT: "client" or "peer's OPEN", WHO: its address or
@@ -161,7 +178,7 @@ void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, con
 int assoc_stream_alloc(struct assoc *a, struct conn *c);
 /* Bind the peer's SID to C (the slot was checked free). */
 void assoc_stream_accept(struct assoc *a, uint16_t sid, struct conn *c);
-/* A new connection C (its rx_window set): link it and reserve its window
+/* A new connection C (its rxw set): link it and reserve its window
  * out of memory_limit (the caller checked assoc_has_room). */
 void assoc_conn_add(struct assoc *a, struct conn *c);
 /* C is finished and about to be freed: unlink it, release its window and
@@ -170,7 +187,8 @@ void assoc_conn_gone(struct assoc *a, struct conn *c);
 
 /* The accounting invariants, checked over every connection (O(n): for
  * tests and fuzzing): mem_reserved is the sum of the live connections'
- * windows and within memory_limit, n_conns counts them, and each
+ * windows (each between conn_window and conn_window_max, as they grow
+ * and shrink) and within memory_limit, n_conns counts them, and each
  * connection's credit stays within its windows. */
 bool assoc_invariants_hold(const struct assoc *a);
 

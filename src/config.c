@@ -103,7 +103,8 @@ struct spec {
 /* The store code writes enums and ints as 32-bit unsigned values. */
 _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) == 4 &&
                    sizeof(enum log_level) == 4 && sizeof(enum config_role) == 4 &&
-                   sizeof(enum config_protocol) == 4 && sizeof(int) == 4,
+                   sizeof(enum config_protocol) == 4 && sizeof(enum config_cc) == 4 &&
+                   sizeof(int) == 4,
                "config stores enums and ints as 32 bits");
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
@@ -118,6 +119,8 @@ static const char *const role_names[] = {"connect", "accept", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const protocol_names[] = {"tcp", NULL};
 static const char *const yes_no[] = {"no", "yes", NULL};
+/* Same order as enum config_cc. */
+static const char *const cc_names[] = {"rfc4960", "hstcp", "htcp", "rtcc", NULL};
 
 /* Columns: key, kind, required, min, max, default, choices, field. */
 static const struct spec gateway_keys[] = {
@@ -129,6 +132,7 @@ static const struct spec gateway_keys[] = {
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
     {"drain_timeout_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(drain_timeout_ms)},
     {"conn_window", SPEC_SIZE, 0, 4096, 67108864, 262144, NULL, C(conn_window)},
+    {"conn_window_max", SPEC_SIZE, 0, 4096, 268435456, 16777216, NULL, C(conn_window_max)},
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, C(max_connections)},
     {"idle_timeout_s", SPEC_UINT, 0, 0, 604800, 0, NULL, C(idle_timeout_s)},
@@ -159,14 +163,17 @@ static const struct spec association_keys[] = {
 static const struct spec sctp_keys[] = {
     {"heartbeat_interval_ms", SPEC_UINT, 0, 100, 600000, 1000, NULL, C(heartbeat_interval_ms)},
     {"rto_initial_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_initial_ms)},
-    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 200, NULL, C(rto_min_ms)},
+    {"rto_min_ms", SPEC_UINT, 0, 10, 600000, 1000, NULL, C(rto_min_ms)},
     {"rto_max_ms", SPEC_UINT, 0, 10, 600000, 3000, NULL, C(rto_max_ms)},
     {"path_max_retrans", SPEC_UINT, 0, 1, 100, 3, NULL, C(path_max_retrans)},
     {"pf_threshold", SPEC_UINT, 0, 0, 100, 1, NULL, C(pf_threshold)},
     {"assoc_max_retrans", SPEC_UINT, 0, 1, 1000, 10, NULL, C(assoc_max_retrans)},
     {"failback_hold_ms", SPEC_UINT, 0, 0, 600000, 5000, NULL, C(failback_hold_ms)},
-    {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(sndbuf)},
-    {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 1048576, NULL, C(rcvbuf)},
+    {"delayed_sack_ms", SPEC_UINT, 0, 0, 500, 40, NULL, C(delayed_sack_ms)},
+    {"congestion_control", SPEC_CHOICE, 0, 0, 0, CONFIG_CC_RFC4960, cc_names,
+     C(congestion_control)},
+    {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(sndbuf)},
+    {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(rcvbuf)},
 };
 
 static const struct spec path_keys[] = {
@@ -763,6 +770,11 @@ static void load_gateway(struct loader *l, size_t si, const struct section_spec 
 		            false,
 		            "memory_limit >= conn_window (each open connection reserves "
 		            "conn_window bytes of memory_limit)");
+	if (!(bad & (spec_bit(ss, "conn_window", NULL) | spec_bit(ss, "conn_window_max", NULL))))
+		check_order(l, si, "conn_window", c->conn_window, "conn_window_max",
+		            c->conn_window_max, false,
+		            "conn_window <= conn_window_max (a window starts at conn_window and "
+		            "grows up to conn_window_max)");
 	/* Only a written "off" is a contradiction: it is also the default,
 	 * which the user-space engine simply does not need. */
 	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);
@@ -846,6 +858,34 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		    true,
 		    "pf_threshold < path_max_retrans (otherwise a path is never potentially "
 		    "failed and data stays on a dead path until it is declared unreachable)");
+	/* A receiver holds a SACK for up to delayed_sack_ms; a retransmission
+	 * timer shorter than that plus the round trip expires before the SACK
+	 * of a lone last packet can arrive: a spurious timeout that doubles
+	 * the RTO and counts as a path error. Half the floor for the delay
+	 * leaves the other half for the round trip (docs/PERFORMANCE.md). */
+	unsigned dsack = spec_bit(ss, "delayed_sack_ms", NULL);
+	if (!(bad & (dsack | spec_bit(ss, "rto_min_ms", NULL))) &&
+	    2ull * c->delayed_sack_ms > c->rto_min_ms) {
+		unsigned ld = key_line(l, si, "delayed_sack_ms"),
+		         lr = key_line(l, si, "rto_min_ms");
+		unsigned other = ld >= lr ? lr : ld;
+		char where[32] = "default";
+		if (other)
+			snprintf(where, sizeof where, "line %u", other);
+		if (ld >= lr)
+			loader_error(
+			    l, ld,
+			    "[%s] delayed_sack_ms: %u is more than half of rto_min_ms (%u, "
+			    "%s); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held "
+			    "longer makes retransmission timeouts expire on a clean path)",
+			    l->secs[si].name, c->delayed_sack_ms, c->rto_min_ms, where);
+		else
+			loader_error(l, lr,
+			             "[%s] rto_min_ms: %u is less than twice delayed_sack_ms (%u, "
+			             "%s); expected rto_min_ms >= 2 x delayed_sack_ms (a shorter "
+			             "floor makes retransmission timeouts expire on a clean path)",
+			             l->secs[si].name, c->rto_min_ms, c->delayed_sack_ms, where);
+	}
 	/* The first heartbeat answered makes a path reachable again; the hold
 	 * should see it answer at least one more. */
 	if (c->failback_hold_ms > 0 && !(bad & (spec_bit(ss, "failback_hold_ms", NULL) |
@@ -1159,4 +1199,9 @@ const char *config_engine_name(enum config_engine e)
 const char *config_role_name(enum config_role r)
 {
 	return (unsigned)r <= CONFIG_ROLE_ACCEPT ? role_names[r] : "?";
+}
+
+const char *config_cc_name(enum config_cc cc)
+{
+	return (unsigned)cc <= CONFIG_CC_RTCC ? cc_names[cc] : "?";
 }

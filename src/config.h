@@ -45,6 +45,15 @@ enum config_role {
 	CONFIG_ROLE_ACCEPT,  /* this gateway waits for the peer */
 };
 
+/* The user-space engine's congestion control modules (usrsctp's
+ * SCTP_PLUGGABLE_CC); the kernel engine has only RFC 4960's. */
+enum config_cc {
+	CONFIG_CC_RFC4960, /* RFC 4960/9260 section 7.2: Reno-like, halves on loss */
+	CONFIG_CC_HSTCP,   /* HighSpeed TCP (RFC 3649): a larger step on big windows */
+	CONFIG_CC_HTCP,    /* H-TCP: growth by the time since the last loss */
+	CONFIG_CC_RTCC,    /* RFC 4960 plus an RTT-based step back (usrsctp's own) */
+};
+
 enum config_protocol {
 	CONFIG_PROTO_TCP,
 };
@@ -75,7 +84,8 @@ struct config {
 	enum log_level log_level;
 	unsigned connect_timeout_ms; /* exit side: target connect deadline */
 	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_window;          /* per-connection receive window (credit), bytes */
+	size_t conn_window;          /* per-connection receive window (credit) at start, bytes */
+	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* sum of the windows of all open connections */
 	unsigned max_connections;    /* both ways together; 0: no limit of its own */
 	unsigned idle_timeout_s;     /* reset connections that move nothing; 0: off */
@@ -100,6 +110,8 @@ struct config {
 	unsigned pf_threshold;
 	unsigned assoc_max_retrans;
 	unsigned failback_hold_ms; /* a better path must stay reachable this long */
+	unsigned delayed_sack_ms;  /* 0: a SACK for every packet */
+	enum config_cc congestion_control;
 	size_t sndbuf;
 	size_t rcvbuf;
 
@@ -124,5 +136,6 @@ void config_free(struct config *c);
 
 const char *config_engine_name(enum config_engine e);
 const char *config_role_name(enum config_role r);
+const char *config_cc_name(enum config_cc cc);
 
 #endif

@@ -58,6 +58,8 @@ struct engine_params {
 	unsigned path_max_retrans;
 	unsigned pf_threshold;
 	unsigned assoc_max_retrans;
+	unsigned delayed_sack_ms; /* 0: SACK every packet */
+	enum config_cc congestion_control;
 	size_t sndbuf, rcvbuf;
 };
 

@@ -143,6 +143,13 @@ static int kern_timers(struct kern_engine *e, int fd)
 	                             .spt_pathpfthld = (uint16_t)p->pf_threshold};
 	rc |= setopt(fd, SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
 
+	/* sack_delay 0 would be refused with sack_freq 0: no delay is a SACK
+	 * every packet. */
+	struct sctp_sack_info sack = {.sack_assoc_id = SCTP_FUTURE_ASSOC,
+	                              .sack_delay = p->delayed_sack_ms,
+	                              .sack_freq = p->delayed_sack_ms ? 0 : 1};
+	rc |= setopt(fd, SCTP_DELAYED_SACK, &sack, sizeof sack, "SCTP_DELAYED_SACK");
+
 	/* Report the potentially-failed state in SCTP_PEER_ADDR_CHANGE too, so
 	 * path.c moves data at once; older kernels lack the option. */
 	struct sctp_assoc_value pf = {.assoc_id = SCTP_FUTURE_ASSOC,
@@ -767,6 +774,10 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	ev_io_init(&e->rx_w, kern_rx_cb, -1, EV_READ);
 	ev_io_init(&e->tx_w, kern_tx_cb, -1, EV_WRITE);
 	e->accept_w.data = e->rx_w.data = e->tx_w.data = e;
+	if (p->congestion_control != CONFIG_CC_RFC4960)
+		log_warn("engine kernel: congestion_control = %s is the user-space engine's; "
+		         "the kernel's SCTP has only rfc4960, which it uses",
+		         config_cc_name(p->congestion_control));
 	engine_defer_init(&e->down, &e->base);
 	return &e->base;
 }

@@ -30,6 +30,10 @@
 #include "ratelimit.h"
 #include "udp_bufs.h"
 
+/* Congestion control module per socket; missing from usrsctp.h (the
+ * SCTP_CC_* values are there). */
+#define USR_SCTP_PLUGGABLE_CC 0x00001202
+
 /* Potentially-failed threshold (RFC 7829); missing from usrsctp.h. */
 #define USR_SCTP_PEER_ADDR_THLDS 0x00000023
 struct usr_paddrthlds {
@@ -43,6 +47,7 @@ struct usr_paddrthlds {
 #define USR_READ_BATCH   64        /* messages per wake-up before TCP gets a turn */
 #define USR_WRITE_POLL   0.02      /* safety net should a write upcall be missed */
 #define USR_PATH_MTU     1280      /* IP packet size on every path, UDP included */
+#define USR_CHUNK_ROOM   512       /* buffer bytes per chunk of usrsctp's chunk limit */
 #define USR_KICK_MTU     24        /* path MTU each ackwatch kick gives up */
 #define USR_UDP_BUF      (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
 #define USR_FINISH_TRIES 300       /* x 10 ms: how long free waits for usrsctp_finish */
@@ -144,6 +149,21 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
 	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
 	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
+
+	/* sack_delay 0 would mean "unchanged": no delay is a SACK every
+	 * packet instead. */
+	struct sctp_sack_info sack = {.sack_assoc_id = SCTP_FUTURE_ASSOC,
+	                              .sack_delay = p->delayed_sack_ms,
+	                              .sack_freq = p->delayed_sack_ms ? 0 : 1};
+	rc |= setopt(s, SCTP_DELAYED_SACK, &sack, sizeof sack, "SCTP_DELAYED_SACK");
+
+	static const uint32_t cc[] = {[CONFIG_CC_RFC4960] = SCTP_CC_RFC2581,
+	                              [CONFIG_CC_HSTCP] = SCTP_CC_HSTCP,
+	                              [CONFIG_CC_HTCP] = SCTP_CC_HTCP,
+	                              [CONFIG_CC_RTCC] = SCTP_CC_RTCC};
+	struct sctp_assoc_value ccv = {.assoc_id = SCTP_FUTURE_ASSOC,
+	                               .assoc_value = cc[p->congestion_control]};
+	rc |= setopt(s, USR_SCTP_PLUGGABLE_CC, &ccv, sizeof ccv, "congestion control");
 
 	struct usr_paddrthlds th = {.spt_assoc_id = SCTP_FUTURE_ASSOC,
 	                            .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
@@ -733,16 +753,31 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	 * side's drops are what a slow transfer is first checked for. */
 	struct sctpstat ss = {0};
 	usrsctp_get_stat(&ss);
+	/* The stack's own view of the primary path: its MTU, window, RTO. */
+	struct sctp_paddrinfo pi = {0};
+	if (e->sock && e->up) {
+		struct sctp_setprim prim = {0};
+		socklen_t pl = sizeof prim;
+		if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_PRIMARY_ADDR, &prim, &pl) == 0) {
+			pi.spinfo_address = prim.ssp_addr;
+			pl = sizeof pi;
+			usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_GET_PEER_ADDR_INFO, &pi,
+			                   &pl);
+		}
+	}
 	snprintf(buf, len,
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
-	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u; "
+	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u, "
+	         "primary cwnd %u mtu %u srtt %u ms rto %u ms; "
 	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
-	         "timeouts %u, DATA dropped at the chunk limit %u, at the window %u",
+	         "timeouts %u (zero-window probes %u), DATA dropped at the chunk limit %u, at the "
+	         "window %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
-	         e->ackwatch.kicks, ss.sctps_sendpackets, ss.sctps_recvpackets,
-	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
+	         e->ackwatch.kicks, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt, pi.spinfo_rto,
+	         ss.sctps_sendpackets, ss.sctps_recvpackets, ss.sctps_sendretransdata,
+	         ss.sctps_sendfastretrans, ss.sctps_timodata, ss.sctps_timowindowprobe,
 	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
 }
 
@@ -813,5 +848,12 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	 * an association we no longer know tells a restarted peer at once. */
 	usrsctp_sysctl_set_sctp_blackhole(0);
 	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	/* usrsctp also caps the chunks queued per association (512 by
+	 * default: 512 x 1.2 KB per round trip, 100 Mbit/s at 50 ms), sending
+	 * and receiving alike; one per USR_CHUNK_ROOM bytes of the larger
+	 * buffer lets full chunks reach the byte limits first. */
+	size_t buf = p->sndbuf > p->rcvbuf ? p->sndbuf : p->rcvbuf;
+	uint32_t chunks = (uint32_t)(buf / USR_CHUNK_ROOM);
+	usrsctp_sysctl_set_sctp_max_chunks_on_queue(chunks > 512 ? chunks : 512);
 	return &e->base;
 }

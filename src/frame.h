@@ -38,8 +38,15 @@
 #define FRAME_KEYIDS_MAX    2  /* HELLO: key ids (current and next key) */
 #define FRAME_PROOF_LEN     32 /* AUTH: HMAC-SHA256 over both HELLOs */
 
-/* HELLO feature bits. */
-#define FRAME_FEATURE_NO_ENCRYPT 0x1u /* encrypt = no here: integrity only if both say so */
+/* HELLO feature bits. NO_ENCRYPT states this side's setting (auth.c);
+ * the others are capabilities, in use when both sides have them
+ * (FRAME_FEATURES: those this build knows). */
+#define FRAME_FEATURE_NO_ENCRYPT    0x1u /* encrypt = no here: integrity only if both say so */
+#define FRAME_FEATURE_WINDOW_GROWTH 0x2u /* CREDIT may grant past the advertised window */
+#define FRAME_FEATURES              FRAME_FEATURE_WINDOW_GROWTH
+/* The most credit a sender accepts to hold when windows grow: far above
+ * any conn_window_max, low enough that sums of it never wrap. */
+#define FRAME_CREDIT_MAX (1u << 30)
 
 enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */

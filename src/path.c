@@ -169,6 +169,11 @@ void path_event(struct path_table *t)
 {
 	if (!t->up)
 		return;
+	/* The loop's cached time may be a long iteration old on a busy
+	 * machine; the hold-down must count from when the path came back,
+	 * as the log line says, not from before (seen: a fail-back 1809 ms
+	 * after "reachable" with failback_hold_ms = 2000). */
+	ev_now_update(t->loop);
 	ev_tstamp now = ev_now(t->loop);
 	for (size_t i = 0; i < t->n; i++) {
 		struct path *p = &t->paths[i];

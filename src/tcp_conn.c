@@ -23,33 +23,36 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void conn_progress(struct conn *c);
 
 /* The credit invariants (tcp_conn.h): what we may still send never exceeds
- * the peer's window, and what the peer may still send, plus what waits
- * for our TCP socket, plus what we owe back, never exceeds our window.
- * Checked wherever one of them changes; only the peer's frames move them,
- * and those are validated before they do. */
+ * the peer's window (as advertised, or grown by its CREDITs), and what the
+ * peer may still send, plus what waits for our TCP socket, plus what we
+ * wrote to TCP but did not grant yet, plus what we owe back, never exceeds
+ * our window (rxw.size, which grows and shrinks: window.h). Checked
+ * wherever one of them changes; only the peer's frames move them, and
+ * those are validated before they do. */
 static void conn_check(const struct conn *c)
 {
 	assert(c->tx_credit <= c->tx_window);
-	assert((uint64_t)c->rx_avail + c->out.len + c->rx_grant <= c->rx_window);
+	assert((uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant <= c->rxw.size);
 	(void)c;
 }
 
 /* The receive window to advertise in OPEN / OPEN_OK: the one reserved out
- * of memory_limit for this connection. */
+ * of memory_limit for this connection so far (it grows later through
+ * CREDIT, when both HELLOs announced window growth). */
 static uint32_t conn_window_to_advertise(const struct conn *c)
 {
-	return c->rx_window;
+	return c->rxw.size;
 }
 
-/* Whether the bytes written to TCP since the last CREDIT are worth a frame
- * now: a quarter of the window, so the sender always has most of it to
- * work with and the grants cost one small frame per window/4 bytes. Never
- * below one byte, so even a 1-byte window moves. After the peer's FIN no
- * DATA will come, so nothing needs granting. */
+/* Whether the bytes written to TCP since the last CREDIT (and any growth
+ * of the window) are worth a frame now: a quarter of the window
+ * (window_grant_due), so the sender always has most of it to work with and
+ * the grants cost one small frame per window/4 bytes. Never below one
+ * byte, so even a 1-byte window moves. After the peer's FIN no DATA will
+ * come, so nothing needs granting. */
 static bool conn_credit_due(const struct conn *c)
 {
-	uint32_t threshold = c->rx_window / 4 ? c->rx_window / 4 : 1;
-	return !c->got_fin && !c->got_rst && c->rx_grant >= threshold;
+	return !c->got_fin && !c->got_rst && window_grant_due(&c->rxw);
 }
 
 /* Close so the other end sees RST, not FIN. */
@@ -68,7 +71,9 @@ static struct conn *conn_new(struct assoc *a, int fd)
 	c->assoc = a;
 	c->fd = fd;
 	c->started = ev_now(a->loop);
-	c->rx_window = c->rx_avail = (uint32_t)a->conn_window;
+	window_init(&c->rxw, (uint32_t)a->conn_window, (uint32_t)a->conn_window_max,
+	            ev_now(a->loop));
+	c->rx_avail = c->rxw.size;
 	c->out.max = a->conn_window;
 	ev_io_init(&c->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_write_cb, fd, EV_WRITE);
@@ -134,12 +139,30 @@ static void update_reading(struct conn *c)
 		ev_io_stop(c->assoc->loop, &c->rio);
 }
 
-/* Grant back what went into the TCP socket once it is worth a frame. */
+/* N bytes went into the TCP socket: the window may grow, if the peer
+ * understands growth and memory_limit has room (window.h). */
+static void conn_consumed(struct conn *c, size_t n)
+{
+	struct assoc *a = c->assoc;
+	uint32_t grow = window_consumed(&c->rxw, (uint32_t)n, ev_now(a->loop), assoc_rtt(a));
+	if (grow && (a->features & FRAME_FEATURE_WINDOW_GROWTH) && assoc_conn_grow(a, c, grow))
+		c->out.max = c->rxw.size;
+}
+
+/* Grant back what went into the TCP socket once it is worth a frame
+ * (conn_credit_due); first withhold what a shrinking window gives back to
+ * memory_limit. */
 static void maybe_grant(struct conn *c)
 {
-	conn_check(c);
-	if (conn_credit_due(c))
+	assoc_conn_shrink(c->assoc, c);
+	if (conn_credit_due(c)) {
+		uint32_t released;
+		c->rx_grant += window_grant(&c->rxw, &released);
+		assert(released == 0); /* assoc_conn_shrink withheld it */
+		(void)released;
 		c->owed |= CONN_OWE_CREDIT;
+	}
+	conn_check(c);
 }
 
 /* Finished when a terminal frame went each way, nothing but CLOSED is owed
@@ -346,7 +369,7 @@ static bool drain_out(struct conn *c)
 			return false;
 		}
 		c->bytes_down += (size_t)n;
-		c->rx_grant += (uint32_t)n;
+		conn_consumed(c, (size_t)n);
 		buf_consume(&c->out, (size_t)n);
 	}
 	if (c->out.len > 0)
@@ -391,7 +414,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 		}
 		if (n > 0) {
 			c->bytes_down += (size_t)n;
-			c->rx_grant += (uint32_t)n;
+			conn_consumed(c, (size_t)n);
 			p += n;
 			len -= (size_t)n;
 		}
@@ -420,7 +443,12 @@ static void on_credit(struct conn *c, uint32_t inc)
 		return;
 	}
 	/* The peer grants only what it received, so credit never exceeds
-	 * the window it advertised; more would be a peer miscounting. */
+	 * the window it advertised, unless the window grew (a feature both
+	 * HELLOs announced); more would be a peer miscounting. */
+	if (inc > c->tx_window - c->tx_credit &&
+	    (c->assoc->features & FRAME_FEATURE_WINDOW_GROWTH) &&
+	    inc <= FRAME_CREDIT_MAX - c->tx_credit)
+		c->tx_window = c->tx_credit + inc;
 	if (inc > c->tx_window - c->tx_credit) {
 		char why[96];
 		snprintf(why, sizeof why, "CREDIT of %u with %u of a %u-byte window unused", inc,

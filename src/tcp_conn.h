@@ -17,7 +17,8 @@
  * as it writes bytes into its TCP socket. A conn reads its TCP socket only
  * while it holds credit, and never more than it holds, so what waits in
  * its struct buf toward a slow TCP reader never exceeds its own window, and
- * a stalled reader stalls only its own connection.
+ * a stalled reader stalls only its own connection. The window grows with
+ * use and shrinks back when idle (window.h), reserved out of memory_limit.
  *
  * A conn never sends by itself: it tells the association it is ready
  * (assoc_conn_ready) when it owes a control frame or its TCP socket has
@@ -37,6 +38,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "window.h"
 
 struct assoc;
 
@@ -71,16 +73,16 @@ struct conn {
 	ev_timer timer; /* connect deadline (exit side) */
 
 	struct frame_open target; /* where the exit side connects; names the forward */
-	struct buf out;           /* peer -> TCP, at most rx_window bytes */
+	struct buf out;           /* peer -> TCP, at most rxw.size bytes */
 
 	/* Credit, in DATA payload bytes. Sending: tx_credit <= tx_window.
-	 * Receiving: rx_avail + out.len + rx_grant + what is in flight
-	 * toward us == rx_window. */
+	 * Receiving: rx_avail + out.len + rxw.ungranted + rx_grant + what is
+	 * in flight toward us == rxw.size. */
 	uint32_t tx_credit; /* we may send this much more */
-	uint32_t tx_window; /* the peer's advertised window */
-	uint32_t rx_window; /* ours (conn_window), reserved out of memory_limit */
+	uint32_t tx_window; /* the peer's window: advertised, or grown since */
+	struct window rxw;  /* ours, reserved out of memory_limit (window.h) */
 	uint32_t rx_avail;  /* the peer may send this much more */
-	uint32_t rx_grant;  /* written to TCP, not yet granted back */
+	uint32_t rx_grant;  /* granted, not yet sent in a CREDIT */
 
 	unsigned owed; /* enum conn_owed bits */
 	enum frame_rst_reason rst_reason;

@@ -18,12 +18,14 @@
  *
  * After every step the loop runs until the fake engine is quiet, then
  * check() asserts the invariants: connection list and count agree, memory
- * reservation == conn_window x live connections <= memory_limit, credit
- * within the windows, buffered bytes within the receive window, and the
- * stream table consistent with the live connections; and on the wire, no
- * stream ever carried more DATA from the gateway than the peer granted on
- * it (windows plus increments, summed over the run). A broken invariant
- * aborts, which libFuzzer reports as a crash.
+ * reservation == the sum of the live connections' windows (each between
+ * conn_window and conn_window_max, grown only when both HELLOs announced
+ * window growth) <= memory_limit, credit within the windows, buffered
+ * bytes within the receive window, and the stream table consistent with
+ * the live connections; and on the wire, no stream ever carried more DATA
+ * from the gateway than the peer granted on it (windows plus increments,
+ * summed over the run). A broken invariant aborts, which libFuzzer reports
+ * as a crash.
  *
  * TCP is deterministic and fast: the gateway's connect() to a target is
  * replaced below by one end of a UNIX socketpair (dup2'ed onto its socket);
@@ -235,19 +237,27 @@ static void settle(void)
 
 static void check(const struct assoc *a)
 {
-	size_t n = 0;
+	size_t n = 0, reserved = 0;
 	const struct conn *c;
 	TAILQ_FOREACH(c, &a->conns, link)
 	{
 		n++;
 		CHECK(c->assoc == a);
-		CHECK(c->rx_window == a->conn_window);
-		CHECK(c->out.len <= c->rx_window);
+		/* Our window starts at conn_window and moves between it and
+		 * conn_window_max; it grows only when both HELLOs said so. */
+		CHECK(c->rxw.initial == a->conn_window);
+		CHECK(c->rxw.size >= c->rxw.initial);
+		CHECK(c->rxw.size <= a->conn_window_max || c->rxw.size == c->rxw.initial);
+		CHECK((a->features & FRAME_FEATURE_WINDOW_GROWTH) || c->rxw.size == c->rxw.initial);
+		reserved += c->rxw.size;
+		CHECK(c->out.len <= c->rxw.size);
 		/* Credit we hold never exceeds the window the peer gave. */
 		CHECK(c->tx_credit <= c->tx_window);
 		/* What we may still receive + what we hold + what we wrote but
-		 * did not grant: at most our window (the rest is in flight). */
-		CHECK((uint64_t)c->rx_avail + c->out.len + c->rx_grant <= c->rx_window);
+		 * did not grant yet + what we owe in a CREDIT: at most our window
+		 * (the rest is in flight). */
+		CHECK((uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant <=
+		      c->rxw.size);
 		CHECK(c->sid != 0);
 		CHECK(a->streams != NULL);
 		const struct stream_slot *s = stream_get(a->streams, c->sid);
@@ -257,7 +267,8 @@ static void check(const struct assoc *a)
 		CHECK(c->opener == stream_is_own(a->streams, c->sid));
 	}
 	CHECK(n == a->n_conns);
-	CHECK(a->mem_reserved == n * a->conn_window);
+	CHECK(a->mem_reserved == reserved);
+	CHECK(assoc_invariants_hold(a));
 	CHECK(a->mem_reserved <= a->memory_limit);
 	CHECK(a->early_bytes <= 256 * 1024);
 
@@ -354,8 +365,11 @@ static struct frame make_hello(struct input *in, const struct assoc *a, uint16_t
 	 * nothing is sealed, so every step reaches the frame handling
 	 * (docs/FUZZING.md says why). */
 	f.u.hello.has_auth = true;
+	f.u.hello.features = FRAME_FEATURES; /* windows may grow */
 	if (in) {
 		uint8_t k = take8(in);
+		if (k & 4)
+			f.u.hello.features = 0; /* an old peer: fixed windows */
 		if (k & 1)
 			f.u.hello.role = (uint8_t)(k >> 1 & 3);
 		if (k & 8)

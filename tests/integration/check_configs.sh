@@ -184,7 +184,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit, max_connections, idle_timeout_s' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
 [gateway]
 name = x
@@ -297,6 +297,20 @@ EOF
 n=$(wc -l <"$DIR/err")
 # 4 and the missing psk_file
 [ "$n" = 5 ] || { fail "broken_failover: $n lines on stderr, expected 5"; show; }
+
+# The RTO floor leaves half of itself for the peer's SACK delay (usrsctp's
+# own is 200 ms): both keys named (docs/PERFORMANCE.md, "WAN paths").
+expect_bad sack_vs_floor \
+    '@:5: [sctp] delayed_sack_ms: 200 is more than half of rto_min_ms (200, line 4); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer makes retransmission timeouts expire on a clean path)' <<'EOF'
+[association]
+role = connect
+[sctp]
+rto_min_ms = 200
+delayed_sack_ms = 200
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
 
 expect_bad flow_control \
     '@:3: [gateway] conn_buffer: replaced by conn_window in sctpgw 0.2 (a per-connection credit window instead of a buffer limit that paused the whole association); expected conn_window' \

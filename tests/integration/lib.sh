@@ -19,6 +19,26 @@
 # gw-a's end of the link (see "links" below): link_cut, link_restore,
 # link_flap, link_loss, link_packets.
 #
+# WAN links: `topo_up --wan 'K:DELAY:RATE:LOSS:QUEUE,...'` makes link wanK an
+# emulated WAN link instead of a veth pair: TUN devices named wanK in gw-a
+# and gw-b (same addresses, same subnet, MTU 1500, any protocol) joined by
+# tests/tools/wanem, a user-space emulator with, per direction, DELAY ms
+# one way, RATE Mbit/s (0 = unlimited) through a drop-tail queue of QUEUE
+# packets (default 1000), and LOSS % random loss.  Each field is one value
+# for both directions or A2B/B2A (e.g. '1:25:200:0/1:1000': 1 % loss from B
+# to A only); trailing fields may be left out ('2:30' = 30 ms each way, no
+# rate limit, no loss).  `wan_link K DELAY [RATE [LOSS [QUEUE]]]` does the
+# same for one link after topo_up, but before any gateway starts (usrsctp
+# reads the address list once).  wan_counters K prints the emulator's
+# counters (one line per direction: rx fwd fwd_bytes drop_loss drop_queue
+# drop_ring max_queue write_err); wan_counter K a>b|b>a FIELD one number.
+# The emulator's log is $WORK/wanem-wanK.log; it is stopped (and prints its
+# final counters there) with the rest at cleanup.  The link faults below
+# work on emulated links as on veth links (ip link down on gw-a's TUN end
+# makes the emulator's writes to it fail, as a cut cable).  The emulator
+# binary: $WANEM, else tests/wanem of the build dir of $SCTPGW, else compiled
+# from tests/tools/wanem.c into $WORK.
+#
 # Variables after setup: SCTPGW, SRCDIR, XFER, WORK, PFX, NS_A, NS_B,
 # NS_LAN_A, NS_LAN_B, plus the address constants below; after topo_up
 # also TOPO_LINKS.
@@ -52,6 +72,7 @@ declare -A GW_PID=()
 declare -A GW_CONF=()
 declare -A LOGMARK=()
 declare -A _FLAP_PID=()
+declare -A WANEM_PID=()
 TOPO_LINKS=0
 
 log() { printf '[%s %s] %s\n' "$(date +%T.%3N)" "${SCENARIO:-test}" "$*" >&2; }
@@ -203,13 +224,17 @@ wan_ip() {
     if [ "$fam" = 6 ]; then echo "2001:2:$k::$host"; else echo "198.18.$k.$host"; fi
 }
 
-# topo_up [--links N] : build the namespaces; N wan links (1..4, default 1).
+# topo_up [--links N] [--wan SPEC] : build the namespaces; N wan links
+# (1..4, default 1); SPEC makes some of them emulated WAN links (see the
+# header).
 topo_up() {
-    local links=1 ns k
+    local links=1 ns k wan=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --links) [ $# -ge 2 ] || fail "topo_up: --links needs a number"; links=$2; shift 2 ;;
             --links=*) links=${1#--links=}; shift ;;
+            --wan) [ $# -ge 2 ] || fail "topo_up: --wan needs K:DELAY:RATE:LOSS:QUEUE,..."; wan=$2; shift 2 ;;
+            --wan=*) wan=${1#--wan=}; shift ;;
             *) fail "topo_up: unknown argument '$1'" ;;
         esac
     done
@@ -223,6 +248,13 @@ topo_up() {
         ip -n "$NS_B" addr add "$(wan_ip B "$k" 6)/64" dev "wan$k" nodad
     done
     TOPO_LINKS=$links
+    local w f
+    for w in ${wan//,/ }; do
+        IFS=: read -r -a f <<<"$w"
+        case "${f[0]}" in [1-9]) ;; *) fail "topo_up --wan '$w': link number must be 1..$links" ;; esac
+        [ "${f[0]}" -le "$links" ] || fail "topo_up --wan '$w': no link wan${f[0]} (--links $links)"
+        _wan_link "${f[@]}"
+    done
     _veth "$NS_A" lan "$NS_LAN_A" eth0
     _veth "$NS_B" lan "$NS_LAN_B" eth0
     ip -n "$NS_A" addr add "$A_LAN/24" dev lan
@@ -258,6 +290,85 @@ topo_up() {
     log "topology up: $NS_LAN_A | $NS_A $wans $NS_B | $NS_LAN_B"
 }
 
+# ------------------------------------------------------------ WAN links
+# _wanem_bin : the emulator's path (built or compiled on first use)
+_wanem_bin() {
+    local b
+    for b in "${WANEM:-}" "$(dirname "$SCTPGW")/../tests/wanem" "$(dirname "$SCTPGW")/tests/wanem"; do
+        [ -n "$b" ] && [ -x "$b" ] && { echo "$b"; return 0; }
+    done
+    b="$WORK/wanem"
+    if [ ! -x "$b" ]; then
+        ${CC:-cc} -O2 -o "$b" "$SRCDIR/tests/tools/wanem.c" >&2 ||
+            fail "cannot build the WAN emulator from $SRCDIR/tests/tools/wanem.c"
+    fi
+    echo "$b"
+}
+
+# _wan_field VALUE WHAT : a number or A2B/B2A numbers
+_wan_field() {
+    [[ "$1" =~ ^[0-9]+(\.[0-9]+)?(/[0-9]+(\.[0-9]+)?)?$ ]] ||
+        fail "WAN link: $2 must be a number or A2B/B2A, not '$1'"
+}
+
+# _wan_link K DELAY [RATE [LOSS [QUEUE]]] : link wanK (gw-a <-> gw-b)
+# becomes TUN devices joined by the emulator (the veth pair, if any, goes).
+_wan_link() {
+    local k=$1 delay=${2:-0} rate=${3:-0} loss=${4:-0} queue=${5:-1000} side ns bin i
+    case "$k" in [1-9]) ;; *) fail "wan_link: link number must be 1..9, not '$k'" ;; esac
+    _wan_field "$delay" DELAY; _wan_field "$rate" RATE; _wan_field "$loss" LOSS
+    _wan_field "$queue" QUEUE
+    bin=$(_wanem_bin)
+    ip -n "$NS_A" link del "wan$k" 2>/dev/null || true
+    for side in A B; do
+        ns=$(ns_of "$side")
+        ip -n "$ns" tuntap add dev "wan$k" mode tun || fail "wan_link $k: cannot make a TUN device in $ns"
+        # a long device queue: the emulator's queue is the bottleneck, not this
+        ip -n "$ns" link set "wan$k" mtu 1500 txqueuelen 10000 up
+        ip -n "$ns" addr add "$(wan_ip "$side" "$k")/24" dev "wan$k"
+        ip -n "$ns" addr add "$(wan_ip "$side" "$k" 6)/64" dev "wan$k" nodad
+    done
+    "$bin" -n "wan$k" -d "$delay" -r "$rate" -l "$loss" -q "$queue" \
+        "$NS_A:wan$k" "$NS_B:wan$k" >>"$WORK/wanem-wan$k.log" 2>&1 &
+    WANEM_PID[$k]=$!
+    _LIB_PIDS+=("$!")
+    for i in $(seq 50); do
+        grep -q "wanem wan$k: ready" "$WORK/wanem-wan$k.log" && break
+        kill -0 "${WANEM_PID[$k]}" 2>/dev/null || fail "wan_link $k: the emulator died: $(cat "$WORK/wanem-wan$k.log")"
+        sleep 0.1
+    done
+    grep -q "wanem wan$k: ready" "$WORK/wanem-wan$k.log" || fail "wan_link $k: emulator not ready in 5 s"
+    log "link wan$k emulated: delay ${delay} ms, rate ${rate} Mbit/s, loss ${loss} %, queue ${queue} packets"
+}
+
+wan_link() {
+    [ "$TOPO_LINKS" -gt 0 ] || fail "wan_link: call topo_up first"
+    [ "${1:-0}" -le "$TOPO_LINKS" ] 2>/dev/null || fail "wan_link: no link wan$1 (have wan1..wan$TOPO_LINKS)"
+    gw_alive A && fail "wan_link: gateway A already runs (usrsctp would not see the new device)"
+    gw_alive B && fail "wan_link: gateway B already runs (usrsctp would not see the new device)"
+    _wan_link "$@"
+    _reach A "$(wan_ip B "$1")"; _reach A "$(wan_ip B "$1" 6)"
+}
+
+# wan_counters K : the emulator's counter lines now (SIGUSR1, then read)
+wan_counters() {
+    local k=$1 pid=${WANEM_PID[$1]:-} n i
+    [ -n "$pid" ] || fail "wan_counters: link wan$k is not emulated"
+    n=$(grep -c ': rx=' "$WORK/wanem-wan$k.log" || true)
+    kill -USR1 "$pid" 2>/dev/null || fail "wan_counters: the emulator of wan$k is gone"
+    for i in $(seq 50); do
+        [ "$(grep -c ': rx=' "$WORK/wanem-wan$k.log" || true)" -ge $((n + 2)) ] && break
+        sleep 0.02
+    done
+    grep ': rx=' "$WORK/wanem-wan$k.log" | tail -n 2
+}
+
+# wan_counter K a>b|b>a FIELD : one counter of one direction
+wan_counter() {
+    wan_counters "$1" | awk -v d="$2:" -v f="$3" '$3 == d {
+        for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }'
+}
+
 # ------------------------------------------------------------ links
 # Faults are applied on gw-a's end of link wanK (in gw-a's namespace), so
 # both directions of the link are affected:
@@ -283,6 +394,15 @@ topo_up() {
 #                              default), from the interface counters (frames
 #                              dropped by link_cut drop / link_loss on the
 #                              way in are still counted in rx).
+#   link_sample_start / link_sample_stop
+#                              a sampler in gw-a stamps (epoch ms) the rx/tx
+#                              counters of every wanK every 20 ms, so frames
+#                              can be counted between two exact moments (e.g.
+#                              log stamps) however late the test gets there
+#                              on a loaded machine: link_frames FROM_MS TO_MS
+#                              wanK rx|tx prints "FRAMES SPAN_MS" over the
+#                              samples inside [FROM_MS, TO_MS];
+#                              hold_down_quiet uses them after a fail-back.
 # Every cut and restore is noted with a timestamp in $WORK/links.log and as
 # a "=== ... test: ..." line in both gateway logs.
 
@@ -386,6 +506,100 @@ link_packets() {
     esac
 }
 
+link_sample_start() {
+    bg_ns A "$WORK/link-samples.log" python3 -c '
+import sys, time
+devs = ["wan%d" % k for k in range(1, int(sys.argv[1]) + 1)]
+files = [open("/sys/class/net/%s/statistics/%s_packets" % (d, w)) for d in devs for w in ("rx", "tx")]
+while True:
+    vals = []
+    for f in files:
+        f.seek(0)
+        vals.append(f.read().strip())
+    print(int(time.time() * 1000), " ".join(vals), flush=True)
+    time.sleep(0.02)
+' "$TOPO_LINKS"
+    _SAMPLER_PID=$BG_PID
+    local i
+    for i in $(seq 50); do [ -s "$WORK/link-samples.log" ] && return 0; sleep 0.05; done
+    fail "link_sample_start: the sampler wrote nothing"
+}
+
+link_sample_stop() {
+    [ -n "${_SAMPLER_PID:-}" ] && kill "$_SAMPLER_PID" 2>/dev/null
+    wait "${_SAMPLER_PID:-}" 2>/dev/null || true
+    _SAMPLER_PID=""
+}
+
+link_frames() {
+    local from=$1 to=$2 dev=$3 dir=$4 col
+    _link_check "$dev"
+    col=$(( 2 + 2 * (${dev#wan} - 1) ))
+    [ "$dir" = tx ] && col=$((col + 1))
+    awk -v a="$from" -v b="$to" -v c="$col" '
+        $1 ~ /^[0-9]+$/ && $1 >= a && $1 <= b {
+            if (t0 == "") { t0 = $1; v0 = $c }
+            t1 = $1; v1 = $c }
+        END { if (t0 == "") print "0 0"; else print v1 - v0, t1 - t0 }' "$WORK/link-samples.log"
+}
+
+# hold_down_quiet [MIN_WAN2_FRAMES=1000] : after wan1 came back (log_mark
+# before the restore, link_sample_start before it, link_sample_stop once
+# both gateways logged 'primary path: wan2 -> wan1'), wan1 must have been
+# quiet while BOTH gateways held back from it: the frames of each direction
+# on wan1 at most 1/20 of that direction's frames on wan2 + 200 (heartbeats,
+# their acks).  The window is [the later 'path wan1: ... -> reachable', the
+# earlier fail-back - 50 ms] from the gateways' log stamps, counted from the
+# sampler's stamped counters, so a script that gets there late on a loaded
+# machine still counts exactly it (reading the counters after a sleep used
+# to land after a fail-back: issue 14, item 8).  One direction at a time:
+# what A sends (tx on A's wanK) follows A's primary, what B sends (rx)
+# follows B's; and the intersection of both hold-downs, because SACKs go
+# back on the path the DATA came in on (RFC 9260 6.4): once B is back on
+# wan1, A's SACKs to B's data are on wan1 too, though A still holds back.
+hold_down_quiet() {
+    local min=${1:-1000} ra rb fa fb w0 w1 dt1 dt2 dr1 dr2 span
+    ra=$(log_time_ms A 'path wan1: [a-z-]+ -> reachable ') || fail "hold_down_quiet: no 'reachable' line on A"
+    rb=$(log_time_ms B 'path wan1: [a-z-]+ -> reachable ') || fail "hold_down_quiet: no 'reachable' line on B"
+    fa=$(log_time_ms A 'primary path: wan2 -> wan1 ') || fail "hold_down_quiet: no fail-back line on A"
+    fb=$(log_time_ms B 'primary path: wan2 -> wan1 ') || fail "hold_down_quiet: no fail-back line on B"
+    w0=$((ra > rb ? ra : rb)); w1=$(( (fa < fb ? fa : fb) - 50 ))
+    [ $((w1 - w0)) -ge 500 ] || fail "the two hold-downs overlapped only $((w1 - w0)) ms (A reachable $ra, B $rb, fail-backs $fa, $fb)"
+    read -r dt1 span <<<"$(link_frames "$w0" "$w1" wan1 tx)"
+    read -r dt2 _ <<<"$(link_frames "$w0" "$w1" wan2 tx)"
+    read -r dr1 _ <<<"$(link_frames "$w0" "$w1" wan1 rx)"
+    read -r dr2 _ <<<"$(link_frames "$w0" "$w1" wan2 rx)"
+    log "both hold-downs: $((w1 - w0)) ms ($span ms sampled): A sent wan1 +$dt1 wan2 +$dt2 frames, B sent wan1 +$dr1 wan2 +$dr2"
+    [ "$span" -ge $(( (w1 - w0) * 3 / 4 )) ] || fail "the counter sampler covered only $span of $((w1 - w0)) ms"
+    [ $((dt2 + dr2)) -gt "$min" ] || fail "wan2 carried only $((dt2 + dr2)) frames in the hold-down window: where is the transfer?"
+    [ "$dt1" -le $((dt2 / 20 + 200)) ] \
+        || fail "gateway A sent data on wan1 during its hold-down: wan1 +$dt1 frames vs wan2 +$dt2 in $span ms"
+    [ "$dr1" -le $((dr2 / 20 + 200)) ] \
+        || fail "gateway B sent data on wan1 during its hold-down: wan1 +$dr1 frames vs wan2 +$dr2 in $span ms"
+}
+
+# failback_after_hold HOLD_MS LATE_MS : each gateway logged exactly one
+# 'primary path: wan2 -> wan1' since its log_mark, no earlier than HOLD_MS
+# (- 10 ms: whole-ms stamps) and no later than HOLD_MS + LATE_MS after its
+# 'path wan1: ... -> reachable' line.
+failback_after_hold() {
+    local hold=$1 late=$2 side tr tf n
+    for side in A B; do
+        tr=$(log_time_ms "$side" 'path wan1: [a-z-]+ -> reachable ')
+        tf=$(log_time_ms "$side" 'primary path: wan2 -> wan1 ')
+        log "gateway $side: $(log_since "$side" | grep -E -m1 'path wan1: [a-z-]+ -> reachable ')"
+        log "gateway $side: $(log_since "$side" | grep -E -m1 'primary path: wan2 -> wan1 ')"
+        log "gateway $side: fail-back $((tf - tr)) ms after wan1 became reachable (hold $hold ms)"
+        [ $((tf - tr)) -ge $((hold - 10)) ] \
+            || fail "gateway $side failed back $((tf - tr)) ms after wan1 became reachable, before failback_hold_ms=$hold"
+        [ $((tf - tr)) -le $((hold + late)) ] \
+            || fail "gateway $side failed back only $((tf - tr)) ms after wan1 became reachable (hold $hold ms)"
+        # no bouncing: exactly one fail-back after the restore
+        n=$(log_since "$side" | grep -c 'primary path: ' || true)
+        [ "$n" = 1 ] || fail "gateway $side changed its primary path $n times after the restore: $(log_since "$side" | grep 'primary path: ' | tr '\n' '|')"
+    done
+}
+
 link_flap() {
     local dev=$1 down_s=$2 up_s=$3 total_s=$4 how=${5:-down}
     _link_check "$dev"
@@ -453,6 +667,10 @@ link_flap_stop() {
 #                   fast: heartbeat_interval_ms=200, rto_initial_ms=200,
 #                   rto_min_ms=100, rto_max_ms=400, path_max_retrans=2,
 #                   pf_threshold=0, assoc_max_retrans=30, failback_hold_ms=2000;
+#                   wanfast: fast moved to a WAN of up to ~100 ms RTT:
+#                   rto_initial_ms=400, rto_min_ms=400 (above usrsctp's
+#                   200 ms delayed SACK + the RTT, so no T3 is spurious),
+#                   rto_max_ms=1000, the rest as fast (failback_hold_ms=2000);
 #                   default: no timer keys at all (the gateway's defaults).
 #   CONF_FAILBACK_HOLD_MS  failback_hold_ms (overrides the profile's value;
 #                   with no profile/default profile the key is written only
@@ -493,8 +711,16 @@ path_max_retrans = 2
 pf_threshold = 0
 assoc_max_retrans = 30'
               hold=${hold:-2000} ;;
+        wanfast) timers='heartbeat_interval_ms = 200
+rto_initial_ms = 400
+rto_min_ms = 400
+rto_max_ms = 1000
+path_max_retrans = 2
+pf_threshold = 0
+assoc_max_retrans = 30'
+              hold=${hold:-2000} ;;
         default) timers='' ;;
-        *) fail "write_gw_conf: CONF_PROFILE must be fast or default, not '$CONF_PROFILE'" ;;
+        *) fail "write_gw_conf: CONF_PROFILE must be fast, wanfast or default, not '$CONF_PROFILE'" ;;
     esac
     {
         cat <<EOF
@@ -750,6 +976,31 @@ wan_restore() {
         in_ns "$side" nft delete table inet "sgcut_$dev" 2>/dev/null || true
     done
     log "path $dev restored"
+}
+
+# gw_sctp_stat A|B NAME : one of the engine's counters since the gateway
+# started, from a fresh SIGUSR1 status line (needs log_level info or
+# debug; user-space engine).  NAME: t3 (T3 timeouts), rtx (DATA chunks
+# retransmitted), fast (of which fast retransmits), out, in (packets).
+gw_sctp_stat() {
+    local side=$1 n i line
+    gw_alive "$side" || fail "gw_sctp_stat: gateway $side is not running"
+    n=$(grep -c 'since start: ' "$WORK/gw-$side.log" || true)
+    kill -USR1 "${GW_PID[$side]}"
+    for i in $(seq 100); do
+        [ "$(grep -c 'since start: ' "$WORK/gw-$side.log" || true)" -gt "$n" ] && break
+        sleep 0.02
+    done
+    line=$(grep 'since start: ' "$WORK/gw-$side.log" | tail -n1)
+    [ -n "$line" ] || fail "gw_sctp_stat: no engine status line from gateway $side (log_level?)"
+    case "$2" in
+        t3) sed -n 's/.*T3 timeouts \([0-9]*\).*/\1/p' <<<"$line" ;;
+        rtx) sed -n 's/.*DATA chunks retransmitted \([0-9]*\).*/\1/p' <<<"$line" ;;
+        fast) sed -n 's/.*retransmitted [0-9]* (fast \([0-9]*\)).*/\1/p' <<<"$line" ;;
+        out) sed -n 's/.*packets out \([0-9]*\).*/\1/p' <<<"$line" ;;
+        in) sed -n 's/.*packets out [0-9]* in \([0-9]*\).*/\1/p' <<<"$line" ;;
+        *) fail "gw_sctp_stat: unknown counter '$2'" ;;
+    esac
 }
 
 # gw_rss_kib A|B [VmRSS|VmHWM] : the gateway's resident memory in KiB

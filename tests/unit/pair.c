@@ -276,6 +276,9 @@ int fx_setup(void **state)
 	assert_non_null(f->cb);
 	config_defaults(f->ca);
 	config_defaults(f->cb);
+	/* Fixed windows unless a test asks for growth (window.h): a window
+	 * never grows past max(conn_window, conn_window_max). */
+	f->ca->conn_window_max = f->cb->conn_window_max = 0;
 	f->ca->role = CONFIG_ROLE_CONNECT;
 	f->cb->role = CONFIG_ROLE_ACCEPT;
 	snprintf(f->ca->name, sizeof f->ca->name, "gw-a");

@@ -283,6 +283,9 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
 	assert_int_equal(c->conn_window, 256 * 1024);
+	assert_int_equal(c->conn_window_max, 16 * 1024 * 1024);
+	assert_int_equal(c->delayed_sack_ms, 40);
+	assert_int_equal(c->congestion_control, CONFIG_CC_RFC4960);
 	assert_int_equal(c->memory_limit, 1024 * 1024 * 1024);
 	assert_int_equal(c->max_connections, 0);
 	assert_int_equal(c->idle_timeout_s, 0);
@@ -292,14 +295,14 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->max_streams, 4096);
 	assert_int_equal(c->heartbeat_interval_ms, 1000);
 	assert_int_equal(c->rto_initial_ms, 1000);
-	assert_int_equal(c->rto_min_ms, 200);
+	assert_int_equal(c->rto_min_ms, 1000);
 	assert_int_equal(c->rto_max_ms, 3000);
 	assert_int_equal(c->path_max_retrans, 3);
 	assert_int_equal(c->pf_threshold, 1);
 	assert_int_equal(c->assoc_max_retrans, 10);
 	assert_int_equal(c->failback_hold_ms, 5000);
-	assert_int_equal(c->sndbuf, 1048576);
-	assert_int_equal(c->rcvbuf, 1048576);
+	assert_int_equal(c->sndbuf, 2097152);
+	assert_int_equal(c->rcvbuf, 2097152);
 	assert_int_equal(c->n_paths, 1);
 	assert_int_equal(c->paths[0].priority, 10);
 	assert_int_equal(c->n_forwards, 1);
@@ -588,11 +591,11 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
-	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, memory_limit, "
-	    "max_connections, idle_timeout_s\n"
+	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
+	    "memory_limit, max_connections, idle_timeout_s\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
-	    "failback_hold_ms, sndbuf, rcvbuf\n"
+	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
 	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target, "
 	    "max_connections\n");
 }
@@ -745,6 +748,54 @@ static void config_load__empty_quotes__are_an_empty_value(void **state)
 	    MINIMAL "[gateway]\n"
 	            "name = \"\"\n",
 	    "@:7: [gateway] name: empty value; expected 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+}
+
+static void config_load__conn_window_over_its_max__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[gateway]\n"
+	                      "conn_window_max = 128k\n",
+	              "@:7: [gateway] conn_window_max: 131072 is less than conn_window (262144, "
+	              "default); expected conn_window <= conn_window_max (a window starts at "
+	              "conn_window and grows up to conn_window_max)\n");
+}
+
+static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rto_min_ms = 700\n"
+	                      "delayed_sack_ms = 400\n",
+	              "@:8: [sctp] delayed_sack_ms: 400 is more than half of rto_min_ms (700, "
+	              "line 7); expected delayed_sack_ms <= rto_min_ms / 2 (a SACK held longer "
+	              "makes retransmission timeouts expire on a clean path)\n");
+	fixture_reset(f);
+	expect_errors(
+	    f,
+	    MINIMAL "[sctp]\n"
+	            "delayed_sack_ms = 60\n"
+	            "rto_initial_ms = 100\n"
+	            "rto_min_ms = 100\n",
+	    "@:9: [sctp] rto_min_ms: 100 is less than twice delayed_sack_ms (60, line 7); "
+	    "expected rto_min_ms >= 2 x delayed_sack_ms (a shorter floor makes "
+	    "retransmission timeouts expire on a clean path)\n");
+	/* Exactly half is fine, and 0 (no delay) always is. */
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[sctp]\n"
+	                                        "delayed_sack_ms = 100\n"
+	                                        "congestion_control = htcp\n");
+	assert_non_null(c);
+	assert_int_equal(c->delayed_sack_ms, 100);
+	assert_int_equal(c->congestion_control, CONFIG_CC_HTCP);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\n"
+	                         "delayed_sack_ms = 0\n"
+	                         "rto_initial_ms = 10\n"
+	                         "rto_min_ms = 10\n");
+	assert_non_null(c);
+	assert_int_equal(c->delayed_sack_ms, 0);
 }
 
 static void config_load__rto_out_of_order__names_both_keys(void **state)
@@ -1288,6 +1339,8 @@ int main(void)
 	    T(config_load__line_too_long__is_reported),
 	    T(config_load__quotes_and_comments__are_stripped),
 	    T(config_load__empty_quotes__are_an_empty_value),
+	    T(config_load__conn_window_over_its_max__names_both_keys),
+	    T(config_load__delayed_sack_over_half_rto_min__names_both_keys),
 	    T(config_load__rto_out_of_order__names_both_keys),
 	    T(config_load__rto_with_a_bad_value__is_not_compared),
 	    T(config_load__pf_threshold_not_below_path_max_retrans__names_both_keys),

@@ -67,6 +67,29 @@ static void one_way(struct fx *f, int from, int to, size_t len, uint32_t seed)
 	finish_one_way(f, &w, to);
 }
 
+/* Like one_way, in four parts with a pause of two measurement periods
+ * (window.h) after each: on a fast machine the whole transfer may take
+ * less than one period, and a window's growth is measured per period, so
+ * the pauses make sure that several periods end while bytes flow. */
+static void paced_one_way(struct fx *f, int from, int to, size_t len, uint32_t seed)
+{
+	struct writer w = {.fd = from, .data = pattern(len, seed)};
+	struct reader r = {.fd = to};
+	for (int part = 1; part <= 4; part++) {
+		w.len = len * (size_t)part / 4;
+		w.shut_after = part == 4;
+		RUN_UNTIL(f, (wr_step(&w) & rd_got(&r, w.len)));
+		run_for(f, 2 * WINDOW_MIN_PERIOD);
+	}
+	RUN_UNTIL(f, rd_step(&r));
+	assert_int_equal(r.err, 0);
+	assert_true(r.eof);
+	assert_int_equal(r.len, len);
+	assert_memory_equal(r.buf, w.data, len);
+	free(r.buf);
+	free((void *)w.data);
+}
+
 /* --- the window bounds what is buffered; a stall stays local ---------- */
 
 static void credit__stalled_client__stalls_only_its_own_connection(void **state)
@@ -255,14 +278,18 @@ static void credit__exactly_the_window_in_one_frame__is_accepted(void **state)
 	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_RST), 0);
 }
 
-static void credit__credit_beyond_the_advertised_window__resets_that_connection(void **state)
+/* On a fresh pair (A's HELLO features masked by UNSET), B grants A's
+ * connection INC more credit than it has: only that connection is reset,
+ * with reason "protocol error", and the association goes on. */
+static void expect_credit_refused(struct fx *f, uint32_t unset, uint32_t inc)
 {
-	struct fx *f = *state;
 	fx_start(f);
+	assert_true(f->a->features & FRAME_FEATURE_WINDOW_GROWTH); /* both HELLOs carry it */
+	f->a->features &= ~unset;
 	struct link keep = open_link(f, f->a);
 	struct link victim = open_link(f, f->a);
 	/* A has sent nothing: its credit is B's whole window already. */
-	struct frame cr = {.type = FRAME_CREDIT, .u.credit = 1};
+	struct frame cr = {.type = FRAME_CREDIT, .u.credit = inc};
 	uint8_t buf[16];
 	ssize_t n = frame_encode(&cr, buf, sizeof buf);
 	assert_true(n > 0);
@@ -272,6 +299,77 @@ static void credit__credit_beyond_the_advertised_window__resets_that_connection(
 	assert_sent_rst(f->ea, victim.sid, FRAME_RST_PROTOCOL);
 	ping(f, &keep);
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
+}
+
+/* A peer that did not announce window growth in its HELLO may not grant
+ * past the window it advertised. */
+static void credit__credit_beyond_the_advertised_window__resets_that_connection(void **state)
+{
+	expect_credit_refused(*state, FRAME_FEATURE_WINDOW_GROWTH, 1);
+}
+
+/* With growth, a grant may pass the advertised window, but never raise
+ * the credit past FRAME_CREDIT_MAX. */
+static void credit__credit_past_the_growth_bound__resets_that_connection(void **state)
+{
+	expect_credit_refused(*state, 0, FRAME_CREDIT_MAX);
+}
+
+/* --- growing windows (window.h) ----------------------------------------- */
+
+/* A bulk transfer through windows that start small: the receiver's window
+ * grows past its start (the sender accepted the larger grants), never
+ * past conn_window_max, the data arrives intact, and memory_limit counts
+ * exactly the windows of the open connections. */
+static void credit__window_filled_by_a_fast_sender__grows_up_to_its_max(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	paced_one_way(f, l.client, l.target, 1000 * 1000, 21);
+	assert_true(cb->rxw.size > 4096);
+	assert_true(cb->rxw.size <= 256 * 1024);
+	assert_int_equal(f->b->mem_reserved, cb->rxw.size); /* B's only connection */
+	assert_int_equal(fake_engine_count_sent(f->ea, l.sid, FRAME_RST), 0);
+	assert_int_equal(fake_engine_count_sent(f->eb, l.sid, FRAME_RST), 0);
+}
+
+/* Growth that memory_limit cannot hold is refused: the window stays as
+ * it is and the transfer still completes. */
+static void credit__growth_beyond_memory_limit__keeps_the_window(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	f->cb->memory_limit = 3 * 4096; /* room for one doubling at most */
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	paced_one_way(f, l.client, l.target, 500 * 1000, 22);
+	assert_true(cb->rxw.size <= 2 * 4096);
+	assert_true(f->b->mem_reserved <= f->cb->memory_limit);
+}
+
+/* Growth stops at 3/4 of memory_limit: with room for exactly two windows,
+ * a busy connection does not grow into the second one, so a new
+ * connection still opens. */
+static void credit__busy_window__leaves_room_for_a_new_connection(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 4096;
+	f->ca->conn_window_max = f->cb->conn_window_max = 256 * 1024;
+	f->cb->memory_limit = 2 * 4096;
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct conn *cb = conn_at(f->b, l.sid);
+	paced_one_way(f, l.client, l.target, 500 * 1000, 23);
+	assert_int_equal(cb->rxw.size, 4096);
+	struct link second = open_link(f, f->a);
+	ping(f, &second);
+	assert_int_equal(f->b->mem_reserved, 2 * 4096);
 }
 
 /* --- memory ----------------------------------------------------------- */
@@ -513,6 +611,10 @@ int main(void)
 	    T(credit__peer_sending_beyond_its_credit__resets_only_that_connection),
 	    T(credit__exactly_the_window_in_one_frame__is_accepted),
 	    T(credit__credit_beyond_the_advertised_window__resets_that_connection),
+	    T(credit__credit_past_the_growth_bound__resets_that_connection),
+	    T(credit__window_filled_by_a_fast_sender__grows_up_to_its_max),
+	    T(credit__growth_beyond_memory_limit__keeps_the_window),
+	    T(credit__busy_window__leaves_room_for_a_new_connection),
 	    T(credit__idle_connection__holds_no_buffer),
 	    T(credit__engine_full__at_most_one_frame_waits_in_memory),
 	    T(fairness__eight_bulk_connections__share_a_full_engine_evenly),

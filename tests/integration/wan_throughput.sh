@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# wan_throughput: on a 50 ms RTT, 200 Mbit/s emulated WAN link (25 ms each
+# way, drop-tail queue of 1000 packets, no loss; lib.sh topo_up --wan), one
+# TCP connection through the gateway pair with its DEFAULT configuration
+# (no timer, buffer or window key) must get at least WAN_TP_MIN_RATIO (0.5)
+# of what one TCP cubic connection gets straight over the same link in the
+# same run (iperf3, WAN_TP_TIME = 10 s each, same client and server hosts).
+# The bound is loose on purpose (a loaded two-core machine); the product's
+# target (issue 14) is 0.9x.  Also logged: both gateways' T3 timeouts and
+# retransmitted DATA chunks over the sctpgw run (no T3 should be spurious on
+# a clean path) and the emulator's drops.
+#
+# History: failed with the default configuration of main at 1440b99
+# (about 0.03-0.15x cubic: the default RTO floor of 200 ms sat below
+# delayed SACK + RTT, and the windows and usrsctp's chunk limit capped the
+# rate); passes since issue 14 items 2-3 (branch tune: 0.95x in its first
+# run, T3 timeouts A +4 B +1 with nothing retransmitted by them).
+set -euo pipefail
+SCENARIO=wan_throughput
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd iperf3
+setup "$@"
+T=${WAN_TP_TIME:-10}
+MIN=${WAN_TP_MIN_RATIO:-0.5}
+
+topo_up --wan '1:25:200:0:1000'
+# direct: the gateways route between the sites (the relay does not need it)
+for ns in "$NS_A" "$NS_B"; do ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1; done
+ip -n "$NS_A" route add 198.18.20.0/24 via "$B_WAN"
+ip -n "$NS_B" route add 198.18.10.0/24 via "$A_WAN"
+CONF_PROFILE=default CONF_LOG_LEVEL=info pair_up
+bg_ns lan-b "$WORK/iperf3-server.log" iperf3 -s -B "$LAN_B" -p "$SRV_PORT"
+wait_listen lan-b "$SRV_PORT"
+
+# iperf_mbit HOST:PORT NAME [iperf3 args] : receiver's Mbit/s of one run
+iperf_mbit() {
+    local hp=$1 name=$2 rc=0; shift 2
+    run_ns lan-a $((T + 30)) "$WORK/$name.json" iperf3 -J -c "${hp%:*}" -p "${hp##*:}" -t "$T" "$@" || rc=$?
+    [ $rc = 0 ] || fail "iperf3 $name failed ($rc): $(head -c 400 "$WORK/$name.json")"
+    python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' \
+        "$WORK/$name.json" || fail "iperf3 $name: no result: $(head -c 400 "$WORK/$name.json")"
+}
+
+cubic=$(iperf_mbit "$LAN_B:$SRV_PORT" direct -C cubic)
+log "direct TCP cubic over the link: $cubic Mbit/s"
+t3a=$(gw_sctp_stat A t3); t3b=$(gw_sctp_stat B t3); rxa=$(gw_sctp_stat A rtx); rxb=$(gw_sctp_stat B rtx)
+sg=$(iperf_mbit "$A_LAN:$FWD_PORT" sctpgw)
+t3a=$(( $(gw_sctp_stat A t3) - t3a )); t3b=$(( $(gw_sctp_stat B t3) - t3b ))
+rxa=$(( $(gw_sctp_stat A rtx) - rxa )); rxb=$(( $(gw_sctp_stat B rtx) - rxb ))
+log "sctpgw (default configuration), 1 connection: $sg Mbit/s; T3 timeouts A +$t3a B +$t3b, DATA retransmitted A +$rxa B +$rxb"
+wan_counters 1 >&2
+ratio=$(awk -v s="$sg" -v c="$cubic" 'BEGIN { printf "%.2f", (c > 0 ? s / c : 0) }')
+awk -v c="$cubic" 'BEGIN { exit !(c >= 50) }' || fail "direct cubic got only $cubic Mbit/s on a 200 Mbit/s link: the testbed is too loaded to judge"
+awk -v r="$ratio" -v m="$MIN" 'BEGIN { exit !(r >= m) }' ||
+    fail "sctpgw (default config) got $sg Mbit/s = ${ratio}x direct cubic ($cubic Mbit/s) on 50 ms / 200 Mbit/s; want >= ${MIN}x"
+pass "sctpgw $sg Mbit/s = ${ratio}x direct cubic $cubic Mbit/s on 50 ms / 200 Mbit/s (want >= ${MIN}x)"
