@@ -364,20 +364,9 @@ record() { echo "$3" >>"$RES/$1.$2"; }
 
 json_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
-# sctp_counters A|B : "T3 RETRANSMITTED" of the gateway since its start,
-# from a fresh SIGUSR1 status line (needs log_level info)
-sctp_counters() {
-    local side=$1 n i line
-    n=$(grep -c 'since start' "$WORK/gw-$side.log" || true)
-    kill -USR1 "${GW_PID[$side]}" 2>/dev/null || { echo "- -"; return; }
-    for i in $(seq 50); do
-        [ "$(grep -c 'since start' "$WORK/gw-$side.log" || true)" -gt "$n" ] && break
-        sleep 0.05
-    done
-    line=$(grep 'since start' "$WORK/gw-$side.log" | tail -n1)
-    [ -n "$line" ] || { echo "- -"; return; }
-    echo "$(sed -n 's/.*T3 timeouts \([0-9]*\).*/\1/p' <<<"$line") $(sed -n 's/.*DATA chunks retransmitted \([0-9]*\).*/\1/p' <<<"$line")"
-}
+# sctp_counters A|B : "T3 RETRANSMITTED" of the gateway since its start
+# (lib.sh gw_sctp_stat: SIGUSR1 status lines, log_level info)
+sctp_counters() { echo "$(gw_sctp_stat "$1" t3) $(gw_sctp_stat "$1" rtx)"; }
 
 # bulk COLUMN PARALLEL FIGURE [-R] : iperf3 (or the raw program) for BTIME s
 bulk() {

@@ -63,7 +63,7 @@ done
 
 # ---- 2. cut wan1 during a transfer
 log_mark A; log_mark B
-q1=$(link_packets wan1); q2=$(link_packets wan2)
+q1=$(link_packets wan1)
 run_ns_bg lan-a 120 "$WORK/cut.out" python3 "$XFER" client --connect "$FWD" \
     --up 8M --down 8M --timeout 30
 pc=$BG_PID
