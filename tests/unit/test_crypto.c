@@ -165,16 +165,22 @@ static void psk__bad_keys__are_refused_with_the_reason(void **state)
 	expect_bad(text, "line 3: a third key");
 }
 
-static void psk_load__readable_by_others__is_refused(void **state)
+/* A fresh key in a new file made from the mkstemp template PATH (0600). */
+static void new_key_file(char *path)
 {
-	(void)state;
-	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	char key[64];
 	crypto_psk_generate(key, sizeof key);
 	assert_int_equal(write(fd, key, strlen(key)), (ssize_t)strlen(key));
 	close(fd);
+}
+
+static void psk_load__readable_by_others__is_refused(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
+	new_key_file(path);
 	struct crypto_psk k[2];
 	char err[256] = "";
 	assert_int_equal(chmod(path, 0600), 0);
@@ -195,12 +201,7 @@ static void psk_load__group_readable__only_by_the_own_group(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	char key[64];
-	crypto_psk_generate(key, sizeof key);
-	assert_int_equal(write(fd, key, strlen(key)), (ssize_t)strlen(key));
-	close(fd);
+	new_key_file(path);
 	struct crypto_psk k[2];
 	char err[256] = "";
 	assert_int_equal(chmod(path, 0440), 0);
