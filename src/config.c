@@ -788,18 +788,29 @@ static void load_gateway(struct loader *l, size_t si, const struct section_spec 
 }
 
 /* The key file is read here, so --check finds a bad one. A relative name
- * is taken from the config file's directory. */
+ * is taken first from $CREDENTIALS_DIRECTORY when the service manager set
+ * it (systemd's LoadCredential=: the unit's user cannot read a root-only
+ * file under /etc, systemd hands it a copy), else from the config file's
+ * directory. */
 static void load_psk(struct loader *l, unsigned line, const char *sec)
 {
 	struct config *c = l->c;
-	char path[sizeof c->psk_file + 256], err[256];
+	char path[sizeof c->psk_file + 4096], err[256];
 	const char *slash = strrchr(l->file, '/');
-	if (c->psk_file[0] != '/' && slash)
-		snprintf(path, sizeof path, "%.*s/%s", (int)(slash - l->file), l->file,
-		         c->psk_file);
-	else
-		snprintf(path, sizeof path, "%s", c->psk_file);
-	int n = crypto_psk_load(path, c->psk, err, sizeof err);
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	int n = -ENOENT;
+	if (c->psk_file[0] != '/' && creds && creds[0]) {
+		snprintf(path, sizeof path, "%s/%s", creds, c->psk_file);
+		n = crypto_psk_load(path, c->psk, err, sizeof err);
+	}
+	if (n == -ENOENT) {
+		if (c->psk_file[0] != '/' && slash)
+			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - l->file), l->file,
+			         c->psk_file);
+		else
+			snprintf(path, sizeof path, "%s", c->psk_file);
+		n = crypto_psk_load(path, c->psk, err, sizeof err);
+	}
 	if (n < 0)
 		loader_error(l, line, "[%s] psk_file: %s: %s", sec, path, err);
 	else

@@ -265,10 +265,11 @@ int crypto_psk_load(const char *path, struct crypto_psk out[CRYPTO_PSK_KEYS], ch
 	int rc = -EINVAL;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "not a regular file");
-	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	} else if ((st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) ||
+	           ((st.st_mode & S_IRGRP) && st.st_gid != getegid())) {
 		snprintf(err, errlen,
 		         "mode %04o lets group or others use the key; expected 0600 or 0400 "
-		         "(chmod 600 %s)",
+		         "(chmod 600 %s), or 0440 with the gateway's own group",
 		         (unsigned)(st.st_mode & 07777), path);
 	} else if ((n = read(fd, text, sizeof text)) < 0) {
 		rc = -errno;

@@ -77,8 +77,10 @@ int crypto_aead_open(struct crypto_aead *x, const uint8_t iv[CRYPTO_IV_LEN], con
 int crypto_psk_parse(const char *text, size_t len, struct crypto_psk out[CRYPTO_PSK_KEYS],
                      char *err, size_t errlen);
 
-/* Read PATH: it must be a regular file that neither group nor others can
- * read or write. Same returns as crypto_psk_parse (-errno when unreadable). */
+/* Read PATH: it must be a regular file that others cannot use and the
+ * group can at most read, and only when the file's group is the process's
+ * effective group (Kubernetes mounts a secret root:fsGroup 0440). Same
+ * returns as crypto_psk_parse (-errno when unreadable). */
 int crypto_psk_load(const char *path, struct crypto_psk out[CRYPTO_PSK_KEYS], char *err,
                     size_t errlen);
 

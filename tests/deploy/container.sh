@@ -29,8 +29,23 @@ tag=$IMAGE
 netns_new "$ca"
 netns_new "$cb"
 site_links "$ca" "$cb"
-head -c 32 /dev/urandom | base64 >"$WORK/psk"
-chmod 0644 "$WORK/psk"
+# The key, made by the image itself, owned by the image's user 10001 and
+# readable by it alone (docs/DEPLOY.md): the gateway refuses any other mode.
+pm run --rm "$tag" --gen-psk >"$WORK/psk" 2>>"$WORK/podman.log" || dfail "podman run $tag --gen-psk failed"
+chown 10001:10001 "$WORK/psk"
+chmod 0400 "$WORK/psk"
+cp -p "$WORK/psk" "$WORK/psk-open"
+chmod 0644 "$WORK/psk-open"
+if pm run --rm -v "$SRCDIR/conf/site-a.ini:/etc/sctpgw/sctpgw.ini:ro" -v "$WORK/psk-open:/etc/sctpgw/psk:ro" \
+    "$tag" -c /etc/sctpgw/sctpgw.ini --check >"$WORK/check-open.log" 2>&1; then
+    dfail "--check accepted a key file readable by others"
+fi
+grep -q 'psk_file: /etc/sctpgw/psk: mode 0644' "$WORK/check-open.log" ||
+    dfail "--check with a 0644 key: $(tail -2 "$WORK/check-open.log")"
+pm run --rm -v "$SRCDIR/conf/site-a.ini:/etc/sctpgw/sctpgw.ini:ro" -v "$WORK/psk:/etc/sctpgw/psk:ro" \
+    "$tag" -c /etc/sctpgw/sctpgw.ini --check >"$WORK/check.log" 2>&1 ||
+    dfail "--check with the 10001-owned 0400 key: $(tail -2 "$WORK/check.log")"
+dlog "the key mounted 10001:10001 0400 passes --check; a 0644 one is refused"
 run_gw() { # NAME INI
     pm run -d --name "$1" --network "ns:/run/netns/$1" --read-only --cap-drop=all \
         -v "$SRCDIR/conf/$2:/etc/sctpgw/sctpgw.ini:ro" -v "$WORK/psk:/etc/sctpgw/psk:ro" \

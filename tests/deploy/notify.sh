@@ -6,6 +6,7 @@
 # ready and its primary path, then again when the peer goes away, WATCHDOG=1
 # about every 0.5 s, and on SIGTERM STOPPING=1 and exit 0. Gateway B runs
 # without NOTIFY_SOCKET: the same binary works without a service manager.
+# A finds its key in CREDENTIALS_DIRECTORY, as under LoadCredential=.
 set -euo pipefail
 # shellcheck source=tests/deploy/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,7 @@ udp_encap_port = 9899
 [association]
 role = connect
 remote_udp_encap_port = 9900
+psk_file = psk
 [path.loop]
 local = 127.0.0.1
 remote = 127.0.0.1
@@ -41,10 +43,17 @@ udp_encap_port = 9900
 [association]
 role = accept
 remote_udp_encap_port = 9899
+psk_file = b.psk
 [path.loop]
 local = 127.0.0.1
 remote = 127.0.0.1
 INI
+
+# The key both share: B's next to its file, A's only in the directory a
+# service manager's LoadCredential= would make ($CREDENTIALS_DIRECTORY).
+mkdir -m 0700 "$WORK/creds"
+(umask 077 && "$SCTPGW" --gen-psk >"$WORK/b.psk") || dfail "sctpgw --gen-psk failed"
+cp -p "$WORK/b.psk" "$WORK/creds/psk"
 
 # The service manager's end: one line per datagram, newlines as " | ".
 python3 - "$WORK/notify.sock" "$WORK/msgs" <<'PY' &
@@ -63,7 +72,7 @@ for _ in $(seq 50); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
 ip netns exec "$ns" "$SCTPGW" -c "$WORK/b.ini" 2>"$WORK/b.log" &
 gwb=$!
 at_exit "kill $gwb"
-ip netns exec "$ns" env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=1000000 \
+ip netns exec "$ns" env NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=1000000 CREDENTIALS_DIRECTORY="$WORK/creds" \
     "$SCTPGW" -c "$WORK/a.ini" 2>"$WORK/a.log" &
 gwa=$!
 at_exit "kill $gwa"

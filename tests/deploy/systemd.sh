@@ -41,6 +41,9 @@ for f in /usr/bin/sctpgw /lib/systemd/system/sctpgw.service /lib/systemd/system/
     [ -e "$root$f" ] || dfail "the package did not install $f"
 done
 [ ! -e "$root/etc/sctpgw/sctpgw.ini" ] || dfail "the package wrote /etc/sctpgw/sctpgw.ini"
+[ ! -e "$root/etc/sctpgw/psk" ] || dfail "the package made or shipped /etc/sctpgw/psk"
+zgrep -q 'sctpgw --gen-psk > /etc/sctpgw/psk' "$root/usr/share/doc/sctpgw/README.Debian"* ||
+    dfail "README.Debian does not say how to make /etc/sctpgw/psk"
 grep -q '^ExecStart=/usr/bin/sctpgw -c /etc/sctpgw/%i.ini$' "$root/lib/systemd/system/sctpgw@.service" ||
     dfail "sctpgw@.service: ExecStart does not match the package's prefix"
 
@@ -53,6 +56,12 @@ install -m 0644 "$SRCDIR/conf/site-a.ini" "$SRCDIR/conf/site-b.ini" "$root/etc/s
 # A broken file: an unknown key in [association].
 sed 's/^role = accept/role = accept\nrolle = accept/' "$SRCDIR/conf/site-b.ini" >"$root/etc/sctpgw/broken.ini"
 chmod 0644 "$root/etc/sctpgw/broken.ini"
+# The pre-shared key both sites share, made by the packaged binary, root's
+# alone (0600) as README says: the dynamic service user cannot read it and
+# gets it from LoadCredential= (the unit) through $CREDENTIALS_DIRECTORY.
+(umask 077 && chroot "$root" /usr/bin/sctpgw --gen-psk >"$root/etc/sctpgw/psk") ||
+    dfail "sctpgw --gen-psk failed"
+[ "$(stat -c '%a %u' "$root/etc/sctpgw/psk")" = "600 0" ] || dfail "/etc/sctpgw/psk is not root's 0600"
 nsb=sgdep$$b
 netns_new "$nsb"
 mkdir -p "$root/etc/systemd/system/sctpgw@site-b.service.d" "$root/var/lib/sctpgw-test"
@@ -101,6 +110,16 @@ uid=$(cex awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 caps=$(cex awk '/^CapEff:/ {print $2}' "/proc/$pid/status")
 [ "$caps" = 0000000000000400 ] || dfail "effective capabilities $caps, expected CAP_NET_BIND_SERVICE only"
 dlog "gateway pid $pid runs as uid $uid with CapEff $caps"
+# The key came through the credential: the service user cannot open
+# /etc/sctpgw/psk itself, and the association is up under the key's id.
+denied=$(cex setpriv --reuid="$uid" --regid="$uid" --clear-groups cat /etc/sctpgw/psk 2>&1 >/dev/null || true)
+case $denied in
+*"Permission denied"*) ;;
+*) dfail "uid $uid reading /etc/sctpgw/psk: '$denied', expected Permission denied" ;;
+esac
+keyid=$(cex journalctl --no-pager -o cat -u sctpgw@site-a | sed -n 's/^.*association up: .*key id \([^ ,]*\).*$/\1/p' | tail -1)
+[ -n "$keyid" ] || dfail "sctpgw@site-a's journal has no 'association up' with a key id"
+dlog "the association authenticated with the credential's key (key id $keyid)"
 
 # A server at site B (127.0.0.1:80, the forward's target) and a client at
 # site A through 127.0.0.1:8080: 16 MiB each way on 4 connections.

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "crypto.h"
 
 /* Enough for a valid file: the two things that are required. */
 #define MINIMAL                                                                                    \
@@ -324,6 +326,80 @@ static void config_defaults__matches_a_file_without_optional_keys(void **state)
 	memcpy(d.paths, c->paths, sizeof d.paths);
 	assert_memory_equal(&d, c, sizeof d);
 	assert_int_equal(c->n_forwards, 0);
+}
+
+/* Writes a fresh key into DIR/NAME with MODE. */
+static void write_key(const char *dir, const char *name, mode_t mode)
+{
+	char path[512], key[64];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(crypto_psk_generate(key, sizeof key), 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, key, strlen(key)), (ssize_t)strlen(key));
+	close(fd);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* systemd's LoadCredential=psk:... puts the key in $CREDENTIALS_DIRECTORY:
+ * a relative psk_file is looked up there first, then next to the file. */
+static void config_load__credentials_directory__holds_the_relative_psk_file(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/sctpgw-creds-XXXXXX", creds[64], ini[64], cmd[128], want[1024];
+	assert_non_null(mkdtemp(dir));
+	snprintf(creds, sizeof creds, "%s/creds", dir);
+	assert_int_equal(mkdir(creds, 0700), 0);
+	snprintf(ini, sizeof ini, "%s/gw.ini", dir);
+	FILE *fp = fopen(ini, "w");
+	assert_non_null(fp);
+	fputs("[association]\n"
+	      "role = accept\n"
+	      "psk_file = psk\n"
+	      "[path.a]\n"
+	      "local = 198.18.1.1\n"
+	      "remote = 198.18.1.2\n",
+	      fp);
+	fclose(fp);
+
+	/* Only in the credentials directory (a root-only /etc/sctpgw/psk the
+	 * service user cannot see): found there. */
+	write_key(creds, "psk", 0400);
+	setenv("CREDENTIALS_DIRECTORY", creds, 1);
+	if (!load(f, ini))
+		fail_msg("%s", f->out);
+	assert_int_equal(f->c->n_psk, 1);
+	fixture_reset(f);
+
+	/* Both: the credential wins; a bad one is reported with its path and
+	 * the config's file:line, not silently replaced by the other. */
+	write_key(dir, "psk", 0600);
+	write_key(creds, "psk", 0644);
+	assert_null(load(f, ini));
+	snprintf(want, sizeof want,
+	         "%s:3: [association] psk_file: %s/psk: mode 0644 lets group or others use "
+	         "the key; expected 0600 or 0400 (chmod 600 %s/psk), or 0440 with the "
+	         "gateway's own group\n",
+	         ini, creds, creds);
+	assert_string_equal(f->out, want);
+	fixture_reset(f);
+
+	/* Not a credential of this service: next to the config file. */
+	snprintf(cmd, sizeof cmd, "%s/psk", creds);
+	assert_int_equal(unlink(cmd), 0);
+	if (!load(f, ini))
+		fail_msg("%s", f->out);
+	assert_int_equal(f->c->n_psk, 1);
+	fixture_reset(f);
+
+	/* Without a service manager the credentials directory is not used. */
+	write_key(creds, "psk", 0644);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	if (!load(f, ini))
+		fail_msg("%s", f->out);
+	fixture_reset(f);
+	snprintf(cmd, sizeof cmd, "rm -r %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void config_load__example_file__is_valid(void **state)
@@ -1313,6 +1389,8 @@ int main(void)
 	    T(config_load__minimal_file__uses_every_default),
 	    T(config_defaults__matches_a_file_without_optional_keys),
 	    T(config_load__example_file__is_valid),
+	    T(config_load__credentials_directory__holds_the_relative_psk_file),
+	    T(config_load__credentials_directory__holds_the_relative_psk_file),
 	    T(config_load__bad_numbers__are_all_reported),
 	    T(config_load__values_out_of_range__give_the_range),
 	    T(config_load__size_suffixes__mean_kibibytes_mebibytes_and_gibibytes),

@@ -165,27 +165,59 @@ static void psk__bad_keys__are_refused_with_the_reason(void **state)
 	expect_bad(text, "line 3: a third key");
 }
 
-static void psk_load__readable_by_others__is_refused(void **state)
+/* A fresh key in a new file made from the mkstemp template PATH (0600). */
+static void new_key_file(char *path)
 {
-	(void)state;
-	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	char key[64];
 	crypto_psk_generate(key, sizeof key);
 	assert_int_equal(write(fd, key, strlen(key)), (ssize_t)strlen(key));
 	close(fd);
+}
+
+static void psk_load__readable_by_others__is_refused(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
+	new_key_file(path);
 	struct crypto_psk k[2];
 	char err[256] = "";
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), 1);
-	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(chmod(path, 0660), 0);
 	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), -EINVAL);
-	assert_non_null(strstr(err, "mode 0640 lets group or others use the key"));
+	assert_non_null(strstr(err, "mode 0660 lets group or others use the key"));
 	assert_int_equal(chmod(path, 0604), 0);
 	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), -EINVAL);
 	unlink(path);
 	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), -ENOENT);
+}
+
+/* Kubernetes mounts a secret root:fsGroup with the group's read bit: a key
+ * readable by the gateway's own (effective) group is accepted, by another
+ * group it is not. */
+static void psk_load__group_readable__only_by_the_own_group(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/sctpgw-test-psk-XXXXXX";
+	new_key_file(path);
+	struct crypto_psk k[2];
+	char err[256] = "";
+	assert_int_equal(chmod(path, 0440), 0);
+	assert_int_equal(chown(path, (uid_t)-1, getegid()), 0);
+	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), 1);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(crypto_psk_load(path, k, err, sizeof err), 1);
+	/* Another group: root can give the file one; others test what they can. */
+	gid_t other = getegid() == 65534 ? 65533 : 65534;
+	if (chown(path, (uid_t)-1, other) == 0) {
+		assert_int_equal(crypto_psk_load(path, k, err, sizeof err), -EINVAL);
+		assert_non_null(strstr(err, "mode 0640 lets group or others use the key"));
+	} else {
+		assert_int_equal(geteuid() == 0, 0); /* root must have been able to */
+	}
+	unlink(path);
 }
 
 int main(void)
@@ -198,6 +230,7 @@ int main(void)
 	    cmocka_unit_test(psk__generated_key__parses_with_32_bytes),
 	    cmocka_unit_test(psk__two_keys_and_comments__give_current_then_next),
 	    cmocka_unit_test(psk__bad_keys__are_refused_with_the_reason),
+	    cmocka_unit_test(psk_load__group_readable__only_by_the_own_group),
 	    cmocka_unit_test(psk_load__readable_by_others__is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
