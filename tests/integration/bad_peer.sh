@@ -37,7 +37,12 @@ write_gw_conf B "$WORK/b.conf"
 gw_start B "$WORK/b.conf"
 wait_log B 'waiting for the peer gateway' 10
 ECHO_PORT=9100
-bg_ns lan-b "$WORK/echo.log" socat "TCP-LISTEN:$ECHO_PORT,bind=$LAN_B,reuseaddr,fork" EXEC:cat
+# backlog: open_flood makes B connect 31 times at once; with socat's
+# default listen backlog of 5 and socat slow to fork under load, SYNs are
+# dropped, the retry comes after 1 s and 3 s, past lib.sh's
+# connect_timeout_ms (2 s), and the OPEN ends in RST "timeout" instead of
+# the OPEN_OK or RST "resources" the case checks (seen once in a full run).
+bg_ns lan-b "$WORK/echo.log" socat "TCP-LISTEN:$ECHO_PORT,bind=$LAN_B,reuseaddr,fork,backlog=256" EXEC:cat
 wait_listen lan-b $ECHO_PORT
 
 # count_log PATTERN : B's log lines since the mark matching PATTERN (ERE)
