@@ -4,12 +4,16 @@
 set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev libiniparser-dev libusrsctp-dev
-            libsctp-dev libcmocka-dev libsystemd-dev libssl-dev)
+            libsctp-dev libcmocka-dev libsystemd-dev libssl-dev
+            libmicrohttpd-dev  # the admin endpoint (issue 10)
+            libc-ares-dev)     # host-name targets, resolved without blocking (issue 9)
 test_pkgs=(socat iproute2 nftables procps valgrind clang-format iperf3 iputils-ping
            qemu-system-x86 busybox-static ethtool tcpdump tshark
            clang libclang-rt-dev  # tests/fuzz: libFuzzer, ASan, UBSan
            debootstrap systemd-container podman runc catatonit containernetworking-plugins iptables
-           debhelper dpkg-dev lintian)
+           debhelper dpkg-dev lintian
+           prometheus  # promtool check metrics
+           nginx-light dnsmasq-base bind9-dnsutils)  # capture, DNS and host-name scenarios
 # bench/run.sh and bench/profile.sh: the peers and the load, the profiler
 bench_pkgs=(iproute2 procps python3 gcc pkg-config socat iperf3 kcptun linux-perf valgrind)
 
