@@ -67,6 +67,8 @@ psk_file = psk                ; the shared key, made below (sctpgw --gen-psk)
 [path.loopback]
 local = 127.0.0.1
 remote = 127.0.0.1
+[egress]
+allow = 127.0.0.1:18081       ; what A may make B connect to: the demo's web server
 INI
 
 # Both sites share one key; psk_file is relative to the config's directory.

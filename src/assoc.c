@@ -159,7 +159,7 @@ static void auth_abort(struct assoc *a, const char *peer, const char *why)
 static void send_hello(struct assoc *a)
 {
 	struct frame f = {.type = FRAME_HELLO};
-	f.u.hello.version_min = FRAME_VERSION;
+	f.u.hello.version_min = FRAME_VERSION_MIN;
 	f.u.hello.version_max = FRAME_VERSION;
 	f.u.hello.role = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
 	f.u.hello.features = FRAME_FEATURES;
@@ -247,16 +247,18 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		protocol_abort(a, "a second HELLO");
 		return;
 	}
-	if (h->version_max < FRAME_VERSION || h->version_min > FRAME_VERSION) {
+	if (h->version_max < FRAME_VERSION_MIN || h->version_min > FRAME_VERSION) {
 		/* Version 1 (sctpgw 0.1) had no per-connection credit; a v2
 		 * gateway cannot carry its connections without overrunning
-		 * their windows, so there is no fallback. */
+		 * their windows, a v3 one knows neither egress refusals nor
+		 * host names, so there is no fallback. */
 		log_error_limited(
 		    "association: peer %s speaks protocol versions %u..%u, we speak %u..%u; "
 		    "no common version, so both gateways need an sctpgw release that speaks "
 		    "a common one (version 2 brought per-connection flow control, 3 the "
-		    "authenticated, encrypted association)",
-		    h->name, h->version_min, h->version_max, FRAME_VERSION, FRAME_VERSION);
+		    "authenticated, encrypted association, 4 [egress] allow and host-name "
+		    "targets)",
+		    h->name, h->version_min, h->version_max, FRAME_VERSION_MIN, FRAME_VERSION);
 		abort_assoc(a, "no common protocol version");
 		return;
 	}
@@ -270,7 +272,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
 	if (!h->has_auth) {
-		protocol_abort(a, "a version 3 HELLO without its nonce");
+		protocol_abort(a, "a version 3 or 4 HELLO without its nonce");
 		return;
 	}
 	/* A peer without window growth gets fixed windows (docs/PROTOCOL.md). */
@@ -744,6 +746,9 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->role = cfg->role;
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
 	a->connect_timeout_ms = cfg->connect_timeout_ms;
+	a->egress = cfg->egress_allow;
+	snprintf(a->config_file, sizeof a->config_file, "%s",
+	         cfg->file[0] ? cfg->file : "the config file");
 	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
 	a->conn_window = cfg->conn_window;
 	a->conn_window_max = cfg->conn_window_max;

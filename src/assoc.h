@@ -34,6 +34,7 @@
 #include "config.h"
 #include "engine.h"
 #include "conn_limits.h"
+#include "egress.h"
 #include "path.h"
 #include "stream.h"
 #include "tcp_conn.h"
@@ -61,6 +62,8 @@ struct assoc {
 	char peer_name[FRAME_NAME_MAX + 1];
 
 	unsigned connect_timeout_ms; /* copied from config */
+	struct egress_list egress;   /* [egress] allow (egress.h), copied from config */
+	char config_file[256];       /* for log lines that name the key to edit */
 	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
 	size_t conn_window;          /* each connection's receive window at start */
 	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
@@ -119,13 +122,17 @@ struct assoc {
 
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
-	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
-	uint64_t n_open_timeouts;    /* opened, but neither OPEN_OK nor RST came in time */
-	uint64_t n_auth_failed;      /* handshakes that failed (no common key, bad proof) */
-	uint64_t n_msg_forged;       /* sealed messages that failed to open: dropped */
-	uint64_t n_msg_replayed;     /* authentic messages with an old counter: dropped */
-	uint64_t n_msg_missing;      /* counter gaps: a stream lost messages */
-	uint64_t refused_unlogged;   /* of those, not yet in a log line */
+	uint64_t n_refused_memory;  /* new connections refused at memory_limit */
+	uint64_t n_open_timeouts;   /* opened, but neither OPEN_OK nor RST came in time */
+	uint64_t n_egress_refused;  /* peer's OPENs to a destination [egress] allow does not name */
+	uint64_t n_egress_peer;     /* our OPENs the peer refused the same way (reason 8) */
+	uint64_t n_unresolved;      /* peer's OPENs to a host name that did not resolve */
+	uint64_t n_unresolved_peer; /* our OPENs whose name the peer could not resolve (reason 9) */
+	uint64_t n_auth_failed;     /* handshakes that failed (no common key, bad proof) */
+	uint64_t n_msg_forged;      /* sealed messages that failed to open: dropped */
+	uint64_t n_msg_replayed;    /* authentic messages with an old counter: dropped */
+	uint64_t n_msg_missing;     /* counter gaps: a stream lost messages */
+	uint64_t refused_unlogged;  /* of those, not yet in a log line */
 	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
 };
 

@@ -17,6 +17,7 @@
 
 #include "addr.h"
 #include "config_bytes.h"
+#include "config_egress.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -86,6 +87,9 @@ enum spec_kind {
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
 	SPEC_PATH,     /* a file name; relative to the config file's directory */
+	SPEC_TARGET,   /* like SPEC_ENDPOINT, or host-name:port (struct config_forward only) */
+	SPEC_ALLOW,    /* [egress] allow: config_egress.h */
+	SPEC_RESOLVER, /* [egress] resolver: config_egress.h */
 };
 
 /* One key: how to read it, its default, and where it goes. The defaults
@@ -185,11 +189,17 @@ static const struct spec path_keys[] = {
 static const struct spec forward_keys[] = {
     {"listen", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(listen)},
     {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
-    {"target", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(target)},
+    {"target", SPEC_TARGET, 1, 0, 0, 0, NULL, F(target)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, F(max_connections)},
 };
 
-enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
+/* config_egress.h parses these values. */
+static const struct spec egress_keys[] = {
+    {"allow", SPEC_ALLOW, 0, 0, 0, 0, NULL, C(egress_allow)},
+    {"resolver", SPEC_RESOLVER, 0, 0, 0, 0, NULL, C(resolver)},
+};
+
+enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD, SEC_EGRESS };
 
 struct section_spec {
 	const char *name; /* "path" for [path.NAME] */
@@ -208,6 +218,7 @@ static const struct section_spec sections[] = {
     {"sctp", SEC_SCTP, false, KEYS(sctp_keys)},
     {"path", SEC_PATH, true, KEYS(path_keys)},
     {"forward", SEC_FORWARD, true, KEYS(forward_keys)},
+    {"egress", SEC_EGRESS, false, KEYS(egress_keys)},
 };
 
 /* ---- messages ---------------------------------------------------------- */
@@ -542,6 +553,15 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 	case SPEC_PATH:
 		snprintf(buf, len, "a file name");
 		break;
+	case SPEC_TARGET:
+		snprintf(buf, len, "address:port or host name:port");
+		break;
+	case SPEC_ALLOW:
+		snprintf(buf, len, "networks with optional ports, like 10.0.0.0/8, 192.0.2.10:443");
+		break;
+	case SPEC_RESOLVER:
+		snprintf(buf, len, "DNS server addresses, like 198.18.0.53 or [2001:db8::53]:53");
+		break;
 	}
 	return buf;
 }
@@ -648,6 +668,34 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 		else
 			snprintf((char *)base + s->offset, s->size, "%s", v);
 		break;
+	case SPEC_TARGET: {
+		struct config_forward *f = base;
+		char why[400];
+		if (addr_parse_endpoint(v, &f->target) == 0)
+			break;
+		memset(&f->target, 0, sizeof f->target);
+		if (v[0] == '[' || strchr(v, ':') != strrchr(v, ':')) {
+			what = endpoint_hint(v);
+			break;
+		}
+		if (config_host_target(v, f->target_host, sizeof f->target_host, &f->target_port,
+		                       why, sizeof why) == 0)
+			break;
+		loader_error(l, line, "[%s] %s: %s", sec, s->key, why);
+		return -EINVAL;
+	}
+	case SPEC_ALLOW:
+	case SPEC_RESOLVER: {
+		char why[400];
+		int rc = s->kind == SPEC_ALLOW
+		             ? config_egress_allow(v, &l->c->egress_allow, why, sizeof why)
+		             : config_egress_resolver(v, l->c->resolver, sizeof l->c->resolver, why,
+		                                      sizeof why);
+		if (rc == 0)
+			break;
+		loader_error(l, line, "[%s] %s: %s", sec, s->key, why);
+		return -EINVAL;
+	}
 	}
 	if (!what)
 		return 0;
@@ -1062,7 +1110,7 @@ static void load_sections(struct loader *l)
 		if (!ss) {
 			loader_error(l, l->secs[si].line,
 			             "[%s]: unknown section; expected gateway, association, sctp, "
-			             "path.NAME or forward.NAME",
+			             "path.NAME, forward.NAME or egress",
 			             name);
 			continue;
 		}
@@ -1085,6 +1133,8 @@ static void load_sections(struct loader *l)
 			load_path(l, si, ss, suffix);
 		else if (ss->kind == SEC_FORWARD)
 			load_forward(l, si, ss, suffix);
+		else if (ss->kind == SEC_EGRESS)
+			l->c->has_egress = true, load_keys(l, si, ss, l->c, &seen, &bad);
 		else
 			load_keys(l, si, ss, l->c, &seen, &bad);
 	}

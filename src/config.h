@@ -17,11 +17,14 @@
 #include <sys/socket.h>
 
 #include "crypto.h"
+#include "egress.h"
 #include "log.h"
 
 #define CONFIG_NAME_MAX     64 /* gateway, path and forward names, with NUL */
 #define CONFIG_MAX_PATHS    8
 #define CONFIG_MAX_FORWARDS 64
+#define CONFIG_HOST_MAX     254 /* a host-name target (253 characters), with NUL */
+#define CONFIG_RESOLVER_MAX 512 /* [egress] resolver, as c-ares' server CSV */
 
 /* Issue 4: a gateway pair must be able to use at least four paths. */
 _Static_assert(CONFIG_MAX_PATHS >= 4, "sctpgw promises at least 4 paths");
@@ -68,9 +71,11 @@ struct config_path {
 struct config_forward {
 	char name[CONFIG_NAME_MAX]; /* NAME of [forward.NAME] */
 	enum config_protocol protocol;
-	struct sockaddr_storage listen; /* where this gateway accepts */
-	struct sockaddr_storage target; /* what the peer gateway connects to */
-	unsigned max_connections;       /* clients carried at once; 0: no own limit */
+	struct sockaddr_storage listen;    /* where this gateway accepts */
+	struct sockaddr_storage target;    /* what the peer gateway connects to; AF_UNSPEC: */
+	char target_host[CONFIG_HOST_MAX]; /* ... a host name the peer resolves */
+	uint16_t target_port;              /* ... and its port */
+	unsigned max_connections;          /* clients carried at once; 0: no own limit */
 };
 
 struct config {
@@ -119,6 +124,11 @@ struct config {
 	struct config_path paths[CONFIG_MAX_PATHS];
 	size_t n_forwards;
 	struct config_forward forwards[CONFIG_MAX_FORWARDS];
+
+	/* [egress]: what the peer may make this gateway connect to. */
+	bool has_egress;                    /* the section is there (else nothing is allowed) */
+	struct egress_list egress_allow;    /* empty: nothing */
+	char resolver[CONFIG_RESOLVER_MAX]; /* c-ares server CSV; "": /etc/resolv.conf */
 };
 
 /* Load and validate FILE. On success returns a new config (free with

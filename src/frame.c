@@ -2,7 +2,9 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A cursor over a byte span; every read checks the remaining length. */
@@ -112,6 +114,16 @@ static int decode_open(struct rd *r, struct frame_open *o)
 		sin6->sin6_port = htons(port);
 		if (rd_bytes(r, &sin6->sin6_addr, 16) < 0)
 			return -EBADMSG;
+	} else if (family == 0) {
+		/* A host name, checked here so nothing else ever sees one that
+		 * is not a valid name (they go into logs and the resolver). */
+		uint8_t n;
+		if (rd_u8(r, &n) < 0 || n == 0 || rd_bytes(r, o->host, n) < 0)
+			return -EBADMSG;
+		o->host[n] = '\0';
+		if (!frame_host_valid(o->host))
+			return -EBADMSG;
+		o->host_port = port;
 	} else {
 		return -EBADMSG;
 	}
@@ -238,6 +250,14 @@ static int encode_open(struct wr *w, const struct frame_open *o)
 		wr_u8(w, 6);
 		wr_u16(w, ntohs(sin6->sin6_port));
 		wr_bytes(w, &sin6->sin6_addr, 16);
+	} else if (o->target.ss_family == AF_UNSPEC) {
+		size_t n = strnlen(o->host, FRAME_HOST_MAX + 1);
+		if (!frame_host_valid(o->host) || o->host_port == 0)
+			return -EINVAL;
+		wr_u8(w, 0);
+		wr_u16(w, o->host_port);
+		wr_u8(w, (uint8_t)n);
+		wr_bytes(w, o->host, n);
 	} else {
 		return -EINVAL;
 	}
@@ -346,6 +366,47 @@ const char *frame_rst_reason_name(enum frame_rst_reason r)
 	    [FRAME_RST_RESOURCES] = "no resources",
 	    [FRAME_RST_PROTOCOL] = "protocol error",
 	    [FRAME_RST_SHUTDOWN] = "shutting down",
+	    [FRAME_RST_NOT_ALLOWED] = "not allowed by [egress] allow",
+	    [FRAME_RST_NO_NAME] = "host name did not resolve",
 	};
 	return (unsigned)r < FRAME_RST_MAX_ ? names[r] : "other";
+}
+
+bool frame_host_valid(const char *s)
+{
+	size_t n = strnlen(s, FRAME_HOST_MAX + 1), label = 0;
+	if (n == 0 || n > FRAME_HOST_MAX)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = s[i];
+		if (ch == '.' || ch == '\0') {
+			/* Empty labels (a leading, doubled or final dot) are not names. */
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		          (ch >= '0' && ch <= '9') || (ch == '-' && label > 0);
+		if (!ok || ++label > 63)
+			return false;
+	}
+	return true;
+}
+
+const char *frame_open_target_text(const struct frame_open *o, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (o->target.ss_family == AF_UNSPEC) {
+		snprintf(buf, len, "%s:%u", o->host, o->host_port);
+	} else if (o->target.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&o->target;
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof a);
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&o->target;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof a);
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	}
+	return buf;
 }

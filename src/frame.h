@@ -25,10 +25,15 @@
 
 #define FRAME_HEADER_LEN 2
 #define FRAME_MAGIC      0x53475731u /* "SGW1" */
-#define FRAME_VERSION    3  /* 2: per-connection credit; 3: authentication, sealed messages */
-#define FRAME_NAME_MAX   63 /* gateway and forward names on the wire */
-#define FRAME_DATA_MAX   (64 * 1024) /* payload of one DATA frame */
-#define FRAME_MAX        (FRAME_HEADER_LEN + FRAME_DATA_MAX)
+/* 2: per-connection credit; 3: authentication, sealed messages; 4: [egress]
+ * allow refusals and host-name targets (docs/PROTOCOL.md). A gateway speaks
+ * FRAME_VERSION_MIN..FRAME_VERSION. */
+#define FRAME_VERSION     4
+#define FRAME_VERSION_MIN 4
+#define FRAME_NAME_MAX    63  /* gateway and forward names on the wire */
+#define FRAME_HOST_MAX    253 /* OPEN family 0: a host name (RFC 1123), without a final dot */
+#define FRAME_DATA_MAX    (64 * 1024) /* payload of one DATA frame */
+#define FRAME_MAX         (FRAME_HEADER_LEN + FRAME_DATA_MAX)
 /* After the handshake each frame travels sealed (auth.h): a counter before
  * it and a tag after it. The engines accept SCTP messages this long. */
 #define FRAME_SEAL_OVERHEAD 24
@@ -71,6 +76,9 @@ enum frame_rst_reason {
 	FRAME_RST_RESOURCES = 5,   /* out of memory, descriptors or streams */
 	FRAME_RST_PROTOCOL = 6,    /* the other gateway broke the protocol */
 	FRAME_RST_SHUTDOWN = 7,    /* the gateway is shutting down */
+	FRAME_RST_NOT_ALLOWED =
+	    8,                 /* version 4: [egress] allow of the exit gateway does not name it */
+	FRAME_RST_NO_NAME = 9, /* version 4: the target's host name did not resolve */
 	FRAME_RST_MAX_,
 };
 
@@ -96,7 +104,9 @@ struct frame_hello {
 
 struct frame_open {
 	uint32_t window;                /* opener's receive window: DATA bytes it accepts (>= 1) */
-	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port */
+	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port; AF_UNSPEC: host */
+	char host[FRAME_HOST_MAX + 1];  /* family 0 (version 4): a name the exit side resolves */
+	uint16_t host_port;             /* ... and its port (1..65535) */
 	char name[FRAME_NAME_MAX + 1];  /* forward name, for logs */
 };
 
@@ -131,6 +141,15 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap);
 void frame_data_header(uint8_t *out);
 
 const char *frame_type_name(uint8_t type);
+
+/* Whether S is a host name by RFC 1123: dot-separated labels of 1..63
+ * letters, digits and hyphens, no label starting or ending with a hyphen,
+ * at most FRAME_HOST_MAX characters, no final dot. */
+bool frame_host_valid(const char *s);
+
+/* The target of O for logs: "addr:port" or "name:port" (ADDR_STRLEN-ish;
+ * at least FRAME_HOST_MAX + 8 bytes for names). */
+const char *frame_open_target_text(const struct frame_open *o, char *buf, size_t len);
 const char *frame_rst_reason_name(enum frame_rst_reason r);
 
 #endif

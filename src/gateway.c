@@ -139,10 +139,38 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	for (size_t i = 0; i < a->limits.n_forwards; i++)
 		log_info("status: forward %s: %u clients carried, max_connections %u (0: none)",
 		         a->limits.fwd[i].name, a->limits.fwd[i].open, a->limits.fwd[i].max);
+	log_info("status: egress: %llu peer OPENs refused by [egress] allow, %llu host names "
+	         "that did not resolve; the peer refused %llu of ours (reason 8) and could not "
+	         "resolve %llu (reason 9)",
+	         (unsigned long long)a->n_egress_refused, (unsigned long long)a->n_unresolved,
+	         (unsigned long long)a->n_egress_peer, (unsigned long long)a->n_unresolved_peer);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",
 	         fdguard_shed_total(), ratelimit_suppressed_total());
+}
+
+/* What the peer may make this gateway connect to, once at start. */
+static void log_egress(const struct config *c)
+{
+	char line[1024];
+	size_t n = 0;
+	if (c->egress_allow.n == 0) {
+		log_info(
+		    "egress: no [egress] allow in %s: this gateway opens no connection for its "
+		    "peer (every OPEN is refused, RST reason 8)",
+		    c->file);
+		return;
+	}
+	line[0] = '\0';
+	for (size_t i = 0; i < c->egress_allow.n && n < sizeof line - 64; i++) {
+		char r[80];
+		n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? ", " : "",
+		                      egress_rule_format(&c->egress_allow.rule[i], r, sizeof r));
+	}
+	log_info("egress: the peer may make this gateway connect to %s%s (%zu entries of [egress] "
+	         "allow)",
+	         line, n >= sizeof line - 64 ? ", ..." : "", c->egress_allow.n);
 }
 
 int gateway_run(const struct config *c)
@@ -185,6 +213,7 @@ int gateway_run(const struct config *c)
 	ev_signal_start(g.loop, &g.sigusr1);
 
 	log_info("gateway %s running (role %s)", c->name, config_role_name(c->role));
+	log_egress(c);
 	g.notify = notify_new(g.loop, g.assoc); /* listening: READY=1 */
 	ev_run(g.loop, 0);
 	status = EXIT_SUCCESS;

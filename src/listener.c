@@ -85,6 +85,8 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	l->assoc = a;
 	l->addr = f->listen;
 	l->target.target = f->target;
+	snprintf(l->target.host, sizeof l->target.host, "%s", f->target_host);
+	l->target.host_port = f->target_port;
 	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);
 	snprintf(l->name, sizeof l->name, "%s", f->name);
 	l->max_connections = f->max_connections;
@@ -110,9 +112,9 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	snprintf(l->what, sizeof l->what, "forward %s", f->name);
 	fdguard_init(&l->guard, loop, &l->io, l->what);
 	ev_io_start(loop, &l->io);
-	char target[ADDR_STRLEN];
+	char target[FRAME_HOST_MAX + 8];
 	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
-	         addr_format(&f->target, target, sizeof target));
+	         frame_open_target_text(&l->target, target, sizeof target));
 	return l;
 }
 

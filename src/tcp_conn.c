@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "egress.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -513,7 +514,23 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
-		if (c->opener && c->state == CONN_OPENING)
+		if (c->opener && c->state == CONN_OPENING && f->u.rst == FRAME_RST_NOT_ALLOWED) {
+			char t[FRAME_HOST_MAX + 8];
+			c->assoc->n_egress_peer++;
+			log_warn_limited("stream %u: client %s, forward %s: peer %s refused the "
+			                 "target %s: not in its [egress] allow (add it there on "
+			                 "the peer gateway); client reset",
+			                 c->sid, c->peer_text, c->target.name, c->assoc->peer_name,
+			                 frame_open_target_text(&c->target, t, sizeof t));
+		} else if (c->opener && c->state == CONN_OPENING && f->u.rst == FRAME_RST_NO_NAME) {
+			char t[FRAME_HOST_MAX + 8];
+			c->assoc->n_unresolved_peer++;
+			log_warn_limited(
+			    "stream %u: client %s, forward %s: peer %s could not resolve "
+			    "the target %s; client reset",
+			    c->sid, c->peer_text, c->target.name, c->assoc->peer_name,
+			    frame_open_target_text(&c->target, t, sizeof t));
+		} else if (c->opener && c->state == CONN_OPENING)
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
 			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
 		else
@@ -666,6 +683,19 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* Exit side: [egress] allow does not name DST (text): refuse, say where
+ * to allow it, count it. */
+static void conn_not_allowed(struct conn *c, const char *dst)
+{
+	struct assoc *a = c->assoc;
+	a->n_egress_refused++;
+	log_warn_limited("stream %u: peer %s, forward %s: destination %s is not in [egress] "
+	                 "allow; refused (to permit it, add it to [egress] allow in %s)",
+	                 c->sid, a->peer_name, c->target.name, dst, a->config_file);
+	conn_reset(c, FRAME_RST_NOT_ALLOWED);
+	conn_progress(c);
+}
+
 int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 {
 	struct conn *c = conn_new(a, -1);
@@ -676,9 +706,24 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 	c->state = CONN_CONNECTING;
 	c->target = *target;
 	c->tx_window = c->tx_credit = target->window;
-	addr_format(&target->target, c->peer_text, sizeof c->peer_text);
+	if (target->target.ss_family == AF_UNSPEC) {
+		/* Resolving host names comes with the resolver (next change). */
+		a->n_unresolved++;
+		log_warn_limited("stream %u: peer %s, forward %s: host name %s not resolved: this "
+		                 "build has no resolver",
+		                 sid, a->peer_name, target->name, target->host);
+		conn_reset(c, FRAME_RST_NO_NAME);
+		conn_progress(c);
+		return 0;
+	}
+	egress_normalize(&c->target.target);
+	addr_format(&c->target.target, c->peer_text, sizeof c->peer_text);
+	if (!egress_allows(&a->egress, &c->target.target)) {
+		conn_not_allowed(c, c->peer_text);
+		return 0;
+	}
 
-	int fd = socket(target->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(c->target.target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		conn_connect_failed(c, errno);
 		return 0;
@@ -688,7 +733,8 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 	c->fd = fd;
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);
-	if (connect(fd, (const struct sockaddr *)&target->target, addr_len(&target->target)) == 0) {
+	if (connect(fd, (const struct sockaddr *)&c->target.target, addr_len(&c->target.target)) ==
+	    0) {
 		conn_connected(c);
 		return 0;
 	}

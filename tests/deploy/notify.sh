@@ -47,6 +47,8 @@ psk_file = b.psk
 [path.loop]
 local = 127.0.0.1
 remote = 127.0.0.1
+[egress]
+allow = 127.0.0.1:80
 INI
 
 # The key both share: B's next to its file, A's only in the directory a

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "assoc.h"
+#include "config_egress.h"
 #include "fake_engine.h"
 #include "frame.h"
 #include "log.h"
@@ -521,6 +522,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	config_defaults(cfg);
 	cfg->insecure = 1; /* no psk_file, as the loader requires (docs/FUZZING.md) */
+	char why[128];     /* targets are on loopback ([egress] allow) */
+	if (config_egress_allow("127.0.0.0/8 ::1", &cfg->egress_allow, why, sizeof why) < 0)
+		abort();
 	cfg->role = h & 1 ? CONFIG_ROLE_ACCEPT : CONFIG_ROLE_CONNECT;
 	snprintf(cfg->name, sizeof cfg->name, "gw");
 	cfg->conn_window = windows[(h >> 1 & 7) % 5];

@@ -26,19 +26,23 @@ def name(s):
 
 # --- fuzz_frame: one valid frame of each type --------------------------
 HELLO_V2 = bytes([0x01, 0]) + struct.pack(">IBBBIH", 0x53475731, 2, 2, 1, 0, 4096) + name(b"site-a")
-# version 3: the extension (32-byte nonce, key id count, 8-byte key ids)
-HELLO = (bytes([0x01, 0]) + struct.pack(">IBBBIH", 0x53475731, 3, 3, 1, 0, 4096) + name(b"site-a")
+# version 4 (the version 3 extension: 32-byte nonce, key id count, 8-byte key ids)
+HELLO = (bytes([0x01, 0]) + struct.pack(">IBBBIH", 0x53475731, 4, 4, 1, 0, 4096) + name(b"site-a")
          + bytes(range(32)) + bytes([1]) + bytes.fromhex("0123456789abcdef"))
 AUTH = bytes([0x02, 0]) + bytes(range(0x40, 0x60))  # a 32-byte proof
 OPEN4 = bytes([0x10, 0]) + struct.pack(">IBH", 262144, 4, 80) + bytes([192, 0, 2, 10]) + name(b"web")
 OPEN6 = (bytes([0x10, 0]) + struct.pack(">IBH", 1, 6, 443) + bytes.fromhex("20010db8" + "00" * 11 + "01")
          + name(b""))
+# version 4: family 0, a host name the exit gateway resolves
+OPEN_HOST = (bytes([0x10, 0]) + struct.pack(">IBH", 65536, 0, 5432) + name(b"db.internal")
+             + name(b"db"))
 frames = {
     "hello": HELLO,
     "hello_v2": HELLO_V2,
     "auth": AUTH,
     "open4": OPEN4,
     "open6": OPEN6,
+    "open_host": OPEN_HOST,
     "open_ok": bytes([0x11, 0]) + struct.pack(">I", 65536),
     "data": bytes([0x12, 0]) + b"hello, world\n",
     "fin": bytes([0x13, 0]),

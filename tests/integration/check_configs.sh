@@ -128,7 +128,7 @@ psk_conf() {
 "$SCTPGW" --gen-psk >"$DIR/open.psk"
 chmod 644 "$DIR/open.psk"
 psk_conf "$DIR/open.psk" | expect_bad psk_readable_by_others \
-    "@:3: [association] psk_file: $DIR/open.psk: mode 0644 lets group or others use the key; expected 0600 or 0400 (chmod 600 $DIR/open.psk)"
+    "@:3: [association] psk_file: $DIR/open.psk: mode 0644 lets group or others use the key; expected 0600 or 0400 (chmod 600 $DIR/open.psk), or 0440 with the gateway's own group"
 (umask 077 && head -c 16 /dev/urandom | base64 >"$DIR/short.psk")
 psk_conf "$DIR/short.psk" | expect_bad psk_too_short \
     "@:3: [association] psk_file: $DIR/short.psk: line 1: the key has 16 bytes; expected 32 to 64 random bytes (\`sctpgw --gen-psk\`, or \`head -c 32 /dev/urandom | base64\`)"
@@ -185,7 +185,7 @@ EOF
 
 expect_bad unknown_key_and_section \
     '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s' \
-    '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
+    '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME, forward.NAME or egress' <<'EOF'
 [gateway]
 name = x
 colour = blue
@@ -199,7 +199,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad missing_target \
-    '@:6: [forward.web] target: missing; expected host:port' <<'EOF'
+    '@:6: [forward.web] target: missing; expected address:port or host name:port' <<'EOF'
 [association]
 role = connect
 [path.a]
@@ -259,7 +259,7 @@ expect_bad addresses \
     '@:5: [path.a] remote: 2001:2::2 is IPv6 but local 198.18.1.1 (line 4) is IPv4; expected local and remote of the same family' \
     '@:7: [forward.web] listen: "::1:8080" is not a valid address (IPv6 needs brackets: [addr]:port); expected host:port' \
     '@:8: [forward.web] protocol: "udp": UDP forwarding is not supported yet; expected tcp' \
-    '@:9: [forward.web] target: "www.example:80" is not a valid address (an IP address and a port from 1 to 65535; names are not resolved); expected host:port' <<'EOF'
+    '@:9: [forward.web] target: "www.example" has no port; expected address:port or host name:port' <<'EOF'
 [association]
 role = connect
 [path.a]
@@ -268,7 +268,7 @@ remote = 2001:2::2
 [forward.web]
 listen = ::1:8080
 protocol = udp
-target = www.example:80
+target = www.example
 EOF
 
 # Timers that make failover impossible or absurd: each message names both keys.
@@ -348,6 +348,55 @@ n=$(wc -l <"$DIR/err")
 printf '[association]\n; comment\0\nrole = accept\n[path.a]\nlocal = 198.18.1.1\nremote = 198.18.1.2\n' |
     expect_bad nul_byte \
         "@:2: a NUL byte in column 10; expected UTF-8 text (the loader cannot represent it)"
+
+# ---------------------------------------------------------------- [egress] (issue 9)
+# A good allow list in every form the docs show, a host-name target, a
+# resolver; an empty allow (no egress) is fine too.
+cat >"$DIR/egress.ini" <<'EOF'
+[association]
+role = accept
+psk_file = psk
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+[forward.db]
+listen = 127.0.0.1:5432
+target = db.internal:5432
+[egress]
+allow = 10.0.0.0/8, 192.0.2.10:443 [2001:db8::]/32:53, 127.0.0.1:2222,[::1]:80 2001:2::/48 ::1
+resolver = 198.18.20.2, [2001:2::53]:5353
+EOF
+expect_good egress_forms "$DIR/egress.ini"
+printf '[association]\nrole = accept\npsk_file = psk\n[path.a]\nlocal = 198.18.1.1\nremote = 198.18.1.2\n[egress]\nallow =\n' >"$DIR/egress_empty.ini"
+expect_good egress_empty "$DIR/egress_empty.ini"
+expect_bad egress_bad_entries \
+    '@:8: [egress] allow: "db.internal" is not an IP address (names are not allowed here: list the addresses they resolve to); expected networks with optional ports, separated by commas or blanks, like 10.0.0.0/8, 192.0.2.10:443, 2001:db8::/32, [2001:db8::]/32:53' \
+    '@:9: [egress] resolver: "ns1.example" is not a DNS server address; expected IP addresses with an optional port, like 198.18.0.53, 192.0.2.1:5353, [2001:db8::53]:53' \
+    '@:12: [forward.x] target: "db_1.internal:5432" is neither an IP address nor a host name (RFC 1123: labels of letters, digits and hyphens, separated by dots, no final dot)' <<'EOF'
+[association]
+role = accept
+psk_file = psk
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+[egress]
+allow = 10.0.0.0/8, db.internal
+resolver = ns1.example
+[forward.x]
+listen = 127.0.0.1:1
+target = db_1.internal:5432
+EOF
+expect_bad egress_host_bits \
+    '@:2: [egress] allow: "10.1.0.0/8" has bits set past its /8 prefix; expected 10.0.0.0/8' <<'EOF'
+[egress]
+allow = 10.1.0.0/8
+[association]
+role = accept
+psk_file = psk
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+EOF
 
 run "$DIR/does-not-exist.ini"
 if [ "$RC" = 1 ] &&

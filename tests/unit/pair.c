@@ -1,6 +1,8 @@
 /* pair: see pair.h. */
 #include "pair.h"
 
+#include "config_egress.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -276,6 +278,11 @@ int fx_setup(void **state)
 	assert_non_null(f->cb);
 	config_defaults(f->ca);
 	config_defaults(f->cb);
+	/* Targets are on loopback: both may connect there ([egress] allow). */
+	char why[256];
+	assert_int_equal(
+	    config_egress_allow("127.0.0.0/8 ::1", &f->ca->egress_allow, why, sizeof why), 0);
+	f->cb->egress_allow = f->ca->egress_allow;
 	/* Fixed windows unless a test asks for growth (window.h): a window
 	 * never grows past max(conn_window, conn_window_max). */
 	f->ca->conn_window_max = f->cb->conn_window_max = 0;

@@ -675,6 +675,22 @@ static void assoc__hello_without_a_common_version__aborts(void **state)
 	expect_version_abort(*state, 1, 1);
 }
 
+/* A version 3 gateway (sctpgw before issue 9) knows neither egress
+ * refusals nor host names: refused, and the log names both ranges. */
+static void assoc__hello_from_a_version_3_peer__aborts_naming_both_ranges(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	assert_non_null(mem);
+	log_set_output(mem);
+	expect_version_abort(*state, 3, 3);
+	log_set_output(NULL); /* back to stderr */
+	fclose(mem);
+	assert_non_null(strstr(text, "speaks protocol versions 3..3, we speak 4..4"));
+	free(text);
+}
+
 static void assoc__hello_from_a_newer_peer_without_our_version__aborts(void **state)
 {
 	expect_version_abort(*state, FRAME_VERSION + 1, 9);
@@ -1053,6 +1069,7 @@ int main(void)
 	    T(assoc__hello_from_an_accept_peer_to_an_accept_gateway__aborts),
 	    T(assoc__hello_without_a_common_version__aborts),
 	    T(assoc__hello_from_a_newer_peer_without_our_version__aborts),
+	    T(assoc__hello_from_a_version_3_peer__aborts_naming_both_ranges),
 	    T(assoc__hello_with_a_range_around_our_version__is_accepted),
 	    T(assoc__flood_of_messages_before_hello__aborts),
 	    T(assoc__flood_of_tiny_messages_before_hello__aborts),

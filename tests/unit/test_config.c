@@ -645,11 +645,11 @@ static void config_load__unknown_section__lists_the_valid_ones(void **state)
 	                      "[path]\n"
 	                      "[forward]\n",
 	              "@:6: [bogus]: unknown section; expected gateway, association, sctp, "
-	              "path.NAME or forward.NAME\n"
+	              "path.NAME, forward.NAME or egress\n"
 	              "@:8: [path]: unknown section; expected gateway, association, sctp, "
-	              "path.NAME or forward.NAME\n"
+	              "path.NAME, forward.NAME or egress\n"
 	              "@:9: [forward]: unknown section; expected gateway, association, sctp, "
-	              "path.NAME or forward.NAME\n");
+	              "path.NAME, forward.NAME or egress\n");
 }
 
 static void config_load__unknown_key__names_section_and_key(void **state)
@@ -679,15 +679,16 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
 {
 	struct fixture *f = *state;
-	expect_errors(f,
-	              MINIMAL "\n"
-	                      "[forward.web]\n"
-	                      "listen = 127.0.0.1:8080\n"
-	                      "[path.b]\n"
-	                      "priority = 3\n",
-	              "@:7: [forward.web] target: missing; expected host:port\n"
-	              "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
-	              "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
+	expect_errors(
+	    f,
+	    MINIMAL "\n"
+	            "[forward.web]\n"
+	            "listen = 127.0.0.1:8080\n"
+	            "[path.b]\n"
+	            "priority = 3\n",
+	    "@:7: [forward.web] target: missing; expected address:port or host name:port\n"
+	    "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
+	    "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
 }
 
 static void config_load__missing_association__reports_role_for_the_file(void **state)
@@ -1191,12 +1192,64 @@ static void config_load__bad_addresses__say_what_is_wrong(void **state)
 	    "names); expected an IPv4 or IPv6 address\n"
 	    "@:10: [forward.a] listen: \"2001:db8::1:80\" is not a valid address (IPv6 needs "
 	    "brackets: [addr]:port); expected host:port\n"
-	    "@:11: [forward.a] target: \"192.0.2.1\" is not a valid address (no port); expected "
-	    "host:port\n"
+	    "@:11: [forward.a] target: \"192.0.2.1\" has no port; expected address:port or host "
+	    "name:port\n"
 	    "@:13: [forward.b] listen: \"127.0.0.1:0\" is not a valid address (an IP address and a "
-	    "port from 1 to 65535; names are not resolved); expected host:port\n"
-	    "@:14: [forward.b] target: \"web.example:80\" is not a valid address (an IP address "
-	    "and a port from 1 to 65535; names are not resolved); expected host:port\n");
+	    "port from 1 to 65535; names are not resolved); expected host:port\n");
+}
+
+/* [egress]: the list and the resolver land in the config; no section is
+ * no egress at all (the gateway still loads). */
+static void config_load__egress_section__fills_the_allow_list(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c =
+	    load_text(f, MINIMAL "[forward.db]\n"
+	                         "listen = 127.0.0.1:5432\n"
+	                         "target = db.internal:5432\n"
+	                         "[egress]\n"
+	                         "allow = 10.0.0.0/8, 192.0.2.10:443 [2001:db8::]/32:53\n"
+	                         "resolver = 198.18.20.2\n");
+	assert_non_null(c);
+	assert_true(c->has_egress);
+	assert_int_equal(c->egress_allow.n, 3);
+	assert_int_equal(c->egress_allow.rule[2].family, AF_INET6);
+	assert_int_equal(c->egress_allow.rule[2].port, 53);
+	assert_string_equal(c->resolver, "198.18.20.2:53");
+	assert_int_equal(c->forwards[0].target.ss_family, AF_UNSPEC);
+	assert_string_equal(c->forwards[0].target_host, "db.internal");
+	assert_int_equal(c->forwards[0].target_port, 5432);
+	config_free(c);
+	f->c = NULL;
+	free(f->out);
+	f->out = NULL;
+	c = load_text(f, MINIMAL);
+	assert_non_null(c);
+	assert_false(c->has_egress);
+	assert_int_equal(c->egress_allow.n, 0);
+	assert_string_equal(c->resolver, "");
+}
+
+static void config_load__bad_egress_values__name_file_line_and_key(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[egress]\n"
+	                      "allow = 10.0.0.0/8, 10.1.2.3/8:22\n"
+	                      "resolver = dns.example\n"
+	                      "deny = 10.0.0.0/8\n"
+	                      "[forward.x]\n"
+	                      "listen = 127.0.0.1:1\n"
+	                      "target = -db.internal:5432\n",
+	              "@:7: [egress] allow: \"10.1.2.3/8:22\" has bits set past its /8 prefix; "
+	              "expected 10.0.0.0/8:22\n"
+	              "@:8: [egress] resolver: \"dns.example\" is not a DNS server address; "
+	              "expected IP addresses with an optional port, like 198.18.0.53, "
+	              "192.0.2.1:5353, [2001:db8::53]:53\n"
+	              "@:9: [egress] deny: unknown key; expected one of allow, resolver\n"
+	              "@:12: [forward.x] target: \"-db.internal:5432\" is neither an IP address "
+	              "nor a host name (RFC 1123: labels of letters, digits and hyphens, "
+	              "separated by dots, no final dot)\n");
 }
 
 static void config_load__ipv6_everywhere__is_accepted(void **state)
@@ -1432,6 +1485,8 @@ int main(void)
 	    T(config_load__eight_mixed_family_paths__are_accepted),
 	    T(config_load__path_family_mismatch__names_both_keys),
 	    T(config_load__bad_addresses__say_what_is_wrong),
+	    T(config_load__egress_section__fills_the_allow_list),
+	    T(config_load__bad_egress_values__name_file_line_and_key),
 	    T(config_load__ipv6_everywhere__is_accepted),
 	    T(config_load__comment_after_section_header__is_accepted),
 	    T(config_load__udp_forward__is_not_supported_yet),

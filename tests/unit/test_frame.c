@@ -93,6 +93,16 @@ static struct frame open6_frame(void)
 	return f;
 }
 
+static struct frame open_host_frame(const char *host, uint16_t port)
+{
+	struct frame f = {.type = FRAME_OPEN};
+	f.u.open.window = 4096;
+	snprintf(f.u.open.host, sizeof f.u.open.host, "%s", host);
+	f.u.open.host_port = port;
+	snprintf(f.u.open.name, sizeof f.u.open.name, "db");
+	return f;
+}
+
 static const uint8_t data_payload[] = "hello, \0binary\xff world";
 
 static struct frame data_frame(void)
@@ -139,6 +149,7 @@ static size_t all_frames(struct frame *out)
 	out[n++] = auth_frame();
 	out[n++] = open4_frame();
 	out[n++] = open6_frame();
+	out[n++] = open_host_frame("db.internal", 5432);
 	out[n++] = open_ok_frame(1);
 	out[n++] = open_ok_frame(0xffffffffu);
 	out[n++] = data_frame();
@@ -184,7 +195,10 @@ static void assert_same_frame(const struct frame *a, const struct frame *b)
 	case FRAME_OPEN:
 		assert_int_equal(a->u.open.window, b->u.open.window);
 		assert_int_equal(a->u.open.target.ss_family, b->u.open.target.ss_family);
-		if (a->u.open.target.ss_family == AF_INET) {
+		if (a->u.open.target.ss_family == AF_UNSPEC) {
+			assert_string_equal(a->u.open.host, b->u.open.host);
+			assert_int_equal(a->u.open.host_port, b->u.open.host_port);
+		} else if (a->u.open.target.ss_family == AF_INET) {
 			const struct sockaddr_in *x = (const struct sockaddr_in *)&a->u.open.target;
 			const struct sockaddr_in *y = (const struct sockaddr_in *)&b->u.open.target;
 			assert_int_equal(x->sin_port, y->sin_port);
@@ -552,8 +566,9 @@ static void frame_decode__open_with_bad_family__is_rejected(void **state)
 	struct frame got;
 	size_t len = raw_open4(b, "web");
 	assert_int_equal(decode_exact(b, len, &got), 0);
-	/* 2 and 10 are AF_INET and AF_INET6: the wire says 4 and 6. */
-	uint8_t bad[] = {0, 2, 5, 7, 10, 0xff};
+	/* 2 and 10 are AF_INET and AF_INET6: the wire says 4 and 6 (and 0
+	 * for a host name, tested on its own). */
+	uint8_t bad[] = {1, 2, 5, 7, 10, 0xff};
 	for (size_t i = 0; i < sizeof bad; i++) {
 		b[OPEN_OFF_FAMILY] = bad[i];
 		assert_int_equal(decode_exact(b, len, &got), -EBADMSG);
@@ -709,6 +724,76 @@ static void frame_decode__unknown_rst_reason__decodes_as_other(void **state)
 		assert_non_null(frame_rst_reason_name(got.u.rst));
 	}
 	assert_string_equal(frame_rst_reason_name((enum frame_rst_reason)200), "other");
+}
+
+/* OPEN family 0 (version 4): u16 port, u8 name_len, the name, then the
+ * forward's name, as docs/PROTOCOL.md draws it. */
+static void frame_encode__open_with_a_host_name__has_the_documented_layout(void **state)
+{
+	(void)state;
+	struct frame f = open_host_frame("db.internal", 5432), got;
+	uint8_t buf[512];
+	ssize_t len = frame_encode(&f, buf, sizeof buf);
+	const uint8_t want[] = {FRAME_OPEN, 0,    0,   0,   0x10, 0, /* window 4096 */
+	                        0,                                   /* family: host name */
+	                        0x15,       0x38,                    /* port 5432 */
+	                        11,         'd',  'b', '.', 'i',  'n', 't', 'e',
+	                        'r',        'n',  'a', 'l', 2,    'd', 'b'};
+	assert_int_equal(len, sizeof want);
+	assert_memory_equal(buf, want, sizeof want);
+	assert_int_equal(decode_exact(buf, (size_t)len, &got), 0);
+	assert_int_equal(got.u.open.target.ss_family, AF_UNSPEC);
+	assert_string_equal(got.u.open.host, "db.internal");
+	assert_int_equal(got.u.open.host_port, 5432);
+}
+
+/* What a resolver or a log line would choke on never decodes: empty
+ * labels, a final dot, bad characters, a hyphen at a label's edge, a label
+ * of 64, an empty name. A name of 253 characters does. */
+static void frame_decode__open_with_a_bad_host_name__is_rejected(void **state)
+{
+	(void)state;
+	const char *bad[] = {"",    ".",   "a..b",   "a.",    ".a",  "-a",  "a-",  "a.-b",
+	                     "a_b", "a b", "a\x01b", "xn--é", "a/b", "a:b", "a%b", "a.b-."};
+	uint8_t buf[512];
+	struct frame got;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct frame f = open_host_frame("ok.example", 1);
+		/* Encode a good one, then put the bad name in by hand. */
+		ssize_t len = frame_encode(&f, buf, sizeof buf);
+		assert_true(len > 0);
+		size_t n = strlen(bad[i]);
+		buf[9] = (uint8_t)n;
+		memcpy(buf + 10, bad[i], n);
+		buf[10 + n] = 2;
+		memcpy(buf + 11 + n, "db", 2);
+		assert_int_equal(decode_exact(buf, 13 + n, &got), -EBADMSG);
+		/* and the encoder refuses it too */
+		f = open_host_frame(bad[i], 1);
+		assert_int_equal(frame_encode(&f, buf, sizeof buf), -EINVAL);
+	}
+	char label64[80], long_name[FRAME_HOST_MAX + 2];
+	memset(label64, 'a', 64);
+	label64[64] = '\0';
+	assert_false(frame_host_valid(label64));
+	label64[63] = '\0';
+	assert_true(frame_host_valid(label64));
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	snprintf(long_name, sizeof long_name, "%s.%s.%s.%.61s", label64, label64, label64, label64);
+	assert_int_equal(strlen(long_name), FRAME_HOST_MAX);
+	assert_true(frame_host_valid(long_name));
+	struct frame f = open_host_frame(long_name, 65535);
+	ssize_t len = frame_encode(&f, buf, sizeof buf);
+	assert_true(len > 0);
+	assert_int_equal(decode_exact(buf, (size_t)len, &got), 0);
+	assert_string_equal(got.u.open.host, long_name);
+	strcat(long_name, "b");
+	assert_false(frame_host_valid(long_name));
+	/* a host name with port 0 is as malformed as an address with one */
+	f = open_host_frame("db", 0);
+	assert_int_equal(frame_encode(&f, buf, sizeof buf), -EINVAL);
+	assert_true(frame_host_valid("db-1.Internal.example"));
+	assert_true(frame_host_valid("1.2.3.4"));
 }
 
 /* --- encode errors --------------------------------------------------- */
@@ -885,6 +970,8 @@ int main(void)
 	    cmocka_unit_test(frame_decode__hello_with_bad_role__is_rejected),
 	    cmocka_unit_test(frame_decode__open_with_bad_family__is_rejected),
 	    cmocka_unit_test(frame_decode__open_with_port_0__is_rejected),
+	    cmocka_unit_test(frame_encode__open_with_a_host_name__has_the_documented_layout),
+	    cmocka_unit_test(frame_decode__open_with_a_bad_host_name__is_rejected),
 	    cmocka_unit_test(frame_decode__zero_window_or_zero_credit__is_rejected),
 	    cmocka_unit_test(frame_decode__name_longer_than_63__is_rejected),
 	    cmocka_unit_test(frame_decode__non_printable_name_byte__is_rejected),

@@ -35,6 +35,8 @@ remote = 198.18.50.2
 [forward.back]
 listen = 127.0.0.1:8081
 target = 127.0.0.1:9001
+[egress]
+allow = 127.0.0.0/8
 INI
 ip netns exec "$HNS" "$SGXFER" server 127.0.0.1 9000 "$BULK" 2 >"$WORK/srv.out" 2>&1 &
 VM_PIDS+=($!)

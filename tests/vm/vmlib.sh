@@ -71,7 +71,8 @@ vm_two_ns() {
 }
 
 # vm_conf FILE ROLE ENGINE LOCAL1 REMOTE1 [LOCAL2 REMOTE2] -- then
-# extra lines on stdin go to the end ([forward.*], [sctp] ...).
+# extra lines on stdin go to the end ([forward.*], [sctp] ...), after an
+# [egress] section that allows loopback.
 vm_conf() {
     file=$1 role=$2 engine=$3
     {
@@ -83,6 +84,8 @@ vm_conf() {
         if [ $# -ge 7 ]; then
             printf '[path.p2]\nlocal = %s\nremote = %s\npriority = 20\n' "$6" "$7"
         fi
+        # Every VM scenario's targets are on loopback ([egress] allow).
+        printf '[egress]\nallow = 127.0.0.0/8, ::1\n'
         cat
     } >"$file"
 }
