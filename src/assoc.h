@@ -47,6 +47,8 @@ enum assoc_state {
 	ASSOC_CLOSING,    /* shutting down for good */
 };
 
+struct resolver;
+
 TAILQ_HEAD(conn_list, conn);
 
 #define ASSOC_SID_WORDS      (65536 / 64)
@@ -63,6 +65,7 @@ struct assoc {
 
 	unsigned connect_timeout_ms; /* copied from config */
 	struct egress_list egress;   /* [egress] allow (egress.h), copied from config */
+	struct resolver *resolver;   /* host-name targets; NULL: none (set by the gateway) */
 	char config_file[256];       /* for log lines that name the key to edit */
 	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
 	size_t conn_window;          /* each connection's receive window at start */

@@ -9,6 +9,7 @@
 #include "fdguard.h"
 #include "listener.h"
 #include "log.h"
+#include "resolver.h"
 #include "notify.h"
 #include "ratelimit.h"
 
@@ -21,7 +22,8 @@ struct gateway {
 	size_t n_listeners;
 	unsigned drain_timeout_ms;
 	bool draining;
-	struct notify *notify; /* systemd Type=notify; NULL without */
+	struct notify *notify;     /* systemd Type=notify; NULL without */
+	struct resolver *resolver; /* host-name targets (resolver.h); NULL: c-ares failed */
 	ev_signal sigterm, sigint, sigusr1;
 	ev_timer drain_poll, deadline;
 	ev_timer log_flush; /* reports what rate-limited log sites suppressed */
@@ -188,6 +190,11 @@ int gateway_run(const struct config *c)
 	if (!g.assoc)
 		return EXIT_FAILURE;
 	g.assoc->on_closed = gateway_closed;
+	/* Host-name targets of the peer: a gateway without a resolver still
+	 * runs, and answers such OPENs with RST 9. */
+	g.resolver = resolver_new(
+	    g.loop, c->resolver, c->connect_timeout_ms / 3 > 100 ? c->connect_timeout_ms / 3 : 100);
+	g.assoc->resolver = g.resolver;
 	g.assoc->ctx = &g;
 
 	for (size_t i = 0; i < c->n_forwards; i++) {
@@ -214,6 +221,11 @@ int gateway_run(const struct config *c)
 
 	log_info("gateway %s running (role %s)", c->name, config_role_name(c->role));
 	log_egress(c);
+	if (g.resolver) {
+		char r[600];
+		log_info("egress: host names resolved per connection with %s",
+		         resolver_describe(g.resolver, r, sizeof r));
+	}
 	g.notify = notify_new(g.loop, g.assoc); /* listening: READY=1 */
 	ev_run(g.loop, 0);
 	status = EXIT_SUCCESS;
@@ -229,7 +241,8 @@ int gateway_run(const struct config *c)
 out:
 	notify_free(g.notify);
 	stop_listeners(&g);
-	assoc_free(g.assoc);
+	assoc_free(g.assoc); /* its connections cancel their lookups */
+	resolver_free(g.resolver);
 	fdguard_release();
 	return status;
 }

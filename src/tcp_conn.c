@@ -16,6 +16,7 @@
 #include "egress.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "resolver.h"
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -101,6 +102,7 @@ static void conn_free(struct conn *c)
 {
 	struct ev_loop *loop = c->assoc->loop;
 	ev_timer_stop(loop, &c->timer);
+	resolver_cancel(c->query);
 	conn_close_fd(c, true);
 	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
@@ -209,6 +211,8 @@ static void conn_progress(struct conn *c)
 static void conn_reset(struct conn *c, enum frame_rst_reason why)
 {
 	ev_timer_stop(c->assoc->loop, &c->timer);
+	resolver_cancel(c->query);
+	c->query = NULL;
 	conn_close_fd(c, true);
 	c->readable = false;
 	buf_reset(&c->out);
@@ -652,6 +656,22 @@ static void conn_connect_failed(struct conn *c, int err)
 	conn_progress(c);
 }
 
+static void conn_try_next(struct conn *c);
+
+/* An attempt failed with ERR: the next address, or the end. */
+static void conn_attempt_failed(struct conn *c, int err)
+{
+	c->dial_err = err;
+	if (c->dial_next < c->n_dial && ev_now(c->assoc->loop) < c->dial_deadline) {
+		log_debug("stream %u: %s: %s; trying the next address", c->sid, c->peer_text,
+		          strerror(err));
+		conn_close_fd(c, true);
+		conn_try_next(c);
+		return;
+	}
+	conn_connect_failed(c, err);
+}
+
 static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
@@ -662,9 +682,23 @@ static void conn_connect_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err)
-		conn_connect_failed(c, err);
+		conn_attempt_failed(c, err);
 	else
 		conn_connected(c);
+}
+
+static void conn_resolve_failed(struct conn *c, const char *why)
+{
+	struct assoc *a = c->assoc;
+	char t[FRAME_HOST_MAX + 8];
+	a->n_unresolved++;
+	log_warn_limited("stream %u: peer %s, forward %s: host name %s did not resolve (%s); "
+	                 "refused",
+	                 c->sid, a->peer_name, c->target.name,
+	                 frame_open_target_text(&c->target, t, sizeof t), why);
+	ev_timer_stop(a->loop, &c->timer);
+	conn_reset(c, FRAME_RST_NO_NAME);
+	conn_progress(c);
 }
 
 static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -672,8 +706,14 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct conn *c = w->data;
-	if (c->state == CONN_CONNECTING) {
-		conn_connect_failed(c, ETIMEDOUT);
+	if (c->state == CONN_CONNECTING && c->query) {
+		resolver_cancel(c->query);
+		c->query = NULL;
+		conn_resolve_failed(c, "no answer within connect_timeout_ms");
+	} else if (c->state == CONN_CONNECTING) {
+		/* This address had its share of the time: the next one, if
+		 * time is left (conn_attempt_failed). */
+		conn_attempt_failed(c, ETIMEDOUT);
 	} else if (c->opener && c->state == CONN_OPENING && !c->got_rst) {
 		/* Our RST tells the peer; the id stays ours until its CLOSED
 		 * (docs/PROTOCOL.md, "Opening a connection"). */
@@ -692,8 +732,88 @@ static void conn_not_allowed(struct conn *c, const char *dst)
 	log_warn_limited("stream %u: peer %s, forward %s: destination %s is not in [egress] "
 	                 "allow; refused (to permit it, add it to [egress] allow in %s)",
 	                 c->sid, a->peer_name, c->target.name, dst, a->config_file);
+	ev_timer_stop(a->loop, &c->timer);
 	conn_reset(c, FRAME_RST_NOT_ALLOWED);
 	conn_progress(c);
+}
+
+/* Connect to the next address of c->dial. Each attempt gets an equal
+ * share of the time left before the deadline, so one silent address
+ * cannot use up the time of the others; the last one gets all of it. */
+static void conn_try_next(struct conn *c)
+{
+	struct assoc *a = c->assoc;
+	while (c->dial_next < c->n_dial) {
+		const struct sockaddr_storage *dst = &c->dial[c->dial_next++];
+		addr_format(dst, c->peer_text, sizeof c->peer_text);
+		int fd = socket(dst->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			c->dial_err = errno;
+			continue;
+		}
+		tune_socket(fd);
+		limits_socket_bufs(fd, a->conn_window);
+		c->fd = fd;
+		ev_io_set(&c->rio, fd, EV_READ);
+		ev_io_set(&c->wio, fd, EV_WRITE);
+		if (connect(fd, (const struct sockaddr *)dst, addr_len(dst)) == 0) {
+			conn_connected(c);
+			return;
+		}
+		if (errno != EINPROGRESS) {
+			c->dial_err = errno;
+			conn_close_fd(c, true);
+			continue;
+		}
+		ev_set_cb(&c->wio, conn_connect_cb);
+		ev_io_start(a->loop, &c->wio);
+		double left = c->dial_deadline - ev_now(a->loop);
+		double share = left / (double)(c->n_dial - c->dial_next + 1);
+		ev_timer_stop(a->loop, &c->timer);
+		ev_timer_set(&c->timer, share > 0.001 ? share : 0.001, 0.);
+		ev_timer_start(a->loop, &c->timer);
+		return;
+	}
+	conn_connect_failed(c, c->dial_err ? c->dial_err : EHOSTUNREACH);
+}
+
+/* The answer for a host-name target: keep the addresses [egress] allow
+ * names, in the resolver's order, and try them. */
+static void conn_resolved_cb(void *ctx, int status, const char *why,
+                             const struct sockaddr_storage *addrs, size_t n)
+{
+	struct conn *c = ctx;
+	c->query = NULL;
+	if (status < 0) {
+		conn_resolve_failed(c, why);
+		return;
+	}
+	char refused[160] = "";
+	size_t nr = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sockaddr_storage d = addrs[i];
+		egress_normalize(&d);
+		if (egress_allows(&c->assoc->egress, &d)) {
+			if (c->n_dial < CONN_DIAL_MAX)
+				c->dial[c->n_dial++] = d;
+			continue;
+		}
+		char t[ADDR_STRLEN];
+		nr += (size_t)snprintf(refused + nr, nr < sizeof refused ? sizeof refused - nr : 0,
+		                       "%s%s", nr ? ", " : "", addr_format(&d, t, sizeof t));
+	}
+	if (c->n_dial == 0) {
+		char text[FRAME_HOST_MAX + 8 + sizeof refused + 16];
+		char t[FRAME_HOST_MAX + 8];
+		snprintf(text, sizeof text, "%s (%s)",
+		         frame_open_target_text(&c->target, t, sizeof t), refused);
+		conn_not_allowed(c, text);
+		return;
+	}
+	if (nr)
+		log_debug("stream %u: %s: skipping %s, not in [egress] allow", c->sid,
+		          c->target.host, refused);
+	conn_try_next(c);
 }
 
 int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
@@ -706,45 +826,31 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 	c->state = CONN_CONNECTING;
 	c->target = *target;
 	c->tx_window = c->tx_credit = target->window;
+	/* One deadline for all of it: resolving and every address tried. */
+	c->dial_deadline = ev_now(a->loop) + a->connect_timeout_ms / 1000.0;
+	ev_timer_set(&c->timer, a->connect_timeout_ms / 1000.0, 0.);
+	ev_timer_start(a->loop, &c->timer);
 	if (target->target.ss_family == AF_UNSPEC) {
-		/* Resolving host names comes with the resolver (next change). */
-		a->n_unresolved++;
-		log_warn_limited("stream %u: peer %s, forward %s: host name %s not resolved: this "
-		                 "build has no resolver",
-		                 sid, a->peer_name, target->name, target->host);
-		conn_reset(c, FRAME_RST_NO_NAME);
-		conn_progress(c);
+		frame_open_target_text(target, c->peer_text, sizeof c->peer_text);
+		if (!a->resolver) {
+			conn_resolve_failed(c, "no resolver: c-ares did not start, see the log at "
+			                       "start");
+			return 0;
+		}
+		c->query = resolver_lookup(a->resolver, target->host, target->host_port,
+		                           conn_resolved_cb, c);
+		if (!c->query)
+			conn_resolve_failed(c, "out of memory");
 		return 0;
 	}
-	egress_normalize(&c->target.target);
-	addr_format(&c->target.target, c->peer_text, sizeof c->peer_text);
-	if (!egress_allows(&a->egress, &c->target.target)) {
+	c->dial[0] = target->target;
+	egress_normalize(&c->dial[0]);
+	addr_format(&c->dial[0], c->peer_text, sizeof c->peer_text);
+	if (!egress_allows(&a->egress, &c->dial[0])) {
 		conn_not_allowed(c, c->peer_text);
 		return 0;
 	}
-
-	int fd = socket(c->target.target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		conn_connect_failed(c, errno);
-		return 0;
-	}
-	tune_socket(fd);
-	limits_socket_bufs(fd, a->conn_window);
-	c->fd = fd;
-	ev_io_set(&c->rio, fd, EV_READ);
-	ev_io_set(&c->wio, fd, EV_WRITE);
-	if (connect(fd, (const struct sockaddr *)&c->target.target, addr_len(&c->target.target)) ==
-	    0) {
-		conn_connected(c);
-		return 0;
-	}
-	if (errno != EINPROGRESS) {
-		conn_connect_failed(c, errno);
-		return 0;
-	}
-	ev_set_cb(&c->wio, conn_connect_cb);
-	ev_io_start(a->loop, &c->wio);
-	ev_timer_set(&c->timer, a->connect_timeout_ms / 1000.0, 0.);
-	ev_timer_start(a->loop, &c->timer);
+	c->n_dial = 1;
+	conn_try_next(c);
 	return 0;
 }

@@ -41,6 +41,9 @@
 #include "window.h"
 
 struct assoc;
+struct resolver_query;
+
+#define CONN_DIAL_MAX 16 /* addresses of one host name tried (RESOLVER_ADDRS_MAX) */
 
 enum conn_state {
 	CONN_OPENING,    /* opener: OPEN sent, waiting for OPEN_OK; client not read yet */
@@ -73,7 +76,16 @@ struct conn {
 	ev_timer timer; /* connect deadline (exit side) */
 
 	struct frame_open target; /* where the exit side connects; names the forward */
-	struct buf out;           /* peer -> TCP, at most rxw.size bytes */
+
+	/* Exit side, while CONNECTING: the addresses to try, in order (one
+	 * for an address target; those a host name resolved to that [egress]
+	 * allow names), all within dial_deadline (connect_timeout_ms). */
+	struct resolver_query *query; /* the host name's lookup, while it runs */
+	struct sockaddr_storage dial[CONN_DIAL_MAX];
+	uint8_t n_dial, dial_next;
+	int dial_err; /* errno of the last failed attempt */
+	ev_tstamp dial_deadline;
+	struct buf out; /* peer -> TCP, at most rxw.size bytes */
 
 	/* Credit, in DATA payload bytes. Sending: tx_credit <= tx_window.
 	 * Receiving: rx_avail + out.len + rxw.ungranted + rx_grant + what is

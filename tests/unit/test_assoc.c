@@ -333,6 +333,51 @@ static void conn__target_refuses__client_sees_reset_and_ids_free_only_after_clos
 	assert_true(all_idle(f));
 }
 
+/* Issue 9: the exit gateway's [egress] allow does not name the target (it
+ * listens, so a connect would work): no connection, RST reason 8, the
+ * client is reset, both sides count it. */
+static void conn__target_outside_egress_allow__is_refused_with_reason_8(void **state)
+{
+	struct fx *f = *state;
+	f->cb->egress_allow.n = 0; /* B allows nothing */
+	fx_start(f);
+	int rc;
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	expect_reset(f, c);
+	RUN_UNTIL(f, f->a->n_conns == 0 && f->b->n_conns == 0);
+	assert_sent_rst(f->eb, sid, FRAME_RST_NOT_ALLOWED);
+	assert_int_equal(f->b->n_egress_refused, 1);
+	assert_int_equal(f->a->n_egress_peer, 1);
+	assert_true(accept4(f->target_listen, NULL, NULL, SOCK_NONBLOCK) < 0);
+	RUN_UNTIL(f, slot_state(f->a, sid) == STREAM_FREE);
+	assert_true(all_idle(f));
+}
+
+/* A host-name target reaches an exit gateway without a resolver (c-ares
+ * did not start): RST reason 9, counted on both sides. */
+static void conn__host_name_without_a_resolver__is_refused_with_reason_9(void **state)
+{
+	struct fx *f = *state;
+	memset(&f->target.target, 0, sizeof f->target.target);
+	snprintf(f->target.host, sizeof f->target.host, "db.internal");
+	f->target.host_port = 5432;
+	fx_start(f);
+	assert_null(f->b->resolver);
+	int rc;
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	expect_reset(f, c);
+	RUN_UNTIL(f, f->a->n_conns == 0 && f->b->n_conns == 0);
+	assert_sent_rst(f->eb, sid, FRAME_RST_NO_NAME);
+	assert_int_equal(f->b->n_unresolved, 1);
+	assert_int_equal(f->a->n_unresolved_peer, 1);
+	RUN_UNTIL(f, slot_state(f->a, sid) == STREAM_FREE);
+	assert_true(all_idle(f));
+}
+
 static void stream__id__is_reused_only_after_closed(void **state)
 {
 	struct fx *f = *state;
@@ -1070,6 +1115,8 @@ int main(void)
 	    T(assoc__hello_without_a_common_version__aborts),
 	    T(assoc__hello_from_a_newer_peer_without_our_version__aborts),
 	    T(assoc__hello_from_a_version_3_peer__aborts_naming_both_ranges),
+	    T(conn__target_outside_egress_allow__is_refused_with_reason_8),
+	    T(conn__host_name_without_a_resolver__is_refused_with_reason_9),
 	    T(assoc__hello_with_a_range_around_our_version__is_accepted),
 	    T(assoc__flood_of_messages_before_hello__aborts),
 	    T(assoc__flood_of_tiny_messages_before_hello__aborts),
