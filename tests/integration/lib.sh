@@ -678,8 +678,10 @@ link_flap_stop() {
 #   CONF_SCTP       raw "key = value" lines added inside [sctp] (after the
 #                   profile's keys; do not repeat a profile key).
 # CONF_EGRESS_ALLOW: the [egress] allow list (default: loopback and the test
-# ranges, "127.0.0.0/8, ::1, 198.18.0.0/15, 2001:2::/48"); "none" writes no
-# [egress] section (the gateway then connects nowhere for its peer).
+# ranges, "127.0.0.0/8, ::1, 198.18.0.0/15, 2001:2::/32": the IPv6 hosts
+# here are 2001:2:N::/64, inside 2001:2::/32 but not inside the /48 that
+# RFC 5180 sets aside); "none" writes no [egress] section (the gateway then
+# connects nowhere for its peer).
 # CONF_EGRESS: raw "key = value" lines added inside [egress] (resolver = ...).
 # CONF_PSK_FILE: psk_file of both gateways (default $WORK/psk, made by
 # setup); "none" writes no psk_file (then CONF_ASSOC says insecure = yes).
@@ -771,7 +773,7 @@ EOF
         # Before the forwards: CONF_EXTRA lands in the last section.
         if [ "${CONF_EGRESS_ALLOW:-}" != none ]; then
             printf '\n[egress]\nallow = %s\n' \
-                "${CONF_EGRESS_ALLOW:-127.0.0.0/8, ::1, 198.18.0.0/15, 2001:2::/48}"
+                "${CONF_EGRESS_ALLOW:-127.0.0.0/8, ::1, 198.18.0.0/15, 2001:2::/32}"
             [ -n "${CONF_EGRESS:-}" ] && printf '%s\n' "$CONF_EGRESS"
         fi
         if [ "${CONF_NO_DEFAULT_FWD:-0}" != 1 ]; then
