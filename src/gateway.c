@@ -170,9 +170,10 @@ static void log_egress(const struct config *c)
 		n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", i ? ", " : "",
 		                      egress_rule_format(&c->egress_allow.rule[i], r, sizeof r));
 	}
-	log_info("egress: the peer may make this gateway connect to %s%s (%zu entries of [egress] "
-	         "allow)",
-	         line, n >= sizeof line - 64 ? ", ..." : "", c->egress_allow.n);
+	log_info(
+	    "egress: the peer may make this gateway connect to %s%s (%zu %s of [egress] allow)",
+	    line, n >= sizeof line - 64 ? ", ..." : "", c->egress_allow.n,
+	    c->egress_allow.n == 1 ? "entry" : "entries");
 }
 
 int gateway_run(const struct config *c)

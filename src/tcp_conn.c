@@ -98,11 +98,21 @@ static void conn_close_fd(struct conn *c, bool reset)
 	c->fd = -1;
 }
 
+/* The addresses of a host name go once the connect is over. */
+static void conn_dial_done(struct conn *c)
+{
+	if (c->dial != &c->target.target)
+		free(c->dial);
+	c->dial = NULL;
+	c->n_dial = c->dial_next = 0;
+}
+
 static void conn_free(struct conn *c)
 {
 	struct ev_loop *loop = c->assoc->loop;
 	ev_timer_stop(loop, &c->timer);
 	resolver_cancel(c->query);
+	conn_dial_done(c);
 	conn_close_fd(c, true);
 	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
@@ -618,6 +628,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 
 static void conn_connected(struct conn *c)
 {
+	conn_dial_done(c);
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	ev_io_stop(c->assoc->loop, &c->wio);
 	ev_set_cb(&c->wio, conn_write_cb);
@@ -790,6 +801,13 @@ static void conn_resolved_cb(void *ctx, int status, const char *why,
 	}
 	char refused[160] = "";
 	size_t nr = 0;
+	c->dial = calloc(n < CONN_DIAL_MAX ? n : CONN_DIAL_MAX, sizeof *c->dial);
+	if (!c->dial) {
+		log_warn_limited("stream %u: out of memory; resetting", c->sid);
+		conn_reset(c, FRAME_RST_RESOURCES);
+		conn_progress(c);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct sockaddr_storage d = addrs[i];
 		egress_normalize(&d);
@@ -843,10 +861,10 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 			conn_resolve_failed(c, "out of memory");
 		return 0;
 	}
-	c->dial[0] = target->target;
-	egress_normalize(&c->dial[0]);
-	addr_format(&c->dial[0], c->peer_text, sizeof c->peer_text);
-	if (!egress_allows(&a->egress, &c->dial[0])) {
+	c->dial = &c->target.target;
+	egress_normalize(c->dial);
+	addr_format(c->dial, c->peer_text, sizeof c->peer_text);
+	if (!egress_allows(&a->egress, c->dial)) {
 		conn_not_allowed(c, c->peer_text);
 		return 0;
 	}

@@ -79,9 +79,10 @@ struct conn {
 
 	/* Exit side, while CONNECTING: the addresses to try, in order (one
 	 * for an address target; those a host name resolved to that [egress]
-	 * allow names), all within dial_deadline (connect_timeout_ms). */
-	struct resolver_query *query; /* the host name's lookup, while it runs */
-	struct sockaddr_storage dial[CONN_DIAL_MAX];
+	 * allow names), all within dial_deadline (connect_timeout_ms). Only a
+	 * host name costs memory here, and only while it connects. */
+	struct resolver_query *query;  /* the host name's lookup, while it runs */
+	struct sockaddr_storage *dial; /* &target.target, or allocated for a host name */
 	uint8_t n_dial, dial_next;
 	int dial_err; /* errno of the last failed attempt */
 	ev_tstamp dial_deadline;
