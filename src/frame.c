@@ -118,10 +118,11 @@ static int decode_open(struct rd *r, struct frame_open *o)
 		/* A host name, checked here so nothing else ever sees one that
 		 * is not a valid name (they go into logs and the resolver). */
 		uint8_t n;
-		if (rd_u8(r, &n) < 0 || n == 0 || rd_bytes(r, o->host, n) < 0)
+		if (rd_u8(r, &n) < 0 || n == 0 || n > FRAME_HOST_MAX || rd_bytes(r, o->host, n) < 0)
 			return -EBADMSG;
 		o->host[n] = '\0';
-		if (!frame_host_valid(o->host))
+		/* A NUL inside would cut the name short of its length. */
+		if (strlen(o->host) != n || !frame_host_valid(o->host))
 			return -EBADMSG;
 		o->host_port = port;
 	} else {

@@ -772,6 +772,26 @@ static void frame_decode__open_with_a_bad_host_name__is_rejected(void **state)
 		f = open_host_frame(bad[i], 1);
 		assert_int_equal(frame_encode(&f, buf, sizeof buf), -EINVAL);
 	}
+	/* A NUL inside the name (found by fuzz_frame): "db\0\0ernal" would
+	 * be taken as "db" and re-encode shorter. */
+	{
+		struct frame f = open_host_frame("db.internal", 5432);
+		ssize_t len = frame_encode(&f, buf, sizeof buf);
+		assert_true(len > 0);
+		buf[12] = '\0';
+		assert_int_equal(decode_exact(buf, (size_t)len, &got), -EBADMSG);
+	}
+	/* A length byte over 253 (found by fuzz_frame: 255 wrote past the
+	 * name's buffer) is malformed, whatever follows. */
+	{
+		uint8_t big[16 + 255 + 4] = {FRAME_OPEN, 0, 0, 0, 0x10, 0, 0, 0x15, 0x38};
+		for (unsigned n = FRAME_HOST_MAX + 1; n <= 255; n++) {
+			big[9] = (uint8_t)n;
+			memset(big + 10, 'a', n);
+			big[10 + n] = 0; /* empty forward name */
+			assert_int_equal(decode_exact(big, 11 + n, &got), -EBADMSG);
+		}
+	}
 	char label64[80], long_name[FRAME_HOST_MAX + 2];
 	memset(label64, 'a', 64);
 	label64[64] = '\0';
