@@ -85,6 +85,7 @@ enum spec_kind {
 	SPEC_NAME,     /* 1..max of [A-Za-z0-9._-] */
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
+	SPEC_TARGET,   /* SPEC_ENDPOINT, or "original" (config_capture.h) */
 	SPEC_PATH,     /* a file name; relative to the config file's directory */
 };
 
@@ -104,7 +105,7 @@ struct spec {
 _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) == 4 &&
                    sizeof(enum log_level) == 4 && sizeof(enum config_role) == 4 &&
                    sizeof(enum config_protocol) == 4 && sizeof(enum config_cc) == 4 &&
-                   sizeof(int) == 4,
+                   sizeof(enum config_capture) == 4 && sizeof(int) == 4,
                "config stores enums and ints as 32 bits");
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
@@ -185,8 +186,9 @@ static const struct spec path_keys[] = {
 static const struct spec forward_keys[] = {
     {"listen", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(listen)},
     {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
-    {"target", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(target)},
+    {"target", SPEC_TARGET, 1, 0, 0, 0, NULL, F(target)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, F(max_connections)},
+    {"capture", SPEC_CHOICE, 0, 0, 0, CONFIG_CAPTURE_NONE, config_capture_names, F(capture)},
 };
 
 enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
@@ -539,6 +541,9 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 	case SPEC_ENDPOINT:
 		snprintf(buf, len, "host:port");
 		break;
+	case SPEC_TARGET:
+		snprintf(buf, len, "host:port or %s", CONFIG_TARGET_ORIGINAL);
+		break;
 	case SPEC_PATH:
 		snprintf(buf, len, "a file name");
 		break;
@@ -632,6 +637,13 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 		else
 			what = " is not a valid name";
 		break;
+	case SPEC_TARGET:
+		/* Left without a family: load_forward reads that as original. */
+		if (config_capture_is_original(v)) {
+			memset((char *)base + s->offset, 0, s->size);
+			break;
+		}
+		/* fall through */
 	case SPEC_HOST:
 	case SPEC_ENDPOINT:
 		if ((s->kind == SPEC_HOST ? addr_parse_host(v, &ss)
@@ -992,6 +1004,12 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 	spec_defaults(ss, &f);
 	snprintf(f.name, sizeof f.name, "%s", name);
 	load_keys(l, si, ss, &f, &seen, &bad);
+	unsigned tbit = spec_bit(ss, "target", NULL);
+	f.target_original = (seen & tbit) && !(bad & tbit) && f.target.ss_family == AF_UNSPEC;
+	const char *why = config_capture_check(f.capture, f.target_original);
+	if (why && !(bad & spec_bit(ss, "capture", NULL)))
+		loader_error(l, key_line(l, si, "target"), "[%s] target: %s", l->secs[si].name,
+		             why);
 	for (size_t i = 0; (seen & bit) && !(bad & bit) && i < c->n_forwards; i++) {
 		char buf[ADDR_STRLEN];
 		if (addr_equal(&c->forwards[i].listen, &f.listen)) {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "config_capture.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -69,7 +70,9 @@ struct config_forward {
 	char name[CONFIG_NAME_MAX]; /* NAME of [forward.NAME] */
 	enum config_protocol protocol;
 	struct sockaddr_storage listen; /* where this gateway accepts */
-	struct sockaddr_storage target; /* what the peer gateway connects to */
+	struct sockaddr_storage target; /* what the peer gateway connects to; unset when */
+	bool target_original;           /* ... target = original: each connection's own */
+	enum config_capture capture;    /* how clients reach listen (config_capture.h) */
 	unsigned max_connections;       /* clients carried at once; 0: no own limit */
 };
 
