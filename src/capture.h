@@ -21,7 +21,7 @@
 
 /* Before bind(): makes FD (of FAMILY) a transparent listener for
  * capture = tproxy (IP_TRANSPARENT / IPV6_TRANSPARENT); nothing for the
- * other modes. 0 or -errno; -EPERM without CAP_NET_ADMIN. */
+ * other modes. 0 or -errno; -EPERM without CAP_NET_ADMIN (or CAP_NET_RAW). */
 int capture_listener_prepare(int fd, int family, enum config_capture mode);
 
 /* The original destination of accepted client FD. 0, -ENOENT when netfilter

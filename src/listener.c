@@ -114,12 +114,15 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	                     : capture_listener_prepare(l->fd, f->listen.ss_family, f->capture);
 	if (rc == -EPERM) {
 		/* The one failure a working config meets when the unit lacks the
-		 * capability: say what to grant. */
-		log_error("forward %s: capture = tproxy needs CAP_NET_ADMIN for %s on %s: %s; run "
-		          "as root or grant it (systemd: AmbientCapabilities=CAP_NET_ADMIN)",
-		          f->name,
-		          f->listen.ss_family == AF_INET6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT",
-		          text, strerror(EPERM));
+		 * capability: say what to grant. The kernel takes either
+		 * capability; CAP_NET_ADMIN is the one documented. */
+		log_error(
+		    "forward %s: capture = tproxy needs CAP_NET_ADMIN (or CAP_NET_RAW) for %s "
+		    "on %s: %s; run as root or grant it (systemd: "
+		    "AmbientCapabilities=CAP_NET_ADMIN)",
+		    f->name,
+		    f->listen.ss_family == AF_INET6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT", text,
+		    strerror(EPERM));
 		close(l->fd);
 		free(l);
 		return NULL;
