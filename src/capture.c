@@ -44,21 +44,6 @@ int capture_original_dst(int fd, enum config_capture mode, struct sockaddr_stora
 	return 0;
 }
 
-/* A as plain IPv4 when it is IPv4-mapped IPv6. */
-static struct sockaddr_storage unmapped(const struct sockaddr_storage *a)
-{
-	struct sockaddr_storage h = *a;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-	if (a->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-		struct sockaddr_in *h4 = (struct sockaddr_in *)&h;
-		memset(&h, 0, sizeof h);
-		h4->sin_family = AF_INET;
-		h4->sin_port = a6->sin6_port;
-		memcpy(&h4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
-	}
-	return h;
-}
-
 static bool host_is_any(const struct sockaddr_storage *a)
 {
 	if (a->ss_family == AF_INET)
@@ -107,11 +92,11 @@ static bool host_is_local(const struct sockaddr_storage *a)
 bool capture_is_own(const struct sockaddr_storage *dst, const struct sockaddr_storage *own,
                     size_t n)
 {
-	struct sockaddr_storage d = unmapped(dst);
+	struct sockaddr_storage d = addr_unmapped(dst);
 	bool local_known = false, local = false;
 
 	for (size_t i = 0; i < n; i++) {
-		struct sockaddr_storage o = unmapped(&own[i]);
+		struct sockaddr_storage o = addr_unmapped(&own[i]);
 		if (o.ss_family != d.ss_family || addr_port(&o) != addr_port(&d))
 			continue;
 		if (host_equal(&o, &d))

@@ -920,21 +920,6 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		    "hold ends before the returning path has answered another heartbeat)");
 }
 
-/* The host in A, with an IPv4-mapped IPv6 address turned into IPv4: both
- * reach the same interface. */
-static struct sockaddr_storage host_plain(const struct sockaddr_storage *a)
-{
-	struct sockaddr_storage h = *a;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-	if (a->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-		struct sockaddr_in *h4 = (struct sockaddr_in *)&h;
-		memset(&h, 0, sizeof h);
-		h4->sin_family = AF_INET;
-		memcpy(&h4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
-	}
-	return h;
-}
-
 /* Two paths on one local or one remote address are not two links: the
  * stack tracks a path by its remote address, and a shared local address
  * is a shared point of failure. Checks P's remote address, or its local one. */
@@ -944,11 +929,12 @@ static void path_unique(struct loader *l, size_t si, const struct config_path *p
 	const char *key = remote ? "remote" : "local";
 	const unsigned *lines = remote ? l->path_remote_line : l->path_local_line;
 	const struct sockaddr_storage *addr = remote ? &p->remote : &p->local;
-	struct sockaddr_storage mine = host_plain(addr);
+	/* An IPv4-mapped address reaches the same interface as the IPv4 one. */
+	struct sockaddr_storage mine = addr_unmapped(addr);
 
 	for (size_t i = 0; i < c->n_paths; i++) {
 		struct sockaddr_storage theirs =
-		    host_plain(remote ? &c->paths[i].remote : &c->paths[i].local);
+		    addr_unmapped(remote ? &c->paths[i].remote : &c->paths[i].local);
 		if (!addr_equal(&mine, &theirs))
 			continue;
 		char buf[ADDR_STRLEN];

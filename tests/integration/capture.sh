@@ -101,17 +101,29 @@ rc=0; run_ns lan-a 10 "$WORK/curl.err" curl -gsS --max-time 3 -o /dev/null "http
 refused_check "http://$A_LAN:15001/index.html" "direct client of the redirect listener" \
     'forward redirect4: resetting client 198\.18\.10\.2:[0-9]+: no original destination \(not redirected by netfilter\)'
 
+# capture_round MODE FILE PORT : with MODE's ruleset (FILE) loaded, lan-a
+# fetches the page and the 8 MiB file from both of nginx's addresses; each
+# must arrive whole, and A must have logged each as captured by MODE, on
+# forward MODE4 / MODE6, with nginx's address as original destination.
+capture_round() {
+    local mode=$1 file=$2 port=$3 fam n4 n6
+    shift 3
+    nft_load A "$NFT_DIR/$file" LAN_IF='"lan"' REMOTE_V4="$LAN_B/32" \
+        REMOTE_V6="$LAN_B6/128" TCP_PORTS='{ 80 }' GW_PORT="$port" "$@"
+    log_mark A
+    for fam in 4 6; do
+        local host=$LAN_B
+        [ $fam = 6 ] && host="[$LAN_B6]"
+        fetch_check "http://$host/index.html" index.html "$mode, IPv$fam, page"
+        fetch_check "http://$host/big.bin" big.bin "$mode, IPv$fam, 8 MiB"
+    done
+    n4=$(log_since A | grep -cE "forward ${mode}4: client 198\.18\.10\.2:[0-9]+ captured \($mode\), original destination 198\.18\.20\.2:80\$" || true)
+    n6=$(log_since A | grep -cE "forward ${mode}6: client \[2001:2:10::2\]:[0-9]+ captured \($mode\), original destination \[2001:2:20::2\]:80\$" || true)
+    [ "$n4" = 2 ] && [ "$n6" = 2 ] || fail "$mode: A logged $n4 IPv4 and $n6 IPv6 captured connections, expected 2 and 2"
+}
+
 # ---- REDIRECT
-nft_load A "$NFT_DIR/tcp-redirect.nft" LAN_IF='"lan"' REMOTE_V4="$LAN_B/32" \
-    REMOTE_V6="$LAN_B6/128" TCP_PORTS='{ 80 }' GW_PORT=15001
-log_mark A
-fetch_check "http://$LAN_B/index.html" index.html "redirect, IPv4, page"
-fetch_check "http://$LAN_B/big.bin" big.bin "redirect, IPv4, 8 MiB"
-fetch_check "http://[$LAN_B6]/index.html" index.html "redirect, IPv6, page"
-fetch_check "http://[$LAN_B6]/big.bin" big.bin "redirect, IPv6, 8 MiB"
-n4=$(log_since A | grep -cE 'forward redirect4: client 198\.18\.10\.2:[0-9]+ captured \(redirect\), original destination 198\.18\.20\.2:80$' || true)
-n6=$(log_since A | grep -cE 'forward redirect6: client \[2001:2:10::2\]:[0-9]+ captured \(redirect\), original destination \[2001:2:20::2\]:80$' || true)
-[ "$n4" = 2 ] && [ "$n6" = 2 ] || fail "redirect: A logged $n4 IPv4 and $n6 IPv6 captured connections, expected 2 and 2"
+capture_round redirect tcp-redirect.nft 15001
 # With conntrack now running, a direct client's "original" destination is
 # the listener itself: the loop guard resets it.
 refused_check "http://$A_LAN:15001/index.html" "direct client under REDIRECT" \
@@ -120,16 +132,7 @@ in_ns A nft delete table inet sctpgw_tcp_redirect
 
 # ---- TPROXY (its own routing: marked packets are delivered locally)
 tproxy_routing A 1 100
-nft_load A "$NFT_DIR/tcp-tproxy.nft" LAN_IF='"lan"' REMOTE_V4="$LAN_B/32" \
-    REMOTE_V6="$LAN_B6/128" TCP_PORTS='{ 80 }' GW_PORT=15002 MARK=1
-log_mark A
-fetch_check "http://$LAN_B/index.html" index.html "tproxy, IPv4, page"
-fetch_check "http://$LAN_B/big.bin" big.bin "tproxy, IPv4, 8 MiB"
-fetch_check "http://[$LAN_B6]/index.html" index.html "tproxy, IPv6, page"
-fetch_check "http://[$LAN_B6]/big.bin" big.bin "tproxy, IPv6, 8 MiB"
-n4=$(log_since A | grep -cE 'forward tproxy4: client 198\.18\.10\.2:[0-9]+ captured \(tproxy\), original destination 198\.18\.20\.2:80$' || true)
-n6=$(log_since A | grep -cE 'forward tproxy6: client \[2001:2:10::2\]:[0-9]+ captured \(tproxy\), original destination \[2001:2:20::2\]:80$' || true)
-[ "$n4" = 2 ] && [ "$n6" = 2 ] || fail "tproxy: A logged $n4 IPv4 and $n6 IPv6 captured connections, expected 2 and 2"
+capture_round tproxy tcp-tproxy.nft 15002 MARK=1
 refused_check "http://[$A_LAN6]:15002/index.html" "direct client of the tproxy listener" \
     'forward tproxy6: resetting client \[2001:2:10::2\]:[0-9]+: its original destination \[2001:2:10::1\]:15002 is a listen address of this gateway'
 
