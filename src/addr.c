@@ -239,3 +239,17 @@ bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage 
 	 * tell what their bytes mean. */
 	return false;
 }
+
+struct sockaddr_storage addr_unmapped(const struct sockaddr_storage *a)
+{
+	struct sockaddr_storage h = *a;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	if (a->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+		struct sockaddr_in *h4 = (struct sockaddr_in *)&h;
+		memset(&h, 0, sizeof h);
+		h4->sin_family = AF_INET;
+		h4->sin_port = a6->sin6_port;
+		memcpy(&h4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+	}
+	return h;
+}

@@ -36,4 +36,8 @@ const char *addr_format(const struct sockaddr_storage *a, char *buf, size_t len)
 /* Same family, address and port. */
 bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
+/* A, with an IPv4-mapped IPv6 address (::ffff:a.b.c.d) turned into plain
+ * IPv4, port kept: both name the same host. Anything else unchanged. */
+struct sockaddr_storage addr_unmapped(const struct sockaddr_storage *a);
+
 #endif

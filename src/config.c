@@ -87,7 +87,7 @@ enum spec_kind {
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
 	SPEC_PATH,     /* a file name; relative to the config file's directory */
-	SPEC_TARGET,   /* like SPEC_ENDPOINT, or host-name:port (struct config_forward only) */
+	SPEC_TARGET,   /* SPEC_ENDPOINT, host-name:port or "original" (struct config_forward only) */
 	SPEC_ALLOW,    /* [egress] allow: config_egress.h */
 	SPEC_RESOLVER, /* [egress] resolver: config_egress.h */
 };
@@ -108,7 +108,7 @@ struct spec {
 _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) == 4 &&
                    sizeof(enum log_level) == 4 && sizeof(enum config_role) == 4 &&
                    sizeof(enum config_protocol) == 4 && sizeof(enum config_cc) == 4 &&
-                   sizeof(int) == 4,
+                   sizeof(enum config_capture) == 4 && sizeof(int) == 4,
                "config stores enums and ints as 32 bits");
 
 #define AT(type, member) offsetof(type, member), sizeof(((type *)0)->member)
@@ -191,6 +191,7 @@ static const struct spec forward_keys[] = {
     {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
     {"target", SPEC_TARGET, 1, 0, 0, 0, NULL, F(target)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, F(max_connections)},
+    {"capture", SPEC_CHOICE, 0, 0, 0, CONFIG_CAPTURE_NONE, config_capture_names, F(capture)},
 };
 
 /* config_egress.h parses these values. */
@@ -554,7 +555,7 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 		snprintf(buf, len, "a file name");
 		break;
 	case SPEC_TARGET:
-		snprintf(buf, len, "address:port or host name:port");
+		snprintf(buf, len, "address:port, host name:port or %s", CONFIG_TARGET_ORIGINAL);
 		break;
 	case SPEC_ALLOW:
 		snprintf(buf, len, "networks with optional ports, like 10.0.0.0/8, 192.0.2.10:443");
@@ -671,6 +672,12 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 	case SPEC_TARGET: {
 		struct config_forward *f = base;
 		char why[400];
+		/* Left with neither family nor host: load_forward reads that as original. */
+		if (config_capture_is_original(v)) {
+			memset(&f->target, 0, sizeof f->target);
+			f->target_host[0] = '\0';
+			break;
+		}
 		if (addr_parse_endpoint(v, &f->target) == 0)
 			break;
 		memset(&f->target, 0, sizeof f->target);
@@ -956,21 +963,6 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		    "hold ends before the returning path has answered another heartbeat)");
 }
 
-/* The host in A, with an IPv4-mapped IPv6 address turned into IPv4: both
- * reach the same interface. */
-static struct sockaddr_storage host_plain(const struct sockaddr_storage *a)
-{
-	struct sockaddr_storage h = *a;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-	if (a->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-		struct sockaddr_in *h4 = (struct sockaddr_in *)&h;
-		memset(&h, 0, sizeof h);
-		h4->sin_family = AF_INET;
-		memcpy(&h4->sin_addr, &a6->sin6_addr.s6_addr[12], 4);
-	}
-	return h;
-}
-
 /* Two paths on one local or one remote address are not two links: the
  * stack tracks a path by its remote address, and a shared local address
  * is a shared point of failure. Checks P's remote address, or its local one. */
@@ -980,11 +972,12 @@ static void path_unique(struct loader *l, size_t si, const struct config_path *p
 	const char *key = remote ? "remote" : "local";
 	const unsigned *lines = remote ? l->path_remote_line : l->path_local_line;
 	const struct sockaddr_storage *addr = remote ? &p->remote : &p->local;
-	struct sockaddr_storage mine = host_plain(addr);
+	/* An IPv4-mapped address reaches the same interface as the IPv4 one. */
+	struct sockaddr_storage mine = addr_unmapped(addr);
 
 	for (size_t i = 0; i < c->n_paths; i++) {
 		struct sockaddr_storage theirs =
-		    host_plain(remote ? &c->paths[i].remote : &c->paths[i].local);
+		    addr_unmapped(remote ? &c->paths[i].remote : &c->paths[i].local);
 		if (!addr_equal(&mine, &theirs))
 			continue;
 		char buf[ADDR_STRLEN];
@@ -1040,6 +1033,13 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 	spec_defaults(ss, &f);
 	snprintf(f.name, sizeof f.name, "%s", name);
 	load_keys(l, si, ss, &f, &seen, &bad);
+	unsigned tbit = spec_bit(ss, "target", NULL);
+	f.target_original = (seen & tbit) && !(bad & tbit) && f.target.ss_family == AF_UNSPEC &&
+	                    !f.target_host[0];
+	const char *why = config_capture_check(f.capture, f.target_original);
+	if (why && !(bad & spec_bit(ss, "capture", NULL)))
+		loader_error(l, key_line(l, si, "target"), "[%s] target: %s", l->secs[si].name,
+		             why);
 	for (size_t i = 0; (seen & bit) && !(bad & bit) && i < c->n_forwards; i++) {
 		char buf[ADDR_STRLEN];
 		if (addr_equal(&c->forwards[i].listen, &f.listen)) {

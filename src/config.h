@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "config_capture.h"
 #include "crypto.h"
 #include "egress.h"
 #include "log.h"
@@ -73,8 +74,10 @@ struct config_forward {
 	enum config_protocol protocol;
 	struct sockaddr_storage listen;    /* where this gateway accepts */
 	struct sockaddr_storage target;    /* what the peer gateway connects to; AF_UNSPEC: */
-	char target_host[CONFIG_HOST_MAX]; /* ... a host name the peer resolves */
-	uint16_t target_port;              /* ... and its port */
+	char target_host[CONFIG_HOST_MAX]; /* ... a host name the peer resolves (or "" when */
+	uint16_t target_port;              /* ... and its port             target = original) */
+	bool target_original;              /* target = original: each connection's own */
+	enum config_capture capture;       /* how clients reach listen (config_capture.h) */
 	unsigned max_connections;          /* clients carried at once; 0: no own limit */
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "assoc.h"
+#include "capture.h"
 #include "fdguard.h"
 #include "listener.h"
 #include "log.h"
@@ -150,6 +151,9 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",
 	         fdguard_shed_total(), ratelimit_suppressed_total());
+	log_info("status: capture: %llu clients refused without an original destination, %llu "
+	         "whose original destination was this gateway (loop), since start",
+	         capture_refused_nodst_total(), capture_refused_loop_total());
 }
 
 /* What the peer may make this gateway connect to, once at start. */
@@ -199,7 +203,7 @@ int gateway_run(const struct config *c)
 	g.assoc->ctx = &g;
 
 	for (size_t i = 0; i < c->n_forwards; i++) {
-		struct listener *l = listener_new(g.loop, g.assoc, &c->forwards[i]);
+		struct listener *l = listener_new(g.loop, g.assoc, c, &c->forwards[i]);
 		if (!l)
 			goto out;
 		g.listeners[g.n_listeners++] = l;

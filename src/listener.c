@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "capture.h"
 #include "fdguard.h"
 #include "log.h"
 #include "tcp_conn.h"
@@ -71,11 +72,22 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			refuse(fd);
 			continue;
 		}
-		conn_open(l->assoc, fd, &l->target);
+		if (!l->target_original) {
+			conn_open(l->assoc, fd, &l->target);
+			continue;
+		}
+		struct frame_open open = l->target;
+		if (capture_destination(fd, l->capture, l->name, l->own, l->n_own, &open.target) <
+		    0) {
+			refuse(fd);
+			continue;
+		}
+		conn_open(l->assoc, fd, &open);
 	}
 }
 
-struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config_forward *f)
+struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config *c,
+                              const struct config_forward *f)
 {
 	char text[ADDR_STRLEN];
 	struct listener *l = calloc(1, sizeof *l);
@@ -90,13 +102,35 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);
 	snprintf(l->name, sizeof l->name, "%s", f->name);
 	l->max_connections = f->max_connections;
+	l->capture = f->capture;
+	l->target_original = f->target_original;
+	for (size_t i = 0; i < c->n_forwards && l->n_own < CONFIG_MAX_FORWARDS; i++)
+		l->own[l->n_own++] = c->forwards[i].listen;
 	addr_format(&f->listen, text, sizeof text);
 
 	l->fd = socket(f->listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd >= 0) /* accepted sockets inherit the bound (conn_limits.h) */
 		limits_socket_bufs(l->fd, a->conn_window);
-	int on = 1;
-	if (l->fd < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
+	int on = 1, rc = l->fd < 0
+	                     ? -errno
+	                     : capture_listener_prepare(l->fd, f->listen.ss_family, f->capture);
+	if (rc == -EPERM) {
+		/* The one failure a working config meets when the unit lacks the
+		 * capability: say what to grant. The kernel takes either
+		 * capability; CAP_NET_ADMIN is the one documented. */
+		log_error(
+		    "forward %s: capture = tproxy needs CAP_NET_ADMIN (or CAP_NET_RAW) for %s "
+		    "on %s: %s; run as root or grant it (systemd: "
+		    "AmbientCapabilities=CAP_NET_ADMIN)",
+		    f->name,
+		    f->listen.ss_family == AF_INET6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT", text,
+		    strerror(EPERM));
+		close(l->fd);
+		free(l);
+		return NULL;
+	}
+	errno = -rc;
+	if (rc < 0 || setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
 	    (f->listen.ss_family == AF_INET6 &&
 	     setsockopt(l->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) < 0) ||
 	    bind(l->fd, (const struct sockaddr *)&f->listen, addr_len(&f->listen)) < 0 ||
@@ -112,9 +146,12 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	snprintf(l->what, sizeof l->what, "forward %s", f->name);
 	fdguard_init(&l->guard, loop, &l->io, l->what);
 	ev_io_start(loop, &l->io);
-	char target[FRAME_HOST_MAX + 8];
-	log_info("forward %s: listening on %s, peer connects to %s", f->name, text,
-	         frame_open_target_text(&l->target, target, sizeof target));
+	char target[FRAME_HOST_MAX + 8] = "each client's original destination";
+	if (!f->target_original)
+		frame_open_target_text(&l->target, target, sizeof target);
+	log_info("forward %s: listening on %s%s%s, peer connects to %s", f->name, text,
+	         f->capture == CONFIG_CAPTURE_NONE ? "" : ", capture ",
+	         f->capture == CONFIG_CAPTURE_NONE ? "" : config_capture_name(f->capture), target);
 	return l;
 }
 

@@ -4,6 +4,8 @@
  * Each accepted client becomes a struct conn on the association. When the
  * process runs out of descriptors, fdguard.h resets the waiting clients and
  * pauses accepting (100 ms doubling to 1 s) instead of spinning on EMFILE.
+ * With capture = tproxy the socket is transparent; with target = original
+ * each client's OPEN carries its own original destination (capture.h).
  */
 #ifndef SCTPGW_LISTENER_H
 #define SCTPGW_LISTENER_H
@@ -25,6 +27,10 @@ struct listener {
 	struct fdguard guard;            /* out of descriptors: shed, back off */
 	char what[CONFIG_NAME_MAX + 16]; /* "forward NAME", for the guard's logs */
 	struct frame_open target;        /* what every OPEN from here carries */
+	enum config_capture capture;
+	bool target_original; /* OPEN carries each client's original destination */
+	struct sockaddr_storage own[CONFIG_MAX_FORWARDS]; /* every listen address: loops */
+	size_t n_own;
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
 	unsigned max_connections;   /* of this forward; 0: none of its own */
@@ -32,8 +38,8 @@ struct listener {
 	ev_tstamp refused_logged;
 };
 
-/* Bind and listen for forward F. Returns NULL after logging why. */
-struct listener *listener_new(struct ev_loop *loop, struct assoc *a,
+/* Bind and listen for forward F of C. Returns NULL after logging why. */
+struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config *c,
                               const struct config_forward *f);
 /* Stop accepting and close the socket. */
 void listener_free(struct listener *l);

@@ -199,7 +199,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad missing_target \
-    '@:6: [forward.web] target: missing; expected address:port or host name:port' <<'EOF'
+    '@:6: [forward.web] target: missing; expected address:port, host name:port or original' <<'EOF'
 [association]
 role = connect
 [path.a]
@@ -259,7 +259,7 @@ expect_bad addresses \
     '@:5: [path.a] remote: 2001:2::2 is IPv6 but local 198.18.1.1 (line 4) is IPv4; expected local and remote of the same family' \
     '@:7: [forward.web] listen: "::1:8080" is not a valid address (IPv6 needs brackets: [addr]:port); expected host:port' \
     '@:8: [forward.web] protocol: "udp": UDP forwarding is not supported yet; expected tcp' \
-    '@:9: [forward.web] target: "www.example" has no port; expected address:port or host name:port' <<'EOF'
+    '@:9: [forward.web] target: "www.example" has no port; expected address:port, host name:port or original' <<'EOF'
 [association]
 role = connect
 [path.a]
@@ -270,6 +270,51 @@ listen = ::1:8080
 protocol = udp
 target = www.example
 EOF
+
+# Transparent capture (issue 9): target = original needs capture = redirect
+# or tproxy; a fixed target with capture is fine.
+expect_bad capture_original \
+    '@:9: [forward.plain] target: original needs a captured connection; expected capture = redirect or tproxy in this section, or a host:port target' \
+    '@:13: [forward.bad] capture: "transparent" is not valid; expected none, redirect or tproxy' <<'EOF'
+[association]
+role = connect
+insecure = yes
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+[forward.plain]
+listen = 0.0.0.0:15001
+target = original
+[forward.bad]
+listen = 0.0.0.0:15002
+target = original
+capture = transparent
+[forward.ok]
+listen = [::]:15003
+target = original
+capture = tproxy
+EOF
+cat >"$DIR/capture_good.ini" <<'EOF'
+[association]
+role = connect
+insecure = yes
+[path.a]
+local = 198.18.1.1
+remote = 198.18.1.2
+[forward.redirect]
+listen = 0.0.0.0:15001
+target = original
+capture = redirect
+[forward.tproxy6]
+listen = [::]:15002
+target = original
+capture = tproxy
+[forward.fixed]
+listen = 127.0.0.1:15003
+target = 198.18.20.2:80
+capture = tproxy
+EOF
+expect_good capture_good "$DIR/capture_good.ini"
 
 # Timers that make failover impossible or absurd: each message names both keys.
 expect_bad broken_failover \

@@ -650,7 +650,9 @@ link_flap_stop() {
 
 # ------------------------------------------------------------ configs
 # write_gw_conf A|B FILE [FORWARD...]
-#   FORWARD = "NAME LISTEN TARGET", e.g. "closed 198.18.10.1:8082 198.18.20.2:9002"
+#   FORWARD = "NAME LISTEN TARGET [KEY=VALUE...]", e.g.
+#   "closed 198.18.10.1:8082 198.18.20.2:9002" or, with more keys of the
+#   [forward.NAME] section, "cap4 0.0.0.0:15001 original capture=redirect"
 # Each gateway gets a default forward "web": A listens on $A_LAN:$FWD_PORT and
 # targets $LAN_B:$SRV_PORT; B listens on $B_LAN:$FWD_PORT, targets $LAN_A:$SRV_PORT.
 # Knobs (environment): CONF_V6=1 (paths over IPv6), CONF_NO_DEFAULT_FWD=1,
@@ -779,11 +781,15 @@ EOF
         if [ "${CONF_NO_DEFAULT_FWD:-0}" != 1 ]; then
             printf '\n[forward.web]\nlisten = %s\ntarget = %s\n' "$listen" "$target"
         fi
-        local f fname flisten ftarget
+        local f fname flisten ftarget fkeys kv
         for f in "$@"; do
-            read -r fname flisten ftarget <<<"$f"
-            [ -n "$ftarget" ] || fail "write_gw_conf: forward '$f' must be 'NAME LISTEN TARGET'"
+            read -r fname flisten ftarget fkeys <<<"$f"
+            [ -n "$ftarget" ] || fail "write_gw_conf: forward '$f' must be 'NAME LISTEN TARGET [KEY=VALUE...]'"
             printf '\n[forward.%s]\nlisten = %s\ntarget = %s\n' "$fname" "$flisten" "$ftarget"
+            for kv in $fkeys; do
+                case "$kv" in ?*=?*) ;; *) fail "write_gw_conf: forward '$f': '$kv' is not KEY=VALUE" ;; esac
+                printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+            done
         done
         if [ -n "${CONF_EXTRA:-}" ]; then printf '\n%s\n' "$CONF_EXTRA"; fi
     } >"$file"
@@ -1028,6 +1034,82 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # summary_field LINE KEY : extract KEY=value from an xfer summary line
 summary_field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+# ------------------------------------------------------------ capture
+# nft_load NS FILE [NAME=VALUE...] : load the nftables ruleset FILE (e.g.
+# one of contrib/nftables/) in NS, each "define NAME = ..." line of it
+# given VALUE instead (nft -D cannot redefine what a file defines). A NAME
+# the file does not define fails the test, so a renamed define cannot be
+# silently left at its example value.  The loaded copy stays in $WORK.
+nft_load() {
+    local ns=$1 file=$2 out kv name; shift 2
+    [ -f "$file" ] || fail "nft_load: no file $file"
+    out="$WORK/$(basename "$file")"
+    cp "$file" "$out"
+    for kv in "$@"; do
+        name=${kv%%=*}
+        grep -qE "^define $name = " "$out" || fail "nft_load: $file defines no $name"
+        # the value, then the define's own comment (if any) dropped
+        VALUE=${kv#*=} NAME=$name perl -i -pe 's/^define \Q$ENV{NAME}\E = .*/define $ENV{NAME} = $ENV{VALUE}/' "$out"
+    done
+    in_ns "$ns" nft -f "$out" || fail "nft_load: nft -f $out failed in $(ns_of "$ns")"
+    log "loaded $(basename "$file") in $(ns_of "$ns")${*:+ ($*)}"
+}
+
+# tproxy_routing NS [MARK=1] [TABLE=100] : what TPROXY needs besides its
+# nftables rule: packets with the fwmark MARK are delivered locally (IPv4
+# and IPv6), whatever their destination (see contrib/nftables/tcp-tproxy.nft).
+tproxy_routing() {
+    local ns mark=${2:-1} table=${3:-100}
+    ns=$(ns_of "$1")
+    ip -n "$ns" rule add fwmark "$mark" lookup "$table"
+    ip -n "$ns" route add local 0.0.0.0/0 dev lo table "$table"
+    ip -n "$ns" -6 rule add fwmark "$mark" lookup "$table"
+    ip -n "$ns" -6 route add local ::/0 dev lo table "$table"
+}
+
+# nginx_start NS DOCROOT LISTEN... : a private nginx (nginx-light) in NS
+# serving DOCROOT on each LISTEN ("198.18.20.2:80", "[2001:2:20::2]:80");
+# config, pid, temp files and logs in $WORK/nginx-NS/. Its access log,
+# one line per request "REMOTE_ADDR METHOD URI STATUS BYTES", is
+# $NGINX_ACCESS_LOG. Waits for the ports.
+nginx_start() {
+    local ns dir root=$2 l listens="" port; ns=$(ns_of "$1"); shift 2
+    need_cmd nginx
+    dir="$WORK/nginx-$ns"
+    mkdir -p "$dir/tmp"
+    for l in "$@"; do listens+="        listen $l;"$'\n'; done
+    cat >"$dir/nginx.conf" <<EOF
+# written by tests/integration/lib.sh nginx_start for ${SCENARIO:-test}
+user root;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log info;
+daemon off;
+events { worker_connections 256; }
+http {
+    log_format sgw '\$remote_addr \$request_method \$request_uri \$status \$body_bytes_sent';
+    access_log $dir/access.log sgw;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    sendfile on;
+    server {
+$listens        root $root;
+    }
+}
+EOF
+    : >"$dir/access.log"
+    NGINX_ACCESS_LOG="$dir/access.log"
+    bg_ns "$ns" "$dir/stderr.log" nginx -c "$dir/nginx.conf" -p "$dir"
+    for l in "$@"; do
+        port=${l##*:}
+        wait_listen "$ns" "$port"
+    done
+    log "nginx serving $root in $ns on $*"
+}
 
 # ------------------------------------------------------------ results
 _dump_logs() {

@@ -221,6 +221,19 @@ static void addr_len__unset_family__is_zero(void **state)
 	assert_false(addr_equal(&a, &a));
 }
 
+static void addr_unmapped__v4_mapped__becomes_ipv4_with_its_port(void **state)
+{
+	(void)state;
+	struct sockaddr_storage a, u;
+	char buf[ADDR_STRLEN];
+	assert_int_equal(addr_parse_endpoint("[::ffff:198.18.10.1]:15001", &a), 0);
+	u = addr_unmapped(&a);
+	assert_string_equal(addr_format(&u, buf, sizeof buf), "198.18.10.1:15001");
+	assert_int_equal(addr_parse_endpoint("[2001:2::1]:80", &a), 0);
+	u = addr_unmapped(&a);
+	assert_true(addr_equal(&u, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(addr_set_port__then_addr_port__returns_it),
 	    cmocka_unit_test(addr_equal__compares_family_address_and_port),
 	    cmocka_unit_test(addr_len__unset_family__is_zero),
+	    cmocka_unit_test(addr_unmapped__v4_mapped__becomes_ipv4_with_its_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -664,7 +664,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "[forward.web]\n"
 	            "listen = 127.0.0.1:8080\n"
 	            "target = 192.0.2.10:80\n"
-	            "capture = tproxy\n",
+	            "transparent = yes\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
@@ -672,8 +672,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
-	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target, "
-	    "max_connections\n");
+	    "@:13: [forward.web] transparent: unknown key; expected one of listen, protocol, "
+	    "target, max_connections, capture\n");
 }
 
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
@@ -686,7 +686,7 @@ static void config_load__missing_required_keys__point_at_the_section_header(void
 	            "listen = 127.0.0.1:8080\n"
 	            "[path.b]\n"
 	            "priority = 3\n",
-	    "@:7: [forward.web] target: missing; expected address:port or host name:port\n"
+	    "@:7: [forward.web] target: missing; expected address:port, host name:port or original\n"
 	    "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
 	    "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
 }
@@ -1192,8 +1192,8 @@ static void config_load__bad_addresses__say_what_is_wrong(void **state)
 	    "names); expected an IPv4 or IPv6 address\n"
 	    "@:10: [forward.a] listen: \"2001:db8::1:80\" is not a valid address (IPv6 needs "
 	    "brackets: [addr]:port); expected host:port\n"
-	    "@:11: [forward.a] target: \"192.0.2.1\" has no port; expected address:port or host "
-	    "name:port\n"
+	    "@:11: [forward.a] target: \"192.0.2.1\" has no port; expected address:port, host "
+	    "name:port or original\n"
 	    "@:13: [forward.b] listen: \"127.0.0.1:0\" is not a valid address (an IP address and a "
 	    "port from 1 to 65535; names are not resolved); expected host:port\n");
 }
@@ -1432,6 +1432,65 @@ static void config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine(void *
 	assert_non_null(load_text(f, MINIMAL "; caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x99\x82\n"));
 }
 
+/* Issue 9: capture and target = original. */
+static void config_load__capture_and_target_original__are_read(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[forward.r]\n"
+	                                        "listen = 0.0.0.0:15001\n"
+	                                        "target = original\n"
+	                                        "capture = redirect\n"
+	                                        "[forward.t]\n"
+	                                        "listen = [::]:15002\n"
+	                                        "target = ORIGINAL\n"
+	                                        "capture = TProxy\n"
+	                                        "[forward.fixed]\n"
+	                                        "listen = 127.0.0.1:15003\n"
+	                                        "target = 192.0.2.10:80\n"
+	                                        "capture = tproxy\n"
+	                                        "[forward.plain]\n"
+	                                        "listen = 127.0.0.1:15004\n"
+	                                        "target = 192.0.2.10:80\n");
+	assert_non_null(c);
+	assert_string_equal(f->out, "");
+	assert_int_equal(c->n_forwards, 4);
+	assert_int_equal(c->forwards[0].capture, CONFIG_CAPTURE_REDIRECT);
+	assert_true(c->forwards[0].target_original);
+	assert_int_equal(c->forwards[1].capture, CONFIG_CAPTURE_TPROXY);
+	assert_true(c->forwards[1].target_original);
+	assert_int_equal(c->forwards[2].capture, CONFIG_CAPTURE_TPROXY);
+	assert_false(c->forwards[2].target_original);
+	assert_addr(&c->forwards[2].target, "192.0.2.10:80");
+	assert_int_equal(c->forwards[3].capture, CONFIG_CAPTURE_NONE);
+	assert_false(c->forwards[3].target_original);
+	assert_string_equal(config_capture_name(CONFIG_CAPTURE_TPROXY), "tproxy");
+}
+
+static void config_load__target_original_without_capture__is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[forward.a]\n"
+	                      "listen = 0.0.0.0:15001\n"
+	                      "target = original\n"
+	                      "[forward.b]\n"
+	                      "capture = none\n"
+	                      "target = original\n"
+	                      "listen = 0.0.0.0:15002\n"
+	                      "[forward.c]\n"
+	                      "listen = 0.0.0.0:15003\n"
+	                      "target = originals\n"
+	                      "capture = nat\n",
+	              "@:8: [forward.a] target: original needs a captured connection; expected "
+	              "capture = redirect or tproxy in this section, or a host:port target\n"
+	              "@:11: [forward.b] target: original needs a captured connection; expected "
+	              "capture = redirect or tproxy in this section, or a host:port target\n"
+	              "@:15: [forward.c] target: \"originals\" is not a valid address (no port); "
+	              "expected host:port or original\n"
+	              "@:16: [forward.c] capture: \"nat\" is not valid; expected none, redirect or "
+	              "tproxy\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1451,6 +1510,8 @@ int main(void)
 	    T(config_load__conn_buffer__says_it_was_replaced_by_conn_window),
 	    T(config_load__bad_size_suffixes__are_rejected),
 	    T(config_load__bad_words__list_the_choices),
+	    T(config_load__capture_and_target_original__are_read),
+	    T(config_load__target_original_without_capture__is_an_error),
 	    T(config_load__udp_encap__on_and_off_with_each_engine),
 	    T(config_load__udp_encap_off_with_userspace__is_a_contradiction),
 	    T(config_load__bad_udp_encap__lists_the_choices),
