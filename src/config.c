@@ -87,7 +87,7 @@ enum spec_kind {
 	SPEC_HOST,     /* bare IP literal */
 	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
 	SPEC_PATH,     /* a file name; relative to the config file's directory */
-	SPEC_TARGET,   /* SPEC_ENDPOINT, host-name:port or "original" (struct config_forward only) */
+	SPEC_TARGET,   /* SPEC_ENDPOINT, name:port or "original" (config_forward only) */
 	SPEC_ALLOW,    /* [egress] allow: config_egress.h */
 	SPEC_RESOLVER, /* [egress] resolver: config_egress.h */
 };
@@ -1034,8 +1034,8 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 	snprintf(f.name, sizeof f.name, "%s", name);
 	load_keys(l, si, ss, &f, &seen, &bad);
 	unsigned tbit = spec_bit(ss, "target", NULL);
-	f.target_original = (seen & tbit) && !(bad & tbit) && f.target.ss_family == AF_UNSPEC &&
-	                    !f.target_host[0];
+	f.target_original =
+	    (seen & tbit) && !(bad & tbit) && f.target.ss_family == AF_UNSPEC && !f.target_host[0];
 	const char *why = config_capture_check(f.capture, f.target_original);
 	if (why && !(bad & spec_bit(ss, "capture", NULL)))
 		loader_error(l, key_line(l, si, "target"), "[%s] target: %s", l->secs[si].name,

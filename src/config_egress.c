@@ -256,7 +256,8 @@ int config_host_target(const char *value, char *host, size_t hostlen, uint16_t *
 	unsigned long p;
 	size_t len = colon ? (size_t)(colon - value) : 0;
 	if (!colon || !parse_num(colon + 1, 1, 65535, &p)) {
-		snprintf(why, n, "\"%s\" has no port; expected address:port or host name:port",
+		snprintf(why, n,
+		         "\"%s\" has no port; expected address:port, host name:port or original",
 		         value);
 		return -EINVAL;
 	}

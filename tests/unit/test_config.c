@@ -679,16 +679,16 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
 {
 	struct fixture *f = *state;
-	expect_errors(
-	    f,
-	    MINIMAL "\n"
-	            "[forward.web]\n"
-	            "listen = 127.0.0.1:8080\n"
-	            "[path.b]\n"
-	            "priority = 3\n",
-	    "@:7: [forward.web] target: missing; expected address:port, host name:port or original\n"
-	    "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
-	    "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
+	expect_errors(f,
+	              MINIMAL "\n"
+	                      "[forward.web]\n"
+	                      "listen = 127.0.0.1:8080\n"
+	                      "[path.b]\n"
+	                      "priority = 3\n",
+	              "@:7: [forward.web] target: missing; expected address:port, host name:port "
+	              "or original\n"
+	              "@:9: [path.b] local: missing; expected an IPv4 or IPv6 address\n"
+	              "@:9: [path.b] remote: missing; expected an IPv4 or IPv6 address\n");
 }
 
 static void config_load__missing_association__reports_role_for_the_file(void **state)
@@ -1485,8 +1485,8 @@ static void config_load__target_original_without_capture__is_an_error(void **sta
 	              "capture = redirect or tproxy in this section, or a host:port target\n"
 	              "@:11: [forward.b] target: original needs a captured connection; expected "
 	              "capture = redirect or tproxy in this section, or a host:port target\n"
-	              "@:15: [forward.c] target: \"originals\" is not a valid address (no port); "
-	              "expected host:port or original\n"
+	              "@:15: [forward.c] target: \"originals\" has no port; expected address:port, "
+	              "host name:port or original\n"
 	              "@:16: [forward.c] capture: \"nat\" is not valid; expected none, redirect or "
 	              "tproxy\n");
 }
