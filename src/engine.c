@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostcheck.h"
 #include "log.h"
 
 /* 0 when this kernel can make an SCTP socket, else why not (errno). On
@@ -32,9 +33,13 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 	switch (engine_choose(choice, &probe, p, why, sizeof why)) {
 	case ENGINE_KIND_KERNEL:
 		log_info("%s", why);
+		if (hostcheck_sctp_port(p) < 0)
+			return NULL;
 		return engine_kernel_new(loop, p, cb, ctx);
 	case ENGINE_KIND_USERSPACE:
 		log_info("%s", why);
+		if (hostcheck_udp_port(p) < 0)
+			return NULL;
 		return engine_usrsctp_new(loop, p, cb, ctx);
 	case ENGINE_KIND_NONE:
 		break;
