@@ -373,17 +373,18 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		return;
 	}
 	upwatch_attempt_failed(&a->upwatch, why);
-	if (was_ready) {
+	if (was_ready || a->state == ASSOC_HELLO) {
 		/* Graceful or not, the tunnel is gone until it comes back: a
-		 * warning (journalctl -p warning), and the count starts again. */
-		log_warn("association down%s: %s; %zu connection%s reset",
-		         graceful ? " (the peer closed it)" : "", why, lost, lost == 1 ? "" : "s");
-		a->failed_attempts = 0;
-		upwatch_start(&a->upwatch);
-	} else if (a->state == ASSOC_HELLO) {
-		log_warn("association down during the handshake: %s; %zu connection%s reset", why,
+		 * warning (journalctl -p warning), and the count of upwatch
+		 * starts again. */
+		log_warn("association down: %s%s; %zu connection%s reset", why,
+		         !was_ready ? " (during the handshake)"
+		         : graceful ? " (the peer closed it)"
+		                    : "",
 		         lost, lost == 1 ? "" : "s");
 		a->failed_attempts = 0;
+		if (was_ready)
+			upwatch_start(&a->upwatch);
 	} else if (a->failed_attempts++ == 0) {
 		/* Said once; the retries that follow only at debug level. */
 		log_info("association attempt failed: %s; retrying every %.1f s at most", why,
