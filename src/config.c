@@ -136,6 +136,11 @@ static const struct spec gateway_keys[] = {
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, C(max_connections)},
     {"idle_timeout_s", SPEC_UINT, 0, 0, 604800, 0, NULL, C(idle_timeout_s)},
+    {"log_connections", SPEC_CHOICE, 0, 0, 0, 0, yes_no, C(log_connections)},
+    {"tcp_keepalive", SPEC_CHOICE, 0, 0, 0, 1, yes_no, C(tcp_keepalive)},
+    {"tcp_keepalive_idle_s", SPEC_UINT, 0, 1, 32767, 60, NULL, C(tcp_keepalive_idle_s)},
+    {"tcp_keepalive_interval_s", SPEC_UINT, 0, 1, 32767, 10, NULL, C(tcp_keepalive_interval_s)},
+    {"tcp_keepalive_count", SPEC_UINT, 0, 1, 127, 6, NULL, C(tcp_keepalive_count)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -705,7 +710,7 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
                       unsigned *seen, unsigned *bad)
 {
 	const char *sec = l->secs[si].name;
-	char ikey[2 * INI_LINE_MAX + 2], buf[256];
+	char ikey[2 * INI_LINE_MAX + 2], buf[1024];
 
 	*seen = *bad = 0;
 	for (size_t i = 0; i < l->n_keys; i++) {

@@ -81,13 +81,18 @@ struct config {
 	enum config_engine engine;
 	uint16_t udp_encap_port; /* local UDP port of transport = udp */
 	enum log_level log_level;
-	unsigned connect_timeout_ms; /* exit side: target connect deadline */
-	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_window;          /* per-connection receive window (credit) at start, bytes */
-	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
-	size_t memory_limit;         /* sum of the windows of all open connections */
-	unsigned max_connections;    /* both ways together; 0: no limit of its own */
-	unsigned idle_timeout_s;     /* reset connections that move nothing; 0: off */
+	unsigned connect_timeout_ms;   /* exit side: target connect deadline */
+	unsigned drain_timeout_ms;     /* SIGTERM: wait this long for connections */
+	size_t conn_window;            /* per-connection receive window (credit) at start, bytes */
+	size_t conn_window_max;        /* ... and the most it may grow to (window.h) */
+	size_t memory_limit;           /* sum of the windows of all open connections */
+	unsigned max_connections;      /* both ways together; 0: no limit of its own */
+	unsigned idle_timeout_s;       /* reset connections that move nothing; 0: off */
+	unsigned log_connections;      /* 1: a summary line at info when a connection ends */
+	unsigned tcp_keepalive;        /* 1: SO_KEEPALIVE on client and target sockets */
+	unsigned tcp_keepalive_idle_s; /* TCP_KEEPIDLE: silence before the first probe */
+	unsigned tcp_keepalive_interval_s; /* TCP_KEEPINTVL: between unanswered probes */
+	unsigned tcp_keepalive_count;      /* TCP_KEEPCNT: unanswered probes before the reset */
 
 	/* [association] */
 	enum config_role role;

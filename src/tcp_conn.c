@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "conn_log.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -63,6 +64,54 @@ static void close_with_reset(int fd)
 	close(fd);
 }
 
+/* Remember the first cause of C's end for its summary line (conn_log.h). */
+static void conn_ended(struct conn *c, const char *why)
+{
+	if (!c->end_why)
+		c->end_why = why;
+}
+
+/* A read or write on the TCP socket failed with ERR. */
+static void conn_socket_failed(struct conn *c, int err)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		conn_ended(c, c->opener ? "reset by client" : "reset by target");
+	else if (err == ETIMEDOUT)
+		conn_ended(c, c->opener ? "client timed out (TCP keepalive or retransmissions)"
+		                        : "target timed out (TCP keepalive or retransmissions)");
+	else
+		conn_ended(c, c->opener ? "client socket error" : "target socket error");
+}
+
+/* The peer gateway reset C with WHY. */
+static void conn_reset_by_peer(struct conn *c, enum frame_rst_reason why)
+{
+	switch (why) {
+	case FRAME_RST_RESET:
+		conn_ended(c, c->opener ? "reset by target" : "reset by client");
+		return;
+	case FRAME_RST_REFUSED:
+		conn_ended(c, "target refused");
+		return;
+	case FRAME_RST_TIMEOUT:
+		conn_ended(c, c->state == CONN_OPENING ? "target did not answer"
+		                                       : "idle or timed out at the peer gateway");
+		return;
+	case FRAME_RST_UNREACHABLE:
+		conn_ended(c, "target unreachable");
+		return;
+	case FRAME_RST_RESOURCES:
+		conn_ended(c, "no resources at the peer gateway");
+		return;
+	case FRAME_RST_SHUTDOWN:
+		conn_ended(c, "the peer gateway is stopping (drain)");
+		return;
+	default:
+		conn_ended(c, "reset by the peer gateway");
+		return;
+	}
+}
+
 static struct conn *conn_new(struct assoc *a, int fd)
 {
 	struct conn *c = calloc(1, sizeof *c);
@@ -104,6 +153,7 @@ static void conn_free(struct conn *c)
 	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
+	conn_log_line(c, ev_now(loop));
 	assoc_conn_gone(c->assoc, c);
 	buf_reset(&c->out);
 	free(c);
@@ -111,6 +161,9 @@ static void conn_free(struct conn *c)
 
 void conn_kill(struct conn *c)
 {
+	conn_ended(c, c->assoc->state == ASSOC_CLOSING
+	                  ? "reset: this gateway is stopping (drain_timeout_ms)"
+	                  : "reset: the association was lost");
 	c->owed = 0;
 	conn_free(c);
 }
@@ -237,6 +290,7 @@ void conn_protocol_error(struct conn *c, const char *why)
 {
 	log_warn_limited("stream %u: protocol error from peer (%s); resetting this connection",
 	                 c->sid, why);
+	conn_ended(c, "protocol error from the peer gateway");
 	conn_reset(c, FRAME_RST_PROTOCOL);
 	conn_progress(c);
 }
@@ -283,8 +337,10 @@ static size_t read_data(struct conn *c, uint8_t *frame)
 	}
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
+	int err = errno;
 	log_debug("stream %u: %s %s: %s", c->sid, c->opener ? "client" : "target", c->peer_text,
-	          strerror(errno));
+	          strerror(err));
+	conn_socket_failed(c, err);
 	conn_reset(c, FRAME_RST_RESET);
 	return 0;
 }
@@ -363,8 +419,10 @@ static bool drain_out(struct conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
+			int err = errno;
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-			          strerror(errno));
+			          strerror(err));
+			conn_socket_failed(c, err);
 			conn_reset(c, FRAME_RST_RESET);
 			return false;
 		}
@@ -406,8 +464,10 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 	if (c->out.len == 0) {
 		ssize_t n = write(c->fd, p, len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			int err = errno;
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-			          strerror(errno));
+			          strerror(err));
+			conn_socket_failed(c, err);
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 			return;
@@ -426,6 +486,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 	}
 	if (buf_append(&c->out, p, len) < 0) {
 		log_warn_limited("stream %u: out of memory; resetting", c->sid);
+		conn_ended(c, "out of memory");
 		conn_reset(c, FRAME_RST_RESOURCES);
 		conn_progress(c);
 		return;
@@ -470,6 +531,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			on_credit(c, f->u.credit);
 		} else if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
 			c->got_rst = true;
+			conn_reset_by_peer(c, f->u.rst);
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 		} else if (!c->got_rst) {
@@ -513,6 +575,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
+		conn_reset_by_peer(c, f->u.rst);
 		if (c->opener && c->state == CONN_OPENING)
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
 			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
@@ -555,6 +618,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	}
 	tune_socket(fd);
 	limits_socket_bufs(fd, a->conn_window);
+	limits_socket_keepalive(&a->limits, fd);
 	if (!assoc_has_room(a)) {
 		char who[ADDR_STRLEN + 32];
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
@@ -581,6 +645,8 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	if (sid < 0) {
 		log_warn_limited("forward %s: refusing client %s: %s", target->name, c->peer_text,
 		                 sid == -ENOSPC ? "no free stream" : "association not ready");
+		conn_ended(c, sid == -ENOSPC ? "refused: no free stream"
+		                             : "refused: the association is not up");
 		conn_kill(c);
 		return sid;
 	}
@@ -630,6 +696,20 @@ static void conn_connect_failed(struct conn *c, int err)
 {
 	log_info_limited("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
 	                 c->target.name, strerror(err));
+	switch (reason_of(err)) {
+	case FRAME_RST_REFUSED:
+		conn_ended(c, "target refused");
+		break;
+	case FRAME_RST_TIMEOUT:
+		conn_ended(c, "target did not answer (connect_timeout_ms)");
+		break;
+	case FRAME_RST_UNREACHABLE:
+		conn_ended(c, "target unreachable");
+		break;
+	default:
+		conn_ended(c, "cannot connect to the target");
+		break;
+	}
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);
@@ -661,6 +741,7 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		/* Our RST tells the peer; the id stays ours until its CLOSED
 		 * (docs/PROTOCOL.md, "Opening a connection"). */
 		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name);
+		conn_ended(c, "no answer from the peer gateway to OPEN");
 		conn_reset(c, FRAME_RST_TIMEOUT);
 		conn_progress(c);
 	}
@@ -685,6 +766,7 @@ int conn_accept(struct assoc *a, uint16_t sid, const struct frame_open *target)
 	}
 	tune_socket(fd);
 	limits_socket_bufs(fd, a->conn_window);
+	limits_socket_keepalive(&a->limits, fd);
 	c->fd = fd;
 	ev_io_set(&c->rio, fd, EV_READ);
 	ev_io_set(&c->wio, fd, EV_WRITE);

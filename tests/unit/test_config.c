@@ -281,6 +281,11 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_int_equal(c->engine, CONFIG_ENGINE_AUTO);
 	assert_int_equal(c->transport, CONFIG_TRANSPORT_UDP);
 	assert_int_equal(c->udp_encap_port, 9899);
+	assert_int_equal(c->log_connections, 0);
+	assert_int_equal(c->tcp_keepalive, 1);
+	assert_int_equal(c->tcp_keepalive_idle_s, 60);
+	assert_int_equal(c->tcp_keepalive_interval_s, 10);
+	assert_int_equal(c->tcp_keepalive_count, 6);
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
@@ -689,7 +694,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "capture = tproxy\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
-	    "memory_limit, max_connections, idle_timeout_s\n"
+	    "memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, "
+	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
