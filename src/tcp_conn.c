@@ -79,6 +79,8 @@ static void conn_socket_failed(struct conn *c, int err)
 	else if (err == ETIMEDOUT)
 		conn_ended(c, c->opener ? "client timed out (TCP keepalive or retransmissions)"
 		                        : "target timed out (TCP keepalive or retransmissions)");
+	else if (err == EHOSTUNREACH || err == ENETUNREACH)
+		conn_ended(c, c->opener ? "client unreachable" : "target unreachable");
 	else
 		conn_ended(c, c->opener ? "client socket error" : "target socket error");
 }
