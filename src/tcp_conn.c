@@ -85,32 +85,26 @@ static void conn_socket_failed(struct conn *c, int err)
 		conn_ended(c, c->opener ? "client socket error" : "target socket error");
 }
 
-/* The peer gateway reset C with WHY. */
-static void conn_reset_by_peer(struct conn *c, enum frame_rst_reason why)
+/* How a connection ended that was reset for WHY, by the peer gateway or,
+ * CONNECTING, by our own connect to the target. */
+static const char *conn_rst_text(const struct conn *c, enum frame_rst_reason why, bool connecting)
 {
 	switch (why) {
 	case FRAME_RST_RESET:
-		conn_ended(c, c->opener ? "reset by target" : "reset by client");
-		return;
+		return c->opener ? "reset by target" : "reset by client";
 	case FRAME_RST_REFUSED:
-		conn_ended(c, "target refused");
-		return;
+		return "target refused";
 	case FRAME_RST_TIMEOUT:
-		conn_ended(c, c->state == CONN_OPENING ? "target did not answer"
-		                                       : "idle or timed out at the peer gateway");
-		return;
+		return connecting ? "target did not answer (connect_timeout_ms)"
+		                  : "idle or timed out at the peer gateway";
 	case FRAME_RST_UNREACHABLE:
-		conn_ended(c, "target unreachable");
-		return;
+		return "target unreachable";
 	case FRAME_RST_RESOURCES:
-		conn_ended(c, "no resources at the peer gateway");
-		return;
+		return "no resources at the peer gateway";
 	case FRAME_RST_SHUTDOWN:
-		conn_ended(c, "the peer gateway is stopping (drain)");
-		return;
+		return "the peer gateway is stopping (drain)";
 	default:
-		conn_ended(c, "reset by the peer gateway");
-		return;
+		return connecting ? "cannot connect to the target" : "reset by the peer gateway";
 	}
 }
 
@@ -533,7 +527,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			on_credit(c, f->u.credit);
 		} else if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
 			c->got_rst = true;
-			conn_reset_by_peer(c, f->u.rst);
+			conn_ended(c, conn_rst_text(c, f->u.rst, c->state == CONN_OPENING));
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 		} else if (!c->got_rst) {
@@ -577,7 +571,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
-		conn_reset_by_peer(c, f->u.rst);
+		conn_ended(c, conn_rst_text(c, f->u.rst, c->state == CONN_OPENING));
 		if (c->opener && c->state == CONN_OPENING)
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
 			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
@@ -698,20 +692,7 @@ static void conn_connect_failed(struct conn *c, int err)
 {
 	log_info_limited("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
 	                 c->target.name, strerror(err));
-	switch (reason_of(err)) {
-	case FRAME_RST_REFUSED:
-		conn_ended(c, "target refused");
-		break;
-	case FRAME_RST_TIMEOUT:
-		conn_ended(c, "target did not answer (connect_timeout_ms)");
-		break;
-	case FRAME_RST_UNREACHABLE:
-		conn_ended(c, "target unreachable");
-		break;
-	default:
-		conn_ended(c, "cannot connect to the target");
-		break;
-	}
+	conn_ended(c, conn_rst_text(c, reason_of(err), true));
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);
