@@ -61,6 +61,16 @@ for s in A B; do
 done
 vlog "engine auto picked the kernel on both gateways; association up"
 
+# A second gateway A while the first holds SCTP port 5757 on its address:
+# exit 1 at start naming the port (before, the connect role retried for
+# ever with an error a second).
+rc=0
+timeout 10 "$IP" netns exec a sctpgw -c /tmp/a.ini >/tmp/gw-dup.log 2>&1 || rc=$?
+[ "$rc" = 1 ] || vm_fail "a second gateway on SCTP port 5757 exited $rc, want 1: $(cat /tmp/gw-dup.log)"
+grep -q "error a: SCTP port 5757 (\[association\] port) on $WAN_A is in use by another program" \
+    /tmp/gw-dup.log || vm_fail "the SCTP port in use is not named: $(cat /tmp/gw-dup.log)"
+vlog "SCTP port in use: exit 1, $(grep -o 'SCTP port 5757.*program' /tmp/gw-dup.log)"
+
 t0=$(cut -d' ' -f1 /proc/uptime)
 ip netns exec a sgxfer client 127.0.0.1 8080 "$BULK" 1 >/tmp/cli-a.out ||
     vm_fail "bulk A->B client failed: $(cat /tmp/cli-a.out)"
