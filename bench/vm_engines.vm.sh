@@ -8,9 +8,12 @@ vm_load_sctp
 vm_two_ns 1
 "$IP" netns exec b sgxfer server 127.0.0.1 9000 "$BULK" 2 >/tmp/srv.out 2>&1 &
 for engine in userspace kernel; do
+    # The kernel engine as measured before transport existed: plain SCTP.
+    transport=udp
+    [ "$engine" = kernel ] && transport=sctp
     printf '[forward.out]\nlisten = 127.0.0.1:8080\ntarget = 127.0.0.1:9000\n' |
-        vm_conf /tmp/a.ini connect "$engine" "$WAN_A" "$WAN_B"
-    vm_conf /tmp/b.ini accept "$engine" "$WAN_B" "$WAN_A" </dev/null
+        VM_TRANSPORT=$transport vm_conf /tmp/a.ini connect "$engine" "$WAN_A" "$WAN_B"
+    VM_TRANSPORT=$transport vm_conf /tmp/b.ini accept "$engine" "$WAN_B" "$WAN_A" </dev/null
     sed -i 's/^log_level = debug/log_level = info/' /tmp/a.ini /tmp/b.ini
     rm -f /tmp/gw-A.log /tmp/gw-B.log
     vm_gw B b /tmp/b.ini

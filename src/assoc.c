@@ -332,6 +332,7 @@ static void go_ready(struct assoc *a)
 	set_state(a, ASSOC_READY);
 	a->backoff = ASSOC_BACKOFF_MIN;
 	a->n_up++;
+	upwatch_up(&a->upwatch);
 	char id[17] = "-";
 	if (a->auth.key >= 0)
 		auth_key_id_hex(a->auth.keys[a->auth.key].id, id);
@@ -373,11 +374,19 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		report_closed(a);
 		return;
 	}
+	upwatch_attempt_failed(&a->upwatch, why);
 	if (was_ready || a->state == ASSOC_HELLO) {
-		log_msg(graceful && lost == 0 ? LOG_INFO : LOG_WARN,
-		        "association down: %s; %zu connection%s reset", why, lost,
-		        lost == 1 ? "" : "s");
+		/* Graceful or not, the tunnel is gone until it comes back: a
+		 * warning (journalctl -p warning), and the count of upwatch
+		 * starts again. */
+		log_warn("association down: %s%s; %zu connection%s reset", why,
+		         !was_ready ? " (during the handshake)"
+		         : graceful ? " (the peer closed it)"
+		                    : "",
+		         lost, lost == 1 ? "" : "s");
 		a->failed_attempts = 0;
+		if (was_ready)
+			upwatch_start(&a->upwatch);
 	} else if (a->failed_attempts++ == 0) {
 		/* Said once; the retries that follow only at debug level. */
 		log_info("association attempt failed: %s; retrying every %.1f s at most", why,
@@ -763,6 +772,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->backoff = ASSOC_BACKOFF_MIN;
 	ev_timer_init(&a->retry, assoc_retry_cb, 0., 0.);
 	a->retry.data = a;
+	upwatch_init(&a->upwatch, loop, cfg, &a->n_auth_failed, &a->n_up);
 	/* HELLO is one small message: SCTP delivers it within a few
 	 * retransmissions unless the association itself fails. */
 	double rto_max = cfg->rto_max_ms / 1000.0;
@@ -803,6 +813,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->pump);
+	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);
 	drop_early(a);
 	kill_all(a);
@@ -818,6 +829,7 @@ void assoc_free(struct assoc *a)
 
 int assoc_start(struct assoc *a)
 {
+	upwatch_start(&a->upwatch);
 	if (a->role == CONFIG_ROLE_ACCEPT) {
 		int rc = a->engine->ops->open(a->engine);
 		if (rc < 0)
@@ -835,6 +847,7 @@ void assoc_shutdown(struct assoc *a)
 	if (was == ASSOC_CLOSING)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
+	upwatch_stop(&a->upwatch);
 	set_state(a, ASSOC_CLOSING);
 	kill_all(a);
 	a->engine->ops->shutdown(a->engine);

@@ -37,6 +37,7 @@
 #include "egress.h"
 #include "path.h"
 #include "stream.h"
+#include "upwatch.h"
 #include "tcp_conn.h"
 
 enum assoc_state {
@@ -115,7 +116,8 @@ struct assoc {
 
 	ev_timer retry;
 	double backoff;
-	uint8_t *scratch; /* one frame: conns pull into it; held while the engine is full */
+	struct upwatch upwatch; /* warns while the association is not established */
+	uint8_t *scratch;       /* one frame: conns pull into it; held while the engine is full */
 
 	/* Told when the association goes down while CLOSING. */
 	void (*on_closed)(void *ctx);

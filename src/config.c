@@ -105,7 +105,7 @@ struct spec {
 };
 
 /* The store code writes enums and ints as 32-bit unsigned values. */
-_Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) == 4 &&
+_Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_transport) == 4 &&
                    sizeof(enum log_level) == 4 && sizeof(enum config_role) == 4 &&
                    sizeof(enum config_protocol) == 4 && sizeof(enum config_cc) == 4 &&
                    sizeof(enum config_capture) == 4 && sizeof(int) == 4,
@@ -117,7 +117,8 @@ _Static_assert(sizeof(enum config_engine) == 4 && sizeof(enum config_udp_encap) 
 #define F(member)        AT(struct config_forward, member)
 
 static const char *const engine_names[] = {"auto", "kernel", "userspace", NULL};
-static const char *const udp_encap_names[] = {"off", "on", NULL};
+/* Same order as enum config_transport. */
+static const char *const transport_names[] = {"udp", "sctp", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
@@ -130,7 +131,6 @@ static const char *const cc_names[] = {"rfc4960", "hstcp", "htcp", "rtcc", NULL}
 static const struct spec gateway_keys[] = {
     {"name", SPEC_NAME, 0, 1, CONFIG_NAME_MAX - 1, 0, NULL, C(name)},
     {"engine", SPEC_CHOICE, 0, 0, 0, CONFIG_ENGINE_AUTO, engine_names, C(engine)},
-    {"udp_encap", SPEC_CHOICE, 0, 0, 0, CONFIG_UDP_ENCAP_OFF, udp_encap_names, C(udp_encap)},
     {"udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(udp_encap_port)},
     {"log_level", SPEC_CHOICE, 0, 0, 0, LOG_INFO, level_names, C(log_level)},
     {"connect_timeout_ms", SPEC_UINT, 0, 100, 600000, 5000, NULL, C(connect_timeout_ms)},
@@ -140,6 +140,11 @@ static const struct spec gateway_keys[] = {
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, C(max_connections)},
     {"idle_timeout_s", SPEC_UINT, 0, 0, 604800, 0, NULL, C(idle_timeout_s)},
+    {"log_connections", SPEC_CHOICE, 0, 0, 0, 0, yes_no, C(log_connections)},
+    {"tcp_keepalive", SPEC_CHOICE, 0, 0, 0, 1, yes_no, C(tcp_keepalive)},
+    {"tcp_keepalive_idle_s", SPEC_UINT, 0, 1, 32767, 60, NULL, C(tcp_keepalive_idle_s)},
+    {"tcp_keepalive_interval_s", SPEC_UINT, 0, 1, 32767, 10, NULL, C(tcp_keepalive_interval_s)},
+    {"tcp_keepalive_count", SPEC_UINT, 0, 1, 127, 6, NULL, C(tcp_keepalive_count)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -152,11 +157,16 @@ static const struct renamed_key renamed_keys[] = {
     {"gateway", "conn_buffer",
      "replaced by conn_window in sctpgw 0.2 (a per-connection credit window instead of a "
      "buffer limit that paused the whole association); expected conn_window"},
+    {"gateway", "udp_encap",
+     "udp_encap was replaced by [association] transport = udp|sctp (udp, the default, is "
+     "SCTP over UDP with either engine; sctp is plain IP protocol 132, kernel engine only); "
+     "remove udp_encap"},
 };
 
 static const struct spec association_keys[] = {
     {"role", SPEC_CHOICE, 1, 0, 0, CONFIG_ROLE_CONNECT, role_names, C(role)},
     {"port", SPEC_UINT, 0, 1, 65535, 5757, NULL, C(port)},
+    {"transport", SPEC_CHOICE, 0, 0, 0, CONFIG_TRANSPORT_UDP, transport_names, C(transport)},
     {"remote_udp_encap_port", SPEC_UINT, 0, 1, 65535, 9899, NULL, C(remote_udp_encap_port)},
     {"max_streams", SPEC_UINT, 0, 3, 65535, 4096, NULL, C(max_streams)},
     {"psk_file", SPEC_PATH, 0, 0, 0, 0, NULL, C(psk_file)},
@@ -755,7 +765,7 @@ static void load_keys(struct loader *l, size_t si, const struct section_spec *ss
                       unsigned *seen, unsigned *bad)
 {
 	const char *sec = l->secs[si].name;
-	char ikey[2 * INI_LINE_MAX + 2], buf[256];
+	char ikey[2 * INI_LINE_MAX + 2], buf[1024];
 
 	*seen = *bad = 0;
 	for (size_t i = 0; i < l->n_keys; i++) {
@@ -830,16 +840,6 @@ static void load_gateway(struct loader *l, size_t si, const struct section_spec 
 		            c->conn_window_max, false,
 		            "conn_window <= conn_window_max (a window starts at conn_window and "
 		            "grows up to conn_window_max)");
-	/* Only a written "off" is a contradiction: it is also the default,
-	 * which the user-space engine simply does not need. */
-	unsigned encap = spec_bit(ss, "udp_encap", NULL), engine = spec_bit(ss, "engine", NULL);
-	if ((seen & encap) && !(bad & (encap | engine)) && c->engine == CONFIG_ENGINE_USERSPACE &&
-	    c->udp_encap == CONFIG_UDP_ENCAP_OFF)
-		loader_error(
-		    l, key_line(l, si, "udp_encap"),
-		    "[%s] udp_encap: off contradicts engine = userspace (line %u), which "
-		    "always carries SCTP over UDP; expected on, or engine = kernel or auto",
-		    l->secs[si].name, key_line(l, si, "engine"));
 }
 
 /* The key file is read here, so --check finds a bad one. A relative name
@@ -1097,6 +1097,31 @@ static void check_sctp_paths(struct loader *l)
 		            "up no later than a dead path is declared unreachable)");
 }
 
+/* Line of KEY in the first section named SEC, 0 when it is not written. */
+static unsigned key_line_in(const struct loader *l, const char *sec, const char *key)
+{
+	for (size_t si = 0; si < l->n_secs; si++)
+		if (strcmp(l->secs[si].name, sec) == 0)
+			return key_line(l, si, key);
+	return 0;
+}
+
+/* Plain SCTP is IP protocol 132: only the kernel's stack speaks it. A bad
+ * value of either key was reported already and left the default, which
+ * never contradicts. */
+static void check_transport(struct loader *l)
+{
+	const struct config *c = l->c;
+	if (c->transport != CONFIG_TRANSPORT_SCTP || c->engine != CONFIG_ENGINE_USERSPACE)
+		return;
+	loader_error(l, key_line_in(l, "association", "transport"),
+	             "[association] transport: sctp (plain SCTP, IP protocol 132) needs the "
+	             "kernel engine, and [gateway] engine = userspace (line %u) is usrsctp, "
+	             "which speaks SCTP over UDP only; expected transport = udp, or engine = "
+	             "kernel or auto",
+	             key_line_in(l, "gateway", "engine"));
+}
+
 static void load_sections(struct loader *l)
 {
 	bool present[N_SECTIONS] = {false}; /* by enum section_kind */
@@ -1139,6 +1164,7 @@ static void load_sections(struct loader *l)
 			load_keys(l, si, ss, l->c, &seen, &bad);
 	}
 	check_sctp_paths(l);
+	check_transport(l);
 
 	/* A required key of a section that is not there at all. */
 	for (size_t j = 0; j < N_SECTIONS; j++) {
@@ -1260,6 +1286,11 @@ const char *config_engine_name(enum config_engine e)
 const char *config_role_name(enum config_role r)
 {
 	return (unsigned)r <= CONFIG_ROLE_ACCEPT ? role_names[r] : "?";
+}
+
+const char *config_transport_name(enum config_transport t)
+{
+	return (unsigned)t <= CONFIG_TRANSPORT_SCTP ? transport_names[t] : "?";
 }
 
 const char *config_cc_name(enum config_cc cc)

@@ -36,12 +36,12 @@ enum config_engine {
 	CONFIG_ENGINE_USERSPACE, /* usrsctp over UDP (RFC 6951) */
 };
 
-/* Whether SCTP travels inside UDP (RFC 6951). The user-space engine always
- * does; the kernel engine does only when asked, so it can pair with a
- * user-space peer. */
-enum config_udp_encap {
-	CONFIG_UDP_ENCAP_OFF, /* kernel engine: plain SCTP, IP protocol 132 */
-	CONFIG_UDP_ENCAP_ON,  /* every engine: SCTP over UDP */
+/* What the association travels in on the wire, the same whichever engine
+ * runs, so one firewall rule fits every host of a pair ([association]
+ * transport). */
+enum config_transport {
+	CONFIG_TRANSPORT_UDP,  /* SCTP over UDP (RFC 6951): either engine */
+	CONFIG_TRANSPORT_SCTP, /* plain SCTP, IP protocol 132: the kernel engine only */
 };
 
 enum config_role {
@@ -87,20 +87,25 @@ struct config {
 	/* [gateway] */
 	char name[CONFIG_NAME_MAX];
 	enum config_engine engine;
-	enum config_udp_encap udp_encap;
-	uint16_t udp_encap_port;
+	uint16_t udp_encap_port; /* local UDP port of transport = udp */
 	enum log_level log_level;
-	unsigned connect_timeout_ms; /* exit side: target connect deadline */
-	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_window;          /* per-connection receive window (credit) at start, bytes */
-	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
-	size_t memory_limit;         /* sum of the windows of all open connections */
-	unsigned max_connections;    /* both ways together; 0: no limit of its own */
-	unsigned idle_timeout_s;     /* reset connections that move nothing; 0: off */
+	unsigned connect_timeout_ms;   /* exit side: target connect deadline */
+	unsigned drain_timeout_ms;     /* SIGTERM: wait this long for connections */
+	size_t conn_window;            /* per-connection receive window (credit) at start, bytes */
+	size_t conn_window_max;        /* ... and the most it may grow to (window.h) */
+	size_t memory_limit;           /* sum of the windows of all open connections */
+	unsigned max_connections;      /* both ways together; 0: no limit of its own */
+	unsigned idle_timeout_s;       /* reset connections that move nothing; 0: off */
+	unsigned log_connections;      /* 1: a summary line at info when a connection ends */
+	unsigned tcp_keepalive;        /* 1: SO_KEEPALIVE on client and target sockets */
+	unsigned tcp_keepalive_idle_s; /* TCP_KEEPIDLE: silence before the first probe */
+	unsigned tcp_keepalive_interval_s; /* TCP_KEEPINTVL: between unanswered probes */
+	unsigned tcp_keepalive_count;      /* TCP_KEEPCNT: unanswered probes before the reset */
 
 	/* [association] */
 	enum config_role role;
 	uint16_t port;
+	enum config_transport transport;
 	uint16_t remote_udp_encap_port;
 	unsigned max_streams;                   /* 3..65535 */
 	char psk_file[256];                     /* "" when not set */
@@ -150,5 +155,6 @@ void config_free(struct config *c);
 const char *config_engine_name(enum config_engine e);
 const char *config_role_name(enum config_role r);
 const char *config_cc_name(enum config_cc cc);
+const char *config_transport_name(enum config_transport t);
 
 #endif

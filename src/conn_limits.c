@@ -2,6 +2,8 @@
 #include "conn_limits.h"
 
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -41,6 +43,8 @@ static void limits_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			                 "resetting %s %s on forward %s",
 			                 c->sid, l->idle_timeout_s, c->opener ? "client" : "target",
 			                 c->peer_text, c->target.name);
+			if (!c->end_why)
+				c->end_why = "idle (idle_timeout_s)";
 			conn_abort(c, FRAME_RST_TIMEOUT);
 		}
 		c = next;
@@ -54,6 +58,10 @@ void limits_init(struct limits *l, struct ev_loop *loop, struct assoc *a, const 
 	l->assoc = a;
 	l->max_total = c->max_connections;
 	l->idle_timeout_s = c->idle_timeout_s;
+	l->keepalive = c->tcp_keepalive;
+	l->keep_idle = (int)c->tcp_keepalive_idle_s;
+	l->keep_interval = (int)c->tcp_keepalive_interval_s;
+	l->keep_count = (int)c->tcp_keepalive_count;
 	l->n_forwards = c->n_forwards;
 	for (size_t i = 0; i < c->n_forwards; i++) {
 		snprintf(l->fwd[i].name, sizeof l->fwd[i].name, "%s", c->forwards[i].name);
@@ -116,6 +124,17 @@ void limits_socket_bufs(int fd, size_t window)
 	int half = want > INT_MAX ? INT_MAX : (int)want;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof half);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &half, sizeof half);
+}
+
+void limits_socket_keepalive(const struct limits *l, int fd)
+{
+	int on = l->keepalive ? 1 : 0;
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	if (!on)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &l->keep_idle, sizeof l->keep_idle);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &l->keep_interval, sizeof l->keep_interval);
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &l->keep_count, sizeof l->keep_count);
 }
 
 void limits_conn_opened(struct limits *l, struct conn *c)

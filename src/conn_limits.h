@@ -33,6 +33,8 @@ struct limits {
 	struct assoc *assoc;
 	unsigned max_total;      /* connections both ways; 0: no limit of its own */
 	unsigned idle_timeout_s; /* 0: off */
+	bool keepalive;          /* [gateway] tcp_keepalive and its timers */
+	int keep_idle, keep_interval, keep_count;
 	size_t n_forwards;
 	struct {
 		char name[CONFIG_NAME_MAX];
@@ -61,6 +63,13 @@ bool limits_admit_open(struct limits *l, size_t n_conns, uint16_t sid, const cha
  * ARCHITECTURE.md, "Backpressure and memory"). Best effort: a failure
  * leaves the kernel's defaults. */
 void limits_socket_bufs(int fd, size_t window);
+
+/* TCP keepalive on a client or target socket as [gateway] tcp_keepalive*
+ * say (issue 10, item 7): a peer that vanished without FIN or RST (host
+ * gone, link cut) stops answering the probes, the kernel fails the socket
+ * with ETIMEDOUT after idle + interval x count seconds, and the connection
+ * is reset on both sides, its stream freed. Best effort, as above. */
+void limits_socket_keepalive(const struct limits *l, int fd);
 
 /* C (an opener, its target set) now counts against its forward. */
 void limits_conn_opened(struct limits *l, struct conn *c);

@@ -9,7 +9,10 @@
  *
  *   engine_usrsctp.c  usrsctp linked into the binary, SCTP over UDP (RFC 6951)
  *   engine_kernel.c   the kernel's SCTP through <netinet/sctp.h> and libsctp,
- *                     plain or over UDP (udp_encap = on, Linux >= 5.11)
+ *                     over UDP (Linux >= 5.11) or plain (transport = sctp)
+ *
+ * The wire transport ([association] transport) is the configuration's, not
+ * the engine's: the choice of engine never changes what goes on the wire.
  *
  * The two stacks' headers define the same names differently: never include
  * both in one file; this header includes neither.
@@ -45,11 +48,11 @@
  * free the config. */
 struct engine_params {
 	enum config_role role;
-	uint16_t port;                  /* SCTP port, the same on both gateways */
-	bool udp_encap;                 /* kernel engine: SCTP over UDP (user space: always) */
-	uint16_t udp_encap_port;        /* local UDP port */
-	uint16_t remote_udp_encap_port; /* peer's UDP port */
-	uint16_t max_streams;           /* streams we offer in each direction */
+	uint16_t port;                   /* SCTP port, the same on both gateways */
+	enum config_transport transport; /* udp: SCTP over UDP; sctp: plain (kernel only) */
+	uint16_t udp_encap_port;         /* local UDP port */
+	uint16_t remote_udp_encap_port;  /* peer's UDP port */
+	uint16_t max_streams;            /* streams we offer in each direction */
 	size_t n_addrs;
 	struct sockaddr_storage local[CONFIG_MAX_PATHS]; /* index = path, best first */
 	struct sockaddr_storage remote[CONFIG_MAX_PATHS];
@@ -134,8 +137,9 @@ struct engine {
 	void *ctx;
 };
 
-/* Pick and create the engine CHOICE asks for (logs which one and why).
- * Returns NULL after logging the reason on failure. */
+/* Pick and create the engine CHOICE asks for, able to speak P->transport
+ * (logs which one and why). Returns NULL after logging the reason on
+ * failure. */
 struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
                           const struct engine_params *p, const struct engine_callbacks *cb,
                           void *ctx);
@@ -154,10 +158,24 @@ enum engine_kind {
 	ENGINE_KIND_USERSPACE,
 };
 
-/* Which engine CHOICE means on this machine (engine_choice.c): KERNEL_ERR is
- * 0 when the kernel can make SCTP sockets, else the errno of that attempt.
- * WHY gets the line to log (an error for ENGINE_KIND_NONE). */
-enum engine_kind engine_choose(enum config_engine choice, int kernel_err,
+/* What the kernel can do, probed once at start (engine.c, engine_kernel.c). */
+struct engine_probe {
+	int kernel_err;    /* 0: the kernel makes SCTP sockets; else that errno */
+	int udp_err;       /* 0: it can speak SCTP over UDP on our port; else an errno */
+	char udp_why[200]; /* udp_err != 0: why not, for the log line */
+};
+
+/* Whether the kernel engine can carry SCTP over UDP on local UDP port PORT:
+ * SCTP_REMOTE_UDP_ENCAPS_PORT works (Linux >= 5.11) and the sysctl
+ * net.sctp.udp_port of this network namespace is PORT already or this
+ * process may set it. 0, or -errno with the reason in WHY. Call only when
+ * the kernel makes SCTP sockets. */
+int engine_kernel_probe_udp(uint16_t port, char *why, size_t len);
+
+/* Which engine CHOICE means on this machine for P->transport
+ * (engine_choice.c), given what PROBE found. WHY gets the line to log (an
+ * error for ENGINE_KIND_NONE). Pure: no probing here. */
+enum engine_kind engine_choose(enum config_engine choice, const struct engine_probe *probe,
                                const struct engine_params *p, char *why, size_t len);
 
 /* Fill P from config C, paths best first (path_order() in path.h). */

@@ -15,13 +15,15 @@
  * thread: the read watcher runs while a socket exists, the write watcher
  * only after send() returned -EAGAIN.
  *
- * UDP encapsulation (RFC 6951, Linux >= 5.11) is the kernel's: the local
- * UDP port is the per-network-namespace sysctl net.sctp.udp_port, the
- * peer's port the per-socket SCTP_REMOTE_UDP_ENCAPS_PORT.
+ * UDP encapsulation (RFC 6951, Linux >= 5.11; transport = udp) is the
+ * kernel's: the local UDP port is the per-network-namespace sysctl
+ * net.sctp.udp_port, the peer's port the per-socket
+ * SCTP_REMOTE_UDP_ENCAPS_PORT. transport = sctp sets that port to 0.
  *
  * This file includes <netinet/sctp.h> and must never include usrsctp.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/sctp.h>
 #include <stdio.h>
@@ -78,12 +80,12 @@ static int setopt(int fd, int opt, const void *v, socklen_t len, const char *wha
  * sysctl net.sctp.encap_port gives sockets another default. */
 static int kern_encap(struct kern_engine *e, int fd)
 {
+	bool udp = e->p.transport == CONFIG_TRANSPORT_UDP;
 	struct sctp_udpencaps enc = {.sue_assoc_id = SCTP_FUTURE_ASSOC,
-	                             .sue_port =
-	                                 htons(e->p.udp_encap ? e->p.remote_udp_encap_port : 0)};
+	                             .sue_port = htons(udp ? e->p.remote_udp_encap_port : 0)};
 	if (setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &enc, sizeof enc) == 0)
 		return 0;
-	if (!e->p.udp_encap && errno == ENOPROTOOPT)
+	if (!udp && errno == ENOPROTOOPT)
 		return 0; /* a kernel before 5.11 has no encapsulation to turn off */
 	log_error("engine kernel: setting the peer's UDP port (SCTP_REMOTE_UDP_ENCAPS_PORT) "
 	          "failed: %s%s",
@@ -691,8 +693,8 @@ static void kern_status(struct engine *base, char *buf, size_t len)
 	         "socket %s, waiting for room %s, %s, peer rwnd %u, unacked %u, "
 	         "pending %u, partial message %zu bytes",
 	         e->fd >= 0 ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
-	         e->p.udp_encap ? "over UDP" : "plain SCTP", st.sstat_rwnd, st.sstat_unackdata,
-	         st.sstat_penddata, e->rx_len);
+	         e->p.transport == CONFIG_TRANSPORT_UDP ? "over UDP" : "plain SCTP", st.sstat_rwnd,
+	         st.sstat_unackdata, st.sstat_penddata, e->rx_len);
 }
 
 static const struct engine_ops kern_ops = {
@@ -707,34 +709,92 @@ static const struct engine_ops kern_ops = {
     .status = kern_status,
 };
 
-/* The local UDP port of SCTP over UDP is the network namespace's sysctl
- * net.sctp.udp_port (0: off). Set it when it differs and we may; else say
- * exactly what the administrator has to do. */
-static int kern_udp_port(uint16_t want)
+static int kern_read_udp_port(unsigned *now)
 {
 	FILE *f = fopen(KERN_UDP_PORT, "r");
+	if (!f)
+		return -errno;
+	int rc = fscanf(f, "%u", now) == 1 ? 0 : -EIO;
+	fclose(f);
+	return rc;
+}
+
+int engine_kernel_probe_udp(uint16_t port, char *why, size_t len)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	if (fd < 0) {
+		int err = errno;
+		snprintf(why, len, "cannot make an SCTP socket: %s", strerror(err));
+		return -err;
+	}
+	struct sctp_udpencaps enc = {.sue_assoc_id = SCTP_FUTURE_ASSOC, .sue_port = htons(port)};
+	int rc = setsockopt(fd, IPPROTO_SCTP, SCTP_REMOTE_UDP_ENCAPS_PORT, &enc, sizeof enc);
+	int err = errno;
+	close(fd);
+	if (rc < 0) {
+		snprintf(why, len,
+		         "SCTP_REMOTE_UDP_ENCAPS_PORT: %s; the kernel's SCTP over UDP needs Linux "
+		         "5.11 or later",
+		         strerror(err));
+		return -err;
+	}
 	unsigned now = 0;
-	if (!f || fscanf(f, "%u", &now) != 1) {
-		log_error("engine kernel: udp_encap = on, but %s is missing (%s): SCTP over UDP "
-		          "needs Linux 5.11 or later; set udp_encap = off (plain SCTP) or "
-		          "engine = userspace",
-		          KERN_UDP_PORT, f ? "unreadable" : strerror(errno));
-		if (f)
-			fclose(f);
+	rc = kern_read_udp_port(&now);
+	if (rc < 0) {
+		snprintf(why, len, "%s: %s; the kernel's SCTP over UDP needs Linux 5.11 or later",
+		         KERN_UDP_PORT, strerror(-rc));
+		return rc;
+	}
+	if (now == port)
+		return 0;
+	if (faccessat(AT_FDCWD, KERN_UDP_PORT, W_OK, AT_EACCESS) < 0) {
+		err = errno;
+		snprintf(why, len,
+		         "net.sctp.udp_port is %u, not udp_encap_port %u, and this process may not "
+		         "set it (%s): 'sysctl -w net.sctp.udp_port=%u' as root in this network "
+		         "namespace lets the kernel engine run",
+		         now, port, strerror(err), port);
+		return -err;
+	}
+	return 0;
+}
+
+/* The local UDP port of SCTP over UDP is the network namespace's sysctl
+ * net.sctp.udp_port (0: off). Set it when it differs and we may; else say
+ * exactly what the administrator has to do. Writing it makes the kernel
+ * bind that UDP port: a port another program holds fails here. */
+static int kern_udp_port(uint16_t want)
+{
+	unsigned now = 0;
+	int rc = kern_read_udp_port(&now);
+	if (rc < 0) {
+		log_error("engine kernel: transport = udp, but %s is missing (%s): SCTP over UDP "
+		          "needs Linux 5.11 or later; set engine = userspace or auto, or "
+		          "transport = sctp on both gateways",
+		          KERN_UDP_PORT, strerror(-rc));
 		return -ENOTSUP;
 	}
-	fclose(f);
 	if (now == want)
 		return 0;
-	f = fopen(KERN_UDP_PORT, "w");
-	bool ok = f && fprintf(f, "%u\n", want) > 0;
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok) {
-		log_error("engine kernel: udp_encap = on needs the sysctl net.sctp.udp_port = %u "
+	FILE *f = fopen(KERN_UDP_PORT, "w");
+	int err = 0;
+	if (!f || fprintf(f, "%u\n", want) < 0)
+		err = errno;
+	if (f && fclose(f) != 0 && !err)
+		err = errno;
+	if (err == EADDRINUSE) {
+		log_error("engine kernel: UDP port %u (udp_encap_port) is in use by another "
+		          "program: the kernel cannot bind it for SCTP over UDP; stop that "
+		          "program or choose another udp_encap_port (and the peer's "
+		          "remote_udp_encap_port)",
+		          want);
+		return -EADDRINUSE;
+	}
+	if (err || !f) {
+		log_error("engine kernel: transport = udp needs the sysctl net.sctp.udp_port = %u "
 		          "(udp_encap_port), it is %u and this process cannot set it (%s): run "
 		          "'sysctl -w net.sctp.udp_port=%u' as root in this network namespace",
-		          want, now, strerror(errno), want);
+		          want, now, strerror(err ? err : EPERM), want);
 		return -EPERM;
 	}
 	log_info("engine kernel: set net.sctp.udp_port = %u (was %u) for SCTP over UDP; it "
@@ -754,7 +814,7 @@ static int kern_family(const struct engine_params *p)
 struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_params *p,
                                  const struct engine_callbacks *cb, void *ctx)
 {
-	if (p->udp_encap && kern_udp_port(p->udp_encap_port) < 0)
+	if (p->transport == CONFIG_TRANSPORT_UDP && kern_udp_port(p->udp_encap_port) < 0)
 		return NULL;
 	struct kern_engine *e = calloc(1, sizeof *e);
 	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {

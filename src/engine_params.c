@@ -12,7 +12,7 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	memset(p, 0, sizeof *p);
 	p->role = c->role;
 	p->port = c->port;
-	p->udp_encap = c->udp_encap == CONFIG_UDP_ENCAP_ON;
+	p->transport = c->transport;
 	p->udp_encap_port = c->udp_encap_port;
 	p->remote_udp_encap_port = c->remote_udp_encap_port;
 	p->max_streams = (uint16_t)c->max_streams;

@@ -8,6 +8,7 @@
 #include "assoc.h"
 #include "capture.h"
 #include "fdguard.h"
+#include "hostcheck.h"
 #include "listener.h"
 #include "log.h"
 #include "resolver.h"
@@ -191,6 +192,8 @@ int gateway_run(const struct config *c)
 	if (fdguard_reserve() < 0)
 		log_warn("cannot open the reserve descriptor (/dev/null); out of descriptors, "
 		         "waiting clients will not be reset");
+	if (hostcheck_paths(c) < 0)
+		return EXIT_FAILURE;
 	g.assoc = assoc_new(g.loop, c);
 	if (!g.assoc)
 		return EXIT_FAILURE;

@@ -4,6 +4,10 @@
  *   2026-11-29T06:51:21.123Z info site-a: association up (engine userspace)
  *
  * Lines below the configured level are dropped before formatting.
+ * When stderr is the journal (systemd sets JOURNAL_STREAM to the device
+ * and inode of that stream), each line starts with its sd-daemon(3)
+ * priority, "<3>" error, "<4>" warn, "<6>" info, "<7>" debug, which
+ * journald strips and keeps as the priority: `journalctl -p warning`.
  * Lines a peer or a client can trigger repeatedly: log_warn_limited()
  * (ratelimit.h).
  */
@@ -11,6 +15,7 @@
 #define SCTPGW_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 enum log_level {
@@ -20,7 +25,12 @@ enum log_level {
 	LOG_DEBUG, /* every connection */
 };
 
+/* Also turns the priority prefixes on when stderr is the journal. */
 void log_init(const char *name, enum log_level level);
+/* Whether ENV (the value of JOURNAL_STREAM, "DEV:INODE") names FD. */
+bool log_journal_stream(const char *env, int fd);
+/* Priority prefixes on or off (tests). */
+void log_set_journal(bool on);
 void log_set_level(enum log_level level);
 /* Parse "error" | "warn" | "info" | "debug"; returns 0 or -EINVAL. */
 int log_level_parse(const char *text, enum log_level *out);

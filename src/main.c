@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "conn_log.h"
 #include "crypto.h"
 #include "gateway.h"
 #include "log.h"
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 	}
 
 	log_init(c->name, c->log_level);
+	conn_log_enable(c->log_connections);
 	log_info("sctpgw %s starting with %s", SCTPGW_VERSION, file);
 	int status = gateway_run(c);
 	config_free(c);

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "assoc.h"
 #include "egress.h"
+#include "conn_log.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "resolver.h"
@@ -63,6 +64,54 @@ static void close_with_reset(int fd)
 	struct linger l = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 	close(fd);
+}
+
+/* Remember the first cause of C's end for its summary line (conn_log.h). */
+static void conn_ended(struct conn *c, const char *why)
+{
+	if (!c->end_why)
+		c->end_why = why;
+}
+
+/* A read or write on the TCP socket failed with ERR. */
+static void conn_socket_failed(struct conn *c, int err)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		conn_ended(c, c->opener ? "reset by client" : "reset by target");
+	else if (err == ETIMEDOUT)
+		conn_ended(c, c->opener ? "client timed out (TCP keepalive or retransmissions)"
+		                        : "target timed out (TCP keepalive or retransmissions)");
+	else if (err == EHOSTUNREACH || err == ENETUNREACH)
+		conn_ended(c, c->opener ? "client unreachable" : "target unreachable");
+	else
+		conn_ended(c, c->opener ? "client socket error" : "target socket error");
+}
+
+/* How a connection ended that was reset for WHY, by the peer gateway or,
+ * CONNECTING, by our own connect to the target. */
+static const char *conn_rst_text(const struct conn *c, enum frame_rst_reason why, bool connecting)
+{
+	switch (why) {
+	case FRAME_RST_RESET:
+		return c->opener ? "reset by target" : "reset by client";
+	case FRAME_RST_REFUSED:
+		return "target refused";
+	case FRAME_RST_TIMEOUT:
+		return connecting ? "target did not answer (connect_timeout_ms)"
+		                  : "idle or timed out at the peer gateway";
+	case FRAME_RST_UNREACHABLE:
+		return "target unreachable";
+	case FRAME_RST_RESOURCES:
+		return "no resources at the peer gateway";
+	case FRAME_RST_SHUTDOWN:
+		return "the peer gateway is stopping (drain)";
+	case FRAME_RST_NOT_ALLOWED:
+		return "target not in [egress] allow";
+	case FRAME_RST_NO_NAME:
+		return "target host name did not resolve";
+	default:
+		return connecting ? "cannot connect to the target" : "reset by the peer gateway";
+	}
 }
 
 static struct conn *conn_new(struct assoc *a, int fd)
@@ -117,6 +166,7 @@ static void conn_free(struct conn *c)
 	log_debug("stream %u %s %s closed: %llu bytes up, %llu bytes down, %.3f s", c->sid,
 	          c->opener ? "client" : "target", c->peer_text, (unsigned long long)c->bytes_up,
 	          (unsigned long long)c->bytes_down, ev_now(loop) - c->started);
+	conn_log_line(c, ev_now(loop));
 	assoc_conn_gone(c->assoc, c);
 	buf_reset(&c->out);
 	free(c);
@@ -124,6 +174,9 @@ static void conn_free(struct conn *c)
 
 void conn_kill(struct conn *c)
 {
+	conn_ended(c, c->assoc->state == ASSOC_CLOSING
+	                  ? "reset: this gateway is stopping (drain_timeout_ms)"
+	                  : "reset: the association was lost");
 	c->owed = 0;
 	conn_free(c);
 }
@@ -252,6 +305,7 @@ void conn_protocol_error(struct conn *c, const char *why)
 {
 	log_warn_limited("stream %u: protocol error from peer (%s); resetting this connection",
 	                 c->sid, why);
+	conn_ended(c, "protocol error from the peer gateway");
 	conn_reset(c, FRAME_RST_PROTOCOL);
 	conn_progress(c);
 }
@@ -298,8 +352,10 @@ static size_t read_data(struct conn *c, uint8_t *frame)
 	}
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
+	int err = errno;
 	log_debug("stream %u: %s %s: %s", c->sid, c->opener ? "client" : "target", c->peer_text,
-	          strerror(errno));
+	          strerror(err));
+	conn_socket_failed(c, err);
 	conn_reset(c, FRAME_RST_RESET);
 	return 0;
 }
@@ -378,8 +434,10 @@ static bool drain_out(struct conn *c)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
+			int err = errno;
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-			          strerror(errno));
+			          strerror(err));
+			conn_socket_failed(c, err);
 			conn_reset(c, FRAME_RST_RESET);
 			return false;
 		}
@@ -421,8 +479,10 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 	if (c->out.len == 0) {
 		ssize_t n = write(c->fd, p, len);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			int err = errno;
 			log_debug("stream %u: writing to %s: %s", c->sid, c->peer_text,
-			          strerror(errno));
+			          strerror(err));
+			conn_socket_failed(c, err);
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 			return;
@@ -441,6 +501,7 @@ static void on_data(struct conn *c, const uint8_t *p, size_t len)
 	}
 	if (buf_append(&c->out, p, len) < 0) {
 		log_warn_limited("stream %u: out of memory; resetting", c->sid);
+		conn_ended(c, "out of memory");
 		conn_reset(c, FRAME_RST_RESOURCES);
 		conn_progress(c);
 		return;
@@ -485,6 +546,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			on_credit(c, f->u.credit);
 		} else if (f->type == FRAME_RST && c->got_fin && !c->got_rst) {
 			c->got_rst = true;
+			conn_ended(c, conn_rst_text(c, f->u.rst, c->state == CONN_OPENING));
 			conn_reset(c, FRAME_RST_RESET);
 			conn_progress(c);
 		} else if (!c->got_rst) {
@@ -528,6 +590,7 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
+		conn_ended(c, conn_rst_text(c, f->u.rst, c->state == CONN_OPENING));
 		if (c->opener && c->state == CONN_OPENING && f->u.rst == FRAME_RST_NOT_ALLOWED) {
 			char t[FRAME_HOST_MAX + 8];
 			c->assoc->n_egress_peer++;
@@ -586,6 +649,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	}
 	tune_socket(fd);
 	limits_socket_bufs(fd, a->conn_window);
+	limits_socket_keepalive(&a->limits, fd);
 	if (!assoc_has_room(a)) {
 		char who[ADDR_STRLEN + 32];
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
@@ -612,6 +676,8 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	if (sid < 0) {
 		log_warn_limited("forward %s: refusing client %s: %s", target->name, c->peer_text,
 		                 sid == -ENOSPC ? "no free stream" : "association not ready");
+		conn_ended(c, sid == -ENOSPC ? "refused: no free stream"
+		                             : "refused: the association is not up");
 		conn_kill(c);
 		return sid;
 	}
@@ -662,6 +728,7 @@ static void conn_connect_failed(struct conn *c, int err)
 {
 	log_info_limited("stream %u: cannot connect to %s for forward %s: %s", c->sid, c->peer_text,
 	                 c->target.name, strerror(err));
+	conn_ended(c, conn_rst_text(c, reason_of(err), true));
 	ev_timer_stop(c->assoc->loop, &c->timer);
 	conn_reset(c, reason_of(err));
 	conn_progress(c);
@@ -703,6 +770,7 @@ static void conn_resolve_failed(struct conn *c, const char *why)
 	struct assoc *a = c->assoc;
 	char t[FRAME_HOST_MAX + 8];
 	a->n_unresolved++;
+	conn_ended(c, conn_rst_text(c, FRAME_RST_NO_NAME, true));
 	log_warn_limited("stream %u: peer %s, forward %s: host name %s did not resolve (%s); "
 	                 "refused",
 	                 c->sid, a->peer_name, c->target.name,
@@ -729,6 +797,7 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		/* Our RST tells the peer; the id stays ours until its CLOSED
 		 * (docs/PROTOCOL.md, "Opening a connection"). */
 		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name);
+		conn_ended(c, "no answer from the peer gateway to OPEN");
 		conn_reset(c, FRAME_RST_TIMEOUT);
 		conn_progress(c);
 	}
@@ -740,6 +809,7 @@ static void conn_not_allowed(struct conn *c, const char *dst)
 {
 	struct assoc *a = c->assoc;
 	a->n_egress_refused++;
+	conn_ended(c, conn_rst_text(c, FRAME_RST_NOT_ALLOWED, true));
 	log_warn_limited("stream %u: peer %s, forward %s: destination %s is not in [egress] "
 	                 "allow; refused (to permit it, add it to [egress] allow in %s)",
 	                 c->sid, a->peer_name, c->target.name, dst, a->config_file);
@@ -764,6 +834,7 @@ static void conn_try_next(struct conn *c)
 		}
 		tune_socket(fd);
 		limits_socket_bufs(fd, a->conn_window);
+		limits_socket_keepalive(&a->limits, fd);
 		c->fd = fd;
 		ev_io_set(&c->rio, fd, EV_READ);
 		ev_io_set(&c->wio, fd, EV_WRITE);

@@ -110,6 +110,7 @@ struct conn {
 	uint64_t idle_mark;   /* conn_limits.h: bytes_up + bytes_down at idle_since */
 	ev_tstamp idle_since; /* conn_limits.h: when it last moved a byte (0: not swept yet) */
 	char peer_text[64];   /* the client or target, for logs */
+	const char *end_why;  /* conn_log.h: the first cause of its end (NULL: none yet) */
 };
 
 /* Opener: a client FD was accepted for the forward described by TARGET.

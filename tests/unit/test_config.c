@@ -279,8 +279,13 @@ static void config_load__minimal_file__uses_every_default(void **state)
 	assert_string_equal(f->out, "");
 	assert_string_equal(c->name, "sctpgw");
 	assert_int_equal(c->engine, CONFIG_ENGINE_AUTO);
-	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_OFF);
+	assert_int_equal(c->transport, CONFIG_TRANSPORT_UDP);
 	assert_int_equal(c->udp_encap_port, 9899);
+	assert_int_equal(c->log_connections, 0);
+	assert_int_equal(c->tcp_keepalive, 1);
+	assert_int_equal(c->tcp_keepalive_idle_s, 60);
+	assert_int_equal(c->tcp_keepalive_interval_s, 10);
+	assert_int_equal(c->tcp_keepalive_count, 6);
 	assert_int_equal(c->log_level, LOG_INFO);
 	assert_int_equal(c->connect_timeout_ms, 5000);
 	assert_int_equal(c->drain_timeout_ms, 5000);
@@ -550,50 +555,72 @@ static void config_load__bad_words__list_the_choices(void **state)
 	    "debug\n");
 }
 
-static void config_load__udp_encap__on_and_off_with_each_engine(void **state)
+#define PATH_A                                                                                     \
+	"[path.a]\n"                                                                               \
+	"local = 198.18.1.1\n"                                                                     \
+	"remote = 198.18.1.2\n"
+
+static void config_load__transport__udp_by_default_sctp_with_the_kernel(void **state)
 {
 	struct fixture *f = *state;
-	struct config *c = load_text(f, MINIMAL "[gateway]\n"
-	                                        "engine = kernel\n"
-	                                        "udp_encap = on\n");
+	struct config *c = load_text(f, "[association]\n"
+	                                "role = connect\n"
+	                                "transport = sctp\n" PATH_A "[gateway]\n"
+	                                "engine = kernel\n");
 	assert_non_null(c);
 	assert_string_equal(f->out, "");
-	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_ON);
+	assert_int_equal(c->transport, CONFIG_TRANSPORT_SCTP);
 	fixture_reset(f);
-	/* The user-space engine always encapsulates: on is merely true. */
-	c = load_text(f, MINIMAL "[gateway]\n"
-	                         "engine = userspace\n"
-	                         "udp_encap = on\n");
-	assert_non_null(c);
-	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_ON);
+	c = load_text(f, "[association]\n"
+	                 "role = connect\n"
+	                 "transport = sctp\n" PATH_A);
+	assert_non_null(c); /* engine = auto: the kernel's, or a start-up error */
+	assert_int_equal(c->transport, CONFIG_TRANSPORT_SCTP);
 	fixture_reset(f);
-	c = load_text(f, MINIMAL "[gateway]\n"
-	                         "engine = auto\n"
-	                         "udp_encap = off\n");
+	c = load_text(f, "[association]\n"
+	                 "role = connect\n"
+	                 "transport = UDP\n" PATH_A "[gateway]\n"
+	                 "engine = userspace\n");
 	assert_non_null(c);
-	assert_int_equal(c->udp_encap, CONFIG_UDP_ENCAP_OFF);
+	assert_int_equal(c->transport, CONFIG_TRANSPORT_UDP);
 }
 
-static void config_load__udp_encap_off_with_userspace__is_a_contradiction(void **state)
+static void config_load__transport_sctp_with_userspace__is_a_contradiction(void **state)
 {
 	struct fixture *f = *state;
 	expect_errors(f,
-	              MINIMAL "[gateway]\n"
-	                      "engine = userspace\n"
-	                      "udp_encap = off\n",
-	              "@:8: [gateway] udp_encap: off contradicts engine = userspace (line 7), "
-	              "which always carries SCTP over UDP; expected on, or engine = kernel or "
+	              "[association]\n"
+	              "role = connect\n"
+	              "transport = sctp\n" PATH_A "[gateway]\n"
+	              "engine = userspace\n",
+	              "@:3: [association] transport: sctp (plain SCTP, IP protocol 132) needs the "
+	              "kernel engine, and [gateway] engine = userspace (line 8) is usrsctp, which "
+	              "speaks SCTP over UDP only; expected transport = udp, or engine = kernel or "
 	              "auto\n");
 }
 
-static void config_load__bad_udp_encap__lists_the_choices(void **state)
+static void config_load__bad_transport__lists_the_choices(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              "[association]\n"
+	              "role = connect\n"
+	              "transport = tcp\n" PATH_A,
+	              "@:3: [association] transport: \"tcp\" is not valid; expected udp or "
+	              "sctp\n");
+}
+
+static void config_load__udp_encap__says_transport_replaced_it(void **state)
 {
 	struct fixture *f = *state;
 	expect_errors(f,
 	              MINIMAL "[gateway]\n"
-	                      "engine = userspace\n"
-	                      "udp_encap = yes\n",
-	              "@:8: [gateway] udp_encap: \"yes\" is not valid; expected off or on\n");
+	                      "engine = kernel\n"
+	                      "udp_encap = on\n",
+	              "@:8: [gateway] udp_encap: udp_encap was replaced by [association] "
+	              "transport = udp|sctp (udp, the default, is SCTP over UDP with either "
+	              "engine; sctp is plain IP protocol 132, kernel engine only); remove "
+	              "udp_encap\n");
 }
 
 static void config_load__words_and_names__ignore_case(void **state)
@@ -665,10 +692,10 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "listen = 127.0.0.1:8080\n"
 	            "target = 192.0.2.10:80\n"
 	            "transparent = yes\n",
-	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
-	    "udp_encap_port, "
+	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
-	    "memory_limit, max_connections, idle_timeout_s\n"
+	    "memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, "
+	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
@@ -1512,9 +1539,10 @@ int main(void)
 	    T(config_load__bad_words__list_the_choices),
 	    T(config_load__capture_and_target_original__are_read),
 	    T(config_load__target_original_without_capture__is_an_error),
-	    T(config_load__udp_encap__on_and_off_with_each_engine),
-	    T(config_load__udp_encap_off_with_userspace__is_a_contradiction),
-	    T(config_load__bad_udp_encap__lists_the_choices),
+	    T(config_load__transport__udp_by_default_sctp_with_the_kernel),
+	    T(config_load__transport_sctp_with_userspace__is_a_contradiction),
+	    T(config_load__bad_transport__lists_the_choices),
+	    T(config_load__udp_encap__says_transport_replaced_it),
 	    T(config_load__words_and_names__ignore_case),
 	    T(config_load__bad_gateway_name__is_rejected),
 	    T(config_load__unknown_section__lists_the_valid_ones),

@@ -70,7 +70,7 @@ static struct engine *make(struct ev_loop *loop, struct seen *s)
 	struct engine_params p = {0};
 	p.role = CONFIG_ROLE_CONNECT;
 	p.port = 5757;
-	p.udp_encap = true;
+	p.transport = CONFIG_TRANSPORT_UDP;
 	p.udp_encap_port = free_udp_port();
 	p.remote_udp_encap_port = free_udp_port(); /* nobody answers there */
 	p.max_streams = 16;

@@ -1,5 +1,5 @@
 # kernel_failover (inside the VM): two kernel-engine gateways joined by two
-# veth links; a bulk transfer runs over wan1 (priority 10) when wan1 is
+# veth links (transport = sctp, plain SCTP); a bulk transfer runs over wan1 (priority 10) when wan1 is
 # cut; the data must arrive intact over wan2 with no association loss and
 # no connection reset.
 . /vmlib.sh
@@ -14,8 +14,8 @@ sctp_fast() {
     printf 'assoc_max_retrans = 30\nfailback_hold_ms = 2000\n'
 }
 { sctp_fast; printf '[forward.out]\nlisten = 127.0.0.1:8080\ntarget = 127.0.0.1:9000\n'; } |
-    vm_conf /tmp/a.ini connect kernel "$WAN_A" "$WAN_B" "$WAN2_A" "$WAN2_B"
-sctp_fast | vm_conf /tmp/b.ini accept kernel "$WAN_B" "$WAN_A" "$WAN2_B" "$WAN2_A"
+    VM_TRANSPORT=sctp vm_conf /tmp/a.ini connect kernel "$WAN_A" "$WAN_B" "$WAN2_A" "$WAN2_B"
+sctp_fast | VM_TRANSPORT=sctp vm_conf /tmp/b.ini accept kernel "$WAN_B" "$WAN_A" "$WAN2_B" "$WAN2_A"
 "$IP" netns exec b sgxfer server 127.0.0.1 9000 "$BULK" 2 >/tmp/srv.out 2>&1 &
 vm_gw B b /tmp/b.ini
 vm_gw A a /tmp/a.ini

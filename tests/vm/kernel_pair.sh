@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# kernel_pair: two kernel-engine gateways inside the VM (plain SCTP, two
+# kernel_pair: two kernel-engine gateways inside the VM (transport = sctp, two
 # namespaces): bulk both ways from each side and 50 concurrent connections,
 # SHA-256 equal; engine = auto picks the kernel there, and before the sctp
 # module is loaded it falls back while engine = kernel exits 1 naming
-# 'modprobe sctp'; tshark decodes the handshake and DATA from the VM's
-# capture.
+# 'modprobe sctp'; a second gateway on the SCTP port in use exits 1
+# naming it; tshark decodes the handshake and DATA from the VM's capture.
 set -euo pipefail
 SCENARIO=kernel_pair
 . "$(dirname "$0")/lib.sh"

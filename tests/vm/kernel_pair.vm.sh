@@ -1,6 +1,6 @@
 # kernel_pair (inside the VM): the engine choice before and after the sctp
 # module is loaded, then two kernel-engine gateways in namespaces a and b
-# (one veth link, plain SCTP) carry a bulk transfer each way, started from
+# (one veth link, transport = sctp: plain SCTP, IP protocol 132) carry a bulk transfer each way, started from
 # each side, and 50 concurrent connections; tcpdump records wan1.
 . /vmlib.sh
 BULK=${BULK:-16777216}
@@ -30,7 +30,14 @@ ip netns exec a sctpgw -c /tmp/k.ini >/tmp/gw-nomod-kernel.log 2>&1 || rc=$?
 [ "$rc" = 1 ] || vm_fail "engine = kernel without the sctp module exited $rc, want 1"
 grep -q "engine = kernel, but this kernel cannot make SCTP sockets.*'modprobe sctp'" \
     /tmp/gw-nomod-kernel.log || vm_fail "engine = kernel message: $(cat /tmp/gw-nomod-kernel.log)"
-vlog "engine choice without the sctp module: auto -> userspace, kernel -> exit 1 naming modprobe sctp"
+# transport = sctp needs the kernel's SCTP: auto cannot fall back.
+fwd | VM_TRANSPORT=sctp vm_conf /tmp/s.ini connect auto "$WAN_A" "$WAN_B"
+rc=0
+ip netns exec a sctpgw -c /tmp/s.ini >/tmp/gw-nomod-sctp.log 2>&1 || rc=$?
+[ "$rc" = 1 ] || vm_fail "transport = sctp, engine = auto without the sctp module exited $rc, want 1"
+grep -q "engine auto: transport = sctp (plain SCTP) needs the kernel engine, but this kernel cannot make SCTP sockets.*'modprobe sctp'" \
+    /tmp/gw-nomod-sctp.log || vm_fail "transport = sctp message: $(cat /tmp/gw-nomod-sctp.log)"
+vlog "engine choice without the sctp module: auto -> userspace, kernel -> exit 1 naming modprobe sctp, transport = sctp -> exit 1"
 
 vm_load_sctp
 "$IP" netns exec a /usr/local/bin/tcpdump -Z root -i wan1 -n -s 0 -c 60 -U \
@@ -38,8 +45,8 @@ vm_load_sctp
 TCPDUMP=$!
 vm_wait_log /tmp/tcpdump.err 'listening on' 20 || vm_fail "tcpdump: $(cat /tmp/tcpdump.err)"
 
-{ fwd; } | vm_conf /tmp/a.ini connect auto "$WAN_A" "$WAN_B"
-{ fwd_b; } | vm_conf /tmp/b.ini accept auto "$WAN_B" "$WAN_A"
+{ fwd; } | VM_TRANSPORT=sctp vm_conf /tmp/a.ini connect auto "$WAN_A" "$WAN_B"
+{ fwd_b; } | VM_TRANSPORT=sctp vm_conf /tmp/b.ini accept auto "$WAN_B" "$WAN_A"
 "$IP" netns exec b sgxfer server 127.0.0.1 9000 "$BULK" 2 >/tmp/srv-b.out 2>&1 &
 "$IP" netns exec a sgxfer server 127.0.0.1 9001 "$BULK" 4 >/tmp/srv-a.out 2>&1 &
 "$IP" netns exec b sgxfer server 127.0.0.1 9002 "$EACH" 6 >/tmp/srv-conc.out 2>&1 &
@@ -48,11 +55,21 @@ vm_gw A a /tmp/a.ini
 vm_wait_log /tmp/gw-A.log 'association up' 20 || vm_fail "association did not come up"
 vm_wait_log /tmp/gw-B.log 'association up' 5 || vm_fail "B saw no association"
 for s in A B; do
-    grep -q 'engine auto: the kernel has SCTP; using the kernel engine, plain SCTP' \
+    grep -q 'engine auto: the kernel has SCTP; using the kernel engine, transport sctp (plain SCTP' \
         "/tmp/gw-$s.log" || vm_fail "gateway $s did not pick the kernel engine"
     grep -q 'engine kernel' "/tmp/gw-$s.log" || vm_fail "gateway $s: no 'engine kernel' in the up line"
 done
 vlog "engine auto picked the kernel on both gateways; association up"
+
+# A second gateway A while the first holds SCTP port 5757 on its address:
+# exit 1 at start naming the port (before, the connect role retried for
+# ever with an error a second).
+rc=0
+timeout 10 "$IP" netns exec a sctpgw -c /tmp/a.ini >/tmp/gw-dup.log 2>&1 || rc=$?
+[ "$rc" = 1 ] || vm_fail "a second gateway on SCTP port 5757 exited $rc, want 1: $(cat /tmp/gw-dup.log)"
+grep -q "error a: SCTP port 5757 (\[association\] port) on $WAN_A is in use by another program" \
+    /tmp/gw-dup.log || vm_fail "the SCTP port in use is not named: $(cat /tmp/gw-dup.log)"
+vlog "SCTP port in use: exit 1, $(grep -o 'SCTP port 5757.*program' /tmp/gw-dup.log)"
 
 t0=$(cut -d' ' -f1 /proc/uptime)
 ip netns exec a sgxfer client 127.0.0.1 8080 "$BULK" 1 >/tmp/cli-a.out ||

@@ -1,6 +1,8 @@
-# mixed_encap (inside the VM): a kernel-engine gateway with udp_encap = on
-# talks over the tap link to a user-space gateway on the host. The VM side
-# starts the association; transfers start from the VM, then from the host.
+# mixed_encap (inside the VM): a gateway with the default configuration
+# (engine auto, no transport or UDP port key) picks the kernel engine and
+# SCTP over UDP, and talks over the tap link to a user-space gateway on the
+# host. The VM side starts the association; transfers start from the VM,
+# then from the host.
 . /vmlib.sh
 BULK=${BULK:-8388608}
 VM_ADDR=198.18.50.2
@@ -16,18 +18,17 @@ ip link set eth0 up
 
 {
     printf '[forward.out]\nlisten = 127.0.0.1:8080\ntarget = 127.0.0.1:9000\n'
-} | vm_conf /tmp/vm.ini connect kernel "$VM_ADDR" "$HOST_ADDR"
-# udp_encap belongs in [gateway]: put it right after that header.
-sed -i 's/^\[gateway\]$/[gateway]\nudp_encap = on\nudp_encap_port = 9899/' /tmp/vm.ini
-sed -i 's/^\[association\]$/[association]\nremote_udp_encap_port = 9899/' /tmp/vm.ini
+} | vm_conf /tmp/vm.ini connect auto "$VM_ADDR" "$HOST_ADDR"
+grep -Eq 'transport|udp_encap' /tmp/vm.ini && vm_fail "the VM's config sets a transport key"
 sgxfer server 127.0.0.1 9001 "$BULK" 4 >/tmp/srv.out 2>&1 &
 sctpgw -c /tmp/vm.ini >/tmp/gw-vm.log 2>&1 &
 GW_PIDS="$!"
 vm_wait_log /tmp/gw-vm.log 'association up' 30 || vm_fail "association with the host did not come up"
-grep -q 'engine kernel: as configured; using the kernel engine, SCTP over UDP' /tmp/gw-vm.log ||
-    vm_fail "not the kernel engine over UDP"
+grep -q "engine auto: the kernel has SCTP over UDP; using the kernel engine, transport udp (SCTP over UDP: local UDP port 9899, peer's 9899)" /tmp/gw-vm.log ||
+    vm_fail "not the kernel engine over UDP: $(grep engine /tmp/gw-vm.log)"
 grep -q 'set net.sctp.udp_port = 9899' /tmp/gw-vm.log || vm_fail "the gateway did not set net.sctp.udp_port"
 [ "$(cat /proc/sys/net/sctp/udp_port)" = 9899 ] || vm_fail "net.sctp.udp_port is not 9899"
+vlog "default config: $(grep -o 'engine auto: .*' /tmp/gw-vm.log | head -n 1)"
 vlog "kernel engine over UDP: association with the user-space host gateway up"
 
 sgxfer client 127.0.0.1 8080 "$BULK" 1 >/tmp/cli.out 2>&1 || vm_fail "VM->host client: $(cat /tmp/cli.out)"

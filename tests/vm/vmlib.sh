@@ -72,7 +72,9 @@ vm_two_ns() {
 
 # vm_conf FILE ROLE ENGINE LOCAL1 REMOTE1 [LOCAL2 REMOTE2] -- then
 # extra lines on stdin go to the end ([forward.*], [sctp] ...), after an
-# [egress] section that allows loopback.
+# [egress] section that allows loopback. With VM_TRANSPORT set,
+# [association] gets transport = VM_TRANSPORT; without it the file has no
+# transport key (the default, udp).
 vm_conf() {
     file=$1 role=$2 engine=$3
     {
@@ -80,6 +82,7 @@ vm_conf() {
             "$(basename "$file" .ini)" "$engine"
         printf 'drain_timeout_ms = 1000\n'
         printf '[association]\nrole = %s\npsk_file = /etc/sctpgw.psk\n' "$role"
+        if [ -n "${VM_TRANSPORT:-}" ]; then printf 'transport = %s\n' "$VM_TRANSPORT"; fi
         printf '[path.p1]\nlocal = %s\nremote = %s\npriority = 10\n' "$4" "$5"
         if [ $# -ge 7 ]; then
             printf '[path.p2]\nlocal = %s\nremote = %s\npriority = 20\n' "$6" "$7"
