@@ -33,6 +33,8 @@ show() {
 
 # expect_bad NAME LINE... < content: the file must be refused, and every LINE
 # (with @ standing for the file name) must be a whole line of stderr.
+# Feed it with a redirection, never a pipe: a pipe runs it in a subshell,
+# whose FAILS count would be lost.
 expect_bad() {
     local name=$1 want ok=1
     shift
@@ -127,19 +129,19 @@ psk_conf() {
 }
 "$SCTPGW" --gen-psk >"$DIR/open.psk"
 chmod 644 "$DIR/open.psk"
-psk_conf "$DIR/open.psk" | expect_bad psk_readable_by_others \
-    "@:3: [association] psk_file: $DIR/open.psk: mode 0644 lets group or others use the key; expected 0600 or 0400 (chmod 600 $DIR/open.psk), or 0440 with the gateway's own group"
+expect_bad psk_readable_by_others \
+    "@:3: [association] psk_file: $DIR/open.psk: mode 0644 lets group or others use the key; expected 0600 or 0400 (chmod 600 $DIR/open.psk), or 0440 with the gateway's own group" < <(psk_conf "$DIR/open.psk")
 (umask 077 && head -c 16 /dev/urandom | base64 >"$DIR/short.psk")
-psk_conf "$DIR/short.psk" | expect_bad psk_too_short \
-    "@:3: [association] psk_file: $DIR/short.psk: line 1: the key has 16 bytes; expected 32 to 64 random bytes (\`sctpgw --gen-psk\`, or \`head -c 32 /dev/urandom | base64\`)"
+expect_bad psk_too_short \
+    "@:3: [association] psk_file: $DIR/short.psk: line 1: the key has 16 bytes; expected 32 to 64 random bytes (\`sctpgw --gen-psk\`, or \`head -c 32 /dev/urandom | base64\`)" < <(psk_conf "$DIR/short.psk")
 (umask 077 && printf 'correct horse battery staple correct horse' | base64 -w0 >"$DIR/words.psk")
-psk_conf "$DIR/words.psk" | expect_bad psk_not_random \
-    "@:3: [association] psk_file: $DIR/words.psk: line 1: the key is not random (too few distinct bytes); expected random bytes (\`sctpgw --gen-psk\`)"
+expect_bad psk_not_random \
+    "@:3: [association] psk_file: $DIR/words.psk: line 1: the key is not random (too few distinct bytes); expected random bytes (\`sctpgw --gen-psk\`)" < <(psk_conf "$DIR/words.psk")
 (umask 077 && echo 'not base64 at all!' >"$DIR/text.psk")
-psk_conf "$DIR/text.psk" | expect_bad psk_not_base64 \
-    "@:3: [association] psk_file: $DIR/text.psk: line 1: not a base64 key of at most 64 bytes; expected one key a line, as \`sctpgw --gen-psk\` prints"
-psk_conf "$DIR/missing.psk" | expect_bad psk_missing_file \
-    "@:3: [association] psk_file: $DIR/missing.psk: cannot read: No such file or directory"
+expect_bad psk_not_base64 \
+    "@:3: [association] psk_file: $DIR/text.psk: line 1: not a base64 key of at most 64 bytes; expected one key a line, as \`sctpgw --gen-psk\` prints" < <(psk_conf "$DIR/text.psk")
+expect_bad psk_missing_file \
+    "@:3: [association] psk_file: $DIR/missing.psk: cannot read: No such file or directory" < <(psk_conf "$DIR/missing.psk")
 expect_bad no_psk_file \
     '@:1: [association] psk_file: missing; expected the file with the key both gateways share (make one with `sctpgw --gen-psk`), or insecure = yes to run without authentication or encryption' <<'EOF'
 [association]
