@@ -748,6 +748,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->conn_window = cfg->conn_window;
 	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
+	a->mem_ceiling = cfg->memory_limit;
 	limits_init(&a->limits, loop, a, cfg);
 	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
 	          cfg->n_psk);
@@ -809,6 +810,37 @@ void assoc_free(struct assoc *a)
 	free(a->seal_buf);
 	free(a->open_buf);
 	free(a);
+}
+
+void assoc_reload(struct assoc *a, const struct config *c)
+{
+	if (a->conn_window != c->conn_window || a->conn_window_max != c->conn_window_max ||
+	    a->memory_limit != c->memory_limit)
+		log_info("reload: windows of %zu bytes per connection, growing up to %zu, "
+		         "memory_limit %zu bytes (were %zu, %zu, %zu; connections open now keep "
+		         "theirs)",
+		         c->conn_window, c->conn_window_max, c->memory_limit, a->conn_window,
+		         a->conn_window_max, a->memory_limit);
+	a->conn_window = c->conn_window;
+	a->conn_window_max = c->conn_window_max;
+	a->memory_limit = c->memory_limit;
+	/* A lower limit refuses new connections until the old ones have
+	 * given back enough; what they hold is theirs. */
+	a->mem_ceiling = a->mem_reserved > c->memory_limit ? a->mem_reserved : c->memory_limit;
+	a->connect_timeout_ms = c->connect_timeout_ms;
+	a->open_timeout = (c->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
+	double rto_max = c->rto_max_ms / 1000.0;
+	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
+	limits_reload(&a->limits, c);
+	if (c->n_psk > 0 && a->auth.n_keys > 0)
+		auth_set_keys(&a->auth, c->psk, c->n_psk);
+	struct engine_params p;
+	engine_params_from_config(&p, c);
+	int rc = a->engine->ops->set_timers(a->engine, &p);
+	if (rc < 0)
+		log_warn("reload: the engine refused some [sctp] timers: %s; see the lines above",
+		         strerror(-rc));
+	path_reload(&a->paths, c);
 }
 
 int assoc_start(struct assoc *a)
@@ -976,7 +1008,7 @@ void assoc_conn_add(struct assoc *a, struct conn *c)
 	a->n_conns++;
 	a->mem_reserved += c->rxw.size;
 	/* Callers checked assoc_has_room first. */
-	assert(a->mem_reserved <= a->memory_limit);
+	assert(a->mem_reserved <= a->mem_ceiling);
 }
 
 void assoc_conn_gone(struct assoc *a, struct conn *c)
@@ -987,6 +1019,8 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 	a->mem_reserved -= c->rxw.size;
 	limits_conn_gone(&a->limits, c);
 	assert(a->n_conns > 0 || a->mem_reserved == 0);
+	if (a->mem_reserved <= a->memory_limit)
+		a->mem_ceiling = a->memory_limit; /* a lowered limit holds again */
 	if (c->ready) {
 		TAILQ_REMOVE(&a->ready, c, ready_link);
 		c->ready = false;
@@ -1007,15 +1041,17 @@ bool assoc_invariants_hold(const struct assoc *a)
 	{
 		n++;
 		reserved += c->rxw.size;
-		/* Windows grow and shrink between conn_window and
-		 * conn_window_max (window.h). */
-		if (c->rxw.initial != a->conn_window || c->rxw.size < c->rxw.initial ||
-		    (c->rxw.size > a->conn_window_max && c->rxw.size > c->rxw.initial))
+		/* Windows grow and shrink between the conn_window and
+		 * conn_window_max they were made with (window.h; a reload
+		 * changes them for new connections only). */
+		if (c->rxw.size < c->rxw.initial ||
+		    (c->rxw.size > c->rxw.max && c->rxw.size > c->rxw.initial))
 			return false;
 		if (c->tx_credit > c->tx_window ||
 		    (uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant >
 		        c->rxw.size)
 			return false;
 	}
-	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->memory_limit;
+	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->mem_ceiling &&
+	       a->mem_ceiling >= a->memory_limit;
 }

@@ -66,6 +66,8 @@ struct assoc {
 	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
 	size_t mem_reserved;         /* sum of the live connections' rxw.size */
+	size_t mem_ceiling;          /* bound on mem_reserved: memory_limit, or what was
+	                              * reserved when a reload lowered it below that */
 	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
 	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
 	ev_tstamp rtt_at;            /* when rtt was read */
@@ -135,6 +137,13 @@ const char *assoc_state_name(enum assoc_state s);
 /* Create (does not open). Returns NULL after logging on failure. */
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *c);
 void assoc_free(struct assoc *a);
+
+/* Reload (reload.c): conn_window, conn_window_max, memory_limit,
+ * connect_timeout_ms, max_connections, idle_timeout_s, the keys of
+ * psk_file (from the next association), the engine's [sctp] timers and
+ * the paths' priorities and failback_hold_ms, from C. Connections open
+ * now keep their windows and their target. */
+void assoc_reload(struct assoc *a, const struct config *c);
 
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);

@@ -122,6 +122,12 @@ struct engine_ops {
 	/* Send new data over path I from now on. 0 or -errno (a path that is
 	 * not yet confirmed cannot be made primary). */
 	int (*set_primary)(struct engine *e, size_t i);
+	/* Reload: take the run-time settings of P (heartbeat_interval_ms,
+	 * rto_*, path_max_retrans, pf_threshold, assoc_max_retrans,
+	 * delayed_sack_ms) for the association now and every later one; the
+	 * other fields of P are ignored (they need a restart). 0 or -errno
+	 * (the settings stay as they were where the stack refused them). */
+	int (*set_timers)(struct engine *e, const struct engine_params *p);
 	/* Optional: one line of the stack's own view (buffers, flags) for the
 	 * status dump. */
 	void (*status)(struct engine *e, char *buf, size_t len);

@@ -116,6 +116,18 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	return l;
 }
 
+void listener_update(struct listener *l, const struct config_forward *f)
+{
+	char was[ADDR_STRLEN], now[ADDR_STRLEN];
+	log_info("forward %s: peer connects new clients to %s (was %s), max_connections %u (was "
+	         "%u); connections open now keep theirs",
+	         l->name, addr_format(&f->target, now, sizeof now),
+	         addr_format(&l->target.target, was, sizeof was), f->max_connections,
+	         l->max_connections);
+	l->target.target = f->target;
+	l->max_connections = f->max_connections;
+}
+
 void listener_free(struct listener *l)
 {
 	if (!l)

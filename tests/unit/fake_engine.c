@@ -382,6 +382,22 @@ static int fake_set_primary(struct engine *e, size_t i)
 	return -ENOTCONN;
 }
 
+/* Reload: keep what the assoc was told, for assertions. */
+static int fake_set_timers(struct engine *e, const struct engine_params *p)
+{
+	struct fake_engine *f = fake_of(e);
+	f->params.heartbeat_interval_ms = p->heartbeat_interval_ms;
+	f->params.rto_initial_ms = p->rto_initial_ms;
+	f->params.rto_min_ms = p->rto_min_ms;
+	f->params.rto_max_ms = p->rto_max_ms;
+	f->params.path_max_retrans = p->path_max_retrans;
+	f->params.pf_threshold = p->pf_threshold;
+	f->params.assoc_max_retrans = p->assoc_max_retrans;
+	f->params.delayed_sack_ms = p->delayed_sack_ms;
+	f->n_set_timers++;
+	return 0;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -391,6 +407,7 @@ static const struct engine_ops fake_ops = {
     .free = fake_free,
     .path_info = fake_path_info,
     .set_primary = fake_set_primary,
+    .set_timers = fake_set_timers,
 };
 
 /* --- what the assoc links against ------------------------------------ */
