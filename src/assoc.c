@@ -19,6 +19,7 @@ static void replay_early(struct assoc *a);
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 static void pump_update(struct assoc *a);
+static void on_goaway(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -193,6 +194,10 @@ static void on_up(void *ctx, uint16_t streams)
 	}
 	/* Up without our open() (an SCTP restart): no retry is due. */
 	ev_timer_stop(a->loop, &a->retry);
+	if (a->peer_goaway)
+		log_info("association: a new association: the peer's GOAWAY no longer holds; new "
+		         "clients are carried again");
+	a->peer_goaway = false;
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
@@ -340,6 +345,10 @@ static void go_ready(struct assoc *a)
 	if (a->auth.state == AUTH_OPEN)
 		log_warn("association with %s is NOT authenticated or encrypted (insecure = yes)",
 		         a->peer_name);
+	if (a->draining) {
+		a->goaway_owed = true; /* draining already: tell this peer too */
+		pump_update(a);
+	}
 	replay_early(a);
 }
 
@@ -398,7 +407,10 @@ static bool refusal_owed(const struct assoc *a, uint16_t sid)
  * our CLOSED, so the bit of an id cannot be set twice. */
 static bool send_refusals(struct assoc *a)
 {
-	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
+	/* While draining every refusal says so (one reason for all owed:
+	 * a bit per stream is all that is kept). */
+	struct frame rst = {.type = FRAME_RST,
+	                    .u.rst = a->draining ? FRAME_RST_DRAINING : FRAME_RST_RESOURCES};
 	struct frame closed = {.type = FRAME_CLOSED};
 	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
 		while (a->refuse_bits[w]) {
@@ -467,7 +479,14 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			                 sid);
 			return;
 		}
-		if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
+		if (a->draining) {
+			a->n_draining_refused++;
+			log_info_limited("stream %u: refusing the peer's OPEN for forward %s: "
+			                 "draining (RST reason 10; %llu refused so far)",
+			                 sid, f->u.open.name,
+			                 (unsigned long long)a->n_draining_refused);
+			refuse_open(a, sid);
+		} else if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
 			refuse_open(a, sid);
 		} else if (!assoc_has_room(a)) {
 			char who[16];
@@ -621,6 +640,8 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 			on_hello(a, &f.u.hello, a->streams->n, msg, len);
 		} else if (f.type == FRAME_AUTH) {
 			on_auth(a, &f);
+		} else if (f.type == FRAME_GOAWAY) {
+			on_goaway(a);
 		} else {
 			protocol_abort(a, "connection message on stream 0");
 		}
@@ -632,6 +653,22 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		return;
 	}
 	deliver(a, sid, msg, len);
+}
+
+/* The peer drains: from now on no client is carried toward it (no OPEN
+ * is sent); its GOAWAY holds until this association ends. */
+static void on_goaway(struct assoc *a)
+{
+	if (a->state != ASSOC_READY) {
+		protocol_abort(a, "GOAWAY before the handshake ended");
+		return;
+	}
+	if (a->peer_goaway)
+		return;
+	a->peer_goaway = true;
+	log_info("association: peer %s is draining (GOAWAY): new clients are reset here, no "
+	         "stream is opened toward it; %zu connection%s open now carry on",
+	         a->peer_name, a->n_conns, a->n_conns == 1 ? "" : "s");
 }
 
 static void on_path_event(void *ctx)
@@ -670,6 +707,18 @@ static void assoc_pump(struct assoc *a)
 		a->held_len = 0;
 		if (!send_pulled(a, a->held_sid, len))
 			goto out;
+	}
+	if (a->goaway_owed && a->state == ASSOC_READY) {
+		struct frame f = {.type = FRAME_GOAWAY};
+		int rc = assoc_send_frame(a, 0, &f);
+		if (rc == -EAGAIN)
+			goto out;
+		a->goaway_owed = false;
+		if (rc < 0)
+			log_warn("association: cannot send GOAWAY: %s", strerror(-rc));
+		else
+			log_info("association: GOAWAY sent to %s: it opens no more streams here",
+			         a->peer_name);
 	}
 	if (!send_refusals(a))
 		goto out;
@@ -713,7 +762,8 @@ static void pump_soon(struct assoc *a)
 /* The pump runs once per loop iteration while there is work and room. */
 static void pump_update(struct assoc *a)
 {
-	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready);
+	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready) ||
+	            (a->goaway_owed && a->state == ASSOC_READY);
 	if (work && !a->engine_full)
 		pump_soon(a);
 	else
@@ -854,6 +904,30 @@ int assoc_start(struct assoc *a)
 	}
 	try_open(a);
 	return 0;
+}
+
+void assoc_goaway(struct assoc *a)
+{
+	if (a->draining)
+		return;
+	a->draining = true;
+	a->goaway_owed = true;
+	pump_update(a); /* sent once READY (go_ready) and the engine has room */
+}
+
+bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd)
+{
+	if (!a->peer_goaway)
+		return true;
+	a->n_goaway_refused++;
+	ev_tstamp now = ev_now(a->loop);
+	if (a->goaway_logged_at == 0 || now - a->goaway_logged_at >= ASSOC_LOG_EVERY) {
+		log_warn("forward %s: the peer gateway is draining (GOAWAY); resetting client %s "
+		         "without opening a stream (%llu reset so far)",
+		         fwd, who, (unsigned long long)a->n_goaway_refused);
+		a->goaway_logged_at = now;
+	}
+	return false;
 }
 
 void assoc_shutdown(struct assoc *a)

@@ -113,6 +113,14 @@ struct assoc {
 	double backoff;
 	uint8_t *scratch; /* one frame: conns pull into it; held while the engine is full */
 
+	/* Drain (docs/PROTOCOL.md, GOAWAY). */
+	bool draining;    /* we drain: GOAWAY sent (or owed); the peer's OPENs get RST 10 */
+	bool goaway_owed; /* GOAWAY waits for the association or for room in the engine */
+	bool peer_goaway; /* the peer drains: open nothing toward it until it comes back */
+	uint64_t n_goaway_refused;   /* clients reset here because the peer drains */
+	uint64_t n_draining_refused; /* the peer's OPENs refused because we drain */
+	ev_tstamp goaway_logged_at;  /* last "peer is draining; reset client" line */
+
 	/* Told when the association goes down while CLOSING. */
 	void (*on_closed)(void *ctx);
 	void *ctx;
@@ -152,6 +160,11 @@ int assoc_start(struct assoc *a);
  * with insecure = yes or encrypt = no): at start and in the status dump. */
 void assoc_log_security(const struct assoc *a);
 
+/* Drain: send GOAWAY (now, or once the association is ready and the
+ * engine has room) and refuse every OPEN of the peer from now on with RST
+ * reason 10 (draining). Connections open now carry on. */
+void assoc_goaway(struct assoc *a);
+
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);
 
@@ -182,6 +195,11 @@ void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who
 /* Opener: the peer answered OPEN on SID neither with OPEN_OK nor RST
  * within open_timeout: count it and log it (CLIENT, forward FWD). */
 void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd);
+/* Whether a new client (WHO, on forward FWD) may be carried: false while
+ * the peer drains (GOAWAY): then it is counted and logged (at most one
+ * line per ASSOC_LOG_EVERY seconds) and the caller resets the client
+ * without sending OPEN. */
+bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd);
 /* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
  * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);

@@ -77,10 +77,11 @@ void gateway_drain(struct gateway *g)
 		return;
 	g->draining = true;
 	notify_stopping(g->notify);
-	log_info("drain: stop accepting; draining %zu connection%s for up to "
+	log_info("drain: stop accepting, GOAWAY to the peer; draining %zu connection%s for up to "
 	         "%u ms",
 	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
 	stop_listeners(g);
+	assoc_goaway(g->assoc);
 	if (g->assoc->n_conns == 0) {
 		close_association(g);
 		return;

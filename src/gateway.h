@@ -4,7 +4,7 @@
  * Owns the association, one listener per forward and the running config,
  * and handles signals: SIGHUP reloads the config file (reload.c,
  * gateway_reload); SIGTERM/SIGINT drain (gateway_drain: stop accepting, tell
- * let connections finish for up to drain_timeout_ms, reset
+ * the peer GOAWAY, let connections finish for up to drain_timeout_ms, reset
  * the rest, close the association gracefully, exit 0); SIGUSR1 logs a
  * status dump. The admin endpoint calls the same functions.
  */
@@ -48,7 +48,7 @@ int gateway_run(const struct config *c);
 int gateway_reload(struct gateway *g);
 
 /* Start draining (SIGTERM, SIGINT, the admin endpoint's drain): stop the
- * listeners, let the
+ * listeners, send GOAWAY so the peer opens nothing more here, let the
  * connections finish for up to drain_timeout_ms, reset what remains, close
  * the association with SHUTDOWN; the process then exits 0. A second call
  * does nothing. */
