@@ -119,6 +119,9 @@ static int usr_timers(struct usr_engine *e, struct socket *s)
 	                              .spp_pathmtu = s == e->sock && e->up ? e->mtu : USR_PATH_MTU,
 	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
 	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
+	/* Every path: an unspecified address (a live association refuses
+	 * the family 0 of a zeroed one). */
+	pp.spp_address.ss_family = AF_INET6;
 	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
 
 	/* sack_delay 0 would mean "unchanged": no delay is a SACK every
@@ -132,6 +135,7 @@ static int usr_timers(struct usr_engine *e, struct socket *s)
 	                            .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
 	                            .spt_pathpfthld = (uint16_t)p->pf_threshold,
 	                            .spt_pathcpthld = 0xffff};
+	th.spt_address.ss_family = AF_INET6;
 	rc |= setopt(s, USR_SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
 
 	return rc;

@@ -82,7 +82,8 @@ static void close_listener(struct gateway *g, const char *name, bool moved)
 
 int gateway_reload(struct gateway *g)
 {
-	const char *file = g->cfg->file;
+	char file[sizeof g->cfg->file]; /* g->cfg is replaced below */
+	snprintf(file, sizeof file, "%s", g->cfg->file);
 	if (g->draining) {
 		log_warn("reload: ignored: the gateway is draining");
 		return -EBUSY;
