@@ -166,6 +166,10 @@ enum engine_kind {
 enum engine_kind engine_choose(enum config_engine choice, int kernel_err,
                                const struct engine_params *p, char *why, size_t len);
 
+/* The run-time settings set_timers takes (its comment lists them), from
+ * SRC into DST; the other fields of DST stay. */
+void engine_params_take_timers(struct engine_params *dst, const struct engine_params *src);
+
 /* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);
 

@@ -766,14 +766,7 @@ static int usr_set_primary(struct engine *base, size_t i)
 static int usr_set_timers(struct engine *base, const struct engine_params *p)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
-	e->p.heartbeat_interval_ms = p->heartbeat_interval_ms;
-	e->p.rto_initial_ms = p->rto_initial_ms;
-	e->p.rto_min_ms = p->rto_min_ms;
-	e->p.rto_max_ms = p->rto_max_ms;
-	e->p.path_max_retrans = p->path_max_retrans;
-	e->p.pf_threshold = p->pf_threshold;
-	e->p.assoc_max_retrans = p->assoc_max_retrans;
-	e->p.delayed_sack_ms = p->delayed_sack_ms;
+	engine_params_take_timers(&e->p, p);
 	int rc = 0;
 	if (e->listener)
 		rc |= usr_timers(e, e->listener);

@@ -386,14 +386,7 @@ static int fake_set_primary(struct engine *e, size_t i)
 static int fake_set_timers(struct engine *e, const struct engine_params *p)
 {
 	struct fake_engine *f = fake_of(e);
-	f->params.heartbeat_interval_ms = p->heartbeat_interval_ms;
-	f->params.rto_initial_ms = p->rto_initial_ms;
-	f->params.rto_min_ms = p->rto_min_ms;
-	f->params.rto_max_ms = p->rto_max_ms;
-	f->params.path_max_retrans = p->path_max_retrans;
-	f->params.pf_threshold = p->pf_threshold;
-	f->params.assoc_max_retrans = p->assoc_max_retrans;
-	f->params.delayed_sack_ms = p->delayed_sack_ms;
+	engine_params_take_timers(&f->params, p);
 	f->n_set_timers++;
 	return 0;
 }
