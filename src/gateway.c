@@ -151,6 +151,12 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	for (size_t i = 0; i < a->limits.n_forwards; i++)
 		log_info("status: forward %s: %u clients carried, max_connections %u (0: none)",
 		         a->limits.fwd[i].name, a->limits.fwd[i].open, a->limits.fwd[i].max);
+	log_info("status: drain: %s, peer %s; %llu clients reset for the peer's GOAWAY, %llu "
+	         "peer OPENs refused while draining; reloads: %llu applied, %llu refused",
+	         g->draining ? "draining" : "not draining",
+	         a->peer_goaway ? "draining (GOAWAY)" : "not draining",
+	         (unsigned long long)a->n_goaway_refused, (unsigned long long)a->n_draining_refused,
+	         (unsigned long long)g->n_reloads, (unsigned long long)g->n_reload_failed);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",

@@ -54,6 +54,8 @@ log_since A | grep -aq 'the peer gateway is draining (GOAWAY); resetting client'
     fail "A did not log the client it reset for the GOAWAY"
 log_since A | grep -aqE 'stream [0-9]+: client .* on forward web$' &&
     fail "A opened a stream toward the draining B: $(log_since A | grep -a ': client ')"
+kill -USR1 "${GW_PID[A]}"
+wait_log A "status: drain: not draining, peer draining \(GOAWAY\); 1 clients reset for the peer's GOAWAY" 5
 log_since B | grep -aq "refusing the peer's OPEN" &&
     fail "B had to refuse an OPEN of A: A did not stop opening at once"
 
