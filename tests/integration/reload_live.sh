@@ -49,6 +49,15 @@ while [ "$(log_since A | grep -cE 'stream [0-9]+: client .* on forward (web|old)
     sleep 0.2
 done
 
+# Where the data goes before the reload (SCTP sends retransmissions to
+# another path, so under the rate limit's drops the other path is not
+# silent: the test compares, it does not expect silence).
+w1=$(link_packets wan1); w2=$(link_packets wan2)
+sleep 1
+b1=$(( $(link_packets wan1) - w1 )); b2=$(( $(link_packets wan2) - w2 ))
+log "frames in 1 s before the reload: wan1 $b1, wan2 $b2"
+[ "$b1" -gt $(( 3 * b2 )) ] || fail "before the reload the data did not go over wan1 (wan1 $b1, wan2 $b2)"
+
 log "reload both gateways: forward new added, old removed, wan2 preferred"
 export CONF_PATHS="wan1:30 wan2:20"
 write_gw_conf A "$WORK/a.conf" "new $A_LAN:$NEW_PORT $LAN_B:$SRV_PORT"
@@ -68,12 +77,12 @@ log_since A | grep -q 'reload: forward old removed: .* [1-9][0-9]* connections o
 kill -0 "$pweb" 2>/dev/null && kill -0 "$pold" 2>/dev/null ||
     fail "the transfers had ended before the reload was applied (slow the links: RELOAD_RATE)"
 
-# The data moved to wan2: over 2 s, wan1 carries only heartbeats.
+# The data moved to wan2.
 w1=$(link_packets wan1); w2=$(link_packets wan2)
 sleep 2
 d1=$(( $(link_packets wan1) - w1 )); d2=$(( $(link_packets wan2) - w2 ))
 log "frames in 2 s after the reload: wan1 $d1, wan2 $d2"
-[ "$d2" -gt 200 ] && [ "$d1" -lt $(( d2 / 10 + 40 )) ] ||
+[ "$d2" -gt 200 ] && [ "$d2" -gt $(( 3 * d1 )) ] ||
     fail "the data did not move to wan2 (frames in 2 s: wan1 $d1, wan2 $d2)"
 
 xfer lan-a client --connect "$A_LAN:$NEW_PORT" --up 512K --down 512K --timeout 60 >"$WORK/new.out" ||
