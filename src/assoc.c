@@ -19,6 +19,7 @@ static void replay_early(struct assoc *a);
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 static void pump_update(struct assoc *a);
+static void on_goaway(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -193,6 +194,10 @@ static void on_up(void *ctx, uint16_t streams)
 	}
 	/* Up without our open() (an SCTP restart): no retry is due. */
 	ev_timer_stop(a->loop, &a->retry);
+	if (a->peer_goaway)
+		log_info("association: a new association: the peer's GOAWAY no longer holds; new "
+		         "clients are carried again");
+	a->peer_goaway = false;
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
@@ -343,6 +348,10 @@ static void go_ready(struct assoc *a)
 	if (a->auth.state == AUTH_OPEN)
 		log_warn("association with %s is NOT authenticated or encrypted (insecure = yes)",
 		         a->peer_name);
+	if (a->draining) {
+		a->goaway_owed = true; /* draining already: tell this peer too */
+		pump_update(a);
+	}
 	replay_early(a);
 }
 
@@ -409,7 +418,10 @@ static bool refusal_owed(const struct assoc *a, uint16_t sid)
  * our CLOSED, so the bit of an id cannot be set twice. */
 static bool send_refusals(struct assoc *a)
 {
-	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_RESOURCES};
+	/* While draining every refusal says so (one reason for all owed:
+	 * a bit per stream is all that is kept). */
+	struct frame rst = {.type = FRAME_RST,
+	                    .u.rst = a->draining ? FRAME_RST_DRAINING : FRAME_RST_RESOURCES};
 	struct frame closed = {.type = FRAME_CLOSED};
 	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
 		while (a->refuse_bits[w]) {
@@ -478,7 +490,14 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			                 sid);
 			return;
 		}
-		if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
+		if (a->draining) {
+			a->n_draining_refused++;
+			log_info_limited("stream %u: refusing the peer's OPEN for forward %s: "
+			                 "draining (RST reason 10; %llu refused so far)",
+			                 sid, f->u.open.name,
+			                 (unsigned long long)a->n_draining_refused);
+			refuse_open(a, sid);
+		} else if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
 			refuse_open(a, sid);
 		} else if (!assoc_has_room(a)) {
 			char who[16];
@@ -632,6 +651,8 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 			on_hello(a, &f.u.hello, a->streams->n, msg, len);
 		} else if (f.type == FRAME_AUTH) {
 			on_auth(a, &f);
+		} else if (f.type == FRAME_GOAWAY) {
+			on_goaway(a);
 		} else {
 			protocol_abort(a, "connection message on stream 0");
 		}
@@ -643,6 +664,22 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 		return;
 	}
 	deliver(a, sid, msg, len);
+}
+
+/* The peer drains: from now on no client is carried toward it (no OPEN
+ * is sent); its GOAWAY holds until this association ends. */
+static void on_goaway(struct assoc *a)
+{
+	if (a->state != ASSOC_READY) {
+		protocol_abort(a, "GOAWAY before the handshake ended");
+		return;
+	}
+	if (a->peer_goaway)
+		return;
+	a->peer_goaway = true;
+	log_info("association: peer %s is draining (GOAWAY): new clients are reset here, no "
+	         "stream is opened toward it; %zu connection%s open now carry on",
+	         a->peer_name, a->n_conns, a->n_conns == 1 ? "" : "s");
 }
 
 static void on_path_event(void *ctx)
@@ -681,6 +718,18 @@ static void assoc_pump(struct assoc *a)
 		a->held_len = 0;
 		if (!send_pulled(a, a->held_sid, len))
 			goto out;
+	}
+	if (a->goaway_owed && a->state == ASSOC_READY) {
+		struct frame f = {.type = FRAME_GOAWAY};
+		int rc = assoc_send_frame(a, 0, &f);
+		if (rc == -EAGAIN)
+			goto out;
+		a->goaway_owed = false;
+		if (rc < 0)
+			log_warn("association: cannot send GOAWAY: %s", strerror(-rc));
+		else
+			log_info("association: GOAWAY sent to %s: it opens no more streams here",
+			         a->peer_name);
 	}
 	if (!send_refusals(a))
 		goto out;
@@ -724,7 +773,8 @@ static void pump_soon(struct assoc *a)
 /* The pump runs once per loop iteration while there is work and room. */
 static void pump_update(struct assoc *a)
 {
-	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready);
+	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready) ||
+	            (a->goaway_owed && a->state == ASSOC_READY);
 	if (work && !a->engine_full)
 		pump_soon(a);
 	else
@@ -762,6 +812,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->conn_window = cfg->conn_window;
 	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
+	a->mem_ceiling = cfg->memory_limit;
 	limits_init(&a->limits, loop, a, cfg);
 	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
 	          cfg->n_psk);
@@ -827,6 +878,42 @@ void assoc_free(struct assoc *a)
 	free(a);
 }
 
+void assoc_reload(struct assoc *a, const struct config *c)
+{
+	if (a->conn_window != c->conn_window || a->conn_window_max != c->conn_window_max ||
+	    a->memory_limit != c->memory_limit)
+		log_info("reload: windows of %zu bytes per connection, growing up to %zu, "
+		         "memory_limit %zu bytes (were %zu, %zu, %zu; connections open now keep "
+		         "theirs)",
+		         c->conn_window, c->conn_window_max, c->memory_limit, a->conn_window,
+		         a->conn_window_max, a->memory_limit);
+	a->conn_window = c->conn_window;
+	a->conn_window_max = c->conn_window_max;
+	a->memory_limit = c->memory_limit;
+	/* A lower limit refuses new connections until the old ones have
+	 * given back enough; what they hold is theirs. */
+	a->mem_ceiling = a->mem_reserved > c->memory_limit ? a->mem_reserved : c->memory_limit;
+	a->connect_timeout_ms = c->connect_timeout_ms;
+	a->open_timeout = (c->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
+	double rto_max = c->rto_max_ms / 1000.0;
+	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
+	limits_reload(&a->limits, c);
+	if (memcmp(&a->egress, &c->egress_allow, sizeof a->egress) != 0)
+		log_info("reload: [egress] allow now has %zu entr%s; connections open now keep "
+		         "theirs",
+		         c->egress_allow.n, c->egress_allow.n == 1 ? "y" : "ies");
+	a->egress = c->egress_allow;
+	if (c->n_psk > 0 && a->auth.n_keys > 0)
+		auth_set_keys(&a->auth, c->psk, c->n_psk);
+	struct engine_params p;
+	engine_params_from_config(&p, c);
+	int rc = a->engine->ops->set_timers(a->engine, &p);
+	if (rc < 0)
+		log_warn("reload: the engine refused some [sctp] timers: %s; see the lines above",
+		         strerror(-rc));
+	path_reload(&a->paths, c);
+}
+
 int assoc_start(struct assoc *a)
 {
 	upwatch_start(&a->upwatch);
@@ -839,6 +926,30 @@ int assoc_start(struct assoc *a)
 	}
 	try_open(a);
 	return 0;
+}
+
+void assoc_goaway(struct assoc *a)
+{
+	if (a->draining)
+		return;
+	a->draining = true;
+	a->goaway_owed = true;
+	pump_update(a); /* sent once READY (go_ready) and the engine has room */
+}
+
+bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd)
+{
+	if (!a->peer_goaway)
+		return true;
+	a->n_goaway_refused++;
+	ev_tstamp now = ev_now(a->loop);
+	if (a->goaway_logged_at == 0 || now - a->goaway_logged_at >= ASSOC_LOG_EVERY) {
+		log_warn("forward %s: the peer gateway is draining (GOAWAY); resetting client %s "
+		         "without opening a stream (%llu reset so far)",
+		         fwd, who, (unsigned long long)a->n_goaway_refused);
+		a->goaway_logged_at = now;
+	}
+	return false;
 }
 
 void assoc_shutdown(struct assoc *a)
@@ -994,7 +1105,7 @@ void assoc_conn_add(struct assoc *a, struct conn *c)
 	a->n_conns++;
 	a->mem_reserved += c->rxw.size;
 	/* Callers checked assoc_has_room first. */
-	assert(a->mem_reserved <= a->memory_limit);
+	assert(a->mem_reserved <= a->mem_ceiling);
 }
 
 void assoc_conn_gone(struct assoc *a, struct conn *c)
@@ -1005,6 +1116,8 @@ void assoc_conn_gone(struct assoc *a, struct conn *c)
 	a->mem_reserved -= c->rxw.size;
 	limits_conn_gone(&a->limits, c);
 	assert(a->n_conns > 0 || a->mem_reserved == 0);
+	if (a->mem_reserved <= a->memory_limit)
+		a->mem_ceiling = a->memory_limit; /* a lowered limit holds again */
 	if (c->ready) {
 		TAILQ_REMOVE(&a->ready, c, ready_link);
 		c->ready = false;
@@ -1025,15 +1138,17 @@ bool assoc_invariants_hold(const struct assoc *a)
 	{
 		n++;
 		reserved += c->rxw.size;
-		/* Windows grow and shrink between conn_window and
-		 * conn_window_max (window.h). */
-		if (c->rxw.initial != a->conn_window || c->rxw.size < c->rxw.initial ||
-		    (c->rxw.size > a->conn_window_max && c->rxw.size > c->rxw.initial))
+		/* Windows grow and shrink between the conn_window and
+		 * conn_window_max they were made with (window.h; a reload
+		 * changes them for new connections only). */
+		if (c->rxw.size < c->rxw.initial ||
+		    (c->rxw.size > c->rxw.max && c->rxw.size > c->rxw.initial))
 			return false;
 		if (c->tx_credit > c->tx_window ||
 		    (uint64_t)c->rx_avail + c->out.len + c->rxw.ungranted + c->rx_grant >
 		        c->rxw.size)
 			return false;
 	}
-	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->memory_limit;
+	return n == a->n_conns && reserved == a->mem_reserved && reserved <= a->mem_ceiling &&
+	       a->mem_ceiling >= a->memory_limit;
 }

@@ -73,6 +73,8 @@ struct assoc {
 	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
 	size_t mem_reserved;         /* sum of the live connections' rxw.size */
+	size_t mem_ceiling;          /* bound on mem_reserved: memory_limit, or what was
+	                              * reserved when a reload lowered it below that */
 	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
 	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
 	ev_tstamp rtt_at;            /* when rtt was read */
@@ -119,6 +121,14 @@ struct assoc {
 	struct upwatch upwatch; /* warns while the association is not established */
 	uint8_t *scratch;       /* one frame: conns pull into it; held while the engine is full */
 
+	/* Drain (docs/PROTOCOL.md, GOAWAY). */
+	bool draining;    /* we drain: GOAWAY sent (or owed); the peer's OPENs get RST 10 */
+	bool goaway_owed; /* GOAWAY waits for the association or for room in the engine */
+	bool peer_goaway; /* the peer drains: open nothing toward it until it comes back */
+	uint64_t n_goaway_refused;   /* clients reset here because the peer drains */
+	uint64_t n_draining_refused; /* the peer's OPENs refused because we drain */
+	ev_tstamp goaway_logged_at;  /* last "peer is draining; reset client" line */
+
 	/* Told when the association goes down while CLOSING. */
 	void (*on_closed)(void *ctx);
 	void *ctx;
@@ -148,12 +158,24 @@ const char *assoc_state_name(enum assoc_state s);
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *c);
 void assoc_free(struct assoc *a);
 
+/* Reload (reload.c): conn_window, conn_window_max, memory_limit,
+ * connect_timeout_ms, max_connections, idle_timeout_s, the keys of
+ * psk_file (from the next association), the engine's [sctp] timers and
+ * the paths' priorities and failback_hold_ms, from C. Connections open
+ * now keep their windows and their target. */
+void assoc_reload(struct assoc *a, const struct config *c);
+
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);
 
 /* The security settings and counters, one or two log lines (a warning
  * with insecure = yes or encrypt = no): at start and in the status dump. */
 void assoc_log_security(const struct assoc *a);
+
+/* Drain: send GOAWAY (now, or once the association is ready and the
+ * engine has room) and refuse every OPEN of the peer from now on with RST
+ * reason 10 (draining). Connections open now carry on. */
+void assoc_goaway(struct assoc *a);
 
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);
@@ -185,6 +207,11 @@ void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who
 /* Opener: the peer answered OPEN on SID neither with OPEN_OK nor RST
  * within open_timeout: count it and log it (CLIENT, forward FWD). */
 void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd);
+/* Whether a new client (WHO, on forward FWD) may be carried: false while
+ * the peer drains (GOAWAY): then it is counted and logged (at most one
+ * line per ASSOC_LOG_EVERY seconds) and the caller resets the client
+ * without sending OPEN. */
+bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd);
 /* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
  * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);

@@ -24,6 +24,27 @@ void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
 	memcpy(x->keys, keys, x->n_keys * sizeof *keys);
 }
 
+static void take_next_keys(struct auth *x)
+{
+	if (!x->have_next_keys)
+		return;
+	crypto_wipe(x->keys, sizeof x->keys);
+	memcpy(x->keys, x->next_keys, sizeof x->keys);
+	x->n_keys = x->n_next_keys;
+	crypto_wipe(x->next_keys, sizeof x->next_keys);
+	x->have_next_keys = false;
+}
+
+void auth_set_keys(struct auth *x, const struct crypto_psk *keys, size_t n)
+{
+	crypto_wipe(x->next_keys, sizeof x->next_keys);
+	x->n_next_keys = n > CRYPTO_PSK_KEYS ? CRYPTO_PSK_KEYS : n;
+	memcpy(x->next_keys, keys, x->n_next_keys * sizeof *keys);
+	x->have_next_keys = true;
+	if (x->state == AUTH_OFF)
+		take_next_keys(x);
+}
+
 void auth_reset(struct auth *x)
 {
 	crypto_aead_free(x->tx);
@@ -45,11 +66,13 @@ void auth_fini(struct auth *x)
 {
 	auth_reset(x);
 	crypto_wipe(x->keys, sizeof x->keys);
+	crypto_wipe(x->next_keys, sizeof x->next_keys);
 }
 
 int auth_begin(struct auth *x, uint16_t streams)
 {
 	auth_reset(x);
+	take_next_keys(x);
 	x->tx_ctr = calloc(streams, sizeof *x->tx_ctr);
 	x->rx_ctr = calloc(streams, sizeof *x->rx_ctr);
 	if (!x->tx_ctr || !x->rx_ctr) {

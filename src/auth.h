@@ -53,6 +53,11 @@ struct auth {
 	char name[FRAME_NAME_MAX + 1];
 	struct crypto_psk keys[CRYPTO_PSK_KEYS];
 	size_t n_keys; /* 0: insecure = yes */
+	/* A reload's keys (psk_file read again), taken at the next
+	 * auth_begin: a handshake under way keeps the keys it began with. */
+	struct crypto_psk next_keys[CRYPTO_PSK_KEYS];
+	size_t n_next_keys;
+	bool have_next_keys;
 
 	/* this association */
 	uint8_t nonce[FRAME_NONCE_LEN];
@@ -70,6 +75,10 @@ struct auth {
 /* KEYS (N of them, 0 for insecure = yes) are copied. */
 void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
                const struct crypto_psk *keys, size_t n);
+/* Reload: KEYS (N, at least 1) are copied and used from the next
+ * association on (at once when there is none); the association now keeps
+ * the session keys it derived. */
+void auth_set_keys(struct auth *x, const struct crypto_psk *keys, size_t n);
 /* Forget the association (keys wiped). */
 void auth_reset(struct auth *x);
 void auth_fini(struct auth *x);

@@ -51,6 +51,14 @@ static void limits_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+static int forward_index(const struct limits *l, const char *fwd)
+{
+	for (size_t i = 0; i < l->n_forwards; i++)
+		if (strcmp(l->fwd[i].name, fwd) == 0)
+			return (int)i;
+	return -1;
+}
+
 void limits_init(struct limits *l, struct ev_loop *loop, struct assoc *a, const struct config *c)
 {
 	memset(l, 0, sizeof *l);
@@ -74,17 +82,56 @@ void limits_init(struct limits *l, struct ev_loop *loop, struct assoc *a, const 
 		ev_timer_start(loop, &l->sweep);
 }
 
+/* Reload: a forward keeps its slot while it exists, and a removed one
+ * while connections still count on it (their fwd_slot points at it); a
+ * slot no forward names and none counts on is free for a new forward. */
+void limits_reload(struct limits *l, const struct config *c)
+{
+	l->max_total = c->max_connections;
+	l->keepalive = c->tcp_keepalive;
+	l->keep_idle = (int)c->tcp_keepalive_idle_s;
+	l->keep_interval = (int)c->tcp_keepalive_interval_s;
+	l->keep_count = (int)c->tcp_keepalive_count;
+	for (size_t i = 0; i < l->n_forwards; i++)
+		l->fwd[i].max = 0; /* removed forwards: no clients come any more */
+	for (size_t k = 0; k < c->n_forwards; k++) {
+		const struct config_forward *f = &c->forwards[k];
+		int i = forward_index(l, f->name);
+		for (size_t j = 0; i < 0 && j < l->n_forwards; j++) {
+			bool named = false;
+			for (size_t m = 0; m < c->n_forwards && !named; m++)
+				named = strcmp(c->forwards[m].name, l->fwd[j].name) == 0;
+			if (!named && l->fwd[j].open == 0)
+				i = (int)j;
+		}
+		if (i < 0 && l->n_forwards < CONFIG_MAX_FORWARDS)
+			i = (int)l->n_forwards++;
+		if (i < 0) {
+			log_warn(
+			    "forward %s: its max_connections waits until connections of removed "
+			    "forwards finish",
+			    f->name);
+			continue;
+		}
+		if (strcmp(l->fwd[i].name, f->name) != 0) {
+			snprintf(l->fwd[i].name, sizeof l->fwd[i].name, "%s", f->name);
+			l->fwd[i].open = 0;
+		}
+		l->fwd[i].max = f->max_connections;
+	}
+	if (c->idle_timeout_s != l->idle_timeout_s) {
+		l->idle_timeout_s = c->idle_timeout_s;
+		ev_timer_stop(l->loop, &l->sweep);
+		double every = (double)l->idle_timeout_s / LIMITS_SWEEPS;
+		ev_timer_set(&l->sweep, every, every);
+		if (l->idle_timeout_s)
+			ev_timer_start(l->loop, &l->sweep);
+	}
+}
+
 void limits_stop(struct limits *l)
 {
 	ev_timer_stop(l->loop, &l->sweep);
-}
-
-static int forward_index(const struct limits *l, const char *fwd)
-{
-	for (size_t i = 0; i < l->n_forwards; i++)
-		if (strcmp(l->fwd[i].name, fwd) == 0)
-			return (int)i;
-	return -1;
 }
 
 bool limits_admit_client(struct limits *l, size_t n_conns, const char *fwd, const char *who)

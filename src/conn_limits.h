@@ -48,6 +48,10 @@ struct limits {
 };
 
 void limits_init(struct limits *l, struct ev_loop *loop, struct assoc *a, const struct config *c);
+/* Reload: max_connections (total and per forward, matched by name),
+ * idle_timeout_s. Connections already carried stay; a lower limit only
+ * refuses new ones. */
+void limits_reload(struct limits *l, const struct config *c);
 void limits_stop(struct limits *l);
 
 /* Entry side: may a client of forward FWD (at WHO) be carried while N_CONNS

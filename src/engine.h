@@ -125,6 +125,12 @@ struct engine_ops {
 	/* Send new data over path I from now on. 0 or -errno (a path that is
 	 * not yet confirmed cannot be made primary). */
 	int (*set_primary)(struct engine *e, size_t i);
+	/* Reload: take the run-time settings of P (heartbeat_interval_ms,
+	 * rto_*, path_max_retrans, pf_threshold, assoc_max_retrans,
+	 * delayed_sack_ms) for the association now and every later one; the
+	 * other fields of P are ignored (they need a restart). 0 or -errno
+	 * (the settings stay as they were where the stack refused them). */
+	int (*set_timers)(struct engine *e, const struct engine_params *p);
 	/* Optional: one line of the stack's own view (buffers, flags) for the
 	 * status dump. */
 	void (*status)(struct engine *e, char *buf, size_t len);
@@ -177,6 +183,10 @@ int engine_kernel_probe_udp(uint16_t port, char *why, size_t len);
  * error for ENGINE_KIND_NONE). Pure: no probing here. */
 enum engine_kind engine_choose(enum config_engine choice, const struct engine_probe *probe,
                                const struct engine_params *p, char *why, size_t len);
+
+/* The run-time settings set_timers takes (its comment lists them), from
+ * SRC into DST; the other fields of DST stay. */
+void engine_params_take_timers(struct engine_params *dst, const struct engine_params *src);
 
 /* Fill P from config C, paths best first (path_order() in path.h). */
 void engine_params_from_config(struct engine_params *p, const struct config *c);

@@ -682,6 +682,21 @@ static int kern_set_primary(struct engine *base, size_t i)
 	return 0;
 }
 
+/* engine.h: the run-time settings of P, for the association now and the
+ * ones to come (SCTP_FUTURE_ASSOC on a one-to-one socket reaches its
+ * association; the listener's defaults are what accepted ones inherit). */
+static int kern_set_timers(struct engine *base, const struct engine_params *p)
+{
+	struct kern_engine *e = (struct kern_engine *)base;
+	engine_params_take_timers(&e->p, p);
+	int rc = 0;
+	if (e->listen_fd >= 0)
+		rc |= kern_timers(e, e->listen_fd);
+	if (e->fd >= 0)
+		rc |= kern_timers(e, e->fd);
+	return rc ? -EINVAL : 0;
+}
+
 static void kern_status(struct engine *base, char *buf, size_t len)
 {
 	struct kern_engine *e = (struct kern_engine *)base;
@@ -706,6 +721,7 @@ static const struct engine_ops kern_ops = {
     .free = kern_free,
     .path_info = kern_path_info,
     .set_primary = kern_set_primary,
+    .set_timers = kern_set_timers,
     .status = kern_status,
 };
 

@@ -38,6 +38,18 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	}
 }
 
+void engine_params_take_timers(struct engine_params *dst, const struct engine_params *src)
+{
+	dst->heartbeat_interval_ms = src->heartbeat_interval_ms;
+	dst->rto_initial_ms = src->rto_initial_ms;
+	dst->rto_min_ms = src->rto_min_ms;
+	dst->rto_max_ms = src->rto_max_ms;
+	dst->path_max_retrans = src->path_max_retrans;
+	dst->pf_threshold = src->pf_threshold;
+	dst->assoc_max_retrans = src->assoc_max_retrans;
+	dst->delayed_sack_ms = src->delayed_sack_ms;
+}
+
 /* Whether A, with its port, is a configured remote address with our SCTP
  * port. */
 static bool peer_configured(const struct engine_params *p, const struct sockaddr_storage *a)

@@ -90,6 +90,57 @@ static int setopt(struct socket *s, int opt, const void *v, socklen_t len, const
 	return 0;
 }
 
+/* The run-time settings of [sctp] (engine.h, set_timers): at start on
+ * every new socket, and at reload on the listener and the association.
+ * SCTP_FUTURE_ASSOC on a one-to-one socket reaches its association when
+ * it has one, else sets the defaults the next one starts with. */
+static int usr_timers(struct usr_engine *e, struct socket *s)
+{
+	const struct engine_params *p = &e->p;
+	int rc = 0;
+
+	struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC,
+	                           .srto_initial = p->rto_initial_ms,
+	                           .srto_max = p->rto_max_ms,
+	                           .srto_min = p->rto_min_ms};
+	rc |= setopt(s, SCTP_RTOINFO, &rto, sizeof rto, "SCTP_RTOINFO");
+
+	struct sctp_assocparams ap = {.sasoc_assoc_id = SCTP_FUTURE_ASSOC,
+	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
+	rc |= setopt(s, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
+
+	/* A fixed path MTU instead of discovery: usrsctp over UDP has been seen
+	 * to stall for good under load with discovery on (retransmissions that
+	 * never arrive), and 1280 bytes fits every IPv4 or IPv6 path with the
+	 * UDP header inside. On the live association a reload keeps the MTU
+	 * it has now (ackwatch kicks lower it). */
+	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
+	                              .spp_hbinterval = p->heartbeat_interval_ms,
+	                              .spp_pathmtu = s == e->sock && e->up ? e->mtu : USR_PATH_MTU,
+	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
+	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
+	/* Every path: an unspecified address (a live association refuses
+	 * the family 0 of a zeroed one). */
+	pp.spp_address.ss_family = AF_INET6;
+	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
+
+	/* sack_delay 0 would mean "unchanged": no delay is a SACK every
+	 * packet instead. */
+	struct sctp_sack_info sack = {.sack_assoc_id = SCTP_FUTURE_ASSOC,
+	                              .sack_delay = p->delayed_sack_ms,
+	                              .sack_freq = p->delayed_sack_ms ? 0 : 1};
+	rc |= setopt(s, SCTP_DELAYED_SACK, &sack, sizeof sack, "SCTP_DELAYED_SACK");
+
+	struct usr_paddrthlds th = {.spt_assoc_id = SCTP_FUTURE_ASSOC,
+	                            .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
+	                            .spt_pathpfthld = (uint16_t)p->pf_threshold,
+	                            .spt_pathcpthld = 0xffff};
+	th.spt_address.ss_family = AF_INET6;
+	rc |= setopt(s, USR_SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
+
+	return rc;
+}
+
 /* Every option that shapes the association, applied before bind/connect so
  * accepted sockets inherit them from the listener. */
 static int usr_configure(struct usr_engine *e, struct socket *s)
@@ -129,33 +180,7 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	};
 	rc |= setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 
-	struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC,
-	                           .srto_initial = p->rto_initial_ms,
-	                           .srto_max = p->rto_max_ms,
-	                           .srto_min = p->rto_min_ms};
-	rc |= setopt(s, SCTP_RTOINFO, &rto, sizeof rto, "SCTP_RTOINFO");
-
-	struct sctp_assocparams ap = {.sasoc_assoc_id = SCTP_FUTURE_ASSOC,
-	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
-	rc |= setopt(s, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
-
-	/* A fixed path MTU instead of discovery: usrsctp over UDP has been seen
-	 * to stall for good under load with discovery on (retransmissions that
-	 * never arrive), and 1280 bytes fits every IPv4 or IPv6 path with the
-	 * UDP header inside. */
-	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
-	                              .spp_hbinterval = p->heartbeat_interval_ms,
-	                              .spp_pathmtu = USR_PATH_MTU,
-	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
-	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
-	rc |= setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");
-
-	/* sack_delay 0 would mean "unchanged": no delay is a SACK every
-	 * packet instead. */
-	struct sctp_sack_info sack = {.sack_assoc_id = SCTP_FUTURE_ASSOC,
-	                              .sack_delay = p->delayed_sack_ms,
-	                              .sack_freq = p->delayed_sack_ms ? 0 : 1};
-	rc |= setopt(s, SCTP_DELAYED_SACK, &sack, sizeof sack, "SCTP_DELAYED_SACK");
+	rc |= usr_timers(e, s);
 
 	static const uint32_t cc[] = {[CONFIG_CC_RFC4960] = SCTP_CC_RFC2581,
 	                              [CONFIG_CC_HSTCP] = SCTP_CC_HSTCP,
@@ -164,12 +189,6 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	struct sctp_assoc_value ccv = {.assoc_id = SCTP_FUTURE_ASSOC,
 	                               .assoc_value = cc[p->congestion_control]};
 	rc |= setopt(s, USR_SCTP_PLUGGABLE_CC, &ccv, sizeof ccv, "congestion control");
-
-	struct usr_paddrthlds th = {.spt_assoc_id = SCTP_FUTURE_ASSOC,
-	                            .spt_pathmaxrxt = (uint16_t)p->path_max_retrans,
-	                            .spt_pathpfthld = (uint16_t)p->pf_threshold,
-	                            .spt_pathcpthld = 0xffff};
-	rc |= setopt(s, USR_SCTP_PEER_ADDR_THLDS, &th, sizeof th, "potentially-failed threshold");
 
 	int snd = (int)p->sndbuf, rcv = (int)p->rcvbuf;
 	if (usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
@@ -741,6 +760,24 @@ static int usr_set_primary(struct engine *base, size_t i)
 	return 0;
 }
 
+/* engine.h: the run-time settings of P, for the association now and the
+ * ones to come (the listener's defaults; a connect attempt configures its
+ * socket from e->p). */
+static int usr_set_timers(struct engine *base, const struct engine_params *p)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	engine_params_take_timers(&e->p, p);
+	int rc = 0;
+	if (e->listener)
+		rc |= usr_timers(e, e->listener);
+	if (e->sock)
+		rc |= usr_timers(e, e->sock);
+	/* The acknowledgement watchdog's period follows rto_max (ackwatch.h). */
+	double rto_max = p->rto_max_ms / 1000.0;
+	e->ack_timer.repeat = rto_max * 2 > 1.0 ? rto_max * 2 : 1.0;
+	return rc ? -EINVAL : 0;
+}
+
 static void usr_status(struct engine *base, char *buf, size_t len)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
@@ -790,6 +827,7 @@ static const struct engine_ops usr_ops = {
     .free = usr_free,
     .path_info = usr_path_info,
     .set_primary = usr_set_primary,
+    .set_timers = usr_set_timers,
     .status = usr_status,
 };
 

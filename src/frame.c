@@ -181,6 +181,7 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 		break;
 	case FRAME_FIN:
 	case FRAME_CLOSED:
+	case FRAME_GOAWAY:
 		rc = 0;
 		break;
 	default:
@@ -314,6 +315,7 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 		break;
 	case FRAME_FIN:
 	case FRAME_CLOSED:
+	case FRAME_GOAWAY:
 		break;
 	default:
 		return -EINVAL;
@@ -338,6 +340,8 @@ const char *frame_type_name(uint8_t type)
 		return "HELLO";
 	case FRAME_AUTH:
 		return "AUTH";
+	case FRAME_GOAWAY:
+		return "GOAWAY";
 	case FRAME_OPEN:
 		return "OPEN";
 	case FRAME_OPEN_OK:
@@ -369,8 +373,9 @@ const char *frame_rst_reason_name(enum frame_rst_reason r)
 	    [FRAME_RST_SHUTDOWN] = "shutting down",
 	    [FRAME_RST_NOT_ALLOWED] = "not allowed by [egress] allow",
 	    [FRAME_RST_NO_NAME] = "host name did not resolve",
+	    [FRAME_RST_DRAINING] = "draining",
 	};
-	return (unsigned)r < FRAME_RST_MAX_ ? names[r] : "other";
+	return (unsigned)r < FRAME_RST_MAX_ && names[r] ? names[r] : "other";
 }
 
 bool frame_host_valid(const char *s)

@@ -56,6 +56,7 @@
 enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
 	FRAME_AUTH = 0x02,    /* stream 0: proof of the key, second thing each side sends */
+	FRAME_GOAWAY = 0x03,  /* stream 0: the sender drains: open no more streams toward it */
 	FRAME_OPEN = 0x10,    /* opener -> peer: connect to this target */
 	FRAME_OPEN_OK = 0x11, /* peer -> opener: target connected, data may flow */
 	FRAME_DATA = 0x12,    /* payload bytes of the connection */
@@ -79,6 +80,7 @@ enum frame_rst_reason {
 	FRAME_RST_NOT_ALLOWED =
 	    8,                 /* version 4: [egress] allow of the exit gateway does not name it */
 	FRAME_RST_NO_NAME = 9, /* version 4: the target's host name did not resolve */
+	FRAME_RST_DRAINING = 10, /* the exit gateway is draining: it opens nothing new */
 	FRAME_RST_MAX_,
 };
 

@@ -4,6 +4,7 @@
 #include <ev.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "assoc.h"
 #include "capture.h"
@@ -16,20 +17,6 @@
 #include "ratelimit.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
-
-struct gateway {
-	struct ev_loop *loop;
-	struct assoc *assoc;
-	struct listener *listeners[CONFIG_MAX_FORWARDS];
-	size_t n_listeners;
-	unsigned drain_timeout_ms;
-	bool draining;
-	struct notify *notify;     /* systemd Type=notify; NULL without */
-	struct resolver *resolver; /* host-name targets (resolver.h); NULL: c-ares failed */
-	ev_signal sigterm, sigint, sigusr1;
-	ev_timer drain_poll, deadline;
-	ev_timer log_flush; /* reports what rate-limited log sites suppressed */
-};
 
 static void gateway_log_flush_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -87,6 +74,31 @@ static void gateway_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	close_association(g); /* drain time is up */
 }
 
+void gateway_drain(struct gateway *g)
+{
+	if (g->draining)
+		return;
+	g->draining = true;
+	notify_stopping(g->notify);
+	log_info("drain: stop accepting, GOAWAY to the peer; draining %zu connection%s for up to "
+	         "%u ms",
+	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
+	stop_listeners(g);
+	assoc_goaway(g->assoc);
+	if (g->assoc->n_conns == 0) {
+		close_association(g);
+		return;
+	}
+	ev_timer_start(g->loop, &g->drain_poll);
+	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
+	ev_timer_start(g->loop, &g->deadline);
+}
+
+bool gateway_draining(const struct gateway *g)
+{
+	return g->draining;
+}
+
 static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
@@ -96,18 +108,17 @@ static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	g->draining = true;
-	notify_stopping(g->notify);
-	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms", w->signum,
-	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
-	stop_listeners(g);
-	if (g->assoc->n_conns == 0) {
-		close_association(g);
-		return;
-	}
-	ev_timer_start(loop, &g->drain_poll);
-	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
-	ev_timer_start(loop, &g->deadline);
+	log_info("signal %d (%s): draining", w->signum, strsignal(w->signum));
+	gateway_drain(g);
+}
+
+static void gateway_reload_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct gateway *g = w->data;
+	log_info("signal %d (%s): reloading", w->signum, strsignal(w->signum));
+	gateway_reload(g);
 }
 
 static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -148,6 +159,12 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         "resolve %llu (reason 9)",
 	         (unsigned long long)a->n_egress_refused, (unsigned long long)a->n_unresolved,
 	         (unsigned long long)a->n_egress_peer, (unsigned long long)a->n_unresolved_peer);
+	log_info("status: drain: %s, peer %s; %llu clients reset for the peer's GOAWAY, %llu "
+	         "peer OPENs refused while draining; reloads: %llu applied, %llu refused",
+	         g->draining ? "draining" : "not draining",
+	         a->peer_goaway ? "draining (GOAWAY)" : "not draining",
+	         (unsigned long long)a->n_goaway_refused, (unsigned long long)a->n_draining_refused,
+	         (unsigned long long)g->n_reloads, (unsigned long long)g->n_reload_failed);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",
@@ -187,6 +204,17 @@ int gateway_run(const struct config *c)
 	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A SIGHUP before the loop watches for it must not kill the gateway
+	 * (its default action): it is ignored until then. */
+	signal(SIGHUP, SIG_IGN);
+	/* The running config: runtime objects copy what they need from it,
+	 * and a reload replaces it (reload.c). */
+	g.cfg = malloc(sizeof *g.cfg);
+	if (!g.cfg) {
+		log_error("out of memory");
+		return EXIT_FAILURE;
+	}
+	memcpy(g.cfg, c, sizeof *g.cfg);
 	/* A descriptor kept spare so that, out of descriptors, waiting clients
 	 * can still be accepted and reset (fdguard.h). */
 	if (fdguard_reserve() < 0)
@@ -195,8 +223,10 @@ int gateway_run(const struct config *c)
 	if (hostcheck_paths(c) < 0)
 		return EXIT_FAILURE;
 	g.assoc = assoc_new(g.loop, c);
-	if (!g.assoc)
+	if (!g.assoc) {
+		config_free(g.cfg);
 		return EXIT_FAILURE;
+	}
 	g.assoc->on_closed = gateway_closed;
 	/* Host-name targets of the peer: a gateway without a resolver still
 	 * runs, and answers such OPENs with RST 9. */
@@ -217,13 +247,16 @@ int gateway_run(const struct config *c)
 	ev_signal_init(&g.sigterm, gateway_stop_cb, SIGTERM);
 	ev_signal_init(&g.sigint, gateway_stop_cb, SIGINT);
 	ev_signal_init(&g.sigusr1, gateway_status_cb, SIGUSR1);
+	ev_signal_init(&g.sighup, gateway_reload_cb, SIGHUP);
 	ev_timer_init(&g.drain_poll, gateway_drain_poll_cb, 0.05, 0.05);
 	ev_timer_init(&g.deadline, gateway_deadline_cb, 0., 0.);
 	ev_timer_init(&g.log_flush, gateway_log_flush_cb, RATELIMIT_INTERVAL, RATELIMIT_INTERVAL);
 	g.log_flush.data = &g;
 	ev_timer_start(g.loop, &g.log_flush);
-	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.drain_poll.data = g.deadline.data = &g;
+	g.sigterm.data = g.sigint.data = g.sigusr1.data = g.sighup.data = &g;
+	g.drain_poll.data = g.deadline.data = &g;
 	ev_signal_start(g.loop, &g.sigterm);
+	ev_signal_start(g.loop, &g.sighup);
 	ev_signal_start(g.loop, &g.sigint);
 	ev_signal_start(g.loop, &g.sigusr1);
 
@@ -242,6 +275,7 @@ int gateway_run(const struct config *c)
 	ev_signal_stop(g.loop, &g.sigterm);
 	ev_signal_stop(g.loop, &g.sigint);
 	ev_signal_stop(g.loop, &g.sigusr1);
+	ev_signal_stop(g.loop, &g.sighup);
 	ev_timer_stop(g.loop, &g.drain_poll);
 	ev_timer_stop(g.loop, &g.deadline);
 	ev_timer_stop(g.loop, &g.log_flush);
@@ -252,5 +286,6 @@ out:
 	assoc_free(g.assoc); /* its connections cancel their lookups */
 	resolver_free(g.resolver);
 	fdguard_release();
+	config_free(g.cfg);
 	return status;
 }

@@ -155,6 +155,26 @@ struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struc
 	return l;
 }
 
+void listener_update(struct listener *l, const struct config_forward *f)
+{
+	struct frame_open now = l->target;
+	char was_text[FRAME_HOST_MAX + 8] = "each client's original destination";
+	char now_text[FRAME_HOST_MAX + 8] = "each client's original destination";
+	if (!l->target_original)
+		frame_open_target_text(&l->target, was_text, sizeof was_text);
+	now.target = f->target;
+	snprintf(now.host, sizeof now.host, "%s", f->target_host);
+	now.host_port = f->target_port;
+	if (!f->target_original)
+		frame_open_target_text(&now, now_text, sizeof now_text);
+	log_info("forward %s: peer connects new clients to %s (was %s), max_connections %u (was "
+	         "%u); connections open now keep theirs",
+	         l->name, now_text, was_text, f->max_connections, l->max_connections);
+	l->target = now;
+	l->target_original = f->target_original;
+	l->max_connections = f->max_connections;
+}
+
 void listener_free(struct listener *l)
 {
 	if (!l)

@@ -41,6 +41,9 @@ struct listener {
 /* Bind and listen for forward F of C. Returns NULL after logging why. */
 struct listener *listener_new(struct ev_loop *loop, struct assoc *a, const struct config *c,
                               const struct config_forward *f);
+/* Reload: forward F (same name, same listen address) now targets
+ * F->target with F->max_connections, for clients accepted from now on. */
+void listener_update(struct listener *l, const struct config_forward *f);
 /* Stop accepting and close the socket. */
 void listener_free(struct listener *l);
 

@@ -80,13 +80,24 @@ static bool set_primary(struct path_table *t, size_t i, const char *why)
 	return true;
 }
 
+/* Whether path I is preferred to path J: a lower priority value, or the
+ * same and earlier in the file order. The table starts best first, but a
+ * reload may change priorities while the engine's path indices stay. */
+static bool better(const struct path_table *t, size_t i, size_t j)
+{
+	int pi = t->paths[i].priority, pj = t->paths[j].priority;
+	return pi < pj || (pi == pj && i < j);
+}
+
 /* The best reachable path, or N when none is. */
 static size_t best_reachable(const struct path_table *t)
 {
+	size_t best = t->n;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->paths[i].state == ENGINE_PATH_REACHABLE)
-			return i;
-	return t->n;
+		if (t->paths[i].state == ENGINE_PATH_REACHABLE &&
+		    (best == t->n || better(t, i, best)))
+			best = i;
+	return best;
 }
 
 static void choose(struct path_table *t)
@@ -105,7 +116,7 @@ static void choose(struct path_table *t)
 		set_primary(t, best, why);
 		return;
 	}
-	if (best > t->primary)
+	if (!better(t, best, t->primary))
 		return; /* the primary (perhaps not yet confirmed) is still the best */
 	if (!t->degraded) {
 		/* Nothing has failed in this association yet (start-up, or the
@@ -192,6 +203,39 @@ void path_event(struct path_table *t)
 			t->degraded = true;
 		}
 		p->state = info.state;
+	}
+	choose(t);
+}
+
+void path_reload(struct path_table *t, const struct config *c)
+{
+	bool changed = false;
+	for (size_t i = 0; i < t->n; i++) {
+		struct path *p = &t->paths[i];
+		for (size_t k = 0; k < c->n_paths; k++) {
+			if (strcmp(c->paths[k].name, p->name) != 0 ||
+			    c->paths[k].priority == p->priority)
+				continue;
+			log_info("path %s: priority %d -> %d (reload)", p->name, p->priority,
+			         c->paths[k].priority);
+			p->priority = c->paths[k].priority;
+			changed = true;
+		}
+	}
+	double hold = c->failback_hold_ms / 1000.0;
+	if (hold != t->hold) {
+		t->hold = hold;
+		for (size_t i = 0; i < t->n; i++)
+			t->paths[i].hold = hold; /* flap damping starts over */
+	}
+	if (!t->up)
+		return; /* the next association starts on the best path */
+	size_t best = best_reachable(t);
+	if (changed && best < t->n && best != t->primary && better(t, best, t->primary)) {
+		/* The user asked for it: no hold-down. */
+		set_primary(t, best, "priorities changed by reload");
+		ev_timer_stop(t->loop, &t->failback);
+		return;
 	}
 	choose(t);
 }

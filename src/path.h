@@ -47,7 +47,7 @@ struct path_table {
 	struct ev_loop *loop;
 	struct engine *engine;
 	size_t n;
-	struct path paths[CONFIG_MAX_PATHS]; /* best first: engine_params order */
+	struct path paths[CONFIG_MAX_PATHS]; /* engine_params order: best first at start */
 	bool up;                             /* an association exists */
 	bool degraded;                       /* a path has failed since it came up */
 	size_t primary;                      /* index of the path we made primary */
@@ -63,6 +63,12 @@ void path_order(const struct config *c, size_t order[CONFIG_MAX_PATHS]);
 /* Copy the paths of C, best first. ENGINE is set later (path_attach). */
 void path_table_init(struct path_table *t, struct ev_loop *loop, const struct config *c);
 void path_attach(struct path_table *t, struct engine *e);
+
+/* Reload: the priorities of the paths C names as this table does (by
+ * name; addresses cannot change at run time) and failback_hold_ms. When
+ * a reachable path is now preferred to the primary it becomes primary at
+ * once, logged "primary path: OLD -> NEW (priorities changed by reload)". */
+void path_reload(struct path_table *t, const struct config *c);
 
 /* The association came up / went down. */
 void path_assoc_up(struct path_table *t);

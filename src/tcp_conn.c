@@ -650,12 +650,17 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	tune_socket(fd);
 	limits_socket_bufs(fd, a->conn_window);
 	limits_socket_keepalive(&a->limits, fd);
-	if (!assoc_has_room(a)) {
+	bool goaway = a->peer_goaway;
+	if (goaway || !assoc_has_room(a)) {
 		char who[ADDR_STRLEN + 32];
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
 			addr_format(&peer, who, sizeof who);
 		else
 			snprintf(who, sizeof who, "?");
+		if (goaway && !assoc_admit_client(a, who, target->name)) {
+			close_with_reset(fd); /* the peer drains: no OPEN */
+			return -ESHUTDOWN;
+		}
 		assoc_refused_for_memory(a, "client", who, target->name);
 		close_with_reset(fd);
 		return -ENOBUFS;

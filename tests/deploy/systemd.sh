@@ -7,7 +7,8 @@
 # network), and check: Type=notify readiness and STATUS= with the
 # association and primary path, the watchdog pings, the gateway runs as an
 # unprivileged user inside the unit's sandbox, a TCP session through the
-# pair (both directions, bytes checked), systemctl stop drains and exits 0
+# pair (both directions, bytes checked), systemctl reload applies the file
+# in the same process, systemctl stop drains and exits 0
 # without a restart, and a broken config is refused by ExecStartPre.
 set -euo pipefail
 # shellcheck source=tests/deploy/lib.sh
@@ -131,6 +132,22 @@ cnet timeout 60 python3 "$XFER" client --connect 127.0.0.1:8080 --up 4M --down 4
     --parallel 4 >"$WORK/client.log" 2>&1 || dfail "xfer through the pair: $(tail -3 "$WORK/client.log")"
 grep -q '^ok=4 failed=0 reset=0 ' "$WORK/client.log" || dfail "xfer: $(tail -1 "$WORK/client.log")"
 dlog "TCP through sctpgw@site-a -> sctpgw@site-b: $(tail -1 "$WORK/client.log")"
+
+# systemctl reload: ExecReload= checks the file, then SIGHUP; the same
+# process applies it (no restart) and the pair still carries a session.
+pid=$(prop sctpgw@site-a MainPID)
+cex systemctl reload sctpgw@site-a.service || dfail "systemctl reload sctpgw@site-a failed"
+for _ in $(seq 50); do
+    cex journalctl --no-pager -o cat -u sctpgw@site-a | grep -q 'reload: .* applied' && break
+    sleep 0.1
+done
+cex journalctl --no-pager -o cat -u sctpgw@site-a | grep -q 'reload: .* applied' ||
+    dfail "sctpgw@site-a did not log an applied reload after systemctl reload"
+[ "$(prop sctpgw@site-a MainPID)" = "$pid" ] && [ "$(prop sctpgw@site-a NRestarts)" = 0 ] ||
+    dfail "systemctl reload restarted sctpgw@site-a"
+cnet timeout 60 python3 "$XFER" client --connect 127.0.0.1:8080 --up 1M --down 1M \
+    >"$WORK/client2.log" 2>&1 || dfail "xfer after the reload: $(tail -3 "$WORK/client2.log")"
+dlog "systemctl reload: applied by the same process ($pid), a session still goes through"
 
 t1=$(prop sctpgw@site-a WatchdogTimestampMonotonic)
 sleep 2.5

@@ -382,6 +382,15 @@ static int fake_set_primary(struct engine *e, size_t i)
 	return -ENOTCONN;
 }
 
+/* Reload: keep what the assoc was told, for assertions. */
+static int fake_set_timers(struct engine *e, const struct engine_params *p)
+{
+	struct fake_engine *f = fake_of(e);
+	engine_params_take_timers(&f->params, p);
+	f->n_set_timers++;
+	return 0;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -391,6 +400,7 @@ static const struct engine_ops fake_ops = {
     .free = fake_free,
     .path_info = fake_path_info,
     .set_primary = fake_set_primary,
+    .set_timers = fake_set_timers,
 };
 
 /* --- what the assoc links against ------------------------------------ */

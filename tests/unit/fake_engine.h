@@ -56,6 +56,7 @@ struct fake_engine {
 
 	/* What happened, for assertions. */
 	unsigned n_open, n_up, n_down, n_abort, n_shutdown, n_eagain, n_writable;
+	unsigned n_set_timers; /* reloads that reached the engine */
 	char last_abort[128];
 	char last_down[128];
 	struct fake_sent *sent;

@@ -157,6 +157,7 @@ static size_t all_frames(struct frame *out)
 	for (int r = FRAME_RST_OTHER; r < FRAME_RST_MAX_; r++)
 		out[n++] = rst_frame((enum frame_rst_reason)r);
 	out[n++] = simple_frame(FRAME_CLOSED);
+	out[n++] = simple_frame(FRAME_GOAWAY);
 	out[n++] = credit_frame(1);
 	out[n++] = credit_frame(0x12345678u);
 	return n;
@@ -690,6 +691,7 @@ static void frame_decode__unknown_type__is_not_supported(void **state)
 		switch (t) {
 		case FRAME_HELLO:
 		case FRAME_AUTH:
+		case FRAME_GOAWAY:
 		case FRAME_OPEN:
 		case FRAME_OPEN_OK:
 		case FRAME_DATA:
