@@ -46,6 +46,19 @@ enum assoc_state {
 	ASSOC_CLOSING,    /* shutting down for good */
 };
 
+/* How an association that came up (HELLO or READY) ended: the label of
+ * sctpgw_association_losses_total (docs/OPERATIONS.md). */
+enum assoc_loss {
+	ASSOC_LOSS_SHUTDOWN,  /* SCTP SHUTDOWN: the peer or we closed it gracefully */
+	ASSOC_LOSS_HANDSHAKE, /* ended during HELLO/AUTH: wrong key, no HELLO in time */
+	ASSOC_LOSS_ABORTED,   /* we aborted it (protocol error, ...) */
+	ASSOC_LOSS_LOST,      /* the stack gave up (peer unreachable, peer's ABORT, restart) */
+	ASSOC_LOSS_N_,
+};
+
+/* "shutdown", "handshake", "aborted", "lost". */
+const char *assoc_loss_name(enum assoc_loss l);
+
 TAILQ_HEAD(conn_list, conn);
 
 #define ASSOC_SID_WORDS      (65536 / 64)
@@ -119,14 +132,16 @@ struct assoc {
 
 	/* Counters since start, for the status dump and tests. */
 	uint64_t n_up, n_opened, n_refused;
-	uint64_t n_refused_memory;   /* new connections refused at memory_limit */
-	uint64_t n_open_timeouts;    /* opened, but neither OPEN_OK nor RST came in time */
-	uint64_t n_auth_failed;      /* handshakes that failed (no common key, bad proof) */
-	uint64_t n_msg_forged;       /* sealed messages that failed to open: dropped */
-	uint64_t n_msg_replayed;     /* authentic messages with an old counter: dropped */
-	uint64_t n_msg_missing;      /* counter gaps: a stream lost messages */
-	uint64_t refused_unlogged;   /* of those, not yet in a log line */
-	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
+	uint64_t n_refused_memory;      /* new connections refused at memory_limit */
+	uint64_t n_open_timeouts;       /* opened, but neither OPEN_OK nor RST came in time */
+	uint64_t n_auth_failed;         /* handshakes that failed (no common key, bad proof) */
+	uint64_t n_msg_forged;          /* sealed messages that failed to open: dropped */
+	uint64_t n_msg_replayed;        /* authentic messages with an old counter: dropped */
+	uint64_t n_msg_missing;         /* counter gaps: a stream lost messages */
+	uint64_t n_lost[ASSOC_LOSS_N_]; /* associations that came up and ended, by how */
+	uint64_t n_attempts_failed;     /* attempts that never came up */
+	uint64_t refused_unlogged;      /* of those, not yet in a log line */
+	ev_tstamp refused_logged_at;    /* last such log line (0: none yet) */
 };
 
 /* "down", "connecting", "hello", "ready", "closing". */

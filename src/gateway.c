@@ -1,16 +1,20 @@
 /* gateway: see gateway.h. */
 #include "gateway.h"
 
+#include <errno.h>
 #include <ev.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "admin.h"
 #include "assoc.h"
 #include "fdguard.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "snapshot.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -22,6 +26,9 @@ struct gateway {
 	unsigned drain_timeout_ms;
 	bool draining;
 	struct notify *notify; /* systemd Type=notify; NULL without */
+	struct admin *admin;   /* [gateway] admin; NULL when off */
+	const char *transport; /* "udp" or "sctp": what the wire carries */
+	ev_tstamp started;
 	ev_signal sigterm, sigint, sigusr1;
 	ev_timer drain_poll, deadline;
 	ev_timer log_flush; /* reports what rate-limited log sites suppressed */
@@ -83,6 +90,38 @@ static void gateway_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	close_association(g); /* drain time is up */
 }
 
+int gateway_drain(struct gateway *g)
+{
+	if (g->draining)
+		return -EALREADY;
+	g->draining = true;
+	notify_stopping(g->notify);
+	log_info("stop accepting; draining %zu connection%s for up to %u ms", g->assoc->n_conns,
+	         g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
+	stop_listeners(g);
+	if (g->assoc->n_conns == 0) {
+		close_association(g);
+		return 0;
+	}
+	ev_timer_start(g->loop, &g->drain_poll);
+	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
+	ev_timer_start(g->loop, &g->deadline);
+	return 0;
+}
+
+/* The smallest honest reload: none yet (the admin endpoint answers 501). */
+int gateway_reload(struct gateway *g)
+{
+	(void)g;
+	log_warn("reload requested, but this build cannot reload; restart to apply changes");
+	return -ENOSYS;
+}
+
+void gateway_snapshot(struct gateway *g, struct snapshot *s)
+{
+	snapshot_take(s, g->assoc, g->transport, g->draining, ev_now(g->loop) - g->started);
+}
+
 static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
@@ -92,18 +131,8 @@ static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	g->draining = true;
-	notify_stopping(g->notify);
-	log_info("signal %d: stop accepting; draining %zu connection%s for up to %u ms", w->signum,
-	         g->assoc->n_conns, g->assoc->n_conns == 1 ? "" : "s", g->drain_timeout_ms);
-	stop_listeners(g);
-	if (g->assoc->n_conns == 0) {
-		close_association(g);
-		return;
-	}
-	ev_timer_start(loop, &g->drain_poll);
-	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
-	ev_timer_start(loop, &g->deadline);
+	log_info("signal %d received", w->signum);
+	gateway_drain(g);
 }
 
 static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -148,6 +177,7 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int gateway_run(const struct config *c)
 {
 	struct gateway g = {.loop = EV_DEFAULT, .drain_timeout_ms = c->drain_timeout_ms};
+	g.started = ev_now(g.loop);
 	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -170,6 +200,17 @@ int gateway_run(const struct config *c)
 	}
 	if (assoc_start(g.assoc) < 0)
 		goto out;
+	/* The user-space engine always speaks SCTP over UDP; the kernel's
+	 * as configured. */
+	g.transport =
+	    strcmp(g.assoc->engine->ops->name, "kernel") != 0 || c->udp_encap == CONFIG_UDP_ENCAP_ON
+	        ? "udp"
+	        : "sctp";
+	if (c->admin.ss_family != AF_UNSPEC) {
+		g.admin = admin_new(g.loop, &c->admin, &g);
+		if (!g.admin)
+			goto out;
+	}
 
 	ev_signal_init(&g.sigterm, gateway_stop_cb, SIGTERM);
 	ev_signal_init(&g.sigint, gateway_stop_cb, SIGINT);
@@ -198,6 +239,7 @@ int gateway_run(const struct config *c)
 	ev_timer_stop(g.loop, &g.log_flush);
 	ratelimit_flush(true);
 out:
+	admin_free(g.admin);
 	notify_free(g.notify);
 	stop_listeners(&g);
 	assoc_free(g.assoc);

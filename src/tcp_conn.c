@@ -513,10 +513,11 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 		return;
 	case FRAME_RST:
 		c->got_rst = true;
-		if (c->opener && c->state == CONN_OPENING)
+		if (c->opener && c->state == CONN_OPENING) {
+			limits_refused(&c->assoc->limits, c->target.name, LIMITS_REFUSED_PEER);
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
 			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
-		else
+		} else
 			log_debug("stream %u: reset by peer (%s)", c->sid,
 			          frame_rst_reason_name(f->u.rst));
 		conn_reset(c, FRAME_RST_RESET);
@@ -562,6 +563,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 		else
 			snprintf(who, sizeof who, "?");
 		assoc_refused_for_memory(a, "client", who, target->name);
+		limits_refused(&a->limits, target->name, LIMITS_REFUSED_MEMORY);
 		close_with_reset(fd);
 		return -ENOBUFS;
 	}
@@ -581,10 +583,13 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	if (sid < 0) {
 		log_warn_limited("forward %s: refusing client %s: %s", target->name, c->peer_text,
 		                 sid == -ENOSPC ? "no free stream" : "association not ready");
+		limits_refused(&a->limits, target->name,
+		               sid == -ENOSPC ? LIMITS_REFUSED_STREAMS : LIMITS_REFUSED_NOT_READY);
 		conn_kill(c);
 		return sid;
 	}
 	c->sid = (uint16_t)sid;
+	limits_conn_carried(&a->limits, c);
 	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
 	c->owed |= CONN_OWE_OPEN;
 	/* The peer answers with OPEN_OK or RST once its connect ends (within

@@ -382,6 +382,12 @@ static int fake_set_primary(struct engine *e, size_t i)
 	return -ENOTCONN;
 }
 
+static int fake_stats(struct engine *e, struct engine_stats *out)
+{
+	*out = fake_of(e)->stats;
+	return 0;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -391,6 +397,7 @@ static const struct engine_ops fake_ops = {
     .free = fake_free,
     .path_info = fake_path_info,
     .set_primary = fake_set_primary,
+    .stats = fake_stats,
 };
 
 /* --- what the assoc links against ------------------------------------ */
