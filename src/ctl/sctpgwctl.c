@@ -8,6 +8,9 @@
  * exit status a script can use:
  *   0 healthy, 1 degraded (a path not reachable, or not ready: draining),
  *   2 down (no association), 3 cannot reach the gateway (or a bad answer).
+ * "alive" and "ready" are probes for orchestrators that cannot reach a
+ * loopback endpoint with HTTP (a kubelet's httpGet goes to the pod's
+ * address): /healthz and /readyz, exit 0 on 200, 1 otherwise, 3 unreachable.
  *
  * Why a hand-written HTTP client: it talks only to our own server (admin.c),
  * one request per connection, HTTP/1.0 so the server closes after the
@@ -268,10 +271,11 @@ static int show_status(char *body)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sctpgwctl [-a ADDR:PORT | -c FILE] status|metrics|reload|drain\n"
-	           "  -a ADDR:PORT  the gateway's admin endpoint\n"
-	           "  -c FILE       read [gateway] admin from FILE (default " CTL_DEFAULT_CONF ")\n"
-	           "exit status: 0 healthy, 1 degraded, 2 down, 3 cannot reach the gateway\n");
+	fprintf(
+	    f, "usage: sctpgwctl [-a ADDR:PORT | -c FILE] status|metrics|reload|drain|alive|ready\n"
+	       "  -a ADDR:PORT  the gateway's admin endpoint\n"
+	       "  -c FILE       read [gateway] admin from FILE (default " CTL_DEFAULT_CONF ")\n"
+	       "exit status: 0 healthy, 1 degraded, 2 down, 3 cannot reach the gateway\n");
 }
 
 int main(int argc, char **argv)
@@ -312,6 +316,10 @@ int main(int argc, char **argv)
 		path = "/status?format=lines";
 	else if (strcmp(cmd, "metrics") == 0)
 		path = "/metrics";
+	else if (strcmp(cmd, "alive") == 0)
+		path = "/healthz";
+	else if (strcmp(cmd, "ready") == 0)
+		path = "/readyz";
 	else if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "drain") == 0)
 		method = "POST", path = strcmp(cmd, "reload") == 0 ? "/reload" : "/drain";
 	else {
@@ -346,6 +354,10 @@ int main(int argc, char **argv)
 		status = a.code == 200 ? show_status(a.body) : CTL_UNREACHABLE;
 		if (a.code != 200)
 			fprintf(stderr, "sctpgwctl: %s answered %d: %s", text, a.code, a.body);
+	} else if (strcmp(cmd, "alive") == 0 || strcmp(cmd, "ready") == 0) {
+		/* Probes (Kubernetes exec, HEALTHCHECK): 0 yes, 1 no. */
+		fputs(a.body, stdout);
+		status = a.code == 200 ? 0 : 1;
 	} else {
 		fputs(a.body, a.code / 100 == 2 ? stdout : stderr);
 		/* metrics: the endpoint answered; reload/drain: done (2xx) or
