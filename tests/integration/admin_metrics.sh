@@ -3,7 +3,7 @@
 # Two links (wan1 preferred), the fast timer profile, admin = 127.0.0.1:9464
 # in each gateway's namespace.  In order:
 #   - A alone (no peer yet): /healthz 200, /readyz 503, sctpgwctl status 2
-#     (down), sctpgw_association_up 0;
+#     (down), ready 1, alive 0, sctpgw_association_up 0;
 #   - B started, association up: /readyz 200, sctpgwctl status 0 (healthy);
 #     the scrape passes `promtool check metrics`;
 #   - during a transfer through forward web: the forward's client_to_target
@@ -57,6 +57,8 @@ wait_log A 'admin: serving' 10
 [ "$(http A /healthz)" = 200 ] || fail "/healthz on A alone: $(http A /healthz), want 200"
 [ "$(http A /readyz)" = 503 ] || fail "/readyz on A without a peer: $(http A /readyz), want 503"
 rc=$(ctl A status); [ "$rc" = 2 ] || fail "sctpgwctl status with no association: exit $rc (want 2): $(cat "$WORK/ctl.out")"
+rc=$(ctl A ready); [ "$rc" = 1 ] || fail "sctpgwctl ready with no association: exit $rc (want 1)"
+rc=$(ctl A alive); [ "$rc" = 0 ] || fail "sctpgwctl alive: exit $rc (want 0)"
 scrape A "$WORK/m0"
 [ "$(metric "$WORK/m0" sctpgw_association_up)" = 0 ] || fail "sctpgw_association_up is not 0 without a peer"
 log "A alone: /healthz 200, /readyz 503, sctpgwctl status 2"
@@ -64,6 +66,7 @@ log "A alone: /healthz 200, /readyz 503, sctpgwctl status 2"
 gw_start B "$WORK/b.conf"
 assoc_up 15
 wait_for "/readyz 200 on A" 5 test "$(http A /readyz)" = 200
+rc=$(ctl A ready); [ "$rc" = 0 ] || fail "sctpgwctl ready with the association up: exit $rc (want 0)"
 # Both paths confirmed (heartbeats) before "healthy" can be asked for.
 wait_for "sctpgwctl status 0 on A" 10 test "$(ctl A status)" = 0
 log "association up: /readyz 200, sctpgwctl status 0:"
