@@ -28,29 +28,31 @@ static void one(FILE *o, const char *name, const char *type, const char *help, u
 	fprintf(o, "%s %" PRIu64 "\n", name, v);
 }
 
-/* NAME{path="P"} or NAME{forward="F"} followed by a value. */
+/* PRE (a separator: "", ",") then KEY="VAL". */
+static void label_pair(FILE *o, const char *pre, const char *key, const char *val)
+{
+	fprintf(o, "%s%s=\"", pre, key);
+	label(o, val);
+	fputc('"', o);
+}
+
+/* NAME{path="P" or NAME{forward="F": the caller adds labels, "} " and the value. */
 static void labelled(FILE *o, const char *name, const char *key, const char *val)
 {
-	fprintf(o, "%s{%s=\"", name, key);
-	label(o, val);
-	fputs("\"", o);
+	fprintf(o, "%s{", name);
+	label_pair(o, "", key, val);
 }
 
 static void render_association(const struct snapshot *s, FILE *o)
 {
 	static const char *const states[] = {"down", "connecting", "hello", "ready", "closing"};
 	head(o, "sctpgw_info", "gauge", "The gateway, its engine and wire transport (always 1).");
-	fputs("sctpgw_info{gateway=\"", o);
-	label(o, s->gateway);
-	fputs("\",version=\"", o);
-	label(o, s->version);
-	fputs("\",engine=\"", o);
-	label(o, s->engine);
-	fputs("\",transport=\"", o);
-	label(o, s->transport);
-	fputs("\",role=\"", o);
-	label(o, s->role);
-	fputs("\"} 1\n", o);
+	labelled(o, "sctpgw_info", "gateway", s->gateway);
+	label_pair(o, ",", "version", s->version);
+	label_pair(o, ",", "engine", s->engine);
+	label_pair(o, ",", "transport", s->transport);
+	label_pair(o, ",", "role", s->role);
+	fputs("} 1\n", o);
 	head(o, "sctpgw_uptime_seconds", "gauge", "Seconds since the gateway started.");
 	fprintf(o, "sctpgw_uptime_seconds %.3f\n", s->uptime_s);
 	one(o, "sctpgw_draining", "gauge", "1 while draining (SIGTERM or POST /drain).",

@@ -20,6 +20,13 @@ static void jstr(FILE *o, const char *v)
 	fputc('"', o);
 }
 
+/* PRE (a separator: "", ",", "{") then "KEY":"VAL". */
+static void jfield(FILE *o, const char *pre, const char *key, const char *val)
+{
+	fprintf(o, "%s\"%s\":", pre, key);
+	jstr(o, val);
+}
+
 static uint64_t refused_sum(const struct snapshot_forward *f)
 {
 	uint64_t n = 0;
@@ -35,22 +42,15 @@ static const char *tf(bool b)
 
 void status_render_json(const struct snapshot *s, FILE *o)
 {
-	fputs("{\"gateway\":", o);
-	jstr(o, s->gateway);
-	fputs(",\"version\":", o);
-	jstr(o, s->version);
-	fputs(",\"engine\":", o);
-	jstr(o, s->engine);
-	fputs(",\"transport\":", o);
-	jstr(o, s->transport);
-	fputs(",\"role\":", o);
-	jstr(o, s->role);
+	jfield(o, "{", "gateway", s->gateway);
+	jfield(o, ",", "version", s->version);
+	jfield(o, ",", "engine", s->engine);
+	jfield(o, ",", "transport", s->transport);
+	jfield(o, ",", "role", s->role);
 	fprintf(o, ",\"ready\":%s,\"draining\":%s,\"uptime_seconds\":%.3f", tf(snapshot_ready(s)),
 	        tf(s->draining), s->uptime_s);
-	fputs(",\"association\":{\"state\":", o);
-	jstr(o, s->state);
-	fputs(",\"peer\":", o);
-	jstr(o, s->peer);
+	jfield(o, ",\"association\":{", "state", s->state);
+	jfield(o, ",", "peer", s->peer);
 	fprintf(o,
 	        ",\"established\":%s,\"authenticated\":%s,\"establishments\":%" PRIu64
 	        ",\"streams_in_use\":%u,\"streams_limit\":%u,\"connections\":%" PRIu64 "}",
@@ -61,14 +61,10 @@ void status_render_json(const struct snapshot *s, FILE *o)
 	fputs(",\"paths\":[", o);
 	for (size_t i = 0; i < s->n_paths; i++) {
 		const struct snapshot_path *p = &s->paths[i];
-		fputs(i ? ",{\"name\":" : "{\"name\":", o);
-		jstr(o, p->name);
-		fputs(",\"local\":", o);
-		jstr(o, p->local);
-		fputs(",\"remote\":", o);
-		jstr(o, p->remote);
-		fputs(",\"state\":", o);
-		jstr(o, p->state);
+		jfield(o, i ? ",{" : "{", "name", p->name);
+		jfield(o, ",", "local", p->local);
+		jfield(o, ",", "remote", p->remote);
+		jfield(o, ",", "state", p->state);
 		fprintf(o, ",\"priority\":%d,\"primary\":%s", p->priority,
 		        tf(p->known && p->primary));
 		if (p->known)
@@ -82,8 +78,7 @@ void status_render_json(const struct snapshot *s, FILE *o)
 	fputs("],\"forwards\":[", o);
 	for (size_t i = 0; i < s->n_forwards; i++) {
 		const struct snapshot_forward *f = &s->forwards[i];
-		fputs(i ? ",{\"name\":" : "{\"name\":", o);
-		jstr(o, f->name);
+		jfield(o, i ? ",{" : "{", "name", f->name);
 		fprintf(o, ",\"active\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"refused\":{",
 		        f->active, f->accepted);
 		for (size_t r = 0; r < SNAPSHOT_REFUSALS; r++)

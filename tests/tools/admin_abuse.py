@@ -5,7 +5,8 @@ integration/admin_abuse.sh, bench/admin_load.sh).
   load ADDR --count N [--parallel P] [--path /healthz]   N requests, one
       connection each, P at a time; prints "ok=N other=N failed=N seconds=S";
       exit 1 unless every answer was 200 (--duration S: loop for S seconds
-      instead of a count, and never fail: the bench's background load).
+      instead of a count, and never fail: the bench's background load;
+      --rate R: at most R requests a second in all).
   slowloris ADDR --conns N --seconds S    N clients each sending one byte of
       a request per second; prints when the server closed each one.
   malformed ADDR      a list of broken requests, one connection each; prints
@@ -73,6 +74,8 @@ def cmd_load(a):
     deadline = time.monotonic() + a.duration if a.duration else None
     todo = [a.count]
     errors = []
+    start = time.monotonic()
+    issued = [0]
 
     def worker():
         while True:
@@ -83,6 +86,10 @@ def cmd_load(a):
                     todo[0] -= 1
                 elif time.monotonic() >= deadline:
                     return
+                issued[0] += 1
+                due = start + issued[0] / a.rate if a.rate else 0
+            if a.rate and due > time.monotonic():
+                time.sleep(due - time.monotonic())
             try:
                 st = get(addr, a.path)
                 key = "ok" if st == 200 else "other"
@@ -252,6 +259,7 @@ def main():
     s.add_argument("--parallel", type=int, default=4)
     s.add_argument("--path", default="/healthz")
     s.add_argument("--duration", type=float, default=0)
+    s.add_argument("--rate", type=float, default=0)
     s = sub.add_parser("slowloris")
     s.add_argument("addr")
     s.add_argument("--conns", type=int, default=4)
