@@ -184,7 +184,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, admin' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
 [gateway]
 name = x
