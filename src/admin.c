@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "gateway.h"
@@ -287,6 +288,20 @@ static void admin_log_cb(void *cls, const char *fmt, va_list ap)
 	log_debug("admin: %s", line);
 }
 
+/* Why MHD could not listen on ADDR (it does not say): try the bind here. */
+static const char *bind_error(const struct sockaddr_storage *addr)
+{
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int on = 1, err = 0;
+	if (fd < 0)
+		return strerror(errno);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+	if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) < 0)
+		err = errno;
+	close(fd);
+	return err ? strerror(err) : "libmicrohttpd failed to start (log_level = debug says more)";
+}
+
 struct admin *admin_new(struct ev_loop *loop, const struct sockaddr_storage *addr,
                         struct gateway *g)
 {
@@ -300,16 +315,16 @@ struct admin *admin_new(struct ev_loop *loop, const struct sockaddr_storage *add
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger first: MHD logs through its own until it sees it. */
 	a->mhd = MHD_start_daemon(
-	    flags, 0, NULL, NULL, admin_request_cb, a, MHD_OPTION_SOCK_ADDR, addr,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)ADMIN_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_MEMORY_LIMIT,
+	    flags, 0, NULL, NULL, admin_request_cb, a, MHD_OPTION_EXTERNAL_LOGGER, admin_log_cb, a,
+	    MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_MEMORY_LIMIT,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u, MHD_OPTION_NOTIFY_CONNECTION, admin_notify_cb, a,
-	    MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a, MHD_OPTION_EXTERNAL_LOGGER,
-	    admin_log_cb, a, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a, MHD_OPTION_END);
 	if (!a->mhd) {
-		log_error("admin: cannot listen on %s (address in use, or not on this host?)",
-		          text);
+		log_error("admin: cannot listen on %s: %s", text, bind_error(addr));
 		free(a);
 		return NULL;
 	}
