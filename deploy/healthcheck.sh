@@ -4,7 +4,8 @@
 # TCP socket in this network namespace. It reads /proc/net/tcp{,6} and
 # connects to nothing, so a probe opens no connection through the pair.
 # With no forward (an exit-only gateway), the gateway process must exist.
-# Until the admin endpoint (/healthz, /readyz) lands, this is the check.
+# It works with any config; with [gateway] admin set, `sctpgwctl alive` and
+# `sctpgwctl ready` (the admin endpoint's /healthz and /readyz) say more.
 #   healthcheck [CONFIG]   (default /etc/sctpgw/sctpgw.ini)
 conf=${1:-/etc/sctpgw/sctpgw.ini}
 [ -r "$conf" ] || { echo "unhealthy: cannot read $conf"; exit 1; }

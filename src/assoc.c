@@ -355,11 +355,31 @@ static void go_ready(struct assoc *a)
 	replay_early(a);
 }
 
+const char *assoc_loss_name(enum assoc_loss l)
+{
+	static const char *const names[ASSOC_LOSS_N_] = {
+	    [ASSOC_LOSS_SHUTDOWN] = "shutdown",
+	    [ASSOC_LOSS_HANDSHAKE] = "handshake",
+	    [ASSOC_LOSS_ABORTED] = "aborted",
+	    [ASSOC_LOSS_LOST] = "lost",
+	};
+	return l < ASSOC_LOSS_N_ ? names[l] : "?";
+}
+
 static void on_down(void *ctx, bool graceful, const char *why)
 {
 	struct assoc *a = ctx;
 	bool was_ready = a->state == ASSOC_READY;
 	size_t lost = a->n_conns;
+
+	if (was_ready || a->state == ASSOC_HELLO || a->state == ASSOC_CLOSING)
+		a->n_lost[graceful                    ? ASSOC_LOSS_SHUTDOWN
+		          : a->state == ASSOC_HELLO   ? ASSOC_LOSS_HANDSHAKE
+		          : a->we_aborted             ? ASSOC_LOSS_ABORTED
+		          : a->state == ASSOC_CLOSING ? ASSOC_LOSS_SHUTDOWN
+		                                      : ASSOC_LOSS_LOST]++;
+	else
+		a->n_attempts_failed++;
 
 	/* The peer may have refused our key before we could judge its HELLO
 	 * (it aborts as soon as it has ours): say so here too, so both sides
@@ -1064,6 +1084,7 @@ bool assoc_has_room(const struct assoc *a)
 void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd)
 {
 	a->n_open_timeouts++;
+	limits_refused(&a->limits, fwd, LIMITS_REFUSED_TIMEOUT);
 	log_warn("stream %u: forward %s: no answer from the peer gateway to OPEN within %.1f s; "
 	         "resetting client %s (%llu such timeouts in all)",
 	         sid, fwd, a->open_timeout, client, (unsigned long long)a->n_open_timeouts);

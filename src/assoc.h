@@ -49,6 +49,18 @@ enum assoc_state {
 };
 
 struct resolver;
+/* How an association that came up (HELLO or READY) ended: the label of
+ * sctpgw_association_losses_total (docs/OPERATIONS.md). */
+enum assoc_loss {
+	ASSOC_LOSS_SHUTDOWN,  /* SCTP SHUTDOWN: the peer or we closed it gracefully */
+	ASSOC_LOSS_HANDSHAKE, /* ended during HELLO/AUTH: wrong key, no HELLO in time */
+	ASSOC_LOSS_ABORTED,   /* we aborted it (protocol error, ...) */
+	ASSOC_LOSS_LOST,      /* the stack gave up (peer unreachable, peer's ABORT, restart) */
+	ASSOC_LOSS_N_,
+};
+
+/* "shutdown", "handshake", "aborted", "lost". */
+const char *assoc_loss_name(enum assoc_loss l);
 
 TAILQ_HEAD(conn_list, conn);
 
@@ -139,16 +151,18 @@ struct assoc {
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;  /* new connections refused at memory_limit */
 	uint64_t n_open_timeouts;   /* opened, but neither OPEN_OK nor RST came in time */
+	uint64_t n_auth_failed;     /* handshakes that failed (no common key, bad proof) */
 	uint64_t n_egress_refused;  /* peer's OPENs to a destination [egress] allow does not name */
 	uint64_t n_egress_peer;     /* our OPENs the peer refused the same way (reason 8) */
 	uint64_t n_unresolved;      /* peer's OPENs to a host name that did not resolve */
 	uint64_t n_unresolved_peer; /* our OPENs whose name the peer could not resolve (reason 9) */
-	uint64_t n_auth_failed;     /* handshakes that failed (no common key, bad proof) */
 	uint64_t n_msg_forged;      /* sealed messages that failed to open: dropped */
 	uint64_t n_msg_replayed;    /* authentic messages with an old counter: dropped */
 	uint64_t n_msg_missing;     /* counter gaps: a stream lost messages */
-	uint64_t refused_unlogged;  /* of those, not yet in a log line */
-	ev_tstamp refused_logged_at; /* last such log line (0: none yet) */
+	uint64_t n_lost[ASSOC_LOSS_N_]; /* associations that came up and ended, by how */
+	uint64_t n_attempts_failed;     /* attempts that never came up */
+	uint64_t refused_unlogged;      /* of those, not yet in a log line */
+	ev_tstamp refused_logged_at;    /* last such log line (0: none yet) */
 };
 
 /* "down", "connecting", "hello", "ready", "closing". */

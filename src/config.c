@@ -80,16 +80,17 @@ struct loader {
 /* ---- the keys ---------------------------------------------------------- */
 
 enum spec_kind {
-	SPEC_UINT,     /* decimal integer in [min, max] */
-	SPEC_SIZE,     /* like SPEC_UINT, with an optional k/K or m/M (KiB, MiB) suffix */
-	SPEC_CHOICE,   /* one word of choices[]; its index is the stored enum value */
-	SPEC_NAME,     /* 1..max of [A-Za-z0-9._-] */
-	SPEC_HOST,     /* bare IP literal */
-	SPEC_ENDPOINT, /* IP:port, [IPv6]:port */
-	SPEC_PATH,     /* a file name; relative to the config file's directory */
-	SPEC_TARGET,   /* SPEC_ENDPOINT, name:port or "original" (config_forward only) */
-	SPEC_ALLOW,    /* [egress] allow: config_egress.h */
-	SPEC_RESOLVER, /* [egress] resolver: config_egress.h */
+	SPEC_UINT,         /* decimal integer in [min, max] */
+	SPEC_SIZE,         /* like SPEC_UINT, with an optional k/K or m/M (KiB, MiB) suffix */
+	SPEC_CHOICE,       /* one word of choices[]; its index is the stored enum value */
+	SPEC_NAME,         /* 1..max of [A-Za-z0-9._-] */
+	SPEC_HOST,         /* bare IP literal */
+	SPEC_ENDPOINT,     /* IP:port, [IPv6]:port */
+	SPEC_ENDPOINT_OPT, /* the same, or empty: off (ss_family AF_UNSPEC) */
+	SPEC_PATH,         /* a file name; relative to the config file's directory */
+	SPEC_TARGET,       /* SPEC_ENDPOINT, name:port or "original" (config_forward only) */
+	SPEC_ALLOW,        /* [egress] allow: config_egress.h */
+	SPEC_RESOLVER,     /* [egress] resolver: config_egress.h */
 };
 
 /* One key: how to read it, its default, and where it goes. The defaults
@@ -145,6 +146,7 @@ static const struct spec gateway_keys[] = {
     {"tcp_keepalive_idle_s", SPEC_UINT, 0, 1, 32767, 60, NULL, C(tcp_keepalive_idle_s)},
     {"tcp_keepalive_interval_s", SPEC_UINT, 0, 1, 32767, 10, NULL, C(tcp_keepalive_interval_s)},
     {"tcp_keepalive_count", SPEC_UINT, 0, 1, 127, 6, NULL, C(tcp_keepalive_count)},
+    {"admin", SPEC_ENDPOINT_OPT, 0, 0, 0, 0, NULL, C(admin)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -561,6 +563,9 @@ static const char *spec_expected(const struct spec *s, char *buf, size_t len)
 	case SPEC_ENDPOINT:
 		snprintf(buf, len, "host:port");
 		break;
+	case SPEC_ENDPOINT_OPT:
+		snprintf(buf, len, "host:port, or nothing for off");
+		break;
 	case SPEC_PATH:
 		snprintf(buf, len, "a file name");
 		break;
@@ -663,6 +668,12 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 		else
 			what = " is not a valid name";
 		break;
+	case SPEC_ENDPOINT_OPT:
+		if (*v == '\0') {
+			memset((char *)base + s->offset, 0, sizeof ss); /* AF_UNSPEC: off */
+			break;
+		}
+		/* fall through */
 	case SPEC_HOST:
 	case SPEC_ENDPOINT:
 		if ((s->kind == SPEC_HOST ? addr_parse_host(v, &ss)

@@ -101,6 +101,7 @@ struct config {
 	unsigned tcp_keepalive_idle_s; /* TCP_KEEPIDLE: silence before the first probe */
 	unsigned tcp_keepalive_interval_s; /* TCP_KEEPINTVL: between unanswered probes */
 	unsigned tcp_keepalive_count;      /* TCP_KEEPCNT: unanswered probes before the reset */
+	struct sockaddr_storage admin;     /* HTTP admin endpoint (admin.h); AF_UNSPEC: off */
 
 	/* [association] */
 	enum config_role role;

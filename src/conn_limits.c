@@ -134,10 +134,38 @@ void limits_stop(struct limits *l)
 	ev_timer_stop(l->loop, &l->sweep);
 }
 
+const char *limits_refusal_name(enum limits_refusal r)
+{
+	static const char *const names[LIMITS_REFUSED_N_] = {
+	    [LIMITS_REFUSED_NOT_READY] = "not_ready",
+	    [LIMITS_REFUSED_MAX_CONNECTIONS] = "max_connections",
+	    [LIMITS_REFUSED_FORWARD_LIMIT] = "forward_limit",
+	    [LIMITS_REFUSED_MEMORY] = "memory",
+	    [LIMITS_REFUSED_STREAMS] = "streams",
+	    [LIMITS_REFUSED_PEER] = "peer",
+	    [LIMITS_REFUSED_TIMEOUT] = "timeout",
+	};
+	return r < LIMITS_REFUSED_N_ ? names[r] : "?";
+}
+
+void limits_refused(struct limits *l, const char *fwd, enum limits_refusal why)
+{
+	int i = forward_index(l, fwd);
+	if (i >= 0 && why < LIMITS_REFUSED_N_)
+		l->fwd[i].refused[why]++;
+}
+
+void limits_conn_carried(struct limits *l, struct conn *c)
+{
+	if (c->fwd_slot)
+		l->fwd[c->fwd_slot - 1].accepted++;
+}
+
 bool limits_admit_client(struct limits *l, size_t n_conns, const char *fwd, const char *who)
 {
 	if (l->max_total && n_conns >= l->max_total) {
 		l->n_refused_total++;
+		limits_refused(l, fwd, LIMITS_REFUSED_MAX_CONNECTIONS);
 		log_warn_limited("max_connections (%u) reached; resetting client %s on forward %s "
 		                 "(%llu refused at the limit so far)",
 		                 l->max_total, who, fwd, (unsigned long long)l->n_refused_total);
@@ -146,6 +174,7 @@ bool limits_admit_client(struct limits *l, size_t n_conns, const char *fwd, cons
 	int i = forward_index(l, fwd);
 	if (i >= 0 && l->fwd[i].max && l->fwd[i].open >= l->fwd[i].max) {
 		l->n_refused_forward++;
+		l->fwd[i].refused[LIMITS_REFUSED_FORWARD_LIMIT]++;
 		log_warn_limited("forward %s: max_connections (%u) reached; resetting client %s "
 		                 "(%llu refused at forward limits so far)",
 		                 fwd, l->fwd[i].max, who, (unsigned long long)l->n_refused_forward);
@@ -198,5 +227,7 @@ void limits_conn_gone(struct limits *l, struct conn *c)
 	if (c->fwd_slot == 0)
 		return;
 	l->fwd[c->fwd_slot - 1].open--;
+	l->fwd[c->fwd_slot - 1].bytes_up += c->bytes_up;
+	l->fwd[c->fwd_slot - 1].bytes_down += c->bytes_down;
 	c->fwd_slot = 0;
 }

@@ -28,6 +28,22 @@
 struct assoc;
 struct conn;
 
+/* Why a client of a forward was reset instead of carried (the metric
+ * sctpgw_forward_connections_refused_total{reason}, docs/OPERATIONS.md). */
+enum limits_refusal {
+	LIMITS_REFUSED_NOT_READY,       /* no association (or not authenticated yet) */
+	LIMITS_REFUSED_MAX_CONNECTIONS, /* [gateway] max_connections */
+	LIMITS_REFUSED_FORWARD_LIMIT,   /* [forward.NAME] max_connections */
+	LIMITS_REFUSED_MEMORY,          /* memory_limit */
+	LIMITS_REFUSED_STREAMS,         /* no free stream */
+	LIMITS_REFUSED_PEER,            /* the peer answered OPEN with RST (target refused...) */
+	LIMITS_REFUSED_TIMEOUT,         /* the peer answered OPEN too late */
+	LIMITS_REFUSED_N_,
+};
+
+/* "not_ready", "max_connections", ...: the label value. */
+const char *limits_refusal_name(enum limits_refusal r);
+
 struct limits {
 	struct ev_loop *loop;
 	struct assoc *assoc;
@@ -40,6 +56,11 @@ struct limits {
 		char name[CONFIG_NAME_MAX];
 		unsigned max;  /* 0: no limit of its own */
 		unsigned open; /* clients of this forward now carried */
+		/* Since start, for /metrics (the peer's refusals count in
+		 * accepted too: their OPEN went out). */
+		uint64_t accepted; /* clients carried: an OPEN went to the peer */
+		uint64_t refused[LIMITS_REFUSED_N_];
+		uint64_t bytes_up, bytes_down; /* of its connections that ended */
 	} fwd[CONFIG_MAX_FORWARDS];
 	ev_timer sweep;
 	uint64_t n_refused_total;   /* at max_connections, both sides */
@@ -77,6 +98,10 @@ void limits_socket_keepalive(const struct limits *l, int fd);
 
 /* C (an opener, its target set) now counts against its forward. */
 void limits_conn_opened(struct limits *l, struct conn *c);
+/* C's OPEN goes to the peer: one more client of its forward carried. */
+void limits_conn_carried(struct limits *l, struct conn *c);
+/* A client of forward FWD was reset for WHY: count it. */
+void limits_refused(struct limits *l, const char *fwd, enum limits_refusal why);
 /* C ends: it no longer counts. */
 void limits_conn_gone(struct limits *l, struct conn *c);
 

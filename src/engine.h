@@ -82,6 +82,15 @@ struct engine_path_info {
 	bool primary;     /* the stack's current primary path */
 };
 
+/* The stack's counters since the gateway started, whole association (neither
+ * usrsctp nor the kernel counts retransmissions per path). Monotonic: an
+ * engine adds what an association counted when it ends. */
+struct engine_stats {
+	uint64_t retransmitted_chunks; /* DATA chunks sent again (timeout and fast) */
+	uint64_t t3_timeouts;          /* retransmission timer expiries (user space; kernel: 0) */
+	uint64_t watchdog_kicks;       /* ackwatch.h kicks (user space only; kernel: 0) */
+};
+
 /* Events from the engine; CTX is the one given to the constructor. */
 struct engine_callbacks {
 	/* The association is established; STREAMS ids (0..STREAMS-1) usable in
@@ -131,6 +140,8 @@ struct engine_ops {
 	 * other fields of P are ignored (they need a restart). 0 or -errno
 	 * (the settings stay as they were where the stack refused them). */
 	int (*set_timers)(struct engine *e, const struct engine_params *p);
+	/* The counters above (struct engine_stats); 0 or -errno. */
+	int (*stats)(struct engine *e, struct engine_stats *out);
 	/* Optional: one line of the stack's own view (buffers, flags) for the
 	 * status dump. */
 	void (*status)(struct engine *e, char *buf, size_t len);

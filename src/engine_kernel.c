@@ -61,6 +61,7 @@ struct kern_engine {
 	uint16_t rx_sid;
 	uint32_t rx_ppid;         /* ENGINE_PPID_PROBE messages are dropped */
 	struct engine_defer down; /* a down waiting for the loop (engine.h) */
+	uint64_t rtx_before;      /* retransmitted chunks of the associations that ended */
 };
 
 static void kern_rx_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -237,10 +238,22 @@ static void kern_close_abort(int fd)
 	close(fd);
 }
 
+/* The kernel's retransmission count of the association on FD (it counts per
+ * association, from 0): 0 when it cannot say. */
+static uint64_t kern_rtx_now(int fd)
+{
+	struct sctp_assoc_stats as = {0};
+	socklen_t len = sizeof as;
+	if (fd < 0 || getsockopt(fd, IPPROTO_SCTP, SCTP_GET_ASSOC_STATS, &as, &len) < 0)
+		return 0;
+	return as.sas_rtxchunks;
+}
+
 static void kern_close_sock(struct kern_engine *e, bool abort)
 {
 	if (e->fd < 0)
 		return;
+	e->rtx_before += kern_rtx_now(e->fd); /* the counter dies with the socket */
 	ev_io_stop(e->base.loop, &e->rx_w);
 	ev_io_stop(e->base.loop, &e->tx_w);
 	if (abort)
@@ -697,6 +710,13 @@ static int kern_set_timers(struct engine *base, const struct engine_params *p)
 	return rc ? -EINVAL : 0;
 }
 
+static int kern_stats(struct engine *base, struct engine_stats *out)
+{
+	struct kern_engine *e = (struct kern_engine *)base;
+	*out = (struct engine_stats){.retransmitted_chunks = e->rtx_before + kern_rtx_now(e->fd)};
+	return 0;
+}
+
 static void kern_status(struct engine *base, char *buf, size_t len)
 {
 	struct kern_engine *e = (struct kern_engine *)base;
@@ -722,6 +742,7 @@ static const struct engine_ops kern_ops = {
     .path_info = kern_path_info,
     .set_primary = kern_set_primary,
     .set_timers = kern_set_timers,
+    .stats = kern_stats,
     .status = kern_status,
 };
 

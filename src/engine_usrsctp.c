@@ -64,8 +64,9 @@ struct usr_engine {
 	ev_timer ack_timer;       /* samples ackwatch while the association is up */
 	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 	struct ackwatch ackwatch;
-	unsigned mtu; /* the association's path MTU now (kicks lower it) */
-	uint8_t *rx;  /* one message being reassembled */
+	uint64_t kicks_total; /* ackwatch kicks since start, every association */
+	unsigned mtu;         /* the association's path MTU now (kicks lower it) */
+	uint8_t *rx;          /* one message being reassembled */
 	size_t rx_len;
 };
 
@@ -345,6 +346,7 @@ static void usr_ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	case ACKWATCH_OK:
 		break;
 	case ACKWATCH_KICK:
+		e->kicks_total++;
 		usr_kick(e, st.sstat_unackdata, w->repeat);
 		break;
 	case ACKWATCH_GIVE_UP:
@@ -778,6 +780,21 @@ static int usr_set_timers(struct engine *base, const struct engine_params *p)
 	return rc ? -EINVAL : 0;
 }
 
+/* One stack per process, one association at a time: the stack's counters
+ * since start are the gateway's. */
+static int usr_stats(struct engine *base, struct engine_stats *out)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	struct sctpstat ss = {0};
+	usrsctp_get_stat(&ss);
+	*out = (struct engine_stats){
+	    .retransmitted_chunks = ss.sctps_sendretransdata, /* fast ones included */
+	    .t3_timeouts = ss.sctps_timodata,
+	    .watchdog_kicks = e->kicks_total,
+	};
+	return 0;
+}
+
 static void usr_status(struct engine *base, char *buf, size_t len)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
@@ -828,6 +845,7 @@ static const struct engine_ops usr_ops = {
     .path_info = usr_path_info,
     .set_primary = usr_set_primary,
     .set_timers = usr_set_timers,
+    .stats = usr_stats,
     .status = usr_status,
 };
 

@@ -1,11 +1,13 @@
 /* gateway: see gateway.h. */
 #include "gateway.h"
 
+#include <errno.h>
 #include <ev.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "assoc.h"
 #include "capture.h"
 #include "fdguard.h"
@@ -15,6 +17,7 @@
 #include "resolver.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "snapshot.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -74,10 +77,10 @@ static void gateway_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	close_association(g); /* drain time is up */
 }
 
-void gateway_drain(struct gateway *g)
+int gateway_drain(struct gateway *g)
 {
 	if (g->draining)
-		return;
+		return -EALREADY;
 	g->draining = true;
 	notify_stopping(g->notify);
 	log_info("drain: stop accepting, GOAWAY to the peer; draining %zu connection%s for up to "
@@ -87,16 +90,22 @@ void gateway_drain(struct gateway *g)
 	assoc_goaway(g->assoc);
 	if (g->assoc->n_conns == 0) {
 		close_association(g);
-		return;
+		return 0;
 	}
 	ev_timer_start(g->loop, &g->drain_poll);
 	ev_timer_set(&g->deadline, g->drain_timeout_ms / 1000.0, 0.);
 	ev_timer_start(g->loop, &g->deadline);
+	return 0;
 }
 
 bool gateway_draining(const struct gateway *g)
 {
 	return g->draining;
+}
+
+void gateway_snapshot(struct gateway *g, struct snapshot *s)
+{
+	snapshot_take(s, g->assoc, g->transport, g->draining, ev_now(g->loop) - g->started);
 }
 
 static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -201,6 +210,7 @@ static void log_egress(const struct config *c)
 int gateway_run(const struct config *c)
 {
 	struct gateway g = {.loop = EV_DEFAULT, .drain_timeout_ms = c->drain_timeout_ms};
+	g.started = ev_now(g.loop);
 	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -243,6 +253,13 @@ int gateway_run(const struct config *c)
 	}
 	if (assoc_start(g.assoc) < 0)
 		goto out;
+	/* Whatever the engine, the wire carries [association] transport. */
+	g.transport = config_transport_name(c->transport);
+	if (c->admin.ss_family != AF_UNSPEC) {
+		g.admin = admin_new(g.loop, &c->admin, &g);
+		if (!g.admin)
+			goto out;
+	}
 
 	ev_signal_init(&g.sigterm, gateway_stop_cb, SIGTERM);
 	ev_signal_init(&g.sigint, gateway_stop_cb, SIGINT);
@@ -281,6 +298,7 @@ int gateway_run(const struct config *c)
 	ev_timer_stop(g.loop, &g.log_flush);
 	ratelimit_flush(true);
 out:
+	admin_free(g.admin);
 	notify_free(g.notify);
 	stop_listeners(&g);
 	assoc_free(g.assoc); /* its connections cancel their lookups */

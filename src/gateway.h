@@ -6,7 +6,9 @@
  * gateway_reload); SIGTERM/SIGINT drain (gateway_drain: stop accepting, tell
  * the peer GOAWAY, let connections finish for up to drain_timeout_ms, reset
  * the rest, close the association gracefully, exit 0); SIGUSR1 logs a
- * status dump. The admin endpoint calls the same functions.
+ * status dump. With [gateway] admin set it also serves the HTTP admin
+ * endpoint (admin.h), which reads the same counters through gateway_snapshot
+ * and calls gateway_drain / gateway_reload.
  */
 #ifndef SCTPGW_GATEWAY_H
 #define SCTPGW_GATEWAY_H
@@ -16,9 +18,12 @@
 
 #include "config.h"
 
+struct admin;
 struct assoc;
 struct listener;
 struct notify;
+struct resolver;
+struct snapshot;
 
 struct gateway {
 	struct ev_loop *loop;
@@ -28,7 +33,10 @@ struct gateway {
 	size_t n_listeners;
 	unsigned drain_timeout_ms;
 	bool draining;
-	struct notify *notify;     /* systemd Type=notify; NULL without */
+	struct notify *notify; /* systemd Type=notify; NULL without */
+	struct admin *admin;   /* [gateway] admin; NULL when off */
+	const char *transport; /* "udp" or "sctp": what the wire carries */
+	ev_tstamp started;
 	struct resolver *resolver; /* host-name targets (resolver.h); NULL: c-ares failed */
 	ev_signal sigterm, sigint, sigusr1, sighup;
 	ev_timer drain_poll, deadline;
@@ -52,10 +60,13 @@ int gateway_reload(struct gateway *g);
  * listeners, send GOAWAY so the peer opens nothing more here, let the
  * connections finish for up to drain_timeout_ms, reset what remains, close
  * the association with SHUTDOWN; the process then exits 0. A second call
- * does nothing. */
-void gateway_drain(struct gateway *g);
+ * does nothing and returns -EALREADY; 0 otherwise. */
+int gateway_drain(struct gateway *g);
 
 /* Whether a drain has begun (readiness is false from then on). */
 bool gateway_draining(const struct gateway *g);
+
+/* The numbers /metrics and /status serve (snapshot.h). */
+void gateway_snapshot(struct gateway *g, struct snapshot *s);
 
 #endif

@@ -59,6 +59,7 @@ static void listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			 * success to the client; a reset says "not now". */
 			l->assoc->n_refused++;
 			l->refused++;
+			limits_refused(&l->assoc->limits, l->name, LIMITS_REFUSED_NOT_READY);
 			if (ev_now(loop) - l->refused_logged >= LISTENER_LOG_EVERY) {
 				log_warn("forward %s: association not up; reset %llu client%s",
 				         l->name, l->refused, l->refused == 1 ? "" : "s");

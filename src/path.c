@@ -113,7 +113,8 @@ static void choose(struct path_table *t)
 	if (cur->state == ENGINE_PATH_UNREACHABLE) {
 		/* The primary failed: move at once to the best that works. */
 		snprintf(why, sizeof why, "%s is %s", cur->name, path_state_name(cur->state));
-		set_primary(t, best, why);
+		if (set_primary(t, best, why))
+			cur->n_failovers++;
 		return;
 	}
 	if (!better(t, best, t->primary))
@@ -198,8 +199,10 @@ void path_event(struct path_table *t)
 			p->recovered |= p->state == ENGINE_PATH_UNREACHABLE;
 		}
 		if (info.state == ENGINE_PATH_UNREACHABLE) {
-			if (p->state == ENGINE_PATH_REACHABLE)
+			if (p->state == ENGINE_PATH_REACHABLE) {
 				dampen(t, p, now);
+				p->n_failures++;
+			}
 			t->degraded = true;
 		}
 		p->state = info.state;

@@ -39,6 +39,8 @@ struct path {
 	ev_tstamp reachable_since; /* when state last became REACHABLE */
 	bool recovered;            /* came back from UNREACHABLE in this association */
 	double hold;               /* its fail-back hold-down now, seconds */
+	uint64_t n_failures;       /* reachable -> unreachable, since start */
+	uint64_t n_failovers;      /* the primary left it because it failed, since start */
 };
 
 #define PATH_HOLD_MAX_FACTOR 8

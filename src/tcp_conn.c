@@ -591,6 +591,8 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 	case FRAME_RST:
 		c->got_rst = true;
 		conn_ended(c, conn_rst_text(c, f->u.rst, c->state == CONN_OPENING));
+		if (c->opener && c->state == CONN_OPENING)
+			limits_refused(&c->assoc->limits, c->target.name, LIMITS_REFUSED_PEER);
 		if (c->opener && c->state == CONN_OPENING && f->u.rst == FRAME_RST_NOT_ALLOWED) {
 			char t[FRAME_HOST_MAX + 8];
 			c->assoc->n_egress_peer++;
@@ -607,10 +609,10 @@ void conn_on_frame(struct conn *c, const struct frame *f)
 			    "the target %s; client reset",
 			    c->sid, c->peer_text, c->target.name, c->assoc->peer_name,
 			    frame_open_target_text(&c->target, t, sizeof t));
-		} else if (c->opener && c->state == CONN_OPENING)
+		} else if (c->opener && c->state == CONN_OPENING) {
 			log_info("stream %u: %s -> %s: peer could not connect: %s", c->sid,
 			         c->peer_text, c->target.name, frame_rst_reason_name(f->u.rst));
-		else
+		} else
 			log_debug("stream %u: reset by peer (%s)", c->sid,
 			          frame_rst_reason_name(f->u.rst));
 		conn_reset(c, FRAME_RST_RESET);
@@ -662,6 +664,7 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 			return -ESHUTDOWN;
 		}
 		assoc_refused_for_memory(a, "client", who, target->name);
+		limits_refused(&a->limits, target->name, LIMITS_REFUSED_MEMORY);
 		close_with_reset(fd);
 		return -ENOBUFS;
 	}
@@ -683,10 +686,13 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 		                 sid == -ENOSPC ? "no free stream" : "association not ready");
 		conn_ended(c, sid == -ENOSPC ? "refused: no free stream"
 		                             : "refused: the association is not up");
+		limits_refused(&a->limits, target->name,
+		               sid == -ENOSPC ? LIMITS_REFUSED_STREAMS : LIMITS_REFUSED_NOT_READY);
 		conn_kill(c);
 		return sid;
 	}
 	c->sid = (uint16_t)sid;
+	limits_conn_carried(&a->limits, c);
 	log_debug("stream %u: client %s on forward %s", c->sid, c->peer_text, target->name);
 	c->owed |= CONN_OWE_OPEN;
 	/* The peer answers with OPEN_OK or RST once its connect ends (within

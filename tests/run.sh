@@ -22,7 +22,7 @@ meson setup build --reconfigure >/dev/null 2>&1 || meson setup build >/dev/null
 meson compile -C build
 
 echo "== format"
-clang-format --dry-run -Werror src/*.[ch] tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
+clang-format --dry-run -Werror src/*.[ch] src/ctl/*.c tests/unit/*.[ch] tests/tools/*.c tests/fuzz/*.c
 
 echo "== unit tests (AddressSanitizer + UBSan)"
 meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false --reconfigure \

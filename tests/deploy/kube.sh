@@ -9,7 +9,7 @@
 # host's own network. Check: both ConfigMaps' INI pass sctpgw --check
 # (also sidecar-native.yaml's manifest shape); site A's application
 # downloads a file from site B's web server through the sidecars (SHA-256
-# equal); the probes' command passes; stopping the pods drains the
+# equal); the probes (sctpgwctl ready/alive: /readyz, /healthz) pass; stopping the pods drains the
 # sidecars, which exit 0.
 set -euo pipefail
 # shellcheck source=tests/deploy/lib.sh
@@ -123,8 +123,10 @@ got=$(pmk exec site-a-app busybox wget -q -O - http://127.0.0.1:8080/file | sha2
 dlog "site A's app fetched 8 MiB from site B's web server through the sidecars: sha256 equal"
 
 for s in site-a site-b; do
-    pmk exec "$s-sctpgw" /usr/lib/sctpgw/healthcheck /etc/sctpgw/sctpgw.ini >/dev/null ||
-        dfail "the probe command fails in $s's sidecar"
+    for probe in ready alive; do
+        pmk exec "$s-sctpgw" /usr/bin/sctpgwctl -c /etc/sctpgw/sctpgw.ini "$probe" >/dev/null ||
+            dfail "the $probe probe (sctpgwctl $probe: the admin endpoint) fails in $s's sidecar"
+    done
     [ "$(pmk exec "$s-sctpgw" id -u)" = 10001 ] || dfail "$s's sidecar does not run as 10001"
     m=$(pmk exec "$s-sctpgw" stat -L -c '%a %u %g' /run/secrets/sctpgw/psk)
     [ "$m" = "440 0 10001" ] || dfail "$s's sidecar sees its key as '$m', expected '440 0 10001'"

@@ -186,7 +186,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME, forward.NAME or egress' <<'EOF'
 [gateway]
 name = x

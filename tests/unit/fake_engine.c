@@ -391,6 +391,12 @@ static int fake_set_timers(struct engine *e, const struct engine_params *p)
 	return 0;
 }
 
+static int fake_stats(struct engine *e, struct engine_stats *out)
+{
+	*out = fake_of(e)->stats;
+	return 0;
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -401,6 +407,7 @@ static const struct engine_ops fake_ops = {
     .path_info = fake_path_info,
     .set_primary = fake_set_primary,
     .set_timers = fake_set_timers,
+    .stats = fake_stats,
 };
 
 /* --- what the assoc links against ------------------------------------ */

@@ -61,6 +61,7 @@ struct fake_engine {
 	char last_down[128];
 	struct fake_sent *sent;
 	size_t n_sent, sent_cap;
+	struct engine_stats stats; /* what the stats op reports: set by the test */
 };
 
 #define FAKE_HOLD_NONE (-2)

@@ -695,7 +695,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
 	    "memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, "
-	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count\n"
+	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
@@ -1518,9 +1518,32 @@ static void config_load__target_original_without_capture__is_an_error(void **sta
 	              "tproxy\n");
 }
 
+/* [gateway] admin: host:port, or empty for off (the default). */
+static void config_load__admin__is_an_endpoint_or_empty_for_off(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[gateway]\nadmin = [::1]:9464\n");
+	assert_non_null(c);
+	assert_addr(&c->admin, "[::1]:9464");
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[gateway]\nadmin =\n");
+	assert_non_null(c);
+	assert_int_equal(c->admin.ss_family, AF_UNSPEC);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL);
+	assert_non_null(c);
+	assert_int_equal(c->admin.ss_family, AF_UNSPEC);
+	fixture_reset(f);
+	expect_errors(f, MINIMAL "[gateway]\nadmin = localhost:9464\n",
+	              "@:7: [gateway] admin: \"localhost:9464\" is not a valid address (an IP "
+	              "address and a port from 1 to 65535; names are not resolved); expected "
+	              "host:port, or nothing for off\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    T(config_load__admin__is_an_endpoint_or_empty_for_off),
 	    T(config_load__nul_byte_in_a_comment__is_an_error_naming_the_line),
 	    T(config_load__control_characters__are_errors_but_tab_and_crlf_are_not),
 	    T(config_load__invalid_utf8__is_an_error_and_valid_utf8_is_fine),
