@@ -203,9 +203,9 @@ static enum MHD_Result admin_post(struct admin *a, struct MHD_Connection *conn, 
 	if (strcmp(url, "/reload") == 0) {
 		log_info("admin: reload requested");
 		int rc = gateway_reload(a->gateway);
-		if (rc == -ENOSYS)
-			return answer_text(conn, MHD_HTTP_NOT_IMPLEMENTED,
-			                   "reload not available\n");
+		if (rc == -EBUSY)
+			return answer_text(conn, MHD_HTTP_CONFLICT,
+			                   "not reloaded: the gateway is draining\n");
 		if (rc < 0)
 			return answer_text(
 			    conn, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -361,8 +361,7 @@ int main(int argc, char **argv)
 	} else {
 		fputs(a.body, a.code / 100 == 2 ? stdout : stderr);
 		/* metrics: the endpoint answered; reload/drain: done (2xx) or
-		 * refused (501: this gateway cannot reload), which is not
-		 * "unreachable". */
+		 * refused (a broken file, draining), which is not "unreachable". */
 		status = a.code / 100 == 2 ? 0 : strcmp(cmd, "metrics") == 0 ? CTL_UNREACHABLE : 1;
 	}
 	free(a.raw);

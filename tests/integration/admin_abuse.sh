@@ -15,7 +15,8 @@
 #   - 40 idle connections (more than ADMIN_MAX_CONNS): /healthz answers
 #     200 again within the idle timeout while they are still held, and the
 #     gateway closes every one of them (refused past the limit, or idle);
-#   - POST /reload answers 501 "reload not available";
+#   - POST /reload reloads (200, sctpgwctl reload exit 0); with a broken
+#     file it answers 500 and the gateway goes on with the old config;
 # the transfer ends intact, and `sctpgwctl drain` then stops A with exit 0.
 set -euo pipefail
 SCENARIO=${SCENARIO:-admin_abuse}
@@ -92,9 +93,17 @@ grep -q '^idle: 40 of 40 closed by the server' "$WORK/idle.out" \
     || fail "idle connections were not all closed by the gateway within $((IDLE_S + 6)) s"
 
 code=$(URL=/reload http -X POST)
-[ "$code" = 501 ] || fail "POST /reload answered $code, want 501 (reload not available)"
-in_ns A "$CTL" -a "$ADMIN" reload >"$WORK/ctl.out" 2>&1 && fail "sctpgwctl reload exit 0 without reload"
-grep -q 'reload not available' "$WORK/ctl.out" || fail "sctpgwctl reload: $(cat "$WORK/ctl.out")"
+[ "$code" = 200 ] || fail "POST /reload answered $code, want 200"
+in_ns A "$CTL" -a "$ADMIN" reload >"$WORK/ctl.out" 2>&1 || fail "sctpgwctl reload: $(cat "$WORK/ctl.out")"
+grep -q 'reloaded' "$WORK/ctl.out" || fail "sctpgwctl reload printed: $(cat "$WORK/ctl.out")"
+cp "${GW_CONF[A]}" "$WORK/a.good"
+printf '[gateway]\nbogus_key = 1\n' >>"${GW_CONF[A]}"
+code=$(URL=/reload http -X POST)
+[ "$code" = 500 ] || fail "POST /reload of a broken file answered $code, want 500"
+in_ns A "$CTL" -a "$ADMIN" reload >"$WORK/ctl.out" 2>&1 && fail "sctpgwctl reload of a broken file exit 0"
+cp "$WORK/a.good" "${GW_CONF[A]}"
+code=$(URL=/readyz http)
+[ "$code" = 200 ] || fail "/readyz answered $code after a refused reload, want 200"
 
 rc=0; wait "$pc" || rc=$?
 xfer_check "$rc" "$WORK/client.out" "transfer beside the abused admin endpoint"
