@@ -106,6 +106,8 @@ bool gateway_draining(const struct gateway *g)
 void gateway_snapshot(struct gateway *g, struct snapshot *s)
 {
 	snapshot_take(s, g->assoc, g->transport, g->draining, ev_now(g->loop) - g->started);
+	s->reloads = g->n_reloads;
+	s->reloads_failed = g->n_reload_failed;
 }
 
 static void gateway_stop_cb(struct ev_loop *loop, ev_signal *w, int revents)

@@ -106,6 +106,22 @@ static void render_association(const struct snapshot *s, FILE *o)
 	    s->memory_limit);
 	one(o, "sctpgw_descriptor_shed_total", "counter",
 	    "Waiting clients reset because the process ran out of file descriptors.", s->fd_shed);
+	head(o, "sctpgw_egress_refused_total", "counter",
+	     "The peer's connections refused here: destination not in [egress] allow, or a "
+	     "host name that did not resolve.");
+	fprintf(o, "sctpgw_egress_refused_total{reason=\"not_allowed\"} %" PRIu64 "\n",
+	        s->egress_refused);
+	fprintf(o, "sctpgw_egress_refused_total{reason=\"unresolved\"} %" PRIu64 "\n",
+	        s->egress_unresolved);
+	one(o, "sctpgw_goaway_refused_total", "counter",
+	    "Clients reset without opening a stream because the peer drains (GOAWAY).",
+	    s->goaway_refused);
+	one(o, "sctpgw_draining_refused_total", "counter",
+	    "The peer's connections refused because this gateway drains.", s->draining_refused);
+	head(o, "sctpgw_reloads_total", "counter",
+	     "Configuration reloads (SIGHUP, POST /reload), applied or refused.");
+	fprintf(o, "sctpgw_reloads_total{result=\"applied\"} %" PRIu64 "\n", s->reloads);
+	fprintf(o, "sctpgw_reloads_total{result=\"failed\"} %" PRIu64 "\n", s->reloads_failed);
 }
 
 static void render_paths(const struct snapshot *s, FILE *o)

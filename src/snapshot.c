@@ -117,6 +117,10 @@ void snapshot_take(struct snapshot *s, struct assoc *a, const char *transport, b
 	s->memory_limit = a->memory_limit;
 	s->conns_active = a->n_conns;
 	s->fd_shed = fdguard_shed_total();
+	s->egress_refused = a->n_egress_refused;
+	s->egress_unresolved = a->n_unresolved;
+	s->goaway_refused = a->n_goaway_refused;
+	s->draining_refused = a->n_draining_refused;
 	take_paths(s, a);
 	take_forwards(s, a);
 }

@@ -68,6 +68,10 @@ struct snapshot {
 	uint64_t mem_reserved, memory_limit;
 	uint64_t conns_active;
 	uint64_t fd_shed;
+	uint64_t egress_refused, egress_unresolved; /* the peer's OPENs refused here */
+	uint64_t goaway_refused;                    /* clients reset: the peer drains */
+	uint64_t draining_refused;                  /* the peer's OPENs refused: we drain */
+	uint64_t reloads, reloads_failed;           /* set by gateway_snapshot */
 
 	size_t n_paths;
 	struct snapshot_path paths[CONFIG_MAX_PATHS];
