@@ -117,7 +117,7 @@ static const char *const udp_encap_names[] = {"off", "on", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
-static const char *const protocol_names[] = {"tcp", NULL};
+static const char *const protocol_names[] = {"tcp", "udp", NULL};
 static const char *const yes_no[] = {"no", "yes", NULL};
 /* Same order as enum config_cc. */
 static const char *const cc_names[] = {"rfc4960", "hstcp", "htcp", "rtcc", NULL};
@@ -136,6 +136,9 @@ static const struct spec gateway_keys[] = {
     {"memory_limit", SPEC_SIZE, 0, 65536, 1099511627776, 1073741824, NULL, C(memory_limit)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, C(max_connections)},
     {"idle_timeout_s", SPEC_UINT, 0, 0, 604800, 0, NULL, C(idle_timeout_s)},
+    {"udp_lifetime_ms", SPEC_UINT, 0, 1, 60000, 150, NULL, C(udp_lifetime_ms)},
+    {"udp_idle_timeout_ms", SPEC_UINT, 0, 100, 86400000, 30000, NULL, C(udp_idle_timeout_ms)},
+    {"udp_max_flows", SPEC_UINT, 0, 1, 1000000, 4096, NULL, C(udp_max_flows)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -623,8 +626,6 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 				what = NULL;
 			}
 		}
-		if (s->choices == protocol_names && strcmp(word, "udp") == 0)
-			what = ": UDP forwarding is not supported yet";
 		break;
 	case SPEC_NAME:
 		if (name_valid(v, s->max, "._-"))

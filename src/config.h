@@ -56,6 +56,7 @@ enum config_cc {
 
 enum config_protocol {
 	CONFIG_PROTO_TCP,
+	CONFIG_PROTO_UDP, /* datagram flows on partially reliable streams (udp_flow.h) */
 };
 
 struct config_path {
@@ -82,13 +83,16 @@ struct config {
 	enum config_udp_encap udp_encap;
 	uint16_t udp_encap_port;
 	enum log_level log_level;
-	unsigned connect_timeout_ms; /* exit side: target connect deadline */
-	unsigned drain_timeout_ms;   /* SIGTERM: wait this long for connections */
-	size_t conn_window;          /* per-connection receive window (credit) at start, bytes */
-	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
-	size_t memory_limit;         /* sum of the windows of all open connections */
-	unsigned max_connections;    /* both ways together; 0: no limit of its own */
-	unsigned idle_timeout_s;     /* reset connections that move nothing; 0: off */
+	unsigned connect_timeout_ms;  /* exit side: target connect deadline */
+	unsigned drain_timeout_ms;    /* SIGTERM: wait this long for connections */
+	size_t conn_window;           /* per-connection receive window (credit) at start, bytes */
+	size_t conn_window_max;       /* ... and the most it may grow to (window.h) */
+	size_t memory_limit;          /* sum of the windows of all open connections */
+	unsigned max_connections;     /* both ways together; 0: no limit of its own */
+	unsigned idle_timeout_s;      /* reset connections that move nothing; 0: off */
+	unsigned udp_lifetime_ms;     /* a datagram not delivered by then is abandoned */
+	unsigned udp_idle_timeout_ms; /* a UDP flow without a datagram for this long ends */
+	unsigned udp_max_flows;       /* UDP flows carried at once, both ways together */
 
 	/* [association] */
 	enum config_role role;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "notify.h"
 #include "ratelimit.h"
+#include "udp_listener.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -19,6 +20,8 @@ struct gateway {
 	struct assoc *assoc;
 	struct listener *listeners[CONFIG_MAX_FORWARDS];
 	size_t n_listeners;
+	struct udp_listener *udp_listeners[CONFIG_MAX_FORWARDS];
+	size_t n_udp_listeners;
 	unsigned drain_timeout_ms;
 	bool draining;
 	struct notify *notify; /* systemd Type=notify; NULL without */
@@ -40,6 +43,9 @@ static void stop_listeners(struct gateway *g)
 	for (size_t i = 0; i < g->n_listeners; i++)
 		listener_free(g->listeners[i]);
 	g->n_listeners = 0;
+	for (size_t i = 0; i < g->n_udp_listeners; i++)
+		udp_listener_free(g->udp_listeners[i]);
+	g->n_udp_listeners = 0;
 }
 
 static void gateway_closed(void *ctx)
@@ -139,6 +145,19 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	for (size_t i = 0; i < a->limits.n_forwards; i++)
 		log_info("status: forward %s: %u clients carried, max_connections %u (0: none)",
 		         a->limits.fwd[i].name, a->limits.fwd[i].open, a->limits.fwd[i].max);
+	const struct udp_counters *u = &a->flows->c;
+	log_info("status: udp: %zu flows (udp_max_flows %u), %llu opened here, %llu opened by the "
+	         "peer, %llu expired, %llu refused at udp_max_flows, %llu refused otherwise; "
+	         "datagrams: %llu toward targets, %llu toward clients; dropped: %llu no room in "
+	         "the engine, %llu too large, %llu no association, %llu socket errors, %llu late "
+	         "(flow ended)",
+	         a->flows->n, a->flows->max_flows, (unsigned long long)u->opened,
+	         (unsigned long long)u->accepted, (unsigned long long)u->expired,
+	         (unsigned long long)u->refused_cap, (unsigned long long)u->refused_other,
+	         (unsigned long long)u->dgrams_up, (unsigned long long)u->dgrams_down,
+	         (unsigned long long)u->drop_full, (unsigned long long)u->drop_big,
+	         (unsigned long long)u->drop_down, (unsigned long long)u->drop_send,
+	         (unsigned long long)u->drop_stale);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",
@@ -163,6 +182,14 @@ int gateway_run(const struct config *c)
 	g.assoc->ctx = &g;
 
 	for (size_t i = 0; i < c->n_forwards; i++) {
+		if (c->forwards[i].protocol == CONFIG_PROTO_UDP) {
+			struct udp_listener *u =
+			    udp_listener_new(g.loop, g.assoc, &c->forwards[i], (uint8_t)i);
+			if (!u)
+				goto out;
+			g.udp_listeners[g.n_udp_listeners++] = u;
+			continue;
+		}
 		struct listener *l = listener_new(g.loop, g.assoc, &c->forwards[i]);
 		if (!l)
 			goto out;
