@@ -962,8 +962,9 @@ int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t
 {
 	if (a->state != ASSOC_READY)
 		return -ENOTCONN;
-	if (a->engine_full)
-		return -EAGAIN; /* TCP waits for room: it gets it first */
+	/* Tried even while the pump waits for writable: room may have come
+	 * since, and a datagram that finds none is dropped by the engine
+	 * without a wait (TCP's frame still goes first on writable). */
 	const uint8_t *msg = frame;
 	if (auth_tx_sealed(&a->auth)) {
 		int rc = auth_seal_dgram(&a->auth, sid, frame, len, a->seal_buf, &len);

@@ -201,9 +201,9 @@ void assoc_conn_gone(struct assoc *a, struct conn *c);
  * OPEN_OK). 0 or -errno (-EAGAIN: no room; -ENOTCONN: not READY). */
 int assoc_send_ctl(struct assoc *a, uint16_t sid, const struct frame *f);
 /* Send one DGRAM frame (FRAME, LEN bytes with its header) on SID,
- * partially reliable (udp_lifetime_ms), UNORDERED or not. Never queued:
- * -EAGAIN when the engine has no room (or TCP waits for room: datagrams
- * never take it first), and the caller drops the datagram. */
+ * partially reliable (udp_lifetime_ms), UNORDERED or not. Never queued
+ * here: -EAGAIN when the engine has no room, and the caller drops the
+ * datagram; nothing waits for room on its behalf. */
 int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t len,
                      bool unordered);
 /* The flow on SID ends here. RST: we opened it (idle expiry): RST to the

@@ -19,7 +19,9 @@
  *       send stamped datagrams at RATE per second (0: as fast as the
  *       socket takes them) for SECONDS, read echoes meanwhile and for 1 s
  *       after; OUTFILE gets one line per echoed datagram:
- *       "seq send_ns oneway_us rtt_us". Prints sent, echoed, echoed per
+ *       "seq send_ns oneway_us rtt_us" (a datagram: "STMP", u32 seq, u64
+ *       send time, u64 echo server's receive time, padding to SIZE). Prints
+ *       sent, echoed, echoed per
  *       second and one-way delay percentiles (us).
  * Addresses: 198.18.0.1:53 or [2001:2::1]:53.
  */
@@ -271,7 +273,8 @@ static int do_stream(const char *where, double rate, double seconds, size_t size
 			break;
 		bool sending = now < stop && seq < cap;
 		if (sending && (gap == 0 || now >= start + (uint64_t)(seq * gap))) {
-			memcpy(b + 4, &seq, 8);
+			uint32_t s32 = (uint32_t)seq;
+			memcpy(b + 4, &s32, 4);
 			memcpy(b + 8, &now, 8);
 			if (send(fd, b, size, MSG_DONTWAIT) == (ssize_t)size)
 				seq++;
@@ -293,8 +296,9 @@ static int do_stream(const char *where, double rate, double seconds, size_t size
 		if (poll(&p, 1, wait) <= 0)
 			continue;
 		while (recv(fd, in, sizeof in, MSG_DONTWAIT) >= 24) {
-			uint64_t s, ts, tr, t = now_ns();
-			memcpy(&s, in + 4, 8);
+			uint32_t s;
+			uint64_t ts, tr, t = now_ns();
+			memcpy(&s, in + 4, 4);
 			memcpy(&ts, in + 8, 8);
 			memcpy(&tr, in + 16, 8);
 			fprintf(out, "%llu %llu %llu %llu\n", (unsigned long long)s,
