@@ -119,6 +119,7 @@ static const char *const role_names[] = {"connect", "accept", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const protocol_names[] = {"tcp", "udp", NULL};
 static const char *const yes_no[] = {"no", "yes", NULL};
+static const char *const capture_names[] = {"none", "redirect", "tproxy", NULL};
 /* Same order as enum config_cc. */
 static const char *const cc_names[] = {"rfc4960", "hstcp", "htcp", "rtcc", NULL};
 
@@ -190,6 +191,7 @@ static const struct spec forward_keys[] = {
     {"protocol", SPEC_CHOICE, 0, 0, 0, CONFIG_PROTO_TCP, protocol_names, F(protocol)},
     {"target", SPEC_ENDPOINT, 1, 0, 0, 0, NULL, F(target)},
     {"max_connections", SPEC_UINT, 0, 0, 10000000, 0, NULL, F(max_connections)},
+    {"capture", SPEC_CHOICE, 0, 0, 0, CONFIG_CAPTURE_NONE, capture_names, F(capture)},
 };
 
 enum section_kind { SEC_GATEWAY, SEC_ASSOCIATION, SEC_SCTP, SEC_PATH, SEC_FORWARD };
@@ -635,8 +637,12 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 		break;
 	case SPEC_HOST:
 	case SPEC_ENDPOINT:
-		if ((s->kind == SPEC_HOST ? addr_parse_host(v, &ss)
-		                          : addr_parse_endpoint(v, &ss)) == 0)
+		if (s->kind == SPEC_ENDPOINT &&
+		    s->offset == offsetof(struct config_forward, target) &&
+		    strcmp(v, "original") == 0)
+			memset((char *)base + s->offset, 0, sizeof ss); /* AF_UNSPEC */
+		else if ((s->kind == SPEC_HOST ? addr_parse_host(v, &ss)
+		                               : addr_parse_endpoint(v, &ss)) == 0)
 			memcpy((char *)base + s->offset, &ss, sizeof ss);
 		else if (s->kind == SPEC_HOST)
 			what = " is not an IP address (no port, no brackets, no names)";
@@ -1004,6 +1010,29 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 			break;
 		}
 	}
+	/* Capture and target = original go together; UDP captures with TPROXY. */
+	unsigned cline = key_line(l, si, "capture"), tline = key_line(l, si, "target");
+	if (f.capture == CONFIG_CAPTURE_REDIRECT && f.protocol == CONFIG_PROTO_UDP)
+		loader_error(l, cline,
+		             "[%s] capture: redirect gives UDP no original destination; expected "
+		             "none or tproxy for protocol = udp",
+		             l->secs[si].name);
+	else if (f.capture != CONFIG_CAPTURE_NONE && f.protocol == CONFIG_PROTO_TCP)
+		loader_error(l, cline,
+		             "[%s] capture: TCP capture is not in this build; expected none for "
+		             "protocol = tcp",
+		             l->secs[si].name);
+	else if (f.capture != CONFIG_CAPTURE_NONE && f.target.ss_family != AF_UNSPEC &&
+	         !(bad & spec_bit(ss, "target", NULL)))
+		loader_error(l, tline,
+		             "[%s] target: a captured forward carries each client's original "
+		             "destination; expected target = original",
+		             l->secs[si].name);
+	else if (f.capture == CONFIG_CAPTURE_NONE && f.target.ss_family == AF_UNSPEC &&
+	         (seen & spec_bit(ss, "target", NULL)) && !(bad & spec_bit(ss, "target", NULL)))
+		loader_error(l, tline,
+		             "[%s] target: original needs capture = tproxy; expected host:port",
+		             l->secs[si].name);
 	if (c->n_forwards < CONFIG_MAX_FORWARDS) {
 		l->fwd_listen_line[c->n_forwards] = line;
 		c->forwards[c->n_forwards++] = f;

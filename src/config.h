@@ -59,6 +59,15 @@ enum config_protocol {
 	CONFIG_PROTO_UDP, /* datagram flows on partially reliable streams (udp_flow.h) */
 };
 
+/* How clients reach a forward (issue 9). TPROXY: nftables/iptables TPROXY
+ * hands the listener traffic addressed elsewhere; the original
+ * destination travels in OPEN (target = original). */
+enum config_capture {
+	CONFIG_CAPTURE_NONE,     /* clients address the listen address */
+	CONFIG_CAPTURE_REDIRECT, /* TCP: nftables REDIRECT (the capture branch) */
+	CONFIG_CAPTURE_TPROXY,   /* a transparent listener (UDP here) */
+};
+
 struct config_path {
 	char name[CONFIG_NAME_MAX];     /* NAME of [path.NAME] */
 	struct sockaddr_storage local;  /* port 0 */
@@ -70,8 +79,10 @@ struct config_forward {
 	char name[CONFIG_NAME_MAX]; /* NAME of [forward.NAME] */
 	enum config_protocol protocol;
 	struct sockaddr_storage listen; /* where this gateway accepts */
-	struct sockaddr_storage target; /* what the peer gateway connects to */
-	unsigned max_connections;       /* clients carried at once; 0: no own limit */
+	struct sockaddr_storage target; /* what the peer gateway connects to; family
+	                                   AF_UNSPEC: "original" (captured) */
+	enum config_capture capture;
+	unsigned max_connections; /* clients carried at once; 0: no own limit */
 };
 
 struct config {

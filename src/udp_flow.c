@@ -17,6 +17,7 @@
 
 static void sweep_arm(struct udp_flows *fl);
 static void flow_free(struct udp_flows *fl, struct udp_flow *f);
+static int reply_socket(struct udp_flow *f);
 
 static void udp_flows_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -77,6 +78,10 @@ static void flow_free(struct udp_flows *fl, struct udp_flow *f)
 	if (f->opener) {
 		TAILQ_REMOVE(&fl->lru, f, link);
 		flow_table_remove(&fl->table, &f->entry);
+		if (f->fd >= 0) {
+			ev_io_stop(fl->loop, &f->rio);
+			close(f->fd);
+		}
 	} else {
 		TAILQ_REMOVE(&fl->exits, f, link);
 		ev_io_stop(fl->loop, &f->rio);
@@ -125,6 +130,15 @@ static void refused_at_cap(struct udp_flows *fl, const char *what, const char *w
 	                 fl->max_flows, what, who, (unsigned long long)fl->c.refused_cap);
 }
 
+static void flow_close_fd(struct udp_flow *f)
+{
+	if (f->fd >= 0) {
+		ev_io_stop(f->flows->loop, &f->rio);
+		close(f->fd);
+		f->fd = -1;
+	}
+}
+
 /* Opener: a new client. Sends OPEN; NULL when the flow cannot be opened
  * now (counted; the datagram is dropped). */
 static struct udp_flow *flow_open(struct udp_flows *fl, struct udp_listener *l,
@@ -143,12 +157,34 @@ static struct udp_flow *flow_open(struct udp_flows *fl, struct udp_listener *l,
 		fl->c.refused_other++;
 		return NULL;
 	}
+	f->flows = fl;
+	f->fd = -1;
+	memcpy(&f->client, client,
+	       client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                     : sizeof(struct sockaddr_in));
+	if (orig) {
+		memcpy(&f->orig, orig,
+		       orig->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                   : sizeof(struct sockaddr_in));
+		int rc = reply_socket(f);
+		if (rc < 0) {
+			char o[ADDR_STRLEN];
+			fl->c.refused_other++;
+			log_warn_limited("forward %s: cannot answer %s from %s (a transparent "
+			                 "socket): %s; datagram dropped",
+			                 l->name, who, addr_format(&f->orig, o, sizeof o),
+			                 strerror(-rc));
+			free(f);
+			return NULL;
+		}
+	}
 	int sid = stream_alloc(a->streams, f);
 	if (sid < 0) {
 		fl->c.refused_other++;
 		log_warn_limited("forward %s: no stream id free for the UDP flow of %s "
 		                 "(max_streams); datagram dropped",
 		                 l->name, who);
+		flow_close_fd(f);
 		free(f);
 		return NULL;
 	}
@@ -166,21 +202,13 @@ static struct udp_flow *flow_open(struct udp_flows *fl, struct udp_listener *l,
 			fl->c.drop_full++;
 		else
 			fl->c.refused_other++;
+		flow_close_fd(f);
 		free(f);
 		return NULL;
 	}
-	f->flows = fl;
 	f->l = l;
 	f->sid = (uint16_t)sid;
 	f->opener = true;
-	f->fd = -1;
-	memcpy(&f->client, client,
-	       client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-	                                     : sizeof(struct sockaddr_in));
-	if (orig)
-		memcpy(&f->orig, orig,
-		       orig->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                   : sizeof(struct sockaddr_in));
 	snprintf(f->text, sizeof f->text, "%s", who);
 	f->entry.key = *k;
 	flow_table_insert(&fl->table, &f->entry);
@@ -192,6 +220,79 @@ static struct udp_flow *flow_open(struct udp_flows *fl, struct udp_listener *l,
 		sweep_arm(fl);
 	log_debug("stream %u: forward %s: UDP flow of %s opened", f->sid, l->name, who);
 	return f;
+}
+
+/* The client's datagram (LEN bytes behind the header room of fl->buf) to
+ * the peer on F's stream, or dropped and counted. */
+static void send_up(struct udp_flows *fl, struct udp_flow *f, size_t len)
+{
+	frame_dgram_header(fl->buf);
+	int rc = assoc_send_dgram(fl->assoc, f->sid, fl->buf, FRAME_HEADER_LEN + len, f->open_ok);
+	if (rc == -EAGAIN) {
+		fl->c.drop_full++;
+	} else if (rc < 0) {
+		fl->c.drop_send++;
+	} else {
+		f->up++;
+		fl->c.dgrams_up++;
+		touch(fl, f);
+	}
+}
+
+/* Opener, captured flow: the client's later datagrams may come to the
+ * flow's own socket (TPROXY finds the connected socket first). */
+static void udp_flow_client_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct udp_flow *f = w->data;
+	struct udp_flows *fl = f->flows;
+	for (int i = 0; i < UDP_FLOW_BATCH; i++) {
+		ssize_t n = recv(f->fd, fl->buf + FRAME_HEADER_LEN, FRAME_DATA_MAX + 1,
+		                 MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue;
+		}
+		if ((size_t)n > FRAME_DATA_MAX) {
+			fl->c.drop_big++;
+			continue;
+		}
+		if (fl->assoc->state != ASSOC_READY) {
+			fl->c.drop_down++;
+			continue;
+		}
+		send_up(fl, f, (size_t)n);
+	}
+}
+
+/* Opener, captured flow: a transparent socket bound to the original
+ * destination and connected to the client, so replies come from where
+ * the client sent. -errno on failure. */
+static int reply_socket(struct udp_flow *f)
+{
+	int fam = f->orig.ss_family, one = 1;
+	socklen_t ol = fam == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	socklen_t cl = f->client.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                               : sizeof(struct sockaddr_in);
+	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = udp_transparent(fd, fam);
+	if (rc == 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	                bind(fd, (const struct sockaddr *)&f->orig, ol) < 0 ||
+	                connect(fd, (const struct sockaddr *)&f->client, cl) < 0))
+		rc = -errno;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	f->fd = fd;
+	ev_io_init(&f->rio, udp_flow_client_cb, fd, EV_READ);
+	f->rio.data = f;
+	ev_io_start(f->flows->loop, &f->rio);
+	return 0;
 }
 
 void udp_flows_from_client(struct udp_flows *fl, struct udp_listener *l,
@@ -209,17 +310,7 @@ void udp_flows_from_client(struct udp_flows *fl, struct udp_listener *l,
 	                       : flow_open(fl, l, client, orig, &k);
 	if (!f)
 		return;
-	frame_dgram_header(fl->buf);
-	int rc = assoc_send_dgram(a, f->sid, fl->buf, FRAME_HEADER_LEN + len, f->open_ok);
-	if (rc == -EAGAIN) {
-		fl->c.drop_full++;
-	} else if (rc < 0) {
-		fl->c.drop_send++;
-	} else {
-		f->up++;
-		fl->c.dgrams_up++;
-		touch(fl, f);
-	}
+	send_up(fl, f, len);
 }
 
 void udp_flows_forget_listener(struct udp_flows *fl, struct udp_listener *l)
@@ -333,9 +424,9 @@ int udp_flow_accept(struct udp_flows *fl, uint16_t sid, const struct frame_open 
 static void deliver(struct udp_flows *fl, struct udp_flow *f, const uint8_t *p, size_t len)
 {
 	int rc;
-	if (f->opener)
+	if (f->opener && f->fd < 0)
 		rc = udp_listener_reply(f->l, &f->client, p, len);
-	else
+	else /* exit: the target; captured opener: from the original destination */
 		rc = send(f->fd, p, len, MSG_DONTWAIT) < 0 ? -errno : 0;
 	if (rc < 0) {
 		fl->c.drop_send++;

@@ -5,7 +5,11 @@
 # lan-b:53) for every one of them, in one dig process (dig -f), and every
 # answer must be the name's own address.  The same over IPv6.  dig asks
 # from a new source port each time, so each query is a flow of its own:
-# max_streams leaves room for all of them.
+# max_streams leaves room for all of them.  Then the same 1,000 names
+# captured with TPROXY (contrib/nftables/udp-tproxy.nft, capture = tproxy,
+# target = original): dig in lan-a asks dnsmasq's own addresses in lan-b,
+# which lan-a can reach only through gateway A, over IPv4 and IPv6, and the
+# answers must come back from those addresses (dig checks the source).
 set -euo pipefail
 SCENARIO=udp_dns
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +31,12 @@ bg_ns lan-b "$WORK/dnsmasq.out" dnsmasq --keep-in-foreground --no-resolv --no-ho
     --bind-interfaces --port 53 --user=root --pid-file="$WORK/dnsmasq.pid" \
     --log-facility="$WORK/dnsmasq.log"
 
-CONF_ASSOC="max_streams = 8192" CONF_EXTRA="$(udp_fwd dns "$A_LAN:53" "$LAN_B:53"; udp_fwd dns6 "[$A_LAN6]:53" "[$LAN_B6]:53")" \
+tproxy_fwd() { # NAME LISTEN
+    printf '[forward.%s]\nlisten = %s\nprotocol = udp\ncapture = tproxy\ntarget = original\n\n' "$1" "$2"
+}
+CONF_ASSOC="max_streams = 8192" CONF_EXTRA="$(udp_fwd dns "$A_LAN:53" "$LAN_B:53"
+    udp_fwd dns6 "[$A_LAN6]:53" "[$LAN_B6]:53"
+    tproxy_fwd cap "$A_LAN:5353"; tproxy_fwd cap6 "[$A_LAN6]:5353")" \
     write_gw_conf A "$WORK/a.conf"
 CONF_ASSOC="max_streams = 8192" write_gw_conf B "$WORK/b.conf"
 gw_start B "$WORK/b.conf"
@@ -43,7 +52,7 @@ done
 ask() { # SERVER OUTFILE : every name through SERVER, in one dig process
     local server=$1 out=$2 batch=$WORK/batch.$RANDOM
     for i in $(seq 0 $((N - 1))); do
-        printf '@%s q%d.sg.test A +noall +answer +time=2 +tries=3\n' "$server" "$i"
+        printf '@%s q%d.sg.test A +noall +answer +stats +time=2 +tries=3\n' "$server" "$i"
     done >"$batch"
     local t0 t1
     t0=$(date +%s%N)
@@ -62,14 +71,28 @@ ask "$A_LAN6" "$WORK/dig6.out"
 in_ns lan-a dig +short @"$A_LAN6" v6only.sg.test AAAA | grep -qx '2001:2:99::7' ||
     fail "AAAA over the IPv6 UDP forward: wrong answer"
 
+# TPROXY: the contrib ruleset (its interface is lan here) and its routing marks
+sed 's/"lan0"/"lan"/' "$SRCDIR/contrib/nftables/udp-tproxy.nft" | in_ns A nft -f - ||
+    fail "contrib/nftables/udp-tproxy.nft does not load"
+in_ns A ip rule add fwmark 0x1 lookup 100
+in_ns A ip route add local 0.0.0.0/0 dev lo table 100
+in_ns A ip -6 rule add fwmark 0x1 lookup 100
+in_ns A ip -6 route add local ::/0 dev lo table 100
+# lan-a has no route to lan-b but through gateway A (which does not forward)
+in_ns lan-a dig +short +time=1 +tries=1 @"$LAN_B" q7.sg.test A | grep -qx '198.18.100.8' ||
+    fail "TPROXY: a first query to $LAN_B through gateway A went unanswered"
+ask "$LAN_B" "$WORK/dig-tproxy4.out"
+ask "$LAN_B6" "$WORK/dig-tproxy6.out"
+grep -q "SERVER: $LAN_B#53" "$WORK/dig-tproxy4.out" || fail "TPROXY: answers did not come from $LAN_B"
+
 # the answers really crossed the pair: gateway A opened flows, carried
 # datagrams both ways, and B opened the same flows toward dnsmasq
 opened=$(gw_udp_status A opened); up=$(gw_udp_status A up); down=$(gw_udp_status A down)
 peer=$(gw_udp_status B peer)
 log "gateway A: $opened flows opened, $up datagrams up, $down down; gateway B: $peer flows accepted"
 [ "$opened" -ge 2 ] && [ "$peer" = "$opened" ] || fail "flows: A opened $opened, B accepted $peer"
-[ "$up" -ge $((2 * N)) ] && [ "$down" -ge $((2 * N)) ] || fail "datagrams: $up up, $down down"
+[ "$up" -ge $((4 * N)) ] && [ "$down" -ge $((4 * N)) ] || fail "datagrams: $up up, $down down"
 
 gw_stop A || fail "gateway A exit status $? after SIGTERM (want 0)"
 gw_stop B || fail "gateway B exit status $? after SIGTERM (want 0)"
-pass "$N DNS queries over IPv4 and over IPv6 UDP forwards, all answered correctly"
+pass "$N DNS queries over IPv4 and IPv6 UDP forwards, fixed and TPROXY, all answered correctly"
