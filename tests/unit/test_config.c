@@ -664,7 +664,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	            "[forward.web]\n"
 	            "listen = 127.0.0.1:8080\n"
 	            "target = 192.0.2.10:80\n"
-	            "capture = tproxy\n",
+	            "transparent = yes\n",
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap, "
 	    "udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
@@ -673,8 +673,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
-	    "@:13: [forward.web] capture: unknown key; expected one of listen, protocol, target, "
-	    "max_connections\n");
+	    "@:13: [forward.web] transparent: unknown key; expected one of listen, protocol, "
+	    "target, max_connections, capture\n");
 }
 
 static void config_load__missing_required_keys__point_at_the_section_header(void **state)
@@ -1254,6 +1254,44 @@ static void config_load__udp_forward__is_accepted_and_other_protocols_are_not(vo
 	              "@:12: [forward.x] protocol: \"sctp\" is not valid; expected tcp or udp\n");
 }
 
+static void config_load__capture__tproxy_for_udp_with_target_original_only(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[forward.cap]\n"
+	                                        "listen = 0.0.0.0:5353\n"
+	                                        "protocol = udp\n"
+	                                        "capture = tproxy\n"
+	                                        "target = original\n");
+	assert_non_null(c);
+	assert_int_equal(c->forwards[0].capture, CONFIG_CAPTURE_TPROXY);
+	assert_int_equal(c->forwards[0].target.ss_family, AF_UNSPEC);
+	config_free(c);
+	f->c = NULL;
+	free(f->out);
+	f->out = NULL;
+	expect_errors(f,
+	              MINIMAL "[forward.a]\n"
+	                      "listen = 127.0.0.1:1\n"
+	                      "protocol = udp\n"
+	                      "capture = redirect\n"
+	                      "target = original\n"
+	                      "[forward.b]\n"
+	                      "listen = 127.0.0.1:2\n"
+	                      "protocol = udp\n"
+	                      "capture = tproxy\n"
+	                      "target = 192.0.2.1:53\n"
+	                      "[forward.c]\n"
+	                      "listen = 127.0.0.1:3\n"
+	                      "protocol = udp\n"
+	                      "target = original\n",
+	              "@:9: [forward.a] capture: redirect gives UDP no original destination; "
+	              "expected none or tproxy for protocol = udp\n"
+	              "@:15: [forward.b] target: a captured forward carries each client's original "
+	              "destination; expected target = original\n"
+	              "@:19: [forward.c] target: original needs capture = tproxy; expected "
+	              "host:port\n");
+}
+
 static void config_load__udp_keys__defaults_and_values(void **state)
 {
 	struct fixture *f = *state;
@@ -1462,6 +1500,7 @@ int main(void)
 	    T(config_load__comment_after_section_header__is_accepted),
 	    T(config_load__udp_forward__is_accepted_and_other_protocols_are_not),
 	    T(config_load__udp_keys__defaults_and_values),
+	    T(config_load__capture__tproxy_for_udp_with_target_original_only),
 	    T(config_load__same_listen_twice__names_both_forwards),
 	    T(config_load__too_many_paths__is_rejected),
 	    T(config_load__bad_section_names__are_rejected),
