@@ -184,7 +184,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, udp_lifetime_ms, udp_idle_timeout_ms, udp_max_flows' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME or forward.NAME' <<'EOF'
 [gateway]
 name = x
@@ -258,7 +258,7 @@ EOF
 expect_bad addresses \
     '@:5: [path.a] remote: 2001:2::2 is IPv6 but local 198.18.1.1 (line 4) is IPv4; expected local and remote of the same family' \
     '@:7: [forward.web] listen: "::1:8080" is not a valid address (IPv6 needs brackets: [addr]:port); expected host:port' \
-    '@:8: [forward.web] protocol: "udp": UDP forwarding is not supported yet; expected tcp' \
+    '@:8: [forward.web] protocol: "sctp" is not valid; expected tcp or udp' \
     '@:9: [forward.web] target: "www.example:80" is not a valid address (an IP address and a port from 1 to 65535; names are not resolved); expected host:port' <<'EOF'
 [association]
 role = connect
@@ -267,7 +267,7 @@ local = 198.18.1.1
 remote = 2001:2::2
 [forward.web]
 listen = ::1:8080
-protocol = udp
+protocol = sctp
 target = www.example:80
 EOF
 
