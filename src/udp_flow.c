@@ -18,6 +18,7 @@
 static void sweep_arm(struct udp_flows *fl);
 static void flow_free(struct udp_flows *fl, struct udp_flow *f);
 static int reply_socket(struct udp_flow *f);
+static void udp_flow_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 
 static void udp_flows_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -239,34 +240,6 @@ static void send_up(struct udp_flows *fl, struct udp_flow *f, size_t len)
 	}
 }
 
-/* Opener, captured flow: the client's later datagrams may come to the
- * flow's own socket (TPROXY finds the connected socket first). */
-static void udp_flow_client_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	struct udp_flow *f = w->data;
-	struct udp_flows *fl = f->flows;
-	for (int i = 0; i < UDP_FLOW_BATCH; i++) {
-		ssize_t n = recv(f->fd, fl->buf + FRAME_HEADER_LEN, FRAME_DATA_MAX + 1,
-		                 MSG_TRUNC | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			continue;
-		}
-		if ((size_t)n > FRAME_DATA_MAX) {
-			fl->c.drop_big++;
-			continue;
-		}
-		if (fl->assoc->state != ASSOC_READY) {
-			fl->c.drop_down++;
-			continue;
-		}
-		send_up(fl, f, (size_t)n);
-	}
-}
-
 /* Opener, captured flow: a transparent socket bound to the original
  * destination and connected to the client, so replies come from where
  * the client sent. -errno on failure. */
@@ -289,7 +262,7 @@ static int reply_socket(struct udp_flow *f)
 		return rc;
 	}
 	f->fd = fd;
-	ev_io_init(&f->rio, udp_flow_client_cb, fd, EV_READ);
+	ev_io_init(&f->rio, udp_flow_read_cb, fd, EV_READ);
 	f->rio.data = f;
 	ev_io_start(f->flows->loop, &f->rio);
 	return 0;
@@ -333,8 +306,28 @@ static void send_open_ok(struct udp_flows *fl, struct udp_flow *f)
 	f->owe_open_ok = assoc_send_ctl(fl->assoc, f->sid, &ok) < 0;
 }
 
-/* Exit side: replies from the target, each to the opener as one DGRAM. */
-static void udp_flow_target_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Exit side: the target's reply to the opener as one DGRAM. */
+static void send_down(struct udp_flows *fl, struct udp_flow *f, size_t len)
+{
+	if (f->owe_open_ok)
+		send_open_ok(fl, f);
+	frame_dgram_header(fl->buf);
+	int rc = assoc_send_dgram(fl->assoc, f->sid, fl->buf, FRAME_HEADER_LEN + len, true);
+	if (rc == -EAGAIN) {
+		fl->c.drop_full++;
+	} else if (rc < 0) {
+		fl->c.drop_send++;
+	} else {
+		f->down++;
+		fl->c.dgrams_down++;
+		touch(fl, f);
+	}
+}
+
+/* The flow's own socket: on the exit side the target's replies; on a
+ * captured opener the client's later datagrams (TPROXY finds the socket
+ * connected to the client before the listener). */
+static void udp_flow_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
@@ -347,32 +340,25 @@ static void udp_flow_target_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* ICMP errors (port unreachable) surface here: the
-			 * target's business; the flow stays. */
+			 * other end's business; the flow stays. */
 			fl->c.drop_send++;
 			continue;
 		}
 		if ((size_t)n > FRAME_DATA_MAX) {
 			fl->c.drop_big++;
-			log_warn_limited("stream %u: a datagram of %zd bytes from target %s is "
-			                 "larger than %u bytes; dropped (%llu so far)",
-			                 f->sid, n, f->text, (unsigned)FRAME_DATA_MAX,
-			                 (unsigned long long)fl->c.drop_big);
+			log_warn_limited(
+			    "stream %u: a datagram of %zd bytes from %s is larger than "
+			    "%u bytes; dropped (%llu so far)",
+			    f->sid, n, f->text, (unsigned)FRAME_DATA_MAX,
+			    (unsigned long long)fl->c.drop_big);
 			continue;
 		}
-		if (f->owe_open_ok)
-			send_open_ok(fl, f);
-		frame_dgram_header(fl->buf);
-		int rc = assoc_send_dgram(fl->assoc, f->sid, fl->buf, FRAME_HEADER_LEN + (size_t)n,
-		                          true);
-		if (rc == -EAGAIN) {
-			fl->c.drop_full++;
-		} else if (rc < 0) {
-			fl->c.drop_send++;
-		} else {
-			f->down++;
-			fl->c.dgrams_down++;
-			touch(fl, f);
-		}
+		if (fl->assoc->state != ASSOC_READY)
+			fl->c.drop_down++;
+		else if (f->opener)
+			send_up(fl, f, (size_t)n);
+		else
+			send_down(fl, f, (size_t)n);
 	}
 }
 
@@ -409,7 +395,7 @@ int udp_flow_accept(struct udp_flows *fl, uint16_t sid, const struct frame_open 
 	f->sid = sid;
 	snprintf(f->text, sizeof f->text, "%s", who);
 	f->last = ev_now(fl->loop);
-	ev_io_init(&f->rio, udp_flow_target_cb, f->fd, EV_READ);
+	ev_io_init(&f->rio, udp_flow_read_cb, f->fd, EV_READ);
 	f->rio.data = f;
 	ev_io_start(fl->loop, &f->rio);
 	TAILQ_INSERT_TAIL(&fl->exits, f, link);
