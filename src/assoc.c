@@ -39,6 +39,7 @@ static void kill_all(struct assoc *a)
 	struct conn *c;
 	while ((c = TAILQ_FIRST(&a->conns)) != NULL)
 		conn_kill(c);
+	udp_flows_kill_all(a->flows);
 }
 
 #define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
@@ -77,8 +78,12 @@ static void forget_association(struct assoc *a)
 	a->held_len = 0;
 	pump_update(a);
 	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
+	memset(a->refuse_egress, 0, sizeof a->refuse_egress);
 	a->n_refusals = 0;
 	a->refuse_rst_sent = 0;
+	memset(a->flow_rst_bits, 0, sizeof a->flow_rst_bits);
+	memset(a->flow_closed_bits, 0, sizeof a->flow_closed_bits);
+	a->n_flow_owed = 0;
 }
 
 static void report_closed(struct assoc *a)
@@ -433,20 +438,45 @@ static bool refusal_owed(const struct assoc *a, uint16_t sid)
 	return (a->refuse_bits[sid / 64] >> (sid % 64)) & 1;
 }
 
+/* Send the end frames UDP flows owe (assoc_flow_end) until the engine is
+ * full; false while some remain. */
+static bool send_flow_ends(struct assoc *a)
+{
+	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_TIMEOUT};
+	struct frame closed = {.type = FRAME_CLOSED};
+	uint64_t *maps[2] = {a->flow_rst_bits, a->flow_closed_bits};
+	for (size_t m = 0; m < 2; m++) {
+		for (size_t w = 0; a->n_flow_owed > 0 && w < ASSOC_SID_WORDS; w++) {
+			while (maps[m][w]) {
+				uint16_t sid =
+				    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(maps[m][w]));
+				if (assoc_send_frame(a, sid, m == 0 ? &rst : &closed) == -EAGAIN)
+					return false;
+				maps[m][w] &= ~((uint64_t)1 << (sid % 64));
+				a->n_flow_owed--;
+			}
+		}
+	}
+	return true;
+}
+
 /* Send the owed refusals (RST, then CLOSED, per stream) until the engine
  * is full; false while some remain. The peer reuses the id only after
  * our CLOSED, so the bit of an id cannot be set twice. */
 static bool send_refusals(struct assoc *a)
 {
-	/* While draining every refusal says so (one reason for all owed:
-	 * a bit per stream is all that is kept). */
-	struct frame rst = {.type = FRAME_RST,
-	                    .u.rst = a->draining ? FRAME_RST_DRAINING : FRAME_RST_RESOURCES};
+	/* The reason: [egress] allow (its own bit), else draining or no
+	 * resources (a bit per stream is all that is kept). */
+	struct frame rst = {.type = FRAME_RST};
 	struct frame closed = {.type = FRAME_CLOSED};
 	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
 		while (a->refuse_bits[w]) {
 			uint16_t sid =
 			    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(a->refuse_bits[w]));
+			uint64_t bit = (uint64_t)1 << (sid % 64);
+			rst.u.rst = a->refuse_egress[w] & bit ? FRAME_RST_NOT_ALLOWED
+			            : a->draining             ? FRAME_RST_DRAINING
+			                                      : FRAME_RST_RESOURCES;
 			if (a->refuse_rst_sent != sid) {
 				if (assoc_send_frame(a, sid, &rst) == -EAGAIN)
 					return false;
@@ -455,11 +485,12 @@ static bool send_refusals(struct assoc *a)
 			if (assoc_send_frame(a, sid, &closed) == -EAGAIN)
 				return false;
 			a->refuse_rst_sent = 0;
-			a->refuse_bits[w] &= ~((uint64_t)1 << (sid % 64));
+			a->refuse_bits[w] &= ~bit;
+			a->refuse_egress[w] &= ~bit;
 			a->n_refusals--;
 		}
 	}
-	return true;
+	return send_flow_ends(a);
 }
 
 /* No conn will follow this OPEN: owe RST and, as the RST is all we will
@@ -474,6 +505,29 @@ static void refuse_open(struct assoc *a, uint16_t sid)
 	pump_update(a);
 }
 
+/* The peer's OPEN of a UDP flow: [egress] allow first, as for a TCP
+ * connection (tcp_conn.c), then the flow table. A flow carries an
+ * address, never a host name (the opener's config refuses those). */
+static void accept_flow(struct assoc *a, uint16_t sid, const struct frame_open *o)
+{
+	struct frame_open open = *o;
+	egress_normalize(&open.target);
+	if (open.target.ss_family == AF_UNSPEC || !egress_allows(&a->egress, &open.target)) {
+		char dst[FRAME_HOST_MAX + 8];
+		a->n_egress_refused++;
+		log_warn_limited("stream %u: peer %s, forward %s: UDP destination %s is not in "
+		                 "[egress] allow; refused (to permit it, add it to [egress] allow "
+		                 "in %s)",
+		                 sid, a->peer_name, o->name,
+		                 frame_open_target_text(&open, dst, sizeof dst), a->config_file);
+		a->refuse_egress[sid / 64] |= (uint64_t)1 << (sid % 64);
+		refuse_open(a, sid);
+		return;
+	}
+	if (udp_flow_accept(a->flows, sid, &open) < 0)
+		refuse_open(a, sid);
+}
+
 /* A frame for a connection's stream. */
 static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f, int rc)
 {
@@ -482,8 +536,13 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 		protocol_abort(a, "message on a stream outside the negotiated range");
 		return;
 	}
-	struct conn *c = slot->state == STREAM_ACTIVE ? slot->conn : NULL;
+	struct udp_flow *flow = slot->state == STREAM_ACTIVE && slot->dgram ? slot->conn : NULL;
+	struct conn *c = slot->state == STREAM_ACTIVE && !slot->dgram ? slot->conn : NULL;
 
+	if (rc < 0 && flow) {
+		udp_flow_on_frame(flow, f, rc);
+		return;
+	}
 	if (rc < 0) {
 		if (c)
 			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
@@ -499,8 +558,18 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 		protocol_abort(a, "HELLO outside stream 0");
 		return;
 	case FRAME_OPEN:
+		/* Every OPEN starts a new generation of the id's datagram
+		 * counters (auth.h), here as on the opener's side. */
+		if (auth_flow_begin(&a->auth, sid) < 0) {
+			protocol_abort(a, "a stream id opened too often");
+			return;
+		}
 		if (c) {
 			conn_protocol_error(c, "OPEN on a stream in use");
+			return;
+		}
+		if (flow) {
+			log_warn_limited("stream %u: OPEN on a UDP flow in use; ignored", sid);
 			return;
 		}
 		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
@@ -517,6 +586,8 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			                 sid, f->u.open.name,
 			                 (unsigned long long)a->n_draining_refused);
 			refuse_open(a, sid);
+		} else if (f->flags & FRAME_OPEN_DATAGRAM) {
+			accept_flow(a, sid, &f->u.open);
 		} else if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
 			refuse_open(a, sid);
 		} else if (!assoc_has_room(a)) {
@@ -534,8 +605,16 @@ static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f
 			log_warn_limited(
 			    "stream %u: CLOSED for a stream not waiting for it; ignored", sid);
 		return;
+	case FRAME_DGRAM:
+		if (flow)
+			udp_flow_on_frame(flow, f, 0);
+		else
+			a->flows->c.drop_stale++; /* its flow ended here already */
+		return;
 	default:
-		if (c)
+		if (flow)
+			udp_flow_on_frame(flow, f, 0);
+		else if (c)
 			conn_on_frame(c, f);
 		else
 			/* Late frames of a finished connection arrive before any
@@ -587,6 +666,12 @@ static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
 	char addr[ADDR_STRLEN];
 	const char *what;
 	bool lost = true;
+	if (rc == -ESTALE) {
+		/* A datagram of a flow that ended (or far behind the window):
+		 * late, not forged; nothing else is lost with it. */
+		a->flows->c.drop_stale++;
+		return;
+	}
 	if (rc == -EALREADY) {
 		a->n_msg_replayed++;
 		what = "replayed (an old counter)";
@@ -611,9 +696,11 @@ static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
 }
 
 /* Once the peer has proved the key, every message it sends is sealed:
- * open *MSG into open_buf. False when it did not open (dropped). */
-static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len)
+ * open *MSG into open_buf. False when it did not open (dropped). *DGRAM:
+ * it came in the datagram counter space (auth.h). */
+static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len, bool *dgram)
 {
+	*dgram = false;
 	if (!auth_rx_sealed(&a->auth))
 		return true;
 	int rc = auth_open(&a->auth, sid, *msg, *len, a->open_buf, len);
@@ -621,6 +708,7 @@ static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *l
 		drop_sealed(a, sid, rc);
 		return false;
 	}
+	*dgram = rc == 1;
 	*msg = a->open_buf;
 	return true;
 }
@@ -628,10 +716,15 @@ static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *l
 /* A message on a connection's stream from a READY peer: open, decode, route. */
 static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
 {
-	if (!unseal(a, sid, &msg, &len))
+	bool dgram;
+	if (!unseal(a, sid, &msg, &len, &dgram))
 		return;
 	struct frame f;
 	int rc = frame_decode(msg, len, &f);
+	/* Sealed, a DGRAM frame travels in the datagram counter space and
+	 * nothing else does: each counter check fits its delivery. */
+	if (rc == 0 && auth_rx_sealed(&a->auth) && dgram != (f.type == FRAME_DGRAM))
+		rc = -EBADMSG;
 	on_stream_frame(a, sid, &f, rc);
 }
 
@@ -658,8 +751,13 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
 		return;
 	if (sid == 0) {
-		if (!unseal(a, sid, &msg, &len))
+		bool dgram;
+		if (!unseal(a, sid, &msg, &len, &dgram))
 			return;
+		if (dgram) {
+			protocol_abort(a, "a datagram on stream 0");
+			return;
+		}
 		int rc = frame_decode(msg, len, &f);
 		if (rc == -ENOTSUP) {
 			/* Newer peers may add association messages; we skip them. */
@@ -793,8 +891,8 @@ static void pump_soon(struct assoc *a)
 /* The pump runs once per loop iteration while there is work and room. */
 static void pump_update(struct assoc *a)
 {
-	bool work = a->held_len > 0 || a->n_refusals > 0 || !TAILQ_EMPTY(&a->ready) ||
-	            (a->goaway_owed && a->state == ASSOC_READY);
+	bool work = a->held_len > 0 || a->n_refusals > 0 || a->n_flow_owed > 0 ||
+	            !TAILQ_EMPTY(&a->ready) || (a->goaway_owed && a->state == ASSOC_READY);
 	if (work && !a->engine_full)
 		pump_soon(a);
 	else
@@ -833,6 +931,16 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
 	a->mem_ceiling = cfg->memory_limit;
+	a->udp_lifetime_ms = cfg->udp_lifetime_ms;
+	a->flows = udp_flows_new(loop, a, cfg);
+	if (!a->flows) {
+		free(a->scratch);
+		free(a->seal_buf);
+		free(a->open_buf);
+		free(a);
+		log_error("out of memory");
+		return NULL;
+	}
 	limits_init(&a->limits, loop, a, cfg);
 	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
 	          cfg->n_psk);
@@ -863,6 +971,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	path_attach(&a->paths, a->engine);
 	if (!a->engine) {
 		auth_fini(&a->auth);
+		udp_flows_free(a->flows);
 		free(a->scratch);
 		free(a->seal_buf);
 		free(a->open_buf);
@@ -888,6 +997,7 @@ void assoc_free(struct assoc *a)
 	limits_stop(&a->limits);
 	drop_early(a);
 	kill_all(a);
+	udp_flows_free(a->flows);
 	path_table_fini(&a->paths);
 	engine_free(a->engine);
 	stream_table_free(a->streams);
@@ -990,6 +1100,7 @@ void assoc_shutdown(struct assoc *a)
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
 	bool sealed = auth_tx_sealed(&a->auth);
+	bool open = sid != 0 && len > 0 && *(const uint8_t *)msg == FRAME_OPEN;
 	if (sealed) {
 		size_t n;
 		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
@@ -1003,7 +1114,55 @@ static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len
 		a->engine_full = true;
 	if (rc == 0 && sealed)
 		auth_sent(&a->auth, sid);
+	/* The OPEN is out: a new generation of the id's datagram counters
+	 * (auth.h), as the peer will count it on receipt. */
+	if (rc == 0 && open && auth_flow_begin(&a->auth, sid) < 0)
+		abort_assoc(a, "a stream id opened too often");
 	return rc;
+}
+
+int assoc_send_ctl(struct assoc *a, uint16_t sid, const struct frame *f)
+{
+	if (a->state != ASSOC_READY)
+		return -ENOTCONN;
+	if (a->engine_full)
+		return -EAGAIN;
+	return assoc_send_frame(a, sid, f);
+}
+
+int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t len,
+                     bool unordered)
+{
+	if (a->state != ASSOC_READY)
+		return -ENOTCONN;
+	/* Tried even while the pump waits for writable: room may have come
+	 * since, and a datagram that finds none is dropped by the engine
+	 * without a wait (TCP's frame still goes first on writable). */
+	const uint8_t *msg = frame;
+	if (auth_tx_sealed(&a->auth)) {
+		int rc = auth_seal_dgram(&a->auth, sid, frame, len, a->seal_buf, &len);
+		if (rc < 0)
+			return rc;
+		msg = a->seal_buf;
+	}
+	return a->engine->ops->send_dgram(a->engine, sid, msg, len, unordered, a->udp_lifetime_ms);
+}
+
+void assoc_flow_end(struct assoc *a, uint16_t sid, bool rst)
+{
+	if (!a->streams)
+		return;
+	stream_done(a->streams, sid);
+	struct frame f = {.type = rst ? FRAME_RST : FRAME_CLOSED, .u.rst = FRAME_RST_TIMEOUT};
+	if (a->state == ASSOC_READY && !a->engine_full && a->n_flow_owed == 0 &&
+	    assoc_send_frame(a, sid, &f) == 0)
+		return;
+	uint64_t *map = rst ? a->flow_rst_bits : a->flow_closed_bits;
+	if (!((map[sid / 64] >> (sid % 64)) & 1)) {
+		map[sid / 64] |= (uint64_t)1 << (sid % 64);
+		a->n_flow_owed++;
+	}
+	pump_update(a);
 }
 
 void assoc_log_security(const struct assoc *a)

@@ -39,6 +39,7 @@
 #include "stream.h"
 #include "upwatch.h"
 #include "tcp_conn.h"
+#include "udp_flow.h"
 
 enum assoc_state {
 	ASSOC_DOWN,       /* no association; connect role: retry timer runs */
@@ -110,8 +111,18 @@ struct assoc {
 	 * while RST + CLOSED are owed on SID; sent before any connection's
 	 * frames when the engine has room. */
 	uint64_t refuse_bits[ASSOC_SID_WORDS];
+	uint64_t refuse_egress[ASSOC_SID_WORDS]; /* of those, refused by [egress] allow: RST 8 */
 	size_t n_refusals;
 	uint16_t refuse_rst_sent; /* the RST of this refusal went, CLOSED not yet */
+
+	/* UDP flows (udp_flow.h), and the end frames they owe: RST (an
+	 * opener's flow expired) or CLOSED (an exit's flow got that RST), one
+	 * bit per stream id, sent with the refusals. */
+	struct udp_flows *flows;
+	unsigned udp_lifetime_ms;
+	uint64_t flow_rst_bits[ASSOC_SID_WORDS];
+	uint64_t flow_closed_bits[ASSOC_SID_WORDS];
+	size_t n_flow_owed;
 
 	/* Connection messages that overtook the peer's HELLO or AUTH (SCTP
 	 * orders each stream, not the association): kept, still sealed,
@@ -237,6 +248,23 @@ void assoc_conn_add(struct assoc *a, struct conn *c);
 /* C is finished and about to be freed: unlink it, release its window and
  * its stream. */
 void assoc_conn_gone(struct assoc *a, struct conn *c);
+
+/* --- for udp_flow.c --- */
+
+/* Send control frame F on SID now (not through the pump: a flow's OPEN,
+ * OPEN_OK). 0 or -errno (-EAGAIN: no room; -ENOTCONN: not READY). */
+int assoc_send_ctl(struct assoc *a, uint16_t sid, const struct frame *f);
+/* Send one DGRAM frame (FRAME, LEN bytes with its header) on SID,
+ * partially reliable (udp_lifetime_ms), UNORDERED or not. Never queued
+ * here: -EAGAIN when the engine has no room, and the caller drops the
+ * datagram; nothing waits for room on its behalf. */
+int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t len,
+                     bool unordered);
+/* The flow on SID ends here. RST: we opened it (idle expiry): RST to the
+ * peer, the id waits for its CLOSED. Otherwise the peer's RST ended it:
+ * CLOSED to the peer, the id is free. The frame is sent now, or owed
+ * until the engine has room (never dropped). */
+void assoc_flow_end(struct assoc *a, uint16_t sid, bool rst);
 
 /* The accounting invariants, checked over every connection (O(n): for
  * tests and fuzzing): mem_reserved is the sum of the live connections'

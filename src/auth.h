@@ -18,6 +18,18 @@
  * association and must arrive exactly in order (SCTP orders each stream),
  * so a replayed, reordered, moved or deleted message is seen.
  *
+ * Datagrams (DGRAM frames) travel unordered and may be abandoned, so they
+ * have a counter space of their own, told apart by its top bit:
+ *
+ *   63   62 ........ 40   39 ............ 0
+ *   [1] [ flow generation ] [ datagram seq  ]
+ *
+ * The generation is the number of OPENs seen on the stream id in this
+ * association (both sides count the same OPENs: auth_flow_begin), so a
+ * late datagram of a flow that used the id before is refused; within a
+ * generation a sliding window (replay.h) accepts each seq once, in any
+ * order. Ordered frames keep the exact-order counter (top bit 0).
+ *
  *   OFF  --auth_begin()--> HELLO --auth_peer_hello()--> PROOF
  *   PROOF --auth_peer_proof() ok--> SEALED   (any failure: the assoc aborts)
  *   HELLO --both sides insecure--> OPEN (nothing sealed)
@@ -31,6 +43,7 @@
 
 #include "crypto.h"
 #include "frame.h"
+#include "replay.h"
 
 #define AUTH_COUNTER_LEN 8
 #define AUTH_OVERHEAD    (AUTH_COUNTER_LEN + CRYPTO_TAG_LEN)
@@ -70,6 +83,10 @@ struct auth {
 	struct crypto_aead *tx, *rx;
 	uint64_t *tx_ctr, *rx_ctr; /* per stream */
 	size_t n_streams;
+	/* Datagram counters, per stream (see above). */
+	uint32_t *flow_gen;   /* OPENs on the id so far */
+	uint64_t *dg_tx;      /* next datagram seq we send */
+	struct replay *dg_rx; /* datagram seqs received */
 };
 
 /* KEYS (N of them, 0 for insecure = yes) are copied. */
@@ -120,12 +137,37 @@ int auth_seal(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint
 void auth_sent(struct auth *x, uint16_t sid);
 
 /* Open a sealed message from SID into OUT (LEN - AUTH_OVERHEAD bytes).
- * 0; -EBADMSG: not authentic (forged, altered, or too short); -EALREADY:
+ * 0: an ordered message; 1: a datagram (its counter in the datagram
+ * space, seen for the first time in the stream's current generation);
+ * -EBADMSG: not authentic (forged, altered, or too short); -EALREADY:
  * authentic but an old counter (a replay); -ERANGE: authentic but past
  * the counter expected (messages are missing: the stream lost data; the
- * stream resynchronises after it). Nothing is delivered unless 0. */
+ * stream resynchronises after it); -ESTALE: an authentic datagram of an
+ * earlier flow on this id, or below the replay window. Nothing is
+ * delivered unless 0 or 1. */
 int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8_t *out,
               size_t *out_len);
+
+/* Datagram counter space (see above). */
+#define AUTH_DGRAM_BIT      ((uint64_t)1 << 63)
+#define AUTH_DGRAM_GEN_BITS 23
+#define AUTH_DGRAM_SEQ_BITS 40
+#define AUTH_DGRAM_GEN_MAX  ((1u << AUTH_DGRAM_GEN_BITS) - 1)
+#define AUTH_DGRAM_SEQ_MAX  (((uint64_t)1 << AUTH_DGRAM_SEQ_BITS) - 1)
+
+/* An OPEN went out (after the engine took it) or came in on SID: a new
+ * flow generation, datagram counters from 0 both ways. Works in every
+ * state (insecure: nothing to do). -EOVERFLOW when the id has had
+ * AUTH_DGRAM_GEN_MAX OPENs (the association must end before it reuses a
+ * counter); 0 otherwise. */
+int auth_flow_begin(struct auth *x, uint16_t sid);
+
+/* Seal datagram frame MSG for SID under the next datagram counter, which
+ * is used up whether or not the engine takes the message (datagrams are
+ * dropped, never sent again). 0, -EINVAL when not sealing, -EOVERFLOW when
+ * the flow has used every seq (the flow must end). */
+int auth_seal_dgram(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint8_t *out,
+                    size_t *out_len);
 
 /* "AES-256-GCM", "integrity only (AES-256-GCM tag)" or "none". */
 const char *auth_mode_name(const struct auth *x);

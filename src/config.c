@@ -123,7 +123,7 @@ static const char *const transport_names[] = {"udp", "sctp", NULL};
 static const char *const role_names[] = {"connect", "accept", NULL};
 /* Same order as enum log_level. */
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
-static const char *const protocol_names[] = {"tcp", NULL};
+static const char *const protocol_names[] = {"tcp", "udp", NULL};
 static const char *const yes_no[] = {"no", "yes", NULL};
 /* Same order as enum config_cc. */
 static const char *const cc_names[] = {"rfc4960", "hstcp", "htcp", "rtcc", NULL};
@@ -147,6 +147,9 @@ static const struct spec gateway_keys[] = {
     {"tcp_keepalive_interval_s", SPEC_UINT, 0, 1, 32767, 10, NULL, C(tcp_keepalive_interval_s)},
     {"tcp_keepalive_count", SPEC_UINT, 0, 1, 127, 6, NULL, C(tcp_keepalive_count)},
     {"admin", SPEC_ENDPOINT_OPT, 0, 0, 0, 0, NULL, C(admin)},
+    {"udp_lifetime_ms", SPEC_UINT, 0, 1, 60000, 150, NULL, C(udp_lifetime_ms)},
+    {"udp_idle_timeout_ms", SPEC_UINT, 0, 100, 86400000, 30000, NULL, C(udp_idle_timeout_ms)},
+    {"udp_max_flows", SPEC_UINT, 0, 1, 1000000, 4096, NULL, C(udp_max_flows)},
 };
 
 /* Keys that existed once: a file that still has one gets told what replaced
@@ -659,8 +662,6 @@ static int parse_value(struct loader *l, const char *sec, const struct spec *s, 
 				what = NULL;
 			}
 		}
-		if (s->choices == protocol_names && strcmp(word, "udp") == 0)
-			what = ": UDP forwarding is not supported yet";
 		break;
 	case SPEC_NAME:
 		if (name_valid(v, s->max, "._-"))
@@ -1062,6 +1063,25 @@ static void load_forward(struct loader *l, size_t si, const struct section_spec 
 			break;
 		}
 	}
+	/* UDP: TPROXY only (REDIRECT leaves a datagram no original
+	 * destination), and an address, not a host name, as the target. */
+	unsigned cline = key_line(l, si, "capture"), tline = key_line(l, si, "target");
+	if (f.capture == CONFIG_CAPTURE_REDIRECT && f.protocol == CONFIG_PROTO_UDP)
+		loader_error(l, cline,
+		             "[%s] capture: redirect gives UDP no original destination; expected "
+		             "none or tproxy for protocol = udp",
+		             l->secs[si].name);
+	else if (f.capture == CONFIG_CAPTURE_TPROXY && f.protocol == CONFIG_PROTO_UDP &&
+	         !f.target_original && !(bad & spec_bit(ss, "target", NULL)))
+		loader_error(l, tline,
+		             "[%s] target: a captured UDP forward carries each datagram's original "
+		             "destination; expected target = original",
+		             l->secs[si].name);
+	if (f.target_host[0] && f.protocol == CONFIG_PROTO_UDP)
+		loader_error(l, tline,
+		             "[%s] target: %s:%u is a host name; expected an IP address and port "
+		             "for protocol = udp (host names are resolved for TCP only)",
+		             l->secs[si].name, f.target_host, f.target_port);
 	if (c->n_forwards < CONFIG_MAX_FORWARDS) {
 		l->fwd_listen_line[c->n_forwards] = line;
 		c->forwards[c->n_forwards++] = f;

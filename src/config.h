@@ -60,6 +60,7 @@ enum config_cc {
 
 enum config_protocol {
 	CONFIG_PROTO_TCP,
+	CONFIG_PROTO_UDP, /* datagram flows on partially reliable streams (udp_flow.h) */
 };
 
 struct config_path {
@@ -102,6 +103,9 @@ struct config {
 	unsigned tcp_keepalive_interval_s; /* TCP_KEEPINTVL: between unanswered probes */
 	unsigned tcp_keepalive_count;      /* TCP_KEEPCNT: unanswered probes before the reset */
 	struct sockaddr_storage admin;     /* HTTP admin endpoint (admin.h); AF_UNSPEC: off */
+	unsigned udp_lifetime_ms;          /* a datagram not delivered by then is abandoned */
+	unsigned udp_idle_timeout_ms;      /* a UDP flow without a datagram for this long ends */
+	unsigned udp_max_flows;            /* UDP flows carried at once, both ways together */
 
 	/* [association] */
 	enum config_role role;

@@ -123,6 +123,15 @@ static void diff_forwards(const struct config *old, const struct config *new, st
 			else
 				what = CONFIG_DIFF_FWD_SAME;
 		}
+		/* UDP forwards are made once, at start (their flows are keyed by
+		 * the forward's index): any change to one needs a restart. */
+		if (what != CONFIG_DIFF_FWD_SAME &&
+		    (o->protocol == CONFIG_PROTO_UDP ||
+		     (j >= 0 && new->forwards[j].protocol == CONFIG_PROTO_UDP))) {
+			restart(d, "[forward.%s] (protocol = udp)%s changed or removed", o->name,
+			        "");
+			what = CONFIG_DIFF_FWD_SAME;
+		}
 		d->fwd[d->n_fwd].what = what;
 		d->fwd[d->n_fwd].old_i = (int)i;
 		d->fwd[d->n_fwd++].new_i = j;
@@ -130,6 +139,11 @@ static void diff_forwards(const struct config *old, const struct config *new, st
 	for (size_t j = 0; j < new->n_forwards; j++) {
 		if (find_forward(old, new->forwards[j].name) >= 0)
 			continue;
+		if (new->forwards[j].protocol == CONFIG_PROTO_UDP) {
+			restart(d, "[forward.%s] (protocol = udp)%s added", new->forwards[j].name,
+			        "");
+			continue;
+		}
 		d->fwd[d->n_fwd].what = CONFIG_DIFF_FWD_ADDED;
 		d->fwd[d->n_fwd].old_i = -1;
 		d->fwd[d->n_fwd++].new_i = (int)j;

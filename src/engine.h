@@ -120,6 +120,13 @@ struct engine_ops {
 	 * -EAGAIN when the send buffer is full (writable follows), -ENOTCONN
 	 * with no association, or another -errno. */
 	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len);
+	/* Queue one UDP datagram's message on SID, partially reliable: the
+	 * stack abandons it (PR-SCTP, RFC 3758, timed reliability) when it is
+	 * not delivered within LIFETIME_MS, and never retransmits it after
+	 * that; UNORDERED: delivered as soon as it arrives, not behind other
+	 * messages of SID. Returns like send. */
+	int (*send_dgram)(struct engine *e, uint16_t sid, const void *msg, size_t len,
+	                  bool unordered, unsigned lifetime_ms);
 	/* Close the association gracefully (SHUTDOWN); queued messages are
 	 * delivered first. down follows, from the loop. */
 	void (*shutdown)(struct engine *e);

@@ -123,6 +123,11 @@ static int kern_timers(struct kern_engine *e, int fd)
 	};
 	rc |= setopt(fd, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 
+	/* PR-SCTP (RFC 3758) for UDP datagrams (send_dgram); on by default in
+	 * Linux (net.sctp.prsctp_enable), asked for so the sysctl cannot hide it. */
+	struct sctp_assoc_value prs = {.assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = 1};
+	rc |= setopt(fd, SCTP_PR_SUPPORTED, &prs, sizeof prs, "SCTP_PR_SUPPORTED");
+
 	struct sctp_rtoinfo rto = {.srto_assoc_id = SCTP_FUTURE_ASSOC,
 	                           .srto_initial = p->rto_initial_ms,
 	                           .srto_max = p->rto_max_ms,
@@ -586,24 +591,42 @@ static int kern_open(struct engine *base)
 	return 0;
 }
 
-static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+/* One message on SID; PR: partially reliable (a datagram: UNORDERED,
+ * abandoned after LIFETIME_MS, and no write watch when it does not fit). */
+static int kern_sendmsg(struct kern_engine *e, uint16_t sid, const void *msg, size_t len, bool pr,
+                        bool unordered, unsigned lifetime_ms)
 {
-	struct kern_engine *e = (struct kern_engine *)base;
 	if (e->fd < 0 || !e->up)
 		return -ENOTCONN;
-	char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo))] = {0};
+	char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo)) +
+	          CMSG_SPACE(sizeof(struct sctp_prinfo))] = {0};
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-	struct msghdr m = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	struct msghdr m = {.msg_iov = &iov,
+	                   .msg_iovlen = 1,
+	                   .msg_control = cbuf,
+	                   .msg_controllen = CMSG_SPACE(sizeof(struct sctp_sndinfo))};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	c->cmsg_level = IPPROTO_SCTP;
 	c->cmsg_type = SCTP_SNDINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(struct sctp_sndinfo));
-	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(ENGINE_PPID)};
+	struct sctp_sndinfo si = {.snd_sid = sid,
+	                          .snd_flags = pr && unordered ? SCTP_UNORDERED : 0,
+	                          .snd_ppid = htonl(ENGINE_PPID)};
 	memcpy(CMSG_DATA(c), &si, sizeof si);
+	if (pr) {
+		m.msg_controllen = sizeof cbuf;
+		c = CMSG_NXTHDR(&m, c);
+		c->cmsg_level = IPPROTO_SCTP;
+		c->cmsg_type = SCTP_PRINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(struct sctp_prinfo));
+		struct sctp_prinfo pi = {.pr_policy = SCTP_PR_SCTP_TTL, .pr_value = lifetime_ms};
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	}
 
 	if (sendmsg(e->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return 0;
+	if ((errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) && pr)
+		return -EAGAIN;
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
 		if (!e->want_write) {
 			e->want_write = true;
@@ -612,6 +635,18 @@ static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 		return -EAGAIN;
 	}
 	return -errno;
+}
+
+static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+{
+	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, false, false, 0);
+}
+
+static int kern_send_dgram(struct engine *base, uint16_t sid, const void *msg, size_t len,
+                           bool unordered, unsigned lifetime_ms)
+{
+	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, true, unordered,
+	                    lifetime_ms);
 }
 
 static void kern_close_listener(struct kern_engine *e)
@@ -736,6 +771,7 @@ static const struct engine_ops kern_ops = {
     .name = "kernel",
     .open = kern_open,
     .send = kern_send,
+    .send_dgram = kern_send_dgram,
     .shutdown = kern_shutdown,
     .abort = kern_abort,
     .free = kern_free,

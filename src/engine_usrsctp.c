@@ -672,6 +672,28 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	return -errno;
 }
 
+static int usr_send_dgram(struct engine *base, uint16_t sid, const void *msg, size_t len,
+                          bool unordered, unsigned lifetime_ms)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (!e->sock || !e->up)
+		return -ENOTCONN;
+	struct sctp_sendv_spa spa = {
+	    .sendv_flags = SCTP_SEND_SNDINFO_VALID | SCTP_SEND_PRINFO_VALID,
+	    .sendv_sndinfo = {.snd_sid = sid,
+	                      .snd_flags = unordered ? SCTP_UNORDERED : 0,
+	                      .snd_ppid = htonl(ENGINE_PPID)},
+	    .sendv_prinfo = {.pr_policy = SCTP_PR_SCTP_TTL, .pr_value = lifetime_ms},
+	};
+	/* No write watch on -EAGAIN: a datagram that does not fit is dropped
+	 * by the caller, and nothing waits for room on its behalf. */
+	if (usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) >= 0)
+		return 0;
+	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS)
+		return -EAGAIN;
+	return -errno;
+}
+
 static void usr_shutdown(struct engine *base)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
@@ -839,6 +861,7 @@ static const struct engine_ops usr_ops = {
     .name = "userspace",
     .open = usr_open,
     .send = usr_send,
+    .send_dgram = usr_send_dgram,
     .shutdown = usr_shutdown,
     .abort = usr_abort,
     .free = usr_free,
@@ -904,6 +927,8 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	 * an association we no longer know tells a restarted peer at once. */
 	usrsctp_sysctl_set_sctp_blackhole(0);
 	usrsctp_sysctl_set_sctp_ecn_enable(1);
+	/* PR-SCTP (RFC 3758) for UDP datagrams (send_dgram). */
+	usrsctp_sysctl_set_sctp_pr_enable(1);
 	/* usrsctp also caps the chunks queued per association (512 by
 	 * default: 512 x 1.2 KB per round trip, 100 Mbit/s at 50 ms), sending
 	 * and receiving alike; one per USR_CHUNK_ROOM bytes of the larger

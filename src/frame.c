@@ -160,6 +160,13 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 		out->u.data.bytes = r.p;
 		out->u.data.len = r.left;
 		return 0;
+	case FRAME_DGRAM:
+		/* An empty UDP datagram is a datagram too. */
+		if (r.left > FRAME_DATA_MAX)
+			return -EBADMSG;
+		out->u.data.bytes = r.p;
+		out->u.data.len = r.left;
+		return 0;
 	case FRAME_RST: {
 		uint8_t reason = 0;
 		rc = rd_u8(&r, &reason);
@@ -272,7 +279,7 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 	int rc = 0;
 
 	wr_u8(&w, (uint8_t)f->type);
-	wr_u8(&w, 0);
+	wr_u8(&w, f->type == FRAME_OPEN ? (uint8_t)(f->flags & FRAME_OPEN_DATAGRAM) : 0);
 	switch (f->type) {
 	case FRAME_HELLO:
 		wr_u32(&w, FRAME_MAGIC);
@@ -299,6 +306,12 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 		if (f->u.data.len == 0 || f->u.data.len > FRAME_DATA_MAX)
 			return -EINVAL;
 		wr_bytes(&w, f->u.data.bytes, f->u.data.len);
+		break;
+	case FRAME_DGRAM:
+		if (f->u.data.len > FRAME_DATA_MAX)
+			return -EINVAL;
+		if (f->u.data.len > 0)
+			wr_bytes(&w, f->u.data.bytes, f->u.data.len);
 		break;
 	case FRAME_RST:
 		wr_u8(&w, (uint8_t)f->u.rst);
@@ -333,6 +346,12 @@ void frame_data_header(uint8_t *out)
 	out[1] = 0;
 }
 
+void frame_dgram_header(uint8_t *out)
+{
+	out[0] = FRAME_DGRAM;
+	out[1] = 0;
+}
+
 const char *frame_type_name(uint8_t type)
 {
 	switch (type) {
@@ -356,6 +375,8 @@ const char *frame_type_name(uint8_t type)
 		return "CLOSED";
 	case FRAME_CREDIT:
 		return "CREDIT";
+	case FRAME_DGRAM:
+		return "DGRAM";
 	}
 	return "unknown";
 }

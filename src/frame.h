@@ -65,7 +65,12 @@ enum frame_type {
 	FRAME_CLOSED = 0x15,  /* peer -> opener: both sides finished; stream id may be reused */
 	FRAME_CREDIT =
 	    0x16, /* the receiver wrote bytes to TCP: the sender may send that many more */
+	FRAME_DGRAM = 0x17, /* one UDP datagram of a datagram flow (0 to FRAME_DATA_MAX bytes) */
 };
+
+/* OPEN flags. DATAGRAM: the stream carries a UDP flow (DGRAM frames, no
+ * credit, no FIN); other bits are reserved: sent 0, ignored on receipt. */
+#define FRAME_OPEN_DATAGRAM 0x01u
 
 /* Reasons carried by FRAME_RST; unknown values decode as FRAME_RST_OTHER. */
 enum frame_rst_reason {
@@ -114,14 +119,14 @@ struct frame_open {
 
 struct frame {
 	enum frame_type type;
-	uint8_t flags; /* reserved: sent 0, ignored on receipt */
+	uint8_t flags; /* OPEN: FRAME_OPEN_DATAGRAM; otherwise reserved: sent 0, ignored */
 	union {
 		struct frame_hello hello;
 		struct frame_open open;
 		struct {
 			const uint8_t *bytes; /* points into the decoded buffer */
 			size_t len;
-		} data;
+		} data; /* DATA, DGRAM */
 		enum frame_rst_reason rst;
 		uint32_t window; /* OPEN_OK: the exit side's receive window (>= 1) */
 		uint32_t credit; /* CREDIT: bytes the sender may send on top (>= 1) */
@@ -141,6 +146,8 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap);
 
 /* Write the 2-byte DATA header at OUT; the payload follows it. */
 void frame_data_header(uint8_t *out);
+/* Write the 2-byte DGRAM header at OUT; the datagram follows it. */
+void frame_dgram_header(uint8_t *out);
 
 const char *frame_type_name(uint8_t type);
 

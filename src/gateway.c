@@ -18,6 +18,7 @@
 #include "notify.h"
 #include "ratelimit.h"
 #include "snapshot.h"
+#include "udp_listener.h"
 
 #define GATEWAY_CLOSE_DEADLINE 3.0 /* seconds for the SCTP SHUTDOWN handshake */
 
@@ -34,6 +35,9 @@ static void stop_listeners(struct gateway *g)
 	for (size_t i = 0; i < g->n_listeners; i++)
 		listener_free(g->listeners[i]);
 	g->n_listeners = 0;
+	for (size_t i = 0; i < g->n_udp_listeners; i++)
+		udp_listener_free(g->udp_listeners[i]);
+	g->n_udp_listeners = 0;
 }
 
 static void gateway_closed(void *ctx)
@@ -176,6 +180,19 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	         a->peer_goaway ? "draining (GOAWAY)" : "not draining",
 	         (unsigned long long)a->n_goaway_refused, (unsigned long long)a->n_draining_refused,
 	         (unsigned long long)g->n_reloads, (unsigned long long)g->n_reload_failed);
+	const struct udp_counters *u = &a->flows->c;
+	log_info("status: udp: %zu flows (udp_max_flows %u), %llu opened here, %llu opened by the "
+	         "peer, %llu expired, %llu refused at udp_max_flows, %llu refused otherwise; "
+	         "datagrams: %llu toward targets, %llu toward clients; dropped: %llu no room in "
+	         "the engine, %llu too large, %llu no association, %llu socket errors, %llu late "
+	         "(flow ended)",
+	         a->flows->n, a->flows->max_flows, (unsigned long long)u->opened,
+	         (unsigned long long)u->accepted, (unsigned long long)u->expired,
+	         (unsigned long long)u->refused_cap, (unsigned long long)u->refused_other,
+	         (unsigned long long)u->dgrams_up, (unsigned long long)u->dgrams_down,
+	         (unsigned long long)u->drop_full, (unsigned long long)u->drop_big,
+	         (unsigned long long)u->drop_down, (unsigned long long)u->drop_send,
+	         (unsigned long long)u->drop_stale);
 	ratelimit_flush(false);
 	log_info("status: %llu clients refused for lack of descriptors, %llu log lines suppressed "
 	         "by rate limits, since start",
@@ -248,6 +265,14 @@ int gateway_run(const struct config *c)
 	g.assoc->ctx = &g;
 
 	for (size_t i = 0; i < c->n_forwards; i++) {
+		if (c->forwards[i].protocol == CONFIG_PROTO_UDP) {
+			struct udp_listener *u =
+			    udp_listener_new(g.loop, g.assoc, &c->forwards[i], (uint8_t)i);
+			if (!u)
+				goto out;
+			g.udp_listeners[g.n_udp_listeners++] = u;
+			continue;
+		}
 		struct listener *l = listener_new(g.loop, g.assoc, c, &c->forwards[i]);
 		if (!l)
 			goto out;

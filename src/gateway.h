@@ -24,6 +24,7 @@ struct listener;
 struct notify;
 struct resolver;
 struct snapshot;
+struct udp_listener;
 
 struct gateway {
 	struct ev_loop *loop;
@@ -31,6 +32,8 @@ struct gateway {
 	struct assoc *assoc;
 	struct listener *listeners[CONFIG_MAX_FORWARDS]; /* one per forward, any order */
 	size_t n_listeners;
+	struct udp_listener *udp_listeners[CONFIG_MAX_FORWARDS]; /* protocol = udp */
+	size_t n_udp_listeners;
 	unsigned drain_timeout_ms;
 	bool draining;
 	struct notify *notify; /* systemd Type=notify; NULL without */

@@ -68,8 +68,22 @@ int stream_alloc(struct stream_table *t, void *conn)
 	uint16_t sid = (uint16_t)(first_own(t) + 2 * (t->low * 64 + bit));
 	t->slots[sid].state = STREAM_ACTIVE;
 	t->slots[sid].conn = conn;
+	t->slots[sid].dgram = false;
 	t->active++;
 	return sid;
+}
+
+void stream_unalloc(struct stream_table *t, uint16_t sid)
+{
+	struct stream_slot *s = stream_get(t, sid);
+	if (!s || !stream_is_own(t, sid) || s->state != STREAM_ACTIVE)
+		return;
+	s->state = STREAM_FREE;
+	s->conn = NULL;
+	s->dgram = false;
+	s->peer_closed = false;
+	t->active--;
+	free_push(t, sid);
 }
 
 struct stream_slot *stream_get(struct stream_table *t, uint16_t sid)
@@ -85,6 +99,7 @@ void stream_done(struct stream_table *t, uint16_t sid)
 	if (!s || s->state != STREAM_ACTIVE)
 		return;
 	s->conn = NULL;
+	s->dgram = false;
 	if (stream_is_own(t, sid) && !s->peer_closed) {
 		s->state = STREAM_WAIT_CLOSED;
 	} else if (stream_is_own(t, sid)) {
@@ -123,6 +138,7 @@ int stream_accept(struct stream_table *t, uint16_t sid, void *conn)
 		return -EBUSY;
 	s->state = STREAM_ACTIVE;
 	s->conn = conn;
+	s->dgram = false;
 	t->active++;
 	return 0;
 }

@@ -43,6 +43,7 @@ enum stream_state {
 struct stream_slot {
 	enum stream_state state;
 	bool peer_closed; /* our id: CLOSED came while we were still ACTIVE */
+	bool dgram;       /* conn is a struct udp_flow (udp_flow.h), not a struct conn */
 	void *conn;       /* the connection while ACTIVE, else NULL */
 };
 
@@ -68,6 +69,10 @@ bool stream_is_own(const struct stream_table *t, uint16_t sid);
 /* Take the lowest free id of our parity for CONN. Returns the id or
  * -ENOSPC when none is free. */
 int stream_alloc(struct stream_table *t, void *conn);
+
+/* Give back our SID, taken by stream_alloc, when nothing was ever sent on
+ * it (its OPEN did not fit in the engine): FREE at once. */
+void stream_unalloc(struct stream_table *t, uint16_t sid);
 
 /* The slot for SID, or NULL when SID is 0 or out of range. */
 struct stream_slot *stream_get(struct stream_table *t, uint16_t sid);

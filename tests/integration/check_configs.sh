@@ -186,7 +186,7 @@ remote = 198.18.1.2
 EOF
 
 expect_bad unknown_key_and_section \
-    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin' \
+    '@:3: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin, udp_lifetime_ms, udp_idle_timeout_ms, udp_max_flows' \
     '@:7: [bogus]: unknown section; expected gateway, association, sctp, path.NAME, forward.NAME or egress' <<'EOF'
 [gateway]
 name = x
@@ -260,7 +260,7 @@ EOF
 expect_bad addresses \
     '@:5: [path.a] remote: 2001:2::2 is IPv6 but local 198.18.1.1 (line 4) is IPv4; expected local and remote of the same family' \
     '@:7: [forward.web] listen: "::1:8080" is not a valid address (IPv6 needs brackets: [addr]:port); expected host:port' \
-    '@:8: [forward.web] protocol: "udp": UDP forwarding is not supported yet; expected tcp' \
+    '@:8: [forward.web] protocol: "sctp" is not valid; expected tcp or udp' \
     '@:9: [forward.web] target: "www.example" has no port; expected address:port, host name:port or original' <<'EOF'
 [association]
 role = connect
@@ -269,7 +269,7 @@ local = 198.18.1.1
 remote = 2001:2::2
 [forward.web]
 listen = ::1:8080
-protocol = udp
+protocol = sctp
 target = www.example
 EOF
 

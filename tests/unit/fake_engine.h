@@ -47,6 +47,7 @@ struct fake_engine {
 	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
 
 	bool full;         /* every send gets -EAGAIN */
+	unsigned n_dgram;  /* unordered datagrams sent (send_dgram) */
 	size_t limit;      /* at most this many sent messages undelivered (0: no limit) */
 	size_t in_flight;  /* sent by this side, not yet delivered */
 	bool owe_writable; /* a send got -EAGAIN: writable follows when there is room */

@@ -304,6 +304,62 @@ static void open__replayed_moved_or_missing_messages__are_not_delivered(void **s
 	fini(&c, &a);
 }
 
+/* Datagrams: accepted in any order, each once; ordered messages on the
+ * same stream keep their exact-order check beside them. */
+static void dgram__out_of_order__accepted_once_and_ordered_frames_unaffected(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	assert_int_equal(auth_flow_begin(&c.x, 7), 0); /* OPEN sent */
+	assert_int_equal(auth_flow_begin(&a.x, 7), 0); /* OPEN received */
+	uint8_t w[6][64], back[64];
+	size_t n[6], m;
+	for (int i = 0; i < 6; i++) {
+		uint8_t msg[6] = {0x17, 0, (uint8_t)i};
+		assert_int_equal(auth_seal_dgram(&c.x, 7, msg, sizeof msg, w[i], &n[i]), 0);
+	}
+	uint8_t ctl[4] = {0x11, 0, 0, 1}, wc[64];
+	size_t nc;
+	assert_int_equal(auth_seal(&c.x, 7, ctl, sizeof ctl, wc, &nc), 0);
+	auth_sent(&c.x, 7);
+	/* 3 overtakes 0..2, 1 is lost for good, the ordered frame in between. */
+	assert_int_equal(auth_open(&a.x, 7, w[3], n[3], back, &m), 1);
+	assert_int_equal(back[2], 3);
+	assert_int_equal(auth_open(&a.x, 7, w[0], n[0], back, &m), 1);
+	assert_int_equal(auth_open(&a.x, 7, wc, nc, back, &m), 0);
+	assert_int_equal(auth_open(&a.x, 7, w[2], n[2], back, &m), 1);
+	assert_int_equal(auth_open(&a.x, 7, w[5], n[5], back, &m), 1);
+	/* Each again: replays. */
+	assert_int_equal(auth_open(&a.x, 7, w[3], n[3], back, &m), -EALREADY);
+	assert_int_equal(auth_open(&a.x, 7, w[0], n[0], back, &m), -EALREADY);
+	/* Moved to another stream: not authentic. */
+	assert_int_equal(auth_open(&a.x, 9, w[4], n[4], back, &m), -EBADMSG);
+	assert_int_equal(auth_open(&a.x, 7, w[4], n[4], back, &m), 1);
+	fini(&c, &a);
+}
+
+/* A datagram of the flow that used the id before (late, after the id was
+ * opened again) is refused, not delivered to the new flow. */
+static void dgram__of_an_earlier_flow_on_the_id__is_stale(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	uint8_t old[64], cur[64], back[64], msg[4] = {0x17, 0, 'x', 'y'};
+	size_t no, nn, m;
+	auth_flow_begin(&c.x, 3);
+	auth_flow_begin(&a.x, 3);
+	assert_int_equal(auth_seal_dgram(&c.x, 3, msg, sizeof msg, old, &no), 0);
+	auth_flow_begin(&c.x, 3); /* the flow ended; a new OPEN on the id */
+	auth_flow_begin(&a.x, 3);
+	assert_int_equal(auth_seal_dgram(&c.x, 3, msg, sizeof msg, cur, &nn), 0);
+	assert_int_equal(auth_open(&a.x, 3, old, no, back, &m), -ESTALE);
+	assert_int_equal(auth_open(&a.x, 3, cur, nn, back, &m), 1);
+	/* The old one had seq 0 like the new one: only the generation tells. */
+	fini(&c, &a);
+}
+
 /* A seal the engine refused (-EAGAIN) is not counted: the retry uses the
  * same counter and opens in order. */
 static void seal__not_sent__keeps_the_counter(void **state)
@@ -352,6 +408,8 @@ static void seal__encrypt_no_on_both__is_integrity_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(dgram__out_of_order__accepted_once_and_ordered_frames_unaffected),
+	    cmocka_unit_test(dgram__of_an_earlier_flow_on_the_id__is_stale),
 	    cmocka_unit_test(handshake__same_key__both_prove_it_and_messages_flow),
 	    cmocka_unit_test(handshake__different_keys__no_key_in_common),
 	    cmocka_unit_test(handshake__claimed_key_id_without_the_key__fails_the_proof),

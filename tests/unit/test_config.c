@@ -695,7 +695,9 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "@:7: [gateway] colour: unknown key; expected one of name, engine, udp_encap_port, "
 	    "log_level, connect_timeout_ms, drain_timeout_ms, conn_window, conn_window_max, "
 	    "memory_limit, max_connections, idle_timeout_s, log_connections, tcp_keepalive, "
-	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin\n"
+	    "tcp_keepalive_idle_s, tcp_keepalive_interval_s, tcp_keepalive_count, admin, "
+	    "udp_lifetime_ms, "
+	    "udp_idle_timeout_ms, udp_max_flows\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
 	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
@@ -1318,7 +1320,7 @@ static void config_load__comment_after_section_header__is_accepted(void **state)
 	assert_string_equal(c->paths[0].name, "wan1");
 }
 
-static void config_load__udp_forward__is_not_supported_yet(void **state)
+static void config_load__udp_forward__is_accepted_and_other_protocols_are_not(void **state)
 {
 	struct fixture *f = *state;
 	expect_errors(f,
@@ -1330,9 +1332,72 @@ static void config_load__udp_forward__is_not_supported_yet(void **state)
 	                      "listen = 127.0.0.1:54\n"
 	                      "protocol = sctp\n"
 	                      "target = 192.0.2.53:53\n",
-	              "@:8: [forward.dns] protocol: \"udp\": UDP forwarding is not supported yet; "
-	              "expected tcp\n"
-	              "@:12: [forward.x] protocol: \"sctp\" is not valid; expected tcp\n");
+	              "@:12: [forward.x] protocol: \"sctp\" is not valid; expected tcp or udp\n");
+}
+
+static void config_load__capture__tproxy_for_udp_with_target_original_only(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[forward.cap]\n"
+	                                        "listen = 0.0.0.0:5353\n"
+	                                        "protocol = udp\n"
+	                                        "capture = tproxy\n"
+	                                        "target = original\n");
+	assert_non_null(c);
+	assert_int_equal(c->forwards[0].capture, CONFIG_CAPTURE_TPROXY);
+	assert_int_equal(c->forwards[0].target.ss_family, AF_UNSPEC);
+	config_free(c);
+	f->c = NULL;
+	free(f->out);
+	f->out = NULL;
+	expect_errors(f,
+	              MINIMAL "[forward.a]\n"
+	                      "listen = 127.0.0.1:1\n"
+	                      "protocol = udp\n"
+	                      "capture = redirect\n"
+	                      "target = original\n"
+	                      "[forward.b]\n"
+	                      "listen = 127.0.0.1:2\n"
+	                      "protocol = udp\n"
+	                      "capture = tproxy\n"
+	                      "target = 192.0.2.1:53\n"
+	                      "[forward.c]\n"
+	                      "listen = 127.0.0.1:3\n"
+	                      "protocol = udp\n"
+	                      "target = original\n",
+	              "@:9: [forward.a] capture: redirect gives UDP no original destination; "
+	              "expected none or tproxy for protocol = udp\n"
+	              "@:15: [forward.b] target: a captured UDP forward carries each datagram's "
+	              "original destination; expected target = original\n"
+	              "@:19: [forward.c] target: original needs a captured connection; expected "
+	              "capture = redirect or tproxy in this section, or a host:port target\n");
+}
+
+static void config_load__udp_keys__defaults_and_values(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL "[forward.dns]\n"
+	                                        "listen = 127.0.0.1:53\n"
+	                                        "protocol = UDP\n"
+	                                        "target = 192.0.2.53:53\n");
+	assert_non_null(c);
+	assert_int_equal(c->forwards[0].protocol, CONFIG_PROTO_UDP);
+	assert_int_equal(c->udp_lifetime_ms, 150);
+	assert_int_equal(c->udp_idle_timeout_ms, 30000);
+	assert_int_equal(c->udp_max_flows, 4096);
+	config_free(c);
+	f->c = NULL;
+	free(f->out);
+	f->out = NULL;
+	expect_errors(f,
+	              "[gateway]\nudp_lifetime_ms = 0\nudp_idle_timeout_ms = 10\n"
+	              "udp_max_flows = 0\n" MINIMAL,
+	              "@:2: [gateway] udp_lifetime_ms: \"0\" is out of range; expected an "
+	              "integer from 1 to 60000\n"
+	              "@:3: [gateway] udp_idle_timeout_ms: \"10\" is out of range; expected an "
+	              "integer from 100 to 86400000\n"
+	              "@:4: [gateway] udp_max_flows: \"0\" is out of range; expected an integer "
+	              "from 1 to 1000000\n");
 }
 
 static void config_load__same_listen_twice__names_both_forwards(void **state)
@@ -1601,7 +1666,9 @@ int main(void)
 	    T(config_load__bad_egress_values__name_file_line_and_key),
 	    T(config_load__ipv6_everywhere__is_accepted),
 	    T(config_load__comment_after_section_header__is_accepted),
-	    T(config_load__udp_forward__is_not_supported_yet),
+	    T(config_load__udp_forward__is_accepted_and_other_protocols_are_not),
+	    T(config_load__udp_keys__defaults_and_values),
+	    T(config_load__capture__tproxy_for_udp_with_target_original_only),
 	    T(config_load__same_listen_twice__names_both_forwards),
 	    T(config_load__too_many_paths__is_rejected),
 	    T(config_load__bad_section_names__are_rejected),

@@ -29,8 +29,8 @@ static int decode_exact(const uint8_t *buf, size_t len, struct frame *out)
 	if (len)
 		memcpy(copy, buf, len);
 	int rc = frame_decode(copy, len, out);
-	/* DATA points into the buffer: keep the answer usable after free. */
-	if (rc == 0 && out->type == FRAME_DATA)
+	/* DATA and DGRAM point into the buffer: keep the answer usable after free. */
+	if (rc == 0 && (out->type == FRAME_DATA || out->type == FRAME_DGRAM))
 		out->u.data.bytes = buf + (out->u.data.bytes - copy);
 	free(copy);
 	return rc;
@@ -315,6 +315,54 @@ static void frame_encode__hello__has_the_documented_layout(void **state)
 	/* clang-format on */
 	assert_int_equal(frame_encode(&f, buf, sizeof buf), sizeof want);
 	assert_memory_equal(buf, want, sizeof want);
+}
+
+static void frame_dgram__empty_and_max_sizes__round_trip_larger_is_rejected(void **state)
+{
+	(void)state;
+	uint8_t *buf = malloc(FRAME_MAX + 1);
+	assert_non_null(buf);
+	struct frame got;
+	frame_dgram_header(buf);
+	assert_int_equal(buf[0], 0x17);
+	/* An empty UDP datagram is a datagram (unlike an empty DATA frame). */
+	assert_int_equal(decode_exact(buf, FRAME_HEADER_LEN, &got), 0);
+	assert_int_equal(got.type, FRAME_DGRAM);
+	assert_int_equal(got.u.data.len, 0);
+	for (size_t i = 0; i < FRAME_DATA_MAX + 1; i++)
+		buf[FRAME_HEADER_LEN + i] = (uint8_t)(i * 13 + 1);
+	assert_int_equal(frame_decode(buf, FRAME_MAX, &got), 0);
+	assert_int_equal(got.u.data.len, FRAME_DATA_MAX);
+	uint8_t *re = malloc(FRAME_MAX + 1);
+	assert_non_null(re);
+	assert_int_equal(frame_encode(&got, re, FRAME_MAX + 1), FRAME_MAX);
+	assert_memory_equal(re, buf, FRAME_MAX);
+	got.u.data.len = FRAME_DATA_MAX + 1;
+	assert_int_equal(frame_encode(&got, re, FRAME_MAX + 1), -EINVAL);
+	assert_int_equal(frame_decode(buf, FRAME_MAX + 1, &got), -EBADMSG);
+	assert_string_equal(frame_type_name(FRAME_DGRAM), "DGRAM");
+	free(re);
+	free(buf);
+}
+
+static void frame_open__datagram_flag__round_trips_other_flags_are_not_sent(void **state)
+{
+	(void)state;
+	uint8_t buf[128];
+	struct frame f = open4_frame(), got;
+	f.flags = FRAME_OPEN_DATAGRAM;
+	ssize_t n = frame_encode(&f, buf, sizeof buf);
+	assert_true(n > 2);
+	assert_int_equal(buf[1], 0x01);
+	assert_int_equal(decode_exact(buf, (size_t)n, &got), 0);
+	assert_int_equal(got.flags & FRAME_OPEN_DATAGRAM, FRAME_OPEN_DATAGRAM);
+	f.flags = 0xfe; /* reserved bits */
+	assert_int_equal(frame_encode(&f, buf, sizeof buf), n);
+	assert_int_equal(buf[1], 0);
+	/* Flags of other frames stay reserved: sent 0. */
+	struct frame rst = {.type = FRAME_RST, .flags = 0x01, .u.rst = FRAME_RST_TIMEOUT};
+	assert_int_equal(frame_encode(&rst, buf, sizeof buf), 3);
+	assert_int_equal(buf[1], 0);
 }
 
 static void frame_encode__open_v4_and_v6__have_the_documented_layout(void **state)
@@ -699,6 +747,7 @@ static void frame_decode__unknown_type__is_not_supported(void **state)
 		case FRAME_RST:
 		case FRAME_CLOSED:
 		case FRAME_CREDIT:
+		case FRAME_DGRAM:
 			continue;
 		}
 		uint8_t b[4] = {(uint8_t)t, 0, 1, 2};
@@ -901,8 +950,9 @@ static uint64_t xorshift64(uint64_t *s)
 static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **state)
 {
 	(void)state;
-	static const uint8_t types[] = {FRAME_HELLO, FRAME_OPEN, FRAME_OPEN_OK, FRAME_DATA,
-	                                FRAME_FIN,   FRAME_RST,  FRAME_CLOSED,  FRAME_CREDIT};
+	static const uint8_t types[] = {FRAME_HELLO,  FRAME_OPEN,   FRAME_OPEN_OK,
+	                                FRAME_DATA,   FRAME_FIN,    FRAME_RST,
+	                                FRAME_CLOSED, FRAME_CREDIT, FRAME_DGRAM};
 	uint64_t seed = 0x5eed5eed12345678ull;
 	uint8_t tmp[160] = {0}, re[FRAME_MAX];
 	unsigned n_ok = 0, n_bad = 0, n_unsup = 0;
@@ -943,10 +993,12 @@ static void frame_decode__random_bytes__never_crash_and_reencode_exactly(void **
 		 * (sent 0) and an unknown RST reason (sent as OTHER). */
 		ssize_t n = frame_encode(&f, re, sizeof re);
 		assert_int_equal(n, (ssize_t)len);
-		tmp[1] = 0;
+		tmp[1] = f.type == FRAME_OPEN ? tmp[1] & FRAME_OPEN_DATAGRAM : 0;
 		if (f.type == FRAME_RST && tmp[2] >= FRAME_RST_MAX_)
 			tmp[2] = FRAME_RST_OTHER;
-		assert_memory_equal(re, tmp, len);
+		if (memcmp(re, tmp, len) != 0)
+			fail_msg("iteration %u: type 0x%02x, %zu bytes, re-encoded differently",
+			         iter, (unsigned)f.type, len);
 	}
 	/* The steering must actually reach every outcome. */
 	assert_true(n_ok > 1000);
@@ -975,6 +1027,8 @@ static void frame_decode__hello_extension__is_optional_and_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(frame_dgram__empty_and_max_sizes__round_trip_larger_is_rejected),
+	    cmocka_unit_test(frame_open__datagram_flag__round_trips_other_flags_are_not_sent),
 	    cmocka_unit_test(frame_encode__every_type__round_trips),
 	    cmocka_unit_test(frame_decode__hello_extension__is_optional_and_checked),
 	    cmocka_unit_test(frame_encode__hello__has_the_documented_layout),
