@@ -11,6 +11,8 @@
 #   - each refusal is logged on B with the address and the key to add
 #     ("add it to [egress] allow in FILE"), on A with the address, and
 #     counted in B's SIGUSR1 status dump;
+#   - a UDP flow to a destination outside the list is refused the same way
+#     (its datagram is never sent there; both sides log it);
 #   - B without an [egress] section says so at start and refuses even the
 #     target that worked before.
 set -euo pipefail
@@ -27,7 +29,8 @@ write_gw_conf A "$WORK/a.conf" \
     "port4 $A_LAN:8082 $LAN_B:9002" \
     "port6 $A_LAN:8083 [$LAN_B6]:9002" \
     "mapped $A_LAN:8084 [::ffff:$LAN_B]:9002" \
-    "self $A_LAN:8085 127.0.0.1:$SRV_PORT"
+    "self $A_LAN:8085 127.0.0.1:$SRV_PORT" \
+    "udp9002 $A_LAN:8088 $LAN_B:9002 protocol=udp"
 write_gw_conf B "$WORK/b.conf"
 grep -q "^allow = $LAN_B:$SRV_PORT, \[$LAN_B6\]:$SRV_PORT\$" "$WORK/b.conf" ||
     fail "write_gw_conf did not narrow B's [egress] allow: $(grep -A1 '^\[egress\]' "$WORK/b.conf")"
@@ -37,7 +40,7 @@ in_ns lan-b nft -f - <<NFT
 table inet egress_probe {
     chain in {
         type filter hook input priority 0; policy accept;
-        tcp dport 9002 counter
+        meta l4proto { tcp, udp } th dport 9002 counter
     }
 }
 NFT
@@ -72,16 +75,24 @@ for port in 8082 8083 8084 8085; do
     s=${said[$port]//[/\\[}; s=${s//]/\\]}
     wait_log A "peer site-b refused the target $s: not in its \[egress\] allow" 5
 done
+# A UDP flow: refused before B opens a socket toward the destination.
+bg_ns lan-b "$WORK/echo9002.out" "$UDPX" echo "$LAN_B:9002"
+log_mark A; log_mark B
+run_ns lan-a 30 "$WORK/udp9002.out" "$UDPX" flows "$A_LAN:8088" 1 &&
+    fail "a UDP flow to $LAN_B:9002 (not allowed) was answered: $(cat "$WORK/udp9002.out")"
+wait_log B "UDP destination $LAN_B:9002 is not in \[egress\] allow; refused \(to permit it, add it to \[egress\] allow in $WORK/b.conf\)" 5
+wait_log A "the peer refused its destination: not in its \[egress\] allow" 5
+log "not allowed UDP $LAN_B:9002: refused, logged on both sides"
 n9002=$(in_ns lan-b nft list table inet egress_probe | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 [ "$n9002" = 0 ] || fail "$n9002 packets reached lan-b port 9002: B connected before checking the allow list"
 
 # Counted where the status dump reads counters.
 log_mark B
 kill -USR1 "${GW_PID[B]}"
-wait_log B 'status: egress: 4 peer OPENs refused by \[egress\] allow' 5
+wait_log B 'status: egress: 5 peer OPENs refused by \[egress\] allow' 5
 log_mark A
 kill -USR1 "${GW_PID[A]}"
-wait_log A 'the peer refused 4 of ours \(reason 8\)' 5
+wait_log A 'the peer refused 5 of ours \(reason 8\)' 5
 
 # The association and the allowed forward are untouched.
 rc=0
@@ -106,4 +117,4 @@ log "no [egress] section: $out"
 
 gw_stop A || fail "gateway A exit status $? after SIGTERM (want 0)"
 gw_stop B || fail "gateway B exit status $? after SIGTERM (want 0)"
-pass "allowed targets carry bytes unchanged; 4 targets outside [egress] allow reset < 1 s, logged on both sides, counted; no section = no egress"
+pass "allowed targets carry bytes unchanged; 4 TCP targets outside [egress] allow reset < 1 s, a UDP flow refused, logged on both sides, counted; no section = no egress"
