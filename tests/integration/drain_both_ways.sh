@@ -33,12 +33,8 @@ pb=$BG_PID
 # Open means the exit gateway has connected to the target: a client that
 # is only accepted has an OPEN in flight, which may cross B's GOAWAY (and
 # is then refused with reason 10, as the protocol says) on a loaded machine.
-end=$((SECONDS + 30))
-while [ "$(log_since A | grep -acE 'stream [0-9]+: connected to target ')" -lt 10 ] ||
-      [ "$(log_since B | grep -acE 'stream [0-9]+: connected to target ')" -lt 10 ]; do
-    [ $SECONDS -lt $end ] || fail "the 20 connections did not all open within 30 s"
-    sleep 0.1
-done
+wait_log_count A 'stream [0-9]+: connected to target ' 10 30
+wait_log_count B 'stream [0-9]+: connected to target ' 10 30
 
 log "SIGTERM to B"
 log_mark A; log_mark B

@@ -897,6 +897,16 @@ log_time_ms() {
     esac
 }
 
+# wait_log_count SIDE ERE N SECONDS: until SIDE's log since its mark has N
+# lines matching ERE (fails after SECONDS).
+wait_log_count() {
+    local side=$1 re=$2 n=$3 end=$((SECONDS + $4))
+    while [ "$(log_since "$side" | grep -acE "$re")" -lt "$n" ]; do
+        [ $SECONDS -lt "$end" ] || fail "gateway $side: fewer than $n log lines like '$re' within $4 s"
+        sleep 0.1
+    done
+}
+
 # assoc_up [TIMEOUT] : wait for 'association up' on both gateways.
 assoc_up() {
     wait_log A 'association up' "${1:-15}"

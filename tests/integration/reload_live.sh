@@ -43,11 +43,7 @@ run_ns_bg lan-a 300 "$WORK/old.out" python3 "$XFER" client --connect "$A_LAN:$OL
     --up 256K --down 1M --count 25 --parallel 25 --seed 2 --timeout 120
 pold=$BG_PID
 # every one of the 50 carried (log_level debug: one line per client)
-end=$((SECONDS + 30))
-while [ "$(log_since A | grep -cE 'stream [0-9]+: client .* on forward (web|old)$')" -lt 50 ]; do
-    [ $SECONDS -lt $end ] || fail "the 50 connections did not all open within 30 s"
-    sleep 0.2
-done
+wait_log_count A 'stream [0-9]+: client .* on forward (web|old)$' 50 30
 
 # Where the data goes before the reload (SCTP sends retransmissions to
 # another path, so under the rate limit's drops the other path is not
