@@ -124,6 +124,39 @@ static void render_association(const struct snapshot *s, FILE *o)
 	fprintf(o, "sctpgw_reloads_total{result=\"failed\"} %" PRIu64 "\n", s->reloads_failed);
 }
 
+static void render_udp(const struct snapshot *s, FILE *o)
+{
+	const struct udp_counters *u = &s->udp;
+	one(o, "sctpgw_udp_flows", "gauge", "UDP flows carried now, both directions.",
+	    s->udp_flows);
+	one(o, "sctpgw_udp_flows_limit", "gauge", "udp_max_flows: the cap on UDP flows.",
+	    s->udp_max_flows);
+	head(o, "sctpgw_udp_flows_opened_total", "counter",
+	     "UDP flows opened: by a client here (local) or by the peer (peer).");
+	fprintf(o, "sctpgw_udp_flows_opened_total{by=\"local\"} %" PRIu64 "\n", u->opened);
+	fprintf(o, "sctpgw_udp_flows_opened_total{by=\"peer\"} %" PRIu64 "\n", u->accepted);
+	one(o, "sctpgw_udp_flows_expired_total", "counter",
+	    "UDP flows ended by udp_idle_timeout_ms.", u->expired);
+	head(o, "sctpgw_udp_flows_refused_total", "counter",
+	     "New UDP flows refused: at udp_max_flows, or otherwise (no stream, socket).");
+	fprintf(o, "sctpgw_udp_flows_refused_total{reason=\"max_flows\"} %" PRIu64 "\n",
+	        u->refused_cap);
+	fprintf(o, "sctpgw_udp_flows_refused_total{reason=\"other\"} %" PRIu64 "\n",
+	        u->refused_other);
+	head(o, "sctpgw_udp_datagrams_total", "counter",
+	     "UDP datagrams carried, toward targets (up) and toward clients (down).");
+	fprintf(o, "sctpgw_udp_datagrams_total{direction=\"up\"} %" PRIu64 "\n", u->dgrams_up);
+	fprintf(o, "sctpgw_udp_datagrams_total{direction=\"down\"} %" PRIu64 "\n", u->dgrams_down);
+	static const char *const why[] = {"engine_full", "too_large", "no_association",
+	                                  "socket_error", "flow_ended"};
+	const uint64_t n[] = {u->drop_full, u->drop_big, u->drop_down, u->drop_send, u->drop_stale};
+	head(o, "sctpgw_udp_datagrams_dropped_total", "counter",
+	     "UDP datagrams dropped (never truncated), by reason.");
+	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+		fprintf(o, "sctpgw_udp_datagrams_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
+		        why[i], n[i]);
+}
+
 static void render_paths(const struct snapshot *s, FILE *o)
 {
 	static const char *const states[SNAPSHOT_STATES] = {"unconfirmed", "reachable",
@@ -210,4 +243,5 @@ void metrics_render(const struct snapshot *s, FILE *out)
 	render_association(s, out);
 	render_paths(s, out);
 	render_forwards(s, out);
+	render_udp(s, out);
 }

@@ -1,5 +1,6 @@
 /* snapshot: see snapshot.h. */
 #include "snapshot.h"
+#include "udp_flow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,11 @@ void snapshot_take(struct snapshot *s, struct assoc *a, const char *transport, b
 	s->egress_unresolved = a->n_unresolved;
 	s->goaway_refused = a->n_goaway_refused;
 	s->draining_refused = a->n_draining_refused;
+	if (a->flows) {
+		s->udp_flows = a->flows->n;
+		s->udp_max_flows = a->flows->max_flows;
+		s->udp = a->flows->c;
+	}
 	take_paths(s, a);
 	take_forwards(s, a);
 }

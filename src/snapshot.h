@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "config.h"
 #include "engine.h"
+#include "udp_flow.h"
 
 #define SNAPSHOT_LOSSES   4 /* ASSOC_LOSS_N_ */
 #define SNAPSHOT_REFUSALS 7 /* LIMITS_REFUSED_N_ */
@@ -72,6 +73,8 @@ struct snapshot {
 	uint64_t goaway_refused;                    /* clients reset: the peer drains */
 	uint64_t draining_refused;                  /* the peer's OPENs refused: we drain */
 	uint64_t reloads, reloads_failed;           /* set by gateway_snapshot */
+	uint64_t udp_flows, udp_max_flows;          /* UDP flows carried now, the cap */
+	struct udp_counters udp;                    /* udp_flow.h */
 
 	size_t n_paths;
 	struct snapshot_path paths[CONFIG_MAX_PATHS];

@@ -74,6 +74,12 @@ static struct snapshot *sample(void)
 	s->forwards[0] = (struct snapshot_forward){
 	    .name = "web", .active = 1, .accepted = 4, .bytes_up = 1000, .bytes_down = 2000};
 	s->forwards[0].refused[4] = 2; /* streams */
+	s->udp_flows = 3;
+	s->udp_max_flows = 4096;
+	s->udp.opened = 7;
+	s->udp.drop_big = 2;
+	s->egress_refused = 5;
+	s->reloads_failed = 1;
 	return s;
 }
 
@@ -172,6 +178,13 @@ static void metrics__render__carries_the_snapshot_values(void **state)
 	assert_string_equal(value_of(out, "sctpgw_association_state{state=\"ready\"}"), "1");
 	assert_string_equal(value_of(out, "sctpgw_association_state{state=\"down\"}"), "0");
 	assert_string_equal(value_of(out, "sctpgw_association_establishments_total"), "2");
+	assert_string_equal(value_of(out, "sctpgw_udp_flows"), "3");
+	assert_string_equal(value_of(out, "sctpgw_udp_flows_opened_total{by=\"local\"}"), "7");
+	assert_string_equal(
+	    value_of(out, "sctpgw_udp_datagrams_dropped_total{reason=\"too_large\"}"), "2");
+	assert_string_equal(value_of(out, "sctpgw_egress_refused_total{reason=\"not_allowed\"}"),
+	                    "5");
+	assert_string_equal(value_of(out, "sctpgw_reloads_total{result=\"failed\"}"), "1");
 	assert_string_equal(value_of(out, "sctpgw_association_losses_total{reason=\"lost\"}"), "1");
 	assert_string_equal(value_of(out, "sctpgw_association_retransmissions_total"), "17");
 	assert_string_equal(value_of(out, "sctpgw_stall_watchdog_kicks_total"), "1");
