@@ -66,6 +66,8 @@ static void drop_early(struct assoc *a)
 static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
+	ev_timer_stop(a->loop, &a->rekey_timer);
+	a->rekey_owed = false;
 	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
 	drop_early(a);
@@ -345,7 +347,7 @@ static void go_ready(struct assoc *a)
 	upwatch_up(&a->upwatch);
 	char id[17] = "-";
 	if (a->auth.key >= 0)
-		auth_key_id_hex(a->auth.keys[a->auth.key].id, id);
+		auth_key_id_hex(a->auth.key_id, id);
 	log_info("association up: peer %s, protocol %u, %u streams, engine %s, key id %s, "
 	         "protection %s",
 	         a->peer_name, FRAME_VERSION, a->streams->n, a->engine->ops->name, id,
@@ -771,6 +773,11 @@ static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
 			on_auth(a, &f);
 		} else if (f.type == FRAME_GOAWAY) {
 			on_goaway(a);
+		} else if (f.type == FRAME_REKEY) {
+			if (a->state == ASSOC_READY)
+				assoc_on_rekey(a, &f.u.rekey); /* insecure: refused there */
+			else
+				protocol_abort(a, "REKEY before the handshake ended");
 		} else {
 			protocol_abort(a, "connection message on stream 0");
 		}
@@ -822,6 +829,21 @@ static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
 	return true;
 }
 
+/* Send F on stream 0, owed (*OWED): false when the engine is full (still
+ * owed); otherwise it is owed no more and *SENT says whether it went. */
+static bool send_owed(struct assoc *a, bool *owed, const struct frame *f, bool *sent)
+{
+	int rc = assoc_send_frame(a, 0, f);
+	if (rc == -EAGAIN)
+		return false;
+	*owed = false;
+	*sent = rc == 0;
+	if (rc < 0)
+		log_warn("association: cannot send %s: %s", frame_type_name((uint8_t)f->type),
+		         strerror(-rc));
+	return true;
+}
+
 /* The send scheduler. While the engine has room, the held frame goes
  * first, then the owed refusals, then one frame from each ready
  * connection in turn (round robin: a connection with more to send goes
@@ -837,17 +859,19 @@ static void assoc_pump(struct assoc *a)
 		if (!send_pulled(a, a->held_sid, len))
 			goto out;
 	}
+	bool sent;
 	if (a->goaway_owed && a->state == ASSOC_READY) {
 		struct frame f = {.type = FRAME_GOAWAY};
-		int rc = assoc_send_frame(a, 0, &f);
-		if (rc == -EAGAIN)
+		if (!send_owed(a, &a->goaway_owed, &f, &sent))
 			goto out;
-		a->goaway_owed = false;
-		if (rc < 0)
-			log_warn("association: cannot send GOAWAY: %s", strerror(-rc));
-		else
+		if (sent)
 			log_info("association: GOAWAY sent to %s: it opens no more streams here",
 			         a->peer_name);
+	}
+	if (a->rekey_owed && a->state == ASSOC_READY) {
+		struct frame f = {.type = FRAME_REKEY, .u.rekey = a->rekey_frame};
+		if (!send_owed(a, &a->rekey_owed, &f, &sent))
+			goto out;
 	}
 	if (!send_refusals(a))
 		goto out;
@@ -892,7 +916,8 @@ static void pump_soon(struct assoc *a)
 static void pump_update(struct assoc *a)
 {
 	bool work = a->held_len > 0 || a->n_refusals > 0 || a->n_flow_owed > 0 ||
-	            !TAILQ_EMPTY(&a->ready) || (a->goaway_owed && a->state == ASSOC_READY);
+	            !TAILQ_EMPTY(&a->ready) ||
+	            ((a->goaway_owed || a->rekey_owed) && a->state == ASSOC_READY);
 	if (work && !a->engine_full)
 		pump_soon(a);
 	else
@@ -958,6 +983,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
 	ev_timer_init(&a->hello_timer, assoc_hello_timeout_cb, 0., 0.);
 	a->hello_timer.data = a;
+	ev_timer_init(&a->rekey_timer, assoc_rekey_timeout_cb, 0., 0.);
+	a->rekey_timer.data = a;
 
 	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
@@ -992,6 +1019,7 @@ void assoc_free(struct assoc *a)
 		return;
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
+	ev_timer_stop(a->loop, &a->rekey_timer);
 	ev_timer_stop(a->loop, &a->pump);
 	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);
@@ -1033,8 +1061,10 @@ void assoc_reload(struct assoc *a, const struct config *c)
 		         "theirs",
 		         c->egress_allow.n, c->egress_allow.n == 1 ? "y" : "ies");
 	a->egress = c->egress_allow;
-	if (c->n_psk > 0 && a->auth.n_keys > 0)
+	if (c->n_psk > 0 && a->auth.n_keys > 0) {
 		auth_set_keys(&a->auth, c->psk, c->n_psk);
+		assoc_rekey_start(a);
+	}
 	struct engine_params p;
 	engine_params_from_config(&p, c);
 	int rc = a->engine->ops->set_timers(a->engine, &p);
@@ -1121,6 +1151,13 @@ static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len
 	return rc;
 }
 
+void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r)
+{
+	a->rekey_frame = *r;
+	a->rekey_owed = true;
+	pump_update(a);
+}
+
 int assoc_send_ctl(struct assoc *a, uint16_t sid, const struct frame *f)
 {
 	if (a->state != ASSOC_READY)
@@ -1174,15 +1211,18 @@ void assoc_log_security(const struct assoc *a)
 		return;
 	}
 	char id[17];
-	auth_key_id_hex(a->auth.keys[0].id, id);
+	/* The key in use, and what the key file held when last read. */
+	auth_key_id_hex(a->auth.state == AUTH_SEALED ? a->auth.key_id : a->auth.keys[0].id, id);
+	size_t n_file = a->auth.have_next_keys ? a->auth.n_next_keys : a->auth.n_keys;
 	if (!a->auth.encrypt)
 		log_warn("security: encrypt = no: messages are authenticated but travel in clear; "
 		         "only for links already protected (IPsec, WireGuard)");
-	log_info("security: pre-shared key id %s%s; %llu handshakes failed, %llu messages "
-	         "forged or altered, %llu replayed, %llu gaps",
-	         id, a->auth.n_keys > 1 ? " (and a next key)" : "",
-	         (unsigned long long)a->n_auth_failed, (unsigned long long)a->n_msg_forged,
-	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
+	log_info("security: pre-shared key id %s%s; %llu handshakes failed, %llu rekeys done, "
+	         "%llu rekeys failed, %llu messages forged or altered, %llu replayed, %llu gaps",
+	         id, n_file > 1 ? " (and a next key)" : "", (unsigned long long)a->n_auth_failed,
+	         (unsigned long long)a->n_rekeys, (unsigned long long)a->n_rekey_failed,
+	         (unsigned long long)a->n_msg_forged, (unsigned long long)a->n_msg_replayed,
+	         (unsigned long long)a->n_msg_missing);
 }
 
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)

@@ -131,6 +131,11 @@ struct assoc {
 	size_t n_early, early_cap;
 	size_t early_bytes;   /* payload + ASSOC_EARLY_OVERHEAD per message */
 	ev_timer hello_timer; /* HELLO state: the peer's HELLO and AUTH are due */
+	/* Key rotation (rekey.c): the old key's grace time, or the answer's
+	 * deadline; a REKEY frame waiting for room in the engine. */
+	ev_timer rekey_timer;
+	bool rekey_owed;
+	struct frame_rekey rekey_frame;
 	double hello_timeout;
 
 	/* Authentication and sealing (auth.h); buffers for one sealed or
@@ -163,6 +168,8 @@ struct assoc {
 	uint64_t n_refused_memory;  /* new connections refused at memory_limit */
 	uint64_t n_open_timeouts;   /* opened, but neither OPEN_OK nor RST came in time */
 	uint64_t n_auth_failed;     /* handshakes that failed (no common key, bad proof) */
+	uint64_t n_rekeys;          /* key rotations done on a live association (our side) */
+	uint64_t n_rekey_failed;    /* rotations refused, unanswered or with a bad proof */
 	uint64_t n_egress_refused;  /* peer's OPENs to a destination [egress] allow does not name */
 	uint64_t n_egress_peer;     /* our OPENs the peer refused the same way (reason 8) */
 	uint64_t n_unresolved;      /* peer's OPENs to a host name that did not resolve */
@@ -185,10 +192,20 @@ void assoc_free(struct assoc *a);
 
 /* Reload (reload.c): conn_window, conn_window_max, memory_limit,
  * connect_timeout_ms, max_connections, idle_timeout_s, the keys of
- * psk_file (from the next association), the engine's [sctp] timers and
+ * psk_file (a key rotation on this association when the connect side's
+ * first key changed, else from the next association), the engine's [sctp] timers and
  * the paths' priorities and failback_hold_ms, from C. Connections open
  * now keep their windows and their target. */
 void assoc_reload(struct assoc *a, const struct config *c);
+
+/* Key rotation (rekey.c): the connect side starts one when the first key
+ * of its key file is not the one in use (assoc_reload calls it); a REKEY
+ * frame from the peer; a REKEY to send once the engine has room; the
+ * rotation's timer. */
+void assoc_rekey_start(struct assoc *a);
+void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in);
+void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r);
+void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);

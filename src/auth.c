@@ -10,7 +10,18 @@ static const char kdf_label[] = "sctpgw v3";
 static const char proof_label[2][24] = {"sctpgw v3 proof connect", "sctpgw v3 proof accept"};
 
 /* The keys HKDF gives one association, in this order. */
-enum { K_CONNECT_TX, K_ACCEPT_TX, K_CONNECT_PROOF, K_ACCEPT_PROOF, K_N };
+enum { K_CONNECT_TX, K_ACCEPT_TX, K_CONNECT_PROOF, K_ACCEPT_PROOF, K_SESSION, K_N };
+
+/* A rotation under way (auth.h). */
+struct auth_rekey {
+	bool acked; /* accept side: ACK sent, CONFIRM awaited */
+	uint8_t key_id[CRYPTO_KEYID_LEN];
+	struct crypto_psk psk;
+	uint8_t nonce_c[FRAME_NONCE_LEN], nonce_a[FRAME_NONCE_LEN];
+	uint8_t peer_proof[CRYPTO_MAC_LEN];
+	uint8_t session[CRYPTO_KEY_LEN];
+	struct crypto_aead *tx; /* accept side: in use from CONFIRM */
+};
 
 void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
                const struct crypto_psk *keys, size_t n)
@@ -47,14 +58,19 @@ void auth_set_keys(struct auth *x, const struct crypto_psk *keys, size_t n)
 
 void auth_reset(struct auth *x)
 {
+	auth_rekey_cancel(x);
 	crypto_aead_free(x->tx);
-	crypto_aead_free(x->rx);
+	crypto_aead_free(x->rx[0]);
+	crypto_aead_free(x->rx[1]);
 	free(x->tx_ctr);
 	free(x->rx_ctr);
 	free(x->flow_gen);
 	free(x->dg_tx);
 	free(x->dg_rx);
-	x->tx = x->rx = NULL;
+	x->tx = x->rx[0] = x->rx[1] = NULL;
+	x->tx_phase = 0;
+	crypto_wipe(x->session, sizeof x->session);
+	memset(x->key_id, 0, sizeof x->key_id);
 	x->tx_ctr = x->rx_ctr = NULL;
 	x->flow_gen = NULL;
 	x->dg_tx = NULL;
@@ -239,9 +255,11 @@ int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct
 		              hc_len, ha, ha_len, x->peer_proof);
 	if (rc == 0) {
 		x->tx = crypto_aead_new(k[x->connect ? K_CONNECT_TX : K_ACCEPT_TX], true);
-		x->rx = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
-		if (!x->tx || !x->rx)
+		x->rx[0] = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
+		if (!x->tx || !x->rx[0])
 			rc = -ENOMEM;
+		memcpy(x->session, k[K_SESSION], sizeof x->session);
+		memcpy(x->key_id, psk->id, sizeof x->key_id);
 	}
 	crypto_wipe(k, sizeof k);
 	if (rc < 0) {
@@ -300,7 +318,7 @@ int auth_seal(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint
 	if (!x->tx_sealed || sid >= x->n_streams)
 		return -EINVAL;
 	uint8_t iv[CRYPTO_IV_LEN];
-	put_u64(out, x->tx_ctr[sid]);
+	put_u64(out, x->tx_ctr[sid] | (x->tx_phase ? AUTH_PHASE_BIT : 0));
 	make_iv(iv, sid, out);
 	int rc;
 	if (x->integrity_only) {
@@ -365,19 +383,24 @@ int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8
 	uint8_t iv[CRYPTO_IV_LEN];
 	make_iv(iv, sid, in);
 	size_t n = len - AUTH_OVERHEAD;
+	uint64_t ctr = get_u64(in);
+	/* The key phase it was sealed in; that phase's key may be gone. */
+	struct crypto_aead *rx = x->rx[(ctr & AUTH_PHASE_BIT) ? 1 : 0];
+	ctr &= ~AUTH_PHASE_BIT;
+	if (!rx)
+		return -EBADMSG;
 	int rc;
 	if (x->integrity_only) {
-		rc = crypto_aead_open(x->rx, iv, in, AUTH_COUNTER_LEN + n,
-		                      in + AUTH_COUNTER_LEN + n, CRYPTO_TAG_LEN, NULL);
+		rc = crypto_aead_open(rx, iv, in, AUTH_COUNTER_LEN + n, in + AUTH_COUNTER_LEN + n,
+		                      CRYPTO_TAG_LEN, NULL);
 		if (rc == 0)
 			memcpy(out, in + AUTH_COUNTER_LEN, n);
 	} else {
-		rc = crypto_aead_open(x->rx, iv, in, AUTH_COUNTER_LEN, in + AUTH_COUNTER_LEN,
+		rc = crypto_aead_open(rx, iv, in, AUTH_COUNTER_LEN, in + AUTH_COUNTER_LEN,
 		                      n + CRYPTO_TAG_LEN, out);
 	}
 	if (rc < 0)
 		return -EBADMSG;
-	uint64_t ctr = get_u64(in);
 	if (ctr & AUTH_DGRAM_BIT) {
 		uint32_t gen = (uint32_t)((ctr & ~AUTH_DGRAM_BIT) >> AUTH_DGRAM_SEQ_BITS);
 		uint64_t seq = ctr & AUTH_DGRAM_SEQ_MAX;
@@ -407,4 +430,237 @@ const char *auth_mode_name(const struct auth *x)
 		return "none (insecure = yes on both gateways)";
 	return x->integrity_only ? "integrity only (AES-256-GCM tag; encrypt = no on both gateways)"
 	                         : "AES-256-GCM";
+}
+
+/* ---- key rotation (auth.h) ---------------------------------------------- */
+
+static const char rekey_label[] = "sctpgw v4 rekey";
+static const char rekey_proof_label[2][32] = {"sctpgw v4 rekey proof connect",
+                                              "sctpgw v4 rekey proof accept"};
+
+void auth_rekey_cancel(struct auth *x)
+{
+	if (!x->rk)
+		return;
+	crypto_aead_free(x->rk->tx);
+	crypto_wipe(x->rk, sizeof *x->rk);
+	free(x->rk);
+	x->rk = NULL;
+}
+
+/* The keys the next rotation may use: a reload's, else those in use. */
+static const struct crypto_psk *rekey_keys(const struct auth *x, size_t *n)
+{
+	*n = x->have_next_keys ? x->n_next_keys : x->n_keys;
+	return x->have_next_keys ? x->next_keys : x->keys;
+}
+
+/* The rotation's keys K from its PSK, both nonces and the session secret,
+ * and both proofs over (key id, nonce_c, nonce_a): ours into MINE, the
+ * peer's into rk->peer_proof. */
+static int rekey_derive(struct auth *x, uint8_t k[K_N][CRYPTO_KEY_LEN],
+                        uint8_t mine[CRYPTO_MAC_LEN])
+{
+	struct auth_rekey *r = x->rk;
+	uint8_t salt[2 * FRAME_NONCE_LEN], ikm[CRYPTO_KEY_LEN + CRYPTO_PSK_MAX_LEN];
+	uint8_t info[sizeof rekey_label + CRYPTO_KEYID_LEN];
+	memcpy(salt, r->nonce_c, FRAME_NONCE_LEN);
+	memcpy(salt + FRAME_NONCE_LEN, r->nonce_a, FRAME_NONCE_LEN);
+	memcpy(ikm, x->session, CRYPTO_KEY_LEN);
+	memcpy(ikm + CRYPTO_KEY_LEN, r->psk.key, r->psk.len);
+	memcpy(info, rekey_label, sizeof rekey_label - 1);
+	memcpy(info + sizeof rekey_label - 1, r->key_id, CRYPTO_KEYID_LEN);
+	int rc =
+	    crypto_hkdf(salt, sizeof salt, ikm, CRYPTO_KEY_LEN + r->psk.len, info,
+	                sizeof rekey_label - 1 + CRYPTO_KEYID_LEN, &k[0][0], K_N * CRYPTO_KEY_LEN);
+	crypto_wipe(ikm, sizeof ikm);
+	uint8_t t[sizeof rekey_proof_label[0] + CRYPTO_KEYID_LEN + 2 * FRAME_NONCE_LEN];
+	memcpy(t + sizeof rekey_proof_label[0], r->key_id, CRYPTO_KEYID_LEN);
+	memcpy(t + sizeof rekey_proof_label[0] + CRYPTO_KEYID_LEN, salt, sizeof salt);
+	for (int side = 0; side < 2 && rc == 0; side++) {
+		bool connect_side = side == 0;
+		memcpy(t, rekey_proof_label[side], sizeof rekey_proof_label[0]);
+		rc = crypto_hmac(k[connect_side ? K_CONNECT_PROOF : K_ACCEPT_PROOF], CRYPTO_KEY_LEN,
+		                 t, sizeof t, connect_side == x->connect ? mine : r->peer_proof);
+	}
+	memcpy(r->session, k[K_SESSION], CRYPTO_KEY_LEN);
+	return rc;
+}
+
+/* The rotation succeeded: its PSK and session secret are in use; a
+ * reload's keys are taken (the rotation used them). */
+static void rekey_done(struct auth *x)
+{
+	memcpy(x->session, x->rk->session, sizeof x->session);
+	memcpy(x->key_id, x->rk->key_id, sizeof x->key_id);
+	take_next_keys(x);
+	x->key = -1;
+	for (size_t i = 0; i < x->n_keys; i++)
+		if (crypto_equal(x->keys[i].id, x->key_id, CRYPTO_KEYID_LEN))
+			x->key = (int)i;
+	auth_rekey_cancel(x);
+}
+
+/* Install K's receive key in the phase we do not send in yet. */
+static int rekey_install_rx(struct auth *x, uint8_t k[K_N][CRYPTO_KEY_LEN])
+{
+	struct crypto_aead *rx = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
+	if (!rx)
+		return -ENOMEM;
+	unsigned next = x->tx_phase ^ 1;
+	crypto_aead_free(x->rx[next]); /* a previous rotation's old key */
+	x->rx[next] = rx;
+	return 0;
+}
+
+/* After rekey_derive gave K (RC its result): our new sending key into *TX
+ * and the peer's into the next phase; K is wiped. On failure nothing new
+ * stays and the rotation is over. */
+static int rekey_take(struct auth *x, uint8_t k[K_N][CRYPTO_KEY_LEN], int rc,
+                      struct crypto_aead **tx)
+{
+	if (rc == 0 && !(*tx = crypto_aead_new(k[x->connect ? K_CONNECT_TX : K_ACCEPT_TX], true)))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = rekey_install_rx(x, k);
+	crypto_wipe(k, K_N * CRYPTO_KEY_LEN);
+	if (rc < 0) {
+		crypto_aead_free(*tx);
+		*tx = NULL;
+		auth_rekey_cancel(x);
+	}
+	return rc;
+}
+
+int auth_rekey_request(struct auth *x, struct frame_rekey *req)
+{
+	size_t n;
+	const struct crypto_psk *keys = rekey_keys(x, &n);
+	if (!x->connect || x->state != AUTH_SEALED || n == 0)
+		return -EINVAL;
+	if (x->rk)
+		return -EBUSY;
+	if (crypto_equal(keys[0].id, x->key_id, CRYPTO_KEYID_LEN))
+		return -EALREADY;
+	struct auth_rekey *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	r->psk = keys[0];
+	memcpy(r->key_id, keys[0].id, CRYPTO_KEYID_LEN);
+	if (crypto_random(r->nonce_c, sizeof r->nonce_c) < 0) {
+		crypto_wipe(r, sizeof *r);
+		free(r);
+		return -EIO;
+	}
+	x->rk = r;
+	memset(req, 0, sizeof *req);
+	req->kind = FRAME_REKEY_REQUEST;
+	memcpy(req->key_id, r->key_id, FRAME_KEYID_LEN);
+	memcpy(req->nonce, r->nonce_c, FRAME_NONCE_LEN);
+	return 0;
+}
+
+int auth_rekey_on_request(struct auth *x, const struct frame_rekey *req, struct frame_rekey *ack)
+{
+	memset(ack, 0, sizeof *ack);
+	ack->kind = FRAME_REKEY_ACK;
+	if (x->connect || x->state != AUTH_SEALED || req->kind != FRAME_REKEY_REQUEST)
+		return -EINVAL;
+	/* A new REQUEST replaces one whose CONFIRM never came. */
+	auth_rekey_cancel(x);
+	size_t n;
+	const struct crypto_psk *keys = rekey_keys(x, &n);
+	const struct crypto_psk *psk = NULL;
+	for (size_t i = 0; i < n && !psk; i++)
+		if (crypto_equal(keys[i].id, req->key_id, CRYPTO_KEYID_LEN))
+			psk = &keys[i];
+	memcpy(ack->key_id, req->key_id, FRAME_KEYID_LEN);
+	if (!psk) {
+		ack->status = FRAME_REKEY_NO_KEY;
+		return -ENOKEY;
+	}
+	struct auth_rekey *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	x->rk = r;
+	r->psk = *psk;
+	memcpy(r->key_id, req->key_id, CRYPTO_KEYID_LEN);
+	memcpy(r->nonce_c, req->nonce, FRAME_NONCE_LEN);
+	uint8_t k[K_N][CRYPTO_KEY_LEN];
+	int rc = crypto_random(r->nonce_a, sizeof r->nonce_a);
+	if (rc == 0)
+		rc = rekey_derive(x, k, ack->proof);
+	rc = rekey_take(x, k, rc, &r->tx);
+	if (rc < 0) {
+		memset(ack->proof, 0, sizeof ack->proof);
+		ack->status = FRAME_REKEY_NO_KEY;
+		return rc;
+	}
+	r->acked = true;
+	memcpy(ack->nonce, r->nonce_a, FRAME_NONCE_LEN);
+	return 0;
+}
+
+int auth_rekey_on_ack(struct auth *x, const struct frame_rekey *ack, struct frame_rekey *confirm)
+{
+	struct auth_rekey *r = x->rk;
+	if (!x->connect || !r || ack->kind != FRAME_REKEY_ACK ||
+	    !crypto_equal(ack->key_id, r->key_id, CRYPTO_KEYID_LEN))
+		return -EINVAL;
+	if (ack->status != FRAME_REKEY_OK) {
+		auth_rekey_cancel(x);
+		return -ENOKEY;
+	}
+	memcpy(r->nonce_a, ack->nonce, FRAME_NONCE_LEN);
+	uint8_t k[K_N][CRYPTO_KEY_LEN];
+	memset(confirm, 0, sizeof *confirm);
+	confirm->kind = FRAME_REKEY_CONFIRM;
+	memcpy(confirm->key_id, r->key_id, FRAME_KEYID_LEN);
+	int rc = rekey_derive(x, k, confirm->proof);
+	if (rc == 0 && !crypto_equal(ack->proof, r->peer_proof, CRYPTO_MAC_LEN))
+		rc = -EACCES;
+	struct crypto_aead *tx = NULL;
+	rc = rekey_take(x, k, rc, &tx);
+	if (rc < 0)
+		return rc;
+	crypto_aead_free(x->tx); /* the old sending key is gone at once */
+	x->tx = tx;
+	x->tx_phase ^= 1;
+	rekey_done(x);
+	return 0;
+}
+
+int auth_rekey_on_confirm(struct auth *x, const struct frame_rekey *confirm)
+{
+	struct auth_rekey *r = x->rk;
+	if (x->connect || !r || !r->acked || confirm->kind != FRAME_REKEY_CONFIRM ||
+	    !crypto_equal(confirm->key_id, r->key_id, CRYPTO_KEYID_LEN))
+		return -EINVAL;
+	if (!crypto_equal(confirm->proof, r->peer_proof, CRYPTO_MAC_LEN)) {
+		/* The new receive key goes too: only the old keys stay. */
+		crypto_aead_free(x->rx[x->tx_phase ^ 1]);
+		x->rx[x->tx_phase ^ 1] = NULL;
+		auth_rekey_cancel(x);
+		return -EACCES;
+	}
+	crypto_aead_free(x->tx);
+	x->tx = r->tx;
+	r->tx = NULL;
+	x->tx_phase ^= 1;
+	rekey_done(x);
+	return 0;
+}
+
+bool auth_rekey_erase_old(struct auth *x)
+{
+	/* Not while the accept side waits for CONFIRM: the other phase's
+	 * key is then the new one. */
+	if (x->rk && x->rk->acked)
+		return false;
+	unsigned old = x->tx_phase ^ 1;
+	if (!x->rx[old])
+		return false;
+	crypto_aead_free(x->rx[old]);
+	x->rx[old] = NULL;
+	return true;
 }

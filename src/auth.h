@@ -21,14 +21,30 @@
  * Datagrams (DGRAM frames) travel unordered and may be abandoned, so they
  * have a counter space of their own, told apart by its top bit:
  *
- *   63   62 ........ 40   39 ............ 0
- *   [1] [ flow generation ] [ datagram seq  ]
+ *   63   62     61 ........ 40   39 ............ 0
+ *   [1] [phase] [ flow generation ] [ datagram seq  ]
  *
  * The generation is the number of OPENs seen on the stream id in this
  * association (both sides count the same OPENs: auth_flow_begin), so a
  * late datagram of a flow that used the id before is refused; within a
  * generation a sliding window (replay.h) accepts each seq once, in any
  * order. Ordered frames keep the exact-order counter (top bit 0).
+ *
+ * Key rotation on a live association (REKEY, stream 0; docs/SECURITY.md):
+ *
+ *   connect: auth_rekey_request()  -> REKEY(key id, nonce_c)
+ *   accept:  auth_rekey_on_request() -> REKEY-ACK(nonce_a, proof_a); it
+ *            opens the new phase's messages from now on
+ *   connect: auth_rekey_on_ack()   checks proof_a, seals in the new phase
+ *            from now on -> REKEY-CONFIRM(proof_c)
+ *   accept:  auth_rekey_on_confirm() checks proof_c, seals in the new phase
+ *
+ * New keys: HKDF(salt = nonce_c || nonce_a, ikm = session secret || new
+ * psk, info = "sctpgw v4 rekey" || key id). Bit 62 of every counter is
+ * the key phase the message was sealed in; the receiver keeps the other
+ * phase's key until auth_rekey_erase_old() (a grace time after the switch,
+ * for messages still in flight on other streams). Counters go on across
+ * the switch, so the order and replay checks do not change.
  *
  *   OFF  --auth_begin()--> HELLO --auth_peer_hello()--> PROOF
  *   PROOF --auth_peer_proof() ok--> SEALED   (any failure: the assoc aborts)
@@ -59,6 +75,8 @@ enum auth_state {
 	AUTH_OPEN,   /* both sides run insecure = yes: nothing is sealed */
 };
 
+struct auth_rekey;
+
 struct auth {
 	enum auth_state state;
 	bool connect; /* our role */
@@ -80,8 +98,12 @@ struct auth {
 	int key;                            /* index into keys, -1 before the choice */
 	bool integrity_only;                /* both sides have encrypt = no */
 	bool tx_sealed;                     /* our AUTH is out: seal what we send */
-	struct crypto_aead *tx, *rx;
-	uint64_t *tx_ctr, *rx_ctr; /* per stream */
+	struct crypto_aead *tx, *rx[2];     /* rx by key phase */
+	unsigned tx_phase;                  /* bit AUTH_PHASE_BIT of what we seal */
+	uint8_t session[CRYPTO_KEY_LEN];    /* this association's secret: a rekey is bound to it */
+	uint8_t key_id[CRYPTO_KEYID_LEN];   /* the pre-shared key in use */
+	struct auth_rekey *rk;              /* a rotation under way, or NULL */
+	uint64_t *tx_ctr, *rx_ctr;          /* per stream */
 	size_t n_streams;
 	/* Datagram counters, per stream (see above). */
 	uint32_t *flow_gen;   /* OPENs on the id so far */
@@ -93,8 +115,9 @@ struct auth {
 void auth_init(struct auth *x, bool connect, bool encrypt, const char *name,
                const struct crypto_psk *keys, size_t n);
 /* Reload: KEYS (N, at least 1) are copied and used from the next
- * association on (at once when there is none); the association now keeps
- * the session keys it derived. */
+ * association on (at once when there is none), or by a rotation
+ * (auth_rekey_request, which uses their first key); until then the
+ * association keeps the session keys it derived. */
 void auth_set_keys(struct auth *x, const struct crypto_psk *keys, size_t n);
 /* Forget the association (keys wiped). */
 void auth_reset(struct auth *x);
@@ -148,9 +171,10 @@ void auth_sent(struct auth *x, uint16_t sid);
 int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8_t *out,
               size_t *out_len);
 
-/* Datagram counter space (see above). */
+/* Datagram counter space (see above); bit 62 is the key phase in both. */
 #define AUTH_DGRAM_BIT      ((uint64_t)1 << 63)
-#define AUTH_DGRAM_GEN_BITS 23
+#define AUTH_PHASE_BIT      ((uint64_t)1 << 62)
+#define AUTH_DGRAM_GEN_BITS 22
 #define AUTH_DGRAM_SEQ_BITS 40
 #define AUTH_DGRAM_GEN_MAX  ((1u << AUTH_DGRAM_GEN_BITS) - 1)
 #define AUTH_DGRAM_SEQ_MAX  (((uint64_t)1 << AUTH_DGRAM_SEQ_BITS) - 1)
@@ -168,6 +192,30 @@ int auth_flow_begin(struct auth *x, uint16_t sid);
  * the flow has used every seq (the flow must end). */
 int auth_seal_dgram(struct auth *x, uint16_t sid, const uint8_t *msg, size_t len, uint8_t *out,
                     size_t *out_len);
+
+/* ---- key rotation (see above) ---- */
+
+/* Connect side: start a rotation to the first key of the reloaded key
+ * file (or of the keys in use): REQ gets the REKEY to send. 0; -EALREADY
+ * when that key is the one in use (nothing to do); -EBUSY when a rotation
+ * is under way; -EINVAL when not sealed or not the connect side. */
+int auth_rekey_request(struct auth *x, struct frame_rekey *req);
+/* Accept side: the peer's REKEY. 0: send ACK (status OK); -ENOKEY: we do
+ * not hold the key (ACK says so; nothing changes); -EINVAL: not for this
+ * side or state. */
+int auth_rekey_on_request(struct auth *x, const struct frame_rekey *req, struct frame_rekey *ack);
+/* Connect side: the peer's ACK. 0: we seal in the new phase from now on;
+ * send CONFIRM. -ENOKEY (the peer lacks the key), -EACCES (bad proof),
+ * -EINVAL (none asked): the rotation is over, the old keys stay. */
+int auth_rekey_on_ack(struct auth *x, const struct frame_rekey *ack, struct frame_rekey *confirm);
+/* Accept side: the peer's CONFIRM. 0: we seal in the new phase from now
+ * on; -EACCES / -EINVAL: the old keys stay. */
+int auth_rekey_on_confirm(struct auth *x, const struct frame_rekey *confirm);
+/* Give up a rotation under way (no answer): the old keys stay. */
+void auth_rekey_cancel(struct auth *x);
+/* Erase the key of the phase we no longer receive in (after a grace time
+ * for messages in flight). True when there was one. */
+bool auth_rekey_erase_old(struct auth *x);
 
 /* "AES-256-GCM", "integrity only (AES-256-GCM tag)" or "none". */
 const char *auth_mode_name(const struct auth *x);

@@ -9,7 +9,8 @@
  * max_connections); path priorities; [sctp] timers; failback_hold_ms;
  * conn_window, conn_window_max, memory_limit, max_connections,
  * idle_timeout_s, connect_timeout_ms, drain_timeout_ms, log_level; the keys
- * in psk_file (read again, used from the next association).
+ * in psk_file (read again; a new first key on the connect side rotates
+ * the running association's keys, rekey.c).
  * Restart only (CONFIG_DIFF_RESTART: reported "KEY changed: needs a
  * restart", the running value kept): the keys of restart_keys in
  * config_diff.c, and a path added, removed, or with another local or

@@ -149,6 +149,18 @@ int frame_decode(const uint8_t *buf, size_t len, struct frame *out)
 	case FRAME_AUTH:
 		rc = rd_bytes(&r, out->u.proof, FRAME_PROOF_LEN);
 		break;
+	case FRAME_REKEY: {
+		struct frame_rekey *k = &out->u.rekey;
+		rc = rd_u8(&r, &k->kind) < 0 || rd_u8(&r, &k->status) < 0 ||
+		             rd_bytes(&r, k->key_id, FRAME_KEYID_LEN) < 0 ||
+		             rd_bytes(&r, k->nonce, FRAME_NONCE_LEN) < 0 ||
+		             rd_bytes(&r, k->proof, FRAME_PROOF_LEN) < 0
+		         ? -EBADMSG
+		         : 0;
+		if (rc == 0 && (k->kind < FRAME_REKEY_REQUEST || k->kind > FRAME_REKEY_CONFIRM))
+			return -EBADMSG;
+		break;
+	}
 	case FRAME_OPEN:
 		rc = decode_open(&r, &out->u.open);
 		break;
@@ -299,6 +311,13 @@ ssize_t frame_encode(const struct frame *f, uint8_t *out, size_t cap)
 	case FRAME_AUTH:
 		wr_bytes(&w, f->u.proof, FRAME_PROOF_LEN);
 		break;
+	case FRAME_REKEY:
+		wr_u8(&w, f->u.rekey.kind);
+		wr_u8(&w, f->u.rekey.status);
+		wr_bytes(&w, f->u.rekey.key_id, FRAME_KEYID_LEN);
+		wr_bytes(&w, f->u.rekey.nonce, FRAME_NONCE_LEN);
+		wr_bytes(&w, f->u.rekey.proof, FRAME_PROOF_LEN);
+		break;
 	case FRAME_OPEN:
 		rc = encode_open(&w, &f->u.open);
 		break;
@@ -361,6 +380,8 @@ const char *frame_type_name(uint8_t type)
 		return "AUTH";
 	case FRAME_GOAWAY:
 		return "GOAWAY";
+	case FRAME_REKEY:
+		return "REKEY";
 	case FRAME_OPEN:
 		return "OPEN";
 	case FRAME_OPEN_OK:

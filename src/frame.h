@@ -57,6 +57,7 @@ enum frame_type {
 	FRAME_HELLO = 0x01,   /* stream 0: version and features, first thing each side sends */
 	FRAME_AUTH = 0x02,    /* stream 0: proof of the key, second thing each side sends */
 	FRAME_GOAWAY = 0x03,  /* stream 0: the sender drains: open no more streams toward it */
+	FRAME_REKEY = 0x04,   /* stream 0: key rotation on a live association (auth.h) */
 	FRAME_OPEN = 0x10,    /* opener -> peer: connect to this target */
 	FRAME_OPEN_OK = 0x11, /* peer -> opener: target connected, data may flow */
 	FRAME_DATA = 0x12,    /* payload bytes of the connection */
@@ -109,6 +110,25 @@ struct frame_hello {
 	uint8_t key_ids[FRAME_KEYIDS_MAX][FRAME_KEYID_LEN];
 };
 
+/* REKEY kinds (docs/PROTOCOL.md): the connect side asks, the accept side
+ * answers with its nonce and proof, the connect side confirms. Every
+ * REKEY has all fields; those a kind does not use are sent zero. */
+enum frame_rekey_kind {
+	FRAME_REKEY_REQUEST = 1, /* connect -> accept: key id, nonce */
+	FRAME_REKEY_ACK = 2,     /* accept -> connect: status, nonce, proof */
+	FRAME_REKEY_CONFIRM = 3, /* connect -> accept: proof */
+};
+#define FRAME_REKEY_OK     0 /* ACK status: the new keys are derived */
+#define FRAME_REKEY_NO_KEY 1 /* ACK status: the accept side does not hold that key */
+
+struct frame_rekey {
+	uint8_t kind; /* enum frame_rekey_kind */
+	uint8_t status;
+	uint8_t key_id[FRAME_KEYID_LEN];
+	uint8_t nonce[FRAME_NONCE_LEN];
+	uint8_t proof[FRAME_PROOF_LEN];
+};
+
 struct frame_open {
 	uint32_t window;                /* opener's receive window: DATA bytes it accepts (>= 1) */
 	struct sockaddr_storage target; /* AF_INET or AF_INET6 with port; AF_UNSPEC: host */
@@ -131,6 +151,7 @@ struct frame {
 		uint32_t window; /* OPEN_OK: the exit side's receive window (>= 1) */
 		uint32_t credit; /* CREDIT: bytes the sender may send on top (>= 1) */
 		uint8_t proof[FRAME_PROOF_LEN]; /* AUTH */
+		struct frame_rekey rekey;       /* REKEY */
 	} u;
 };
 

@@ -76,6 +76,10 @@ static void render_association(const struct snapshot *s, FILE *o)
 	one(o, "sctpgw_auth_failures_total", "counter",
 	    "Handshakes where the peer failed to prove the key, or refused ours.",
 	    s->auth_failures);
+	head(o, "sctpgw_rekeys_total", "counter",
+	     "Key rotations on the live association (REKEY): done, or failed (old key kept).");
+	fprintf(o, "sctpgw_rekeys_total{result=\"done\"} %" PRIu64 "\n", s->rekeys);
+	fprintf(o, "sctpgw_rekeys_total{result=\"failed\"} %" PRIu64 "\n", s->rekeys_failed);
 	head(o, "sctpgw_messages_dropped_total", "counter",
 	     "Messages from the peer dropped: forged (failed to open) or replayed.");
 	fprintf(o, "sctpgw_messages_dropped_total{reason=\"forged\"} %" PRIu64 "\n", s->msg_forged);

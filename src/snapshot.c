@@ -104,6 +104,8 @@ void snapshot_take(struct snapshot *s, struct assoc *a, const char *transport, b
 	}
 	s->attempts_failed = a->n_attempts_failed;
 	s->auth_failures = a->n_auth_failed;
+	s->rekeys = a->n_rekeys;
+	s->rekeys_failed = a->n_rekey_failed;
 	s->msg_forged = a->n_msg_forged;
 	s->msg_replayed = a->n_msg_replayed;
 	s->msg_missing = a->n_msg_missing;

@@ -61,6 +61,7 @@ struct snapshot {
 	uint64_t losses[SNAPSHOT_LOSSES];
 	uint64_t attempts_failed;
 	uint64_t auth_failures;
+	uint64_t rekeys, rekeys_failed; /* key rotations on the live association */
 	uint64_t msg_forged, msg_replayed, msg_missing;
 	bool have_engine_stats;
 	struct engine_stats engine_stats;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # key_rotation: the procedure of docs/SECURITY.md, "Key rotation", step by
-# step with a restart of one gateway at a time (reload does not exist yet,
-# issue 10): after each step the association comes up on both gateways
-# with the key the procedure says (the key id in the "association up" line,
-# computed here independently as HMAC-SHA256(key, "sctpgw key id")), and a
-# transfer through it is intact. A key file with the old key only and one
+# step with a restart of one gateway at a time (key_rotation_live.sh does
+# it by reload, on the running association): after each step the
+# association comes up on both gateways with the key the procedure says
+# (the key id in the "association up" line, computed here independently as
+# HMAC-SHA256(key, "sctpgw key id")), and a transfer through it is intact. A key file with the old key only and one
 # with the new key only never pair.
 set -euo pipefail
 SCENARIO=key_rotation
@@ -12,19 +12,10 @@ SCENARIO=key_rotation
 need_root
 setup "$@"
 
-keyid() {
-    python3 -c 'import base64, hashlib, hmac, sys
-k = [l for l in open(sys.argv[1]).read().split("\n") if l.strip() and not l.startswith("#")][0]
-print(hmac.new(base64.b64decode(k), b"sctpgw key id", hashlib.sha256).hexdigest()[:16])' "$1"
-}
+. "$(dirname "$0")/key_lib.sh"
 (umask 077 && "$SCTPGW" --gen-psk >"$WORK/k1" && "$SCTPGW" --gen-psk >"$WORK/k2")
 ID1=$(keyid "$WORK/k1"); ID2=$(keyid "$WORK/k2")
 log "K1 has key id $ID1, K2 $ID2"
-# keyfile SIDE KEYS...: the side's key file holds these keys, in order
-keyfile() {
-    local side=$1; shift
-    (umask 077 && cat "$@" >"$WORK/psk-$side")
-}
 
 topo_up
 xfer_server lan-b "$LAN_B:$SRV_PORT"

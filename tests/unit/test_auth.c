@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "test_keys.h"
 
 struct side {
 	struct auth x;
@@ -25,18 +26,7 @@ struct side {
 
 static struct crypto_psk key(int which)
 {
-	static struct crypto_psk k[3];
-	static bool made;
-	if (!made) {
-		for (int i = 0; i < 3; i++) {
-			char line[64], err[128];
-			assert_int_equal(crypto_psk_generate(line, sizeof line), 0);
-			assert_int_equal(
-			    crypto_psk_parse(line, strlen(line), &k[i], err, sizeof err), 1);
-		}
-		made = true;
-	}
-	return k[which];
+	return test_key(which);
 }
 
 /* Make a side's HELLO as assoc.c does: fill, encode, record. */
@@ -405,6 +395,244 @@ static void seal__encrypt_no_on_both__is_integrity_only(void **state)
 	fini(&c, &a);
 }
 
+/* ---- key rotation (REKEY) ---------------------------------------------- */
+
+/* SIDE seals MSG-tag I on SID (ordered) into W; counted as sent. */
+static size_t seal_one(struct side *s, uint16_t sid, uint8_t i, uint8_t w[64])
+{
+	uint8_t msg[8] = {0x12, 0, i};
+	size_t n;
+	assert_int_equal(auth_seal(&s->x, sid, msg, sizeof msg, w, &n), 0);
+	auth_sent(&s->x, sid);
+	return n;
+}
+
+/* FROM's message W opens at TO on SID with RC (and, when 0 or 1, tag I). */
+static void opens(struct side *to, uint16_t sid, const uint8_t *w, size_t n, int rc, uint8_t i)
+{
+	uint8_t back[64];
+	size_t m;
+	assert_int_equal(auth_open(&to->x, sid, w, n, back, &m), rc);
+	if (rc >= 0)
+		assert_int_equal(back[2], i);
+}
+
+/* Both hold key 2 in use; a reload gave each the keys K (in order). */
+static void reload_both(struct side *c, struct side *a, const int *kc, size_t nc, const int *ka,
+                        size_t na)
+{
+	struct crypto_psk k[2];
+	for (size_t i = 0; i < nc; i++)
+		k[i] = key(kc[i]);
+	auth_set_keys(&c->x, k, nc);
+	for (size_t i = 0; i < na; i++)
+		k[i] = key(ka[i]);
+	auth_set_keys(&a->x, k, na);
+}
+
+/* The three REKEY messages, through the frame codec as on the wire. */
+static struct frame_rekey wire(const struct frame_rekey *r)
+{
+	struct frame f = {.type = FRAME_REKEY, .u.rekey = *r}, back;
+	uint8_t buf[128];
+	ssize_t n = frame_encode(&f, buf, sizeof buf);
+	assert_true(n > 0);
+	assert_int_equal(frame_decode(buf, (size_t)n, &back), 0);
+	assert_int_equal(back.type, FRAME_REKEY);
+	return back.u.rekey;
+}
+
+/* Rotation from key 2 to key 0: both directions switch; messages sealed
+ * before the switch and still in flight on several streams (and
+ * datagrams, in any order) open after it; the old key is erased after. */
+static void rekey__switches_both_directions_and_messages_in_flight_open(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	assert_int_equal(auth_flow_begin(&c.x, 7), 0);
+	assert_int_equal(auth_flow_begin(&a.x, 7), 0);
+	uint8_t old_c[3][64], old_a[3][64], dg_old[64], late_c[64];
+	size_t n_old_c[3], n_old_a[3], n_dg_old, n_late_c;
+	for (uint8_t s = 0; s < 3; s++) {
+		n_old_c[s] = seal_one(&c, 3 + s, s, old_c[s]);
+		n_old_a[s] = seal_one(&a, 3 + s, s, old_a[s]);
+	}
+	uint8_t dmsg[6] = {0x17, 0, 9};
+	assert_int_equal(auth_seal_dgram(&c.x, 7, dmsg, sizeof dmsg, dg_old, &n_dg_old), 0);
+	n_late_c = seal_one(&c, 6, 1, late_c);
+
+	int kc[] = {0, 2}, ka[] = {2, 0};
+	reload_both(&c, &a, kc, 2, ka, 2);
+	struct frame_rekey req, ack, confirm;
+	assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+	req = wire(&req);
+	assert_memory_equal(req.key_id, key(0).id, CRYPTO_KEYID_LEN);
+	assert_int_equal(auth_rekey_on_request(&a.x, &req, &ack), 0);
+	ack = wire(&ack);
+	assert_int_equal(a.x.tx_phase, 0); /* A waits for CONFIRM to send in the new phase */
+	assert_int_equal(auth_rekey_on_ack(&c.x, &ack, &confirm), 0);
+	confirm = wire(&confirm);
+	assert_int_equal(c.x.tx_phase, 1);
+	/* C's new-phase messages open at A before A saw CONFIRM. */
+	uint8_t w[64];
+	size_t n = seal_one(&c, 3, 10, w);
+	assert_true(w[0] & 0x40); /* the key-phase bit */
+	opens(&a, 3, old_c[0], n_old_c[0], 0, 0);
+	opens(&a, 3, w, n, 0, 10);
+	assert_int_equal(auth_rekey_on_confirm(&a.x, &confirm), 0);
+	assert_int_equal(a.x.tx_phase, 1);
+	assert_memory_equal(c.x.key_id, key(0).id, CRYPTO_KEYID_LEN);
+	assert_memory_equal(a.x.key_id, key(0).id, CRYPTO_KEYID_LEN);
+	assert_memory_equal(c.x.keys[0].id, key(0).id, CRYPTO_KEYID_LEN); /* the reload's keys */
+
+	/* A's new messages open at C; the old ones in flight too, on other
+	 * streams, after the new ones. */
+	n = seal_one(&a, 3, 11, w);
+	opens(&c, 3, old_a[0], n_old_a[0], 0, 0);
+	opens(&c, 3, w, n, 0, 11);
+	for (uint8_t s = 1; s < 3; s++) {
+		opens(&c, 3 + s, old_a[s], n_old_a[s], 0, s);
+		opens(&a, 3 + s, old_c[s], n_old_c[s], 0, s);
+	}
+	/* Datagrams: a new one first, then the old one that it overtook. */
+	uint8_t dg_new[64];
+	size_t n_dg_new;
+	dmsg[2] = 10;
+	assert_int_equal(auth_seal_dgram(&c.x, 7, dmsg, sizeof dmsg, dg_new, &n_dg_new), 0);
+	opens(&a, 7, dg_new, n_dg_new, 1, 10);
+	opens(&a, 7, dg_old, n_dg_old, 1, 9);
+	opens(&a, 7, dg_old, n_dg_old, -EALREADY, 0);
+
+	/* After the grace time the old keys are gone: a message sealed under
+	 * them no longer opens, new ones do. */
+	assert_true(auth_rekey_erase_old(&a.x));
+	assert_true(auth_rekey_erase_old(&c.x));
+	assert_null(a.x.rx[0]);
+	assert_null(c.x.rx[0]);
+	opens(&a, 6, late_c, n_late_c, -EBADMSG, 0);
+	n = seal_one(&c, 5, 12, w);
+	opens(&a, 5, w, n, 0, 12);
+	fini(&c, &a);
+}
+
+/* A second rotation goes back to phase 0 with a third set of keys. */
+static void rekey__twice__each_with_fresh_keys(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	for (int round = 0; round < 2; round++) {
+		int k[] = {round == 0 ? 0 : 1, 2};
+		reload_both(&c, &a, k, 2, k, 2);
+		struct frame_rekey req, ack, confirm;
+		assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+		assert_int_equal(auth_rekey_on_request(&a.x, &req, &ack), 0);
+		assert_int_equal(auth_rekey_on_ack(&c.x, &ack, &confirm), 0);
+		assert_int_equal(auth_rekey_on_confirm(&a.x, &confirm), 0);
+		assert_int_equal(c.x.tx_phase, (unsigned)(round + 1) % 2);
+		uint8_t w[64];
+		size_t n = seal_one(&c, 1, (uint8_t)round, w);
+		opens(&a, 1, w, n, 0, (uint8_t)round);
+		n = seal_one(&a, 1, (uint8_t)round, w);
+		opens(&c, 1, w, n, 0, (uint8_t)round);
+	}
+	/* The key in use is first already: nothing to do. */
+	struct frame_rekey req;
+	assert_int_equal(auth_rekey_request(&c.x, &req), -EALREADY);
+	fini(&c, &a);
+}
+
+/* The old keys stay in use after each failure, both ways. */
+static void still_old(struct side *c, struct side *a)
+{
+	assert_int_equal(c->x.tx_phase, 0);
+	assert_int_equal(a->x.tx_phase, 0);
+	assert_null(c->x.rk);
+	assert_memory_equal(c->x.key_id, key(2).id, CRYPTO_KEYID_LEN);
+	uint8_t w[64];
+	size_t n = seal_one(c, 2, 1, w);
+	opens(a, 2, w, n, 0, 1);
+	n = seal_one(a, 2, 2, w);
+	opens(c, 2, w, n, 0, 2);
+}
+
+/* The accept side does not hold the key: refused, nothing changes. */
+static void rekey__key_not_held__refused_and_old_keys_stay(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	int kc[] = {0, 2}, ka[] = {2};
+	reload_both(&c, &a, kc, 2, ka, 1);
+	struct frame_rekey req, ack, confirm;
+	assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+	assert_int_equal(auth_rekey_on_request(&a.x, &req, &ack), -ENOKEY);
+	assert_int_equal(wire(&ack).status, FRAME_REKEY_NO_KEY);
+	assert_int_equal(auth_rekey_on_ack(&c.x, &ack, &confirm), -ENOKEY);
+	still_old(&c, &a);
+	fini(&c, &a);
+}
+
+/* A forged ACK (wrong proof), an answer to no REKEY, a REKEY to the wrong
+ * side, a forged CONFIRM: each refused, the old keys stay. */
+static void rekey__forged_answers__refused_and_old_keys_stay(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	int k[] = {0, 2};
+	reload_both(&c, &a, k, 2, k, 2);
+	struct frame_rekey req, ack, confirm;
+	assert_int_equal(auth_rekey_on_ack(&c.x, &ack, &confirm), -EINVAL); /* none asked */
+	assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+	assert_int_equal(auth_rekey_on_request(&c.x, &req, &ack), -EINVAL); /* wrong side */
+	assert_int_equal(auth_rekey_on_request(&a.x, &req, &ack), 0);
+	struct frame_rekey bad = ack;
+	bad.proof[0] ^= 1;
+	assert_int_equal(auth_rekey_on_ack(&c.x, &bad, &confirm), -EACCES);
+	assert_int_equal(auth_rekey_on_ack(&c.x, &ack, &confirm), -EINVAL); /* over */
+	/* A forged CONFIRM at A: its new receive key goes too. */
+	bad = (struct frame_rekey){.kind = FRAME_REKEY_CONFIRM};
+	memcpy(bad.key_id, key(0).id, CRYPTO_KEYID_LEN);
+	assert_int_equal(auth_rekey_on_confirm(&a.x, &bad), -EACCES);
+	assert_null(a.x.rx[1]);
+	still_old(&c, &a);
+	fini(&c, &a);
+}
+
+/* A rotation recorded in an earlier association (same keys) replayed in
+ * a new one: the recorded ACK's proof does not fit the new session (nor
+ * the new nonce), so it is refused. */
+static void rekey__replayed_from_an_earlier_association__is_refused(void **state)
+{
+	(void)state;
+	struct side c = {0}, a = {0};
+	ready_pair(&c, &a, true, true);
+	int k[] = {0, 2};
+	reload_both(&c, &a, k, 2, k, 2);
+	struct frame_rekey req, ack, rec_ack, confirm;
+	assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+	assert_int_equal(auth_rekey_on_request(&a.x, &req, &rec_ack), 0);
+	fini(&c, &a);
+
+	ready_pair(&c, &a, true, true);
+	reload_both(&c, &a, k, 2, k, 2);
+	assert_int_equal(auth_rekey_request(&c.x, &req), 0);
+	assert_int_equal(auth_rekey_on_ack(&c.x, &rec_ack, &confirm), -EACCES);
+	still_old(&c, &a);
+	/* The same REKEY replayed at A with the earlier nonce: A answers with
+	 * a fresh nonce of its own, and the recorded CONFIRM does not fit. */
+	struct frame_rekey old_req = req;
+	assert_int_equal(auth_rekey_on_request(&a.x, &old_req, &ack), 0);
+	assert_memory_not_equal(ack.nonce, rec_ack.nonce, FRAME_NONCE_LEN);
+	struct frame_rekey fake = {.kind = FRAME_REKEY_CONFIRM};
+	memcpy(fake.key_id, key(0).id, CRYPTO_KEYID_LEN);
+	memcpy(fake.proof, rec_ack.proof, FRAME_PROOF_LEN);
+	assert_int_equal(auth_rekey_on_confirm(&a.x, &fake), -EACCES);
+	fini(&c, &a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +648,11 @@ int main(void)
 	    cmocka_unit_test(open__replayed_moved_or_missing_messages__are_not_delivered),
 	    cmocka_unit_test(seal__not_sent__keeps_the_counter),
 	    cmocka_unit_test(seal__encrypt_no_on_both__is_integrity_only),
+	    cmocka_unit_test(rekey__switches_both_directions_and_messages_in_flight_open),
+	    cmocka_unit_test(rekey__twice__each_with_fresh_keys),
+	    cmocka_unit_test(rekey__key_not_held__refused_and_old_keys_stay),
+	    cmocka_unit_test(rekey__forged_answers__refused_and_old_keys_stay),
+	    cmocka_unit_test(rekey__replayed_from_an_earlier_association__is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,20 @@ static struct frame auth_frame(void)
 	return f;
 }
 
+static struct frame rekey_frame(uint8_t kind)
+{
+	struct frame f = {.type = FRAME_REKEY};
+	f.u.rekey.kind = kind;
+	f.u.rekey.status = kind == FRAME_REKEY_ACK ? FRAME_REKEY_NO_KEY : 0;
+	for (size_t i = 0; i < FRAME_KEYID_LEN; i++)
+		f.u.rekey.key_id[i] = (uint8_t)(0x10 + i);
+	for (size_t i = 0; i < FRAME_NONCE_LEN; i++)
+		f.u.rekey.nonce[i] = (uint8_t)(0x40 + i);
+	for (size_t i = 0; i < FRAME_PROOF_LEN; i++)
+		f.u.rekey.proof[i] = (uint8_t)(0x80 + i);
+	return f;
+}
+
 static struct frame open4_frame(void)
 {
 	struct frame f = {.type = FRAME_OPEN};
@@ -158,6 +172,8 @@ static size_t all_frames(struct frame *out)
 		out[n++] = rst_frame((enum frame_rst_reason)r);
 	out[n++] = simple_frame(FRAME_CLOSED);
 	out[n++] = simple_frame(FRAME_GOAWAY);
+	for (uint8_t k = FRAME_REKEY_REQUEST; k <= FRAME_REKEY_CONFIRM; k++)
+		out[n++] = rekey_frame(k);
 	out[n++] = credit_frame(1);
 	out[n++] = credit_frame(0x12345678u);
 	return n;
@@ -192,6 +208,9 @@ static void assert_same_frame(const struct frame *a, const struct frame *b)
 		break;
 	case FRAME_AUTH:
 		assert_memory_equal(a->u.proof, b->u.proof, FRAME_PROOF_LEN);
+		break;
+	case FRAME_REKEY:
+		assert_memory_equal(&a->u.rekey, &b->u.rekey, sizeof a->u.rekey);
 		break;
 	case FRAME_OPEN:
 		assert_int_equal(a->u.open.window, b->u.open.window);
@@ -315,6 +334,34 @@ static void frame_encode__hello__has_the_documented_layout(void **state)
 	/* clang-format on */
 	assert_int_equal(frame_encode(&f, buf, sizeof buf), sizeof want);
 	assert_memory_equal(buf, want, sizeof want);
+}
+
+/* REKEY: 74 bytes of body, every field at its place; kind 0 or 4 is
+ * malformed, as is a short or long body. */
+static void frame_rekey__layout_and_bad_kind_or_length__rejected(void **state)
+{
+	(void)state;
+	struct frame f = rekey_frame(FRAME_REKEY_ACK), got;
+	uint8_t buf[128];
+	size_t len = encode_ok(&f, buf, sizeof buf);
+	assert_int_equal(len, FRAME_HEADER_LEN + 2 + FRAME_KEYID_LEN + FRAME_NONCE_LEN +
+	                          FRAME_PROOF_LEN);
+	assert_int_equal(buf[0], 0x04);
+	assert_int_equal(buf[2], FRAME_REKEY_ACK);
+	assert_int_equal(buf[3], FRAME_REKEY_NO_KEY);
+	assert_int_equal(buf[4], 0x10);
+	assert_int_equal(buf[4 + FRAME_KEYID_LEN], 0x40);
+	assert_int_equal(buf[4 + FRAME_KEYID_LEN + FRAME_NONCE_LEN], 0x80);
+	assert_string_equal(frame_type_name(FRAME_REKEY), "REKEY");
+	buf[2] = 0;
+	assert_int_equal(decode_exact(buf, len, &got), -EBADMSG);
+	buf[2] = 4;
+	assert_int_equal(decode_exact(buf, len, &got), -EBADMSG);
+	buf[2] = FRAME_REKEY_CONFIRM;
+	assert_int_equal(decode_exact(buf, len, &got), 0);
+	assert_int_equal(decode_exact(buf, len - 1, &got), -EBADMSG);
+	buf[len] = 0;
+	assert_int_equal(decode_exact(buf, len + 1, &got), -EBADMSG);
 }
 
 static void frame_dgram__empty_and_max_sizes__round_trip_larger_is_rejected(void **state)
@@ -740,6 +787,7 @@ static void frame_decode__unknown_type__is_not_supported(void **state)
 		case FRAME_HELLO:
 		case FRAME_AUTH:
 		case FRAME_GOAWAY:
+		case FRAME_REKEY:
 		case FRAME_OPEN:
 		case FRAME_OPEN_OK:
 		case FRAME_DATA:
@@ -1027,6 +1075,7 @@ static void frame_decode__hello_extension__is_optional_and_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(frame_rekey__layout_and_bad_kind_or_length__rejected),
 	    cmocka_unit_test(frame_dgram__empty_and_max_sizes__round_trip_larger_is_rejected),
 	    cmocka_unit_test(frame_open__datagram_flag__round_trips_other_flags_are_not_sent),
 	    cmocka_unit_test(frame_encode__every_type__round_trips),

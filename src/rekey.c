@@ -1,0 +1,148 @@
+/*
+ * rekey: key rotation on a live association, the association's side of
+ * it (auth.h holds the cryptography, docs/SECURITY.md the design,
+ * docs/PROTOCOL.md the REKEY frames).
+ *
+ * Start here to see what a reload with a new key file does to the
+ * association: the connect side asks (assoc_rekey_start), the accept side
+ * answers, both switch their sending key; the old receiving key is erased
+ * a grace time after (the handshake's deadline, 10 s or 3 x rto_max: the
+ * messages sealed under it that may still be in flight on other streams
+ * have arrived by then). The same timer gives up a REKEY never answered. A rotation
+ * that fails is logged and counted and keeps the old keys; the
+ * association and its connections carry on either way.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "assoc.h"
+#include "log.h"
+
+static void rekey_send(struct assoc *a, const struct frame_rekey *r)
+{
+	struct frame f = {.type = FRAME_REKEY, .u.rekey = *r};
+	int rc = assoc_send_ctl(a, 0, &f);
+	if (rc == -EAGAIN)
+		assoc_rekey_owe(a, r);
+	else if (rc < 0)
+		log_warn("association: cannot send REKEY: %s", strerror(-rc));
+}
+
+static void rekey_failed(struct assoc *a, const char *why)
+{
+	char id[17];
+	a->n_rekey_failed++;
+	auth_key_id_hex(a->auth.key_id, id);
+	log_warn("association: key rotation with %s failed: %s; key id %s stays in use, the "
+	         "association and its connections carry on (%llu rotations failed so far)",
+	         a->peer_name, why, id, (unsigned long long)a->n_rekey_failed);
+}
+
+/* Both directions use the new key from here (our side): count, log, and
+ * erase the old receiving key after the grace time. */
+static void rekey_switched(struct assoc *a)
+{
+	char id[17];
+	a->n_rekeys++;
+	auth_key_id_hex(a->auth.key_id, id);
+	log_info("association: key rotated on the live association with %s: key id %s now "
+	         "in use; %zu connection%s carry on (%llu rotations)",
+	         a->peer_name, id, a->n_conns, a->n_conns == 1 ? "" : "s",
+	         (unsigned long long)a->n_rekeys);
+	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
+	ev_timer_start(a->loop, &a->rekey_timer);
+}
+
+void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	if (a->auth.rk && a->auth.connect) {
+		auth_rekey_cancel(&a->auth);
+		rekey_failed(a, "the peer did not answer the REKEY");
+		return;
+	}
+	if (auth_rekey_erase_old(&a->auth))
+		log_debug("association: the previous key is erased");
+}
+
+void assoc_rekey_start(struct assoc *a)
+{
+	if (a->state != ASSOC_READY || !a->auth.connect)
+		return;
+	struct frame_rekey r;
+	int rc = auth_rekey_request(&a->auth, &r);
+	if (rc == -EALREADY || rc == -EINVAL)
+		return; /* the key in use stays first, or no keys (insecure) */
+	if (rc < 0) {
+		rekey_failed(a, rc == -EBUSY ? "a rotation is under way already; reload again "
+		                               "once it is over"
+		                             : strerror(-rc));
+		return;
+	}
+	char id[17];
+	auth_key_id_hex(r.key_id, id);
+	log_info("association: rotating to key id %s on the live association (REKEY sent)", id);
+	rekey_send(a, &r);
+	/* No answer in time: given up (the timer tells). */
+	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
+	ev_timer_start(a->loop, &a->rekey_timer);
+}
+
+void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in)
+{
+	struct frame_rekey out;
+	char id[17];
+	auth_key_id_hex(in->key_id, id);
+	int rc;
+	switch (in->kind) {
+	case FRAME_REKEY_REQUEST:
+		rc = auth_rekey_on_request(&a->auth, in, &out);
+		if (rc == -EINVAL) {
+			rekey_failed(a, "a REKEY request out of place (ignored)");
+			return;
+		}
+		rekey_send(a, &out); /* the ACK, saying yes or no */
+		if (rc == -ENOKEY) {
+			char why[96];
+			snprintf(why, sizeof why,
+			         "the peer asked for key id %s and this gateway does not hold it",
+			         id);
+			rekey_failed(a, why);
+		} else if (rc < 0) {
+			rekey_failed(a, strerror(-rc));
+		}
+		return;
+	case FRAME_REKEY_ACK:
+		ev_timer_stop(a->loop, &a->rekey_timer);
+		rc = auth_rekey_on_ack(&a->auth, in, &out);
+		if (rc == 0) {
+			rekey_send(a, &out); /* CONFIRM, sealed under the new key */
+			rekey_switched(a);
+			return;
+		}
+		char why[128];
+		snprintf(why, sizeof why, "%s",
+		         rc == -ENOKEY ? "the peer does not hold the new key (reload its key file "
+		                         "first, then this gateway's again)"
+		         : rc == -EACCES ? "the peer's proof does not match (a forged answer?)"
+		         : rc == -EINVAL ? "an answer to no REKEY (ignored)"
+		                         : strerror(-rc));
+		rekey_failed(a, why);
+		return;
+	case FRAME_REKEY_CONFIRM:
+		rc = auth_rekey_on_confirm(&a->auth, in);
+		if (rc == 0)
+			rekey_switched(a);
+		else
+			rekey_failed(a, rc == -EACCES ? "the peer's confirmation does not match"
+			                              : "a confirmation of no REKEY (ignored)");
+		return;
+	default:
+		rekey_failed(a, "an unknown REKEY kind (ignored)");
+	}
+}

@@ -1,0 +1,148 @@
+/*
+ * Unit tests of key rotation on a live association (rekey.c, REKEY in
+ * auth.c) through two real struct assoc over the fake engine: a reload
+ * with a new key file rotates the keys while transfers run, and nothing is
+ * dropped; a forged REKEY or a peer without the key changes nothing.
+ * The cryptography alone (phases, messages in flight, forged and replayed
+ * answers) is tested in test_auth.c.
+ */
+#include "pair.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "test_keys.h"
+
+/* C holds the keys WHICH (N of them, in order). */
+static void hold_keys(struct config *c, const int *which, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		c->psk[i] = test_key(which[i]);
+	c->n_psk = n;
+}
+
+/* Reload gateway X with its config C holding the keys WHICH: as SIGHUP
+ * does after reading the key file again. */
+static void reload_keys(struct assoc *x, struct config *c, const int *which, size_t n)
+{
+	hold_keys(c, which, n);
+	assoc_reload(x, c);
+	/* The old key's grace time, short for the test. */
+	x->hello_timeout = 0.3;
+}
+
+static void in_use(struct assoc *x, int which)
+{
+	assert_memory_equal(x->auth.key_id, test_key(which).id, CRYPTO_KEYID_LEN);
+}
+
+/* Both start with key 0; B's reload adds key 1 as the next one, A's puts
+ * key 1 first: the keys rotate on the association while six transfers
+ * run; every byte arrives, no connection is reset, the association is
+ * the same one, and the old keys are erased after the grace time. */
+static void reload__new_first_key__rotates_while_transfers_run(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k01[] = {0, 1}, k10[] = {1, 0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_start(f);
+	in_use(f->a, 0);
+	struct bulk b;
+	bulk_start_full(f, &b, 6, 400 * 1000, 7);
+	fake_engine_set_full(f->eb, false);
+	for (int i = 0; i < 50; i++) {
+		bulk_step(&b);
+		ev_run(f->loop, EVRUN_ONCE);
+	}
+	reload_keys(f->b, f->cb, k01, 2);
+	assert_int_equal(f->b->n_rekeys + f->a->n_rekeys, 0); /* the accept side waits */
+	/* B's data sealed under the old key queue toward A behind the ACK. */
+	fake_engine_hold(f->ea, FAKE_HOLD_ALL);
+	reload_keys(f->a, f->ca, k10, 2);
+	for (int i = 0; i < 20; i++) {
+		bulk_step(&b);
+		ev_run(f->loop, EVRUN_ONCE);
+	}
+	fake_engine_release(f->ea);
+	RUN_UNTIL(f, bulk_step(&b) && f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	bulk_check(&b);
+	in_use(f->a, 1);
+	in_use(f->b, 1);
+	assert_int_equal(f->a->auth.tx_phase, 1);
+	assert_int_equal(f->b->auth.tx_phase, 1);
+	for (int i = 0; i < b.n; i++) {
+		assert_true(conn_is_open(f->a, b.l[i].sid));
+		ping(f, &b.l[i]);
+	}
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->b->n_up, 1);
+	assert_int_equal(f->a->n_rekey_failed + f->b->n_rekey_failed, 0);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+	assert_int_equal(f->a->n_msg_missing + f->b->n_msg_missing, 0);
+	/* The old receiving keys go after the grace time. */
+	RUN_UNTIL(f, !f->a->auth.rx[0] && !f->b->auth.rx[0]);
+	ping(f, &b.l[0]);
+	/* The same file again: the key in use is first, nothing to do. */
+	reload_keys(f->a, f->ca, k10, 2);
+	run_for(f, 0.1);
+	assert_int_equal(f->a->n_rekeys, 1);
+	assert_int_equal(f->a->n_rekey_failed, 0);
+}
+
+/* A's new first key is not in B's file: the rotation is refused, both
+ * log and count it, the old key stays and the connection carries on. */
+static void reload__peer_without_the_key__refused_and_old_key_stays(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k10[] = {1, 0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 1 && f->b->n_rekey_failed == 1);
+	in_use(f->a, 0);
+	in_use(f->b, 0);
+	assert_int_equal(f->a->n_rekeys + f->b->n_rekeys, 0);
+	assert_int_equal(f->a->state, ASSOC_READY);
+	assert_int_equal(f->a->n_up, 1);
+	ping(f, &l);
+}
+
+/* A REKEY injected on the path (not sealed under the session's key) is
+ * dropped and counted as forged; the keys and the association stay. */
+static void forged_rekey__dropped_and_association_stays(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k01[] = {0, 1};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k01, 2);
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	struct frame fr = {.type = FRAME_REKEY};
+	fr.u.rekey.kind = FRAME_REKEY_REQUEST;
+	memcpy(fr.u.rekey.key_id, test_key(1).id, CRYPTO_KEYID_LEN);
+	inject_frame(f->eb, 0, &fr);
+	RUN_UNTIL(f, f->b->n_msg_forged == 1);
+	run_for(f, 0.1);
+	in_use(f->b, 0);
+	assert_null(f->b->auth.rx[1]);
+	assert_int_equal(f->b->n_rekeys, 0);
+	assert_int_equal(f->b->state, ASSOC_READY);
+	assert_int_equal(f->b->n_up, 1);
+	ping(f, &l);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(reload__new_first_key__rotates_while_transfers_run),
+	    T(reload__peer_without_the_key__refused_and_old_key_stays),
+	    T(forged_rekey__dropped_and_association_stays),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
