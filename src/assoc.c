@@ -516,12 +516,8 @@ static void accept_flow(struct assoc *a, uint16_t sid, const struct frame_open *
 	egress_normalize(&open.target);
 	if (open.target.ss_family == AF_UNSPEC || !egress_allows(&a->egress, &open.target)) {
 		char dst[FRAME_HOST_MAX + 8];
-		a->n_egress_refused++;
-		log_warn_limited("stream %u: peer %s, forward %s: UDP destination %s is not in "
-		                 "[egress] allow; refused (to permit it, add it to [egress] allow "
-		                 "in %s)",
-		                 sid, a->peer_name, o->name,
-		                 frame_open_target_text(&open, dst, sizeof dst), a->config_file);
+		assoc_egress_refused(a, sid, o->name, "UDP ",
+		                     frame_open_target_text(&open, dst, sizeof dst));
 		a->refuse_egress[sid / 64] |= (uint64_t)1 << (sid % 64);
 		refuse_open(a, sid);
 		return;
@@ -1095,6 +1091,15 @@ void assoc_goaway(struct assoc *a)
 	a->draining = true;
 	a->goaway_owed = true;
 	pump_update(a); /* sent once READY (go_ready) and the engine has room */
+}
+
+void assoc_egress_refused(struct assoc *a, uint16_t sid, const char *fwd, const char *what,
+                          const char *dst)
+{
+	a->n_egress_refused++;
+	log_warn_limited("stream %u: peer %s, forward %s: %sdestination %s is not in [egress] "
+	                 "allow; refused (to permit it, add it to [egress] allow in %s)",
+	                 sid, a->peer_name, fwd, what, dst, a->config_file);
 }
 
 bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd)

@@ -254,6 +254,12 @@ void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, con
  * line per ASSOC_LOG_EVERY seconds) and the caller resets the client
  * without sending OPEN. */
 bool assoc_admit_client(struct assoc *a, const char *who, const char *fwd);
+
+/* The peer's OPEN on SID (forward FWD) names a destination, DST as text,
+ * that [egress] allow does not: count it and log the key to add (WHAT:
+ * "" for a connection, "UDP " for a flow). The caller refuses it (RST 8). */
+void assoc_egress_refused(struct assoc *a, uint16_t sid, const char *fwd, const char *what,
+                          const char *dst);
 /* Take a stream for a new outgoing connection: id or -ENOSPC / -ENOTCONN.
  * Counts the connection as opened, or as refused. */
 int assoc_stream_alloc(struct assoc *a, struct conn *c);

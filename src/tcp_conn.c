@@ -819,11 +819,8 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void conn_not_allowed(struct conn *c, const char *dst)
 {
 	struct assoc *a = c->assoc;
-	a->n_egress_refused++;
 	conn_ended(c, conn_rst_text(c, FRAME_RST_NOT_ALLOWED, true));
-	log_warn_limited("stream %u: peer %s, forward %s: destination %s is not in [egress] "
-	                 "allow; refused (to permit it, add it to [egress] allow in %s)",
-	                 c->sid, a->peer_name, c->target.name, dst, a->config_file);
+	assoc_egress_refused(a, c->sid, c->target.name, "", dst);
 	ev_timer_stop(a->loop, &c->timer);
 	conn_reset(c, FRAME_RST_NOT_ALLOWED);
 	conn_progress(c);

@@ -153,12 +153,8 @@ static struct udp_flow *flow_open(struct udp_flows *fl, struct udp_listener *l,
 		refused_at_cap(fl, "client", who);
 		return NULL;
 	}
-	if (a->peer_goaway) { /* the peer drains: open nothing there */
+	if (!assoc_admit_client(a, who, l->name)) { /* the peer drains (GOAWAY) */
 		fl->c.refused_other++;
-		a->n_goaway_refused++;
-		log_warn_limited("forward %s: the peer gateway is draining (GOAWAY); datagram of "
-		                 "new UDP client %s dropped without opening a flow",
-		                 l->name, who);
 		return NULL;
 	}
 	struct udp_flow *f = calloc(1, sizeof *f);
