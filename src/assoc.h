@@ -13,8 +13,9 @@
  * the ready list; while the engine has room, the pump (a zero-delay
  * timer, once per loop iteration) asks ready conns for one frame each in turn
  * (conn_pull), a batch per turn. When the engine is full the pump stops
- * and keeps the one frame the engine refused (plaintext: it is sealed
- * again, under the same counter, when sent); writable restarts it.
+ * and keeps the one frame the engine refused (plaintext, and its sealed
+ * bytes: they go as they are, or sealed again under the same counter if a
+ * rekey changed the key meanwhile); writable restarts it.
  *
  *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer AUTH ok--> READY
  *     ^                  |                       |                       |
