@@ -17,6 +17,10 @@
 
 static void replay_early(struct assoc *a);
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
+static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
+                             size_t *wire_len);
+static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
+                       const void *wire, size_t wire_len, bool sealed);
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 static void pump_update(struct assoc *a);
 static void on_goaway(struct assoc *a);
@@ -77,7 +81,7 @@ static void forget_association(struct assoc *a)
 	/* A new association starts with an empty send buffer and owes no
 	 * writable for the old one's -EAGAIN, nor the old one's frames. */
 	a->engine_full = false;
-	a->held_len = 0;
+	a->held_len = a->held_wire_len = 0;
 	pump_update(a);
 	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
 	memset(a->refuse_egress, 0, sizeof a->refuse_egress);
@@ -813,10 +817,45 @@ static void on_path_event(void *ctx)
  * engine has room again. False when the engine is full. */
 static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
 {
-	int rc = assoc_send(a, sid, a->scratch, len);
+	size_t wire_len = 0;
+	int rc = assoc_send_sealed(a, sid, a->scratch, len, &wire_len);
 	if (rc == -EAGAIN) {
 		a->held_sid = sid;
 		a->held_len = len;
+		/* Keep the sealed bytes: the next try sends them unless a
+		 * rekey moved the key or counter in between (send_held). */
+		a->held_wire_len = wire_len;
+		if (wire_len > 0) {
+			uint8_t *t = a->held_buf;
+			a->held_buf = a->seal_buf;
+			a->seal_buf = t;
+			a->held_tx = a->auth.tx;
+			a->held_ctr = a->auth.tx_ctr[sid];
+		}
+		return false;
+	}
+	if (rc < 0)
+		log_debug("stream %u: cannot send a frame: %s", sid, strerror(-rc));
+	a->n_frames++;
+	return true;
+}
+
+/* Send the frame the engine refused last (held_len > 0): its sealed bytes
+ * as they are when the sending key and the stream's counter are those it
+ * was sealed with (a rekey between refusal and now changes them), else
+ * sealed again. False when the engine is still full. */
+static bool send_held(struct assoc *a)
+{
+	size_t len = a->held_len, wire_len = a->held_wire_len;
+	uint16_t sid = a->held_sid;
+	a->held_len = a->held_wire_len = 0;
+	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx != a->held_tx ||
+	    a->auth.tx_ctr[sid] != a->held_ctr)
+		return send_pulled(a, sid, len);
+	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true);
+	if (rc == -EAGAIN) {
+		a->held_len = len;
+		a->held_wire_len = wire_len;
 		return false;
 	}
 	if (rc < 0)
@@ -849,12 +888,8 @@ static bool send_owed(struct assoc *a, bool *owed, const struct frame *f, bool *
 static void assoc_pump(struct assoc *a)
 {
 	a->n_pumps++;
-	if (a->held_len > 0) {
-		size_t len = a->held_len;
-		a->held_len = 0;
-		if (!send_pulled(a, a->held_sid, len))
-			goto out;
-	}
+	if (a->held_len > 0 && !send_held(a))
+		goto out;
 	bool sent;
 	if (a->goaway_owed && a->state == ASSOC_READY) {
 		struct frame f = {.type = FRAME_GOAWAY};
@@ -930,16 +965,19 @@ static void on_writable(void *ctx)
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 {
 	struct assoc *a = calloc(1, sizeof *a);
-	if (!a || !(a->scratch = malloc(FRAME_MAX)) || !(a->seal_buf = malloc(FRAME_WIRE_MAX)) ||
+	if (!a || !(a->scratch = malloc(FRAME_MAX)) ||
+	    !(a->seal_mem = malloc(2 * FRAME_WIRE_MAX)) ||
 	    !(a->open_buf = malloc(FRAME_WIRE_MAX))) {
 		if (a) {
 			free(a->scratch);
-			free(a->seal_buf);
+			free(a->seal_mem);
 		}
 		free(a);
 		log_error("out of memory");
 		return NULL;
 	}
+	a->seal_buf = a->seal_mem;
+	a->held_buf = a->seal_mem + FRAME_WIRE_MAX;
 	a->loop = loop;
 	a->role = cfg->role;
 	snprintf(a->name, sizeof a->name, "%s", cfg->name);
@@ -956,7 +994,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->flows = udp_flows_new(loop, a, cfg);
 	if (!a->flows) {
 		free(a->scratch);
-		free(a->seal_buf);
+		free(a->seal_mem);
 		free(a->open_buf);
 		free(a);
 		log_error("out of memory");
@@ -996,7 +1034,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 		auth_fini(&a->auth);
 		udp_flows_free(a->flows);
 		free(a->scratch);
-		free(a->seal_buf);
+		free(a->seal_mem);
 		free(a->open_buf);
 		free(a);
 		return NULL;
@@ -1027,7 +1065,7 @@ void assoc_free(struct assoc *a)
 	stream_table_free(a->streams);
 	auth_fini(&a->auth);
 	free(a->scratch);
-	free(a->seal_buf);
+	free(a->seal_mem);
 	free(a->open_buf);
 	free(a);
 }
@@ -1132,28 +1170,44 @@ void assoc_shutdown(struct assoc *a)
 		report_closed(a);
 }
 
-static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
+/* Give the engine WIRE (WIRE_LEN bytes: PLAIN sealed, or PLAIN itself)
+ * on SID, and count what went. */
+static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
+                       const void *wire, size_t wire_len, bool sealed)
 {
-	bool sealed = auth_tx_sealed(&a->auth);
-	bool open = sid != 0 && len > 0 && *(const uint8_t *)msg == FRAME_OPEN;
-	if (sealed) {
-		size_t n;
-		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
-		if (rc < 0)
-			return rc;
-		msg = a->seal_buf;
-		len = n;
-	}
-	int rc = a->engine->ops->send(a->engine, sid, msg, len);
+	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len);
 	if (rc == -EAGAIN)
 		a->engine_full = true;
 	if (rc == 0 && sealed)
 		auth_sent(&a->auth, sid);
 	/* The OPEN is out: a new generation of the id's datagram counters
 	 * (auth.h), as the peer will count it on receipt. */
-	if (rc == 0 && open && auth_flow_begin(&a->auth, sid) < 0)
+	if (rc == 0 && sid != 0 && plain_len > 0 && plain[0] == FRAME_OPEN &&
+	    auth_flow_begin(&a->auth, sid) < 0)
 		abort_assoc(a, "a stream id opened too often");
 	return rc;
+}
+
+/* Seal MSG (once the handshake is done) and send it. *WIRE_LEN (if not
+ * NULL) gets the sealed length, 0 when it went in clear. */
+static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
+                             size_t *wire_len)
+{
+	bool sealed = auth_tx_sealed(&a->auth);
+	size_t n = len;
+	if (sealed) {
+		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
+		if (rc < 0)
+			return rc;
+	}
+	if (wire_len)
+		*wire_len = sealed ? n : 0;
+	return engine_send(a, sid, msg, len, sealed ? a->seal_buf : msg, n, sealed);
+}
+
+static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
+{
+	return assoc_send_sealed(a, sid, msg, len, NULL);
 }
 
 void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r)

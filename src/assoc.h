@@ -13,8 +13,9 @@
  * the ready list; while the engine has room, the pump (a zero-delay
  * timer, once per loop iteration) asks ready conns for one frame each in turn
  * (conn_pull), a batch per turn. When the engine is full the pump stops
- * and keeps the one frame the engine refused (plaintext: it is sealed
- * again, under the same counter, when sent); writable restarts it.
+ * and keeps the one frame the engine refused (plaintext, and its sealed
+ * bytes: they go as they are, or sealed again under the same counter if a
+ * rekey changed the key meanwhile); writable restarts it.
  *
  *   DOWN --open()--> CONNECTING --engine up--> HELLO --peer AUTH ok--> READY
  *     ^                  |                       |                       |
@@ -105,6 +106,12 @@ struct assoc {
 	bool engine_full;  /* the last send found no room: wait for writable */
 	size_t held_len;   /* a pulled frame the engine refused, in scratch */
 	uint16_t held_sid; /* ... and its stream */
+	/* ... and, when it was sealed, the sealed bytes (held_buf), sent as
+	 * they are while the key and the stream's counter have not moved, so
+	 * that each refusal does not cost a second encryption of 64 KiB. */
+	size_t held_wire_len;
+	const struct crypto_aead *held_tx;
+	uint64_t held_ctr;
 	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
 
 	/* Refused OPENs of the peer (no struct conn exists): bit SID set
@@ -142,7 +149,9 @@ struct assoc {
 	 * opened message. */
 	struct auth auth;
 	uint8_t *seal_buf, *open_buf;
-	bool we_aborted; /* this association's end is our ABORT (its reason is logged) */
+	uint8_t *held_buf; /* the refused sealed frame; swaps with seal_buf */
+	uint8_t *seal_mem; /* where seal_buf and held_buf live */
+	bool we_aborted;   /* this association's end is our ABORT (its reason is logged) */
 
 	ev_timer retry;
 	double backoff;

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,8 @@ struct usr_engine {
 	struct socket *listener; /* accept role */
 	struct socket *sock;     /* the association, or NULL */
 	bool up;                 /* COMM_UP seen on sock */
-	bool want_write;
+	atomic_bool want_write;  /* a send was refused; read by usr_upcall too */
+	atomic_uint want_room;   /* ... and the bytes it needed (usr_room) */
 	ev_async wake;
 	ev_timer write_poll;
 	ev_timer ack_timer;       /* samples ackwatch while the association is up */
@@ -73,12 +75,54 @@ struct usr_engine {
 /* usrsctp is one stack per process: only one engine may exist. */
 static bool usr_initialised;
 
+/* SCTP_GET_SNDBUF_USE: what the association holds in its send queue;
+ * missing from usrsctp.h. */
+#define USR_SCTP_GET_SNDBUF_USE 0x00001101
+struct usr_sockstat {
+	sctp_assoc_t ss_assoc_id;
+	uint32_t ss_total_sndbuf;
+	uint32_t ss_total_recv_buf;
+};
+
+/* Would the send the loop was refused fit now? A non-blocking send of a
+ * whole message needs the message's bytes free in the send buffer, and
+ * usrsctp calls a socket writable from 2 KiB on: without this test, each
+ * SACK that frees a packet's worth would wake the loop to be refused the
+ * same 64 KiB frame again. True when usrsctp cannot say (the write poll and
+ * the next SACK stay the safety nets either way). Takes the association's
+ * lock, as a getsockopt on the loop thread would: called from usr_upcall
+ * (no usrsctp lock held there) and the loop. */
+static bool usr_room(struct usr_engine *e, struct socket *s)
+{
+	unsigned need = atomic_load_explicit(&e->want_room, memory_order_relaxed);
+	struct usr_sockstat ss = {0};
+	socklen_t len = sizeof ss;
+	int limit = 0;
+	socklen_t ilen = sizeof limit;
+	if (usrsctp_getsockopt(s, SOL_SOCKET, SO_SNDBUF, &limit, &ilen) < 0 ||
+	    usrsctp_getsockopt(s, IPPROTO_SCTP, USR_SCTP_GET_SNDBUF_USE, &ss, &len) < 0)
+		return true;
+	return (uint64_t)ss.ss_total_sndbuf + need <= (uint64_t)limit;
+}
+
+/* usrsctp calls this after every packet it took in while the socket is
+ * readable or writable, i.e. for every DATA chunk of a message still being
+ * reassembled (the receiver's socket is always writable) and every SACK
+ * (the sender's is writable once 2 KiB are free). Waking the loop for
+ * those costs a context switch each and finds nothing to do; so the loop
+ * is woken only for what it waits for: a whole message or notification to
+ * read, a new association to accept, an error, or room to write after a
+ * refused send. usrsctp_get_events takes only the socket buffer's lock,
+ * which none of usrsctp's upcall sites hold (docs/PERFORMANCE.md). */
 static void usr_upcall(struct socket *s, void *arg, int flags)
 {
-	(void)s;
 	(void)flags;
 	struct usr_engine *e = arg;
-	ev_async_send(e->base.loop, &e->wake);
+	int ev = usrsctp_get_events(s);
+	if (ev < 0 || (ev & (SCTP_EVENT_READ | SCTP_EVENT_ERROR)) ||
+	    ((ev & SCTP_EVENT_WRITE) &&
+	     atomic_load_explicit(&e->want_write, memory_order_relaxed) && usr_room(e, s)))
+		ev_async_send(e->base.loop, &e->wake);
 }
 
 static int setopt(struct socket *s, int opt, const void *v, socklen_t len, const char *what)
@@ -589,7 +633,8 @@ static void usr_wake_cb(struct ev_loop *loop, ev_async *w, int revents)
 	int events = usrsctp_get_events(e->sock);
 	if ((events & SCTP_EVENT_READ) && usr_read(e))
 		ev_async_send(loop, &e->wake); /* more to read: after TCP's turn */
-	if (e->sock && e->want_write && (usrsctp_get_events(e->sock) & SCTP_EVENT_WRITE)) {
+	if (e->sock && e->want_write && (usrsctp_get_events(e->sock) & SCTP_EVENT_WRITE) &&
+	    usr_room(e, e->sock)) {
 		e->want_write = false;
 		ev_timer_stop(loop, &e->write_poll);
 		e->base.cb.writable(e->base.ctx);
@@ -663,6 +708,7 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	if (n >= 0)
 		return 0;
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
+		atomic_store_explicit(&e->want_room, (unsigned)len, memory_order_relaxed);
 		if (!e->want_write) {
 			e->want_write = true;
 			ev_timer_again(e->base.loop, &e->write_poll);

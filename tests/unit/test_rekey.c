@@ -135,6 +135,42 @@ static void forged_rekey__dropped_and_association_stays(void **state)
 	ping(f, &l);
 }
 
+/* A frame the engine refused keeps its sealed bytes for the next try
+ * (assoc.c send_held), but not across a change of the sending key: B
+ * holds a DATA frame sealed under the old key when the rotation ends, A
+ * then erases the old receiving key, and only after that does B's engine
+ * take the frame. It must go sealed again under the new key; sent as it
+ * was held, A would find no key for it and count it as forged. */
+static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k01[] = {0, 1}, k10[] = {1, 0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_start(f);
+	struct bulk b;
+	bulk_start_full(f, &b, 2, 2 * 1000 * 1000, 11);
+	fake_engine_set_full(f->eb, false);
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	/* B answered the REQUEST (its new receiving key is in) and sent the ACK. */
+	RUN_UNTIL(f, (bulk_step(&b), f->b->auth.rx[1] != NULL && !f->b->rekey_owed));
+	assert_int_equal(f->b->n_rekeys, 0);
+	fake_engine_set_full(f->eb, true);
+	RUN_UNTIL(f, (bulk_step(&b), f->b->held_wire_len > 0));
+	const struct crypto_aead *sealed_with = f->b->held_tx;
+	RUN_UNTIL(f, f->b->n_rekeys == 1 && f->a->n_rekeys == 1);
+	assert_true(f->b->held_wire_len > 0);
+	assert_ptr_not_equal(f->b->auth.tx, sealed_with);
+	RUN_UNTIL(f, f->a->auth.rx[0] == NULL);
+	fake_engine_set_full(f->eb, false);
+	RUN_UNTIL(f, bulk_step(&b));
+	bulk_check(&b);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->b->n_up, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -143,6 +179,7 @@ int main(void)
 	    T(reload__new_first_key__rotates_while_transfers_run),
 	    T(reload__peer_without_the_key__refused_and_old_key_stays),
 	    T(forged_rekey__dropped_and_association_stays),
+	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
