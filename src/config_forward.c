@@ -3,7 +3,7 @@
  *
  * Start here to add a forward key: a line in forward_keys
  * (config_loader.h says how), its field in struct config_forward
- * (config.h). The target's text is read in config.c (SPEC_TARGET, with
+ * (config.h). The target's text is read in config_value.c (SPEC_TARGET, with
  * config_egress.c for host names and config_capture.c for "original");
  * load_forward() checks the keys together (capture and protocol, target
  * and protocol) and against the forwards before it (one listen address

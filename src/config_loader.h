@@ -10,9 +10,10 @@
  * Every problem is one loader_error() naming the line; config_load()
  * prints them sorted by line.
  *
- *   config.c          the loader (pass 2: iniparser; pass 3: values and
- *                     sections), [gateway], [association], [egress]
+ *   config.c          the loader (pass 2: iniparser; pass 3: the sections),
+ *                     [gateway], [association], [egress]
  *   config_scan.c     pass 1: the raw lines (where each key is)
+ *   config_value.c    pass 3: one value against its spec
  *   config_sctp.c     [sctp]: the SCTP timers and their rules
  *   config_paths.c    [path.NAME]: the paths
  *   config_forward.c  [forward.NAME]: listeners and their targets
@@ -141,12 +142,23 @@ unsigned spec_bit(const struct section_spec *ss, const char *key, const struct s
  * spec, so the cross-key checks can skip keys that are already reported. */
 void load_keys(struct loader *l, size_t si, const struct section_spec *ss, void *base,
                unsigned *seen, unsigned *bad);
-/* The section's defaults into BASE (a named section's struct). */
-void spec_defaults(const struct section_spec *ss, void *base);
 /* A (value VA) must not exceed B (VB); STRICT: must be less than B. RULE
  * says what is expected and why. */
 void check_order(struct loader *l, size_t si, const char *a, unsigned long long va, const char *b,
                  unsigned long long vb, bool strict, const char *rule);
+
+/* ---- config_value.c ---------------------------------------------------- */
+
+/* Stores V, the value of key S in section SEC on LINE, into BASE (the
+ * section's struct), or reports it and returns -EINVAL. */
+int parse_value(struct loader *l, const char *sec, const struct spec *s, const char *v, void *base,
+                unsigned line);
+/* What S expects, for a message: "an integer from 1 to 65535", ... */
+const char *spec_expected(const struct spec *s, char *buf, size_t len);
+/* The section's defaults into BASE (a named section's struct). */
+void spec_defaults(const struct section_spec *ss, void *base);
+/* 1 to MAX characters, each alphanumeric or in EXTRA. */
+bool name_valid(const char *s, size_t max, const char *extra);
 
 /* ---- config_scan.c ----------------------------------------------------- */
 
