@@ -242,6 +242,9 @@ void assoc_conn_ready(struct assoc *a, struct conn *c);
  * 1/ASSOC_GROWTH_KEEP of memory_limit: that stays for new connections, so
  * busy windows cannot lock new clients out. */
 #define ASSOC_GROWTH_KEEP 4
+/* Seconds between two log lines about refused clients (memory_limit,
+ * the peer's GOAWAY). */
+#define ASSOC_LOG_EVERY 5.0
 bool assoc_conn_grow(struct assoc *a, struct conn *c, uint32_t by);
 /* Shrink C's receive window by what it withholds on the way back to
  * conn_window (window_shrink), and release that much of mem_reserved. */

@@ -11,7 +11,7 @@
  *   target = original   the peer gateway connects to each connection's
  *                 original destination; needs capture = redirect or tproxy.
  *
- * config.c reads the keys through its tables; the words and the rule that
+ * config_forward.c reads the keys through its table; the words and the rule that
  * ties the two keys together live here.
  */
 #ifndef SCTPGW_CONFIG_CAPTURE_H

@@ -1,8 +1,8 @@
 /*
  * config_egress: the text of [egress] and of host-name targets, parsed.
  *
- * config.c reads the values out of the INI file and calls these; each
- * returns 0 or -EINVAL with WHY filled in the form config.c prints after
+ * config_value.c reads the values out of the INI file and calls these;
+ * each returns 0 or -EINVAL with WHY filled in the form it prints after
  * "FILE:LINE: [section] key: " (what is wrong; expected what). The syntax
  * is documented in conf/sctpgw.ini and man/sctpgw.ini.5.
  */

@@ -40,124 +40,98 @@ static void params(struct engine_params *p)
 	assert_int_equal(addr_parse_host("2001:2:2::2", &p->remote[1]), 0);
 }
 
-static struct sockaddr_storage ep(const char *endpoint)
-{
-	struct sockaddr_storage a;
-	assert_int_equal(addr_parse_endpoint(endpoint, &a), 0);
-	return a;
-}
-
 #define FROM(ss) ((const struct sockaddr *)&(ss))
 
-static void peer_expected__every_address_configured__is_kept(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "198.18.1.2:5757");
-	pack(&pk, "[2001:2:2::2]:5757");
-	struct sockaddr_storage from = ep("198.18.1.2:5757");
-	assert_true(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "198.18.1.2:5757");
-}
+/* One INIT against params(): the peer's addresses (ADDRS, NULL-ended;
+ * NO_ADDRS: the engine could not read them), its source (FROM, NULL: none
+ * known), whether it is kept and the address named (SEEN, NULL: not
+ * checked). */
+struct peer_case {
+	const char *what;
+	bool no_addrs;
+	const char *addrs[3];
+	const char *from;
+	bool kept;
+	const char *seen;
+};
 
-/* The bypass of issue 12 item 1: a stranger lists a configured address in
- * its INIT beside its own. */
-static void peer_expected__one_stranger_among_configured__is_refused(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "[2001:2:2::2]:5757");
-	pack(&pk, "198.18.9.9:5757");
-	struct sockaddr_storage from = ep("[2001:2:2::2]:5757");
-	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "198.18.9.9:5757");
-}
+static const struct peer_case peer_cases[] = {
+    {"every address configured: kept",
+     false,
+     {"198.18.1.2:5757", "[2001:2:2::2]:5757"},
+     "198.18.1.2:5757",
+     true,
+     "198.18.1.2:5757"},
+    /* The bypass of issue 12 item 1: a stranger lists a configured
+     * address in its INIT beside its own. */
+    {"one stranger among configured: refused",
+     false,
+     {"[2001:2:2::2]:5757", "198.18.9.9:5757"},
+     "[2001:2:2::2]:5757",
+     false,
+     "198.18.9.9:5757"},
+    {"INIT from a stranger: refused",
+     false,
+     {"198.18.1.2:5757"},
+     "198.18.9.9:5757",
+     false,
+     "198.18.9.9:5757"},
+    {"v4-mapped source: counts as IPv4",
+     false,
+     {"198.18.1.2:5757"},
+     "[::ffff:198.18.1.2]:5757",
+     true,
+     NULL},
+    {"configured address on another port: refused",
+     false,
+     {"198.18.1.2:5758"},
+     "198.18.1.2:5758",
+     false,
+     NULL},
+    {"another port, from the configured one: refused",
+     false,
+     {"198.18.1.2:5758"},
+     "198.18.1.2:5757",
+     false,
+     "198.18.1.2:5758"},
+    {"strangers only: refused",
+     false,
+     {"[2001:2:9::9]:5757", "198.18.1.3:5757"},
+     "[2001:2:9::9]:5757",
+     false,
+     "[2001:2:9::9]:5757"},
+    {"no addresses: refused as unknown", true, {NULL}, "198.18.1.2:5757", false, "unknown"},
+    {"no source: refused as unknown", false, {"198.18.1.2:5757"}, NULL, false, "unknown"},
+};
 
-static void peer_expected__init_from_a_stranger__is_refused(void **state)
+static void peer_expected__each_case__keeps_or_refuses_and_names_the_address(void **state)
 {
 	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "198.18.1.2:5757");
-	struct sockaddr_storage from = ep("198.18.9.9:5757");
-	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "198.18.9.9:5757");
-}
-
-static void peer_expected__v4_mapped_source__counts_as_ipv4(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "198.18.1.2:5757");
-	struct sockaddr_storage from = ep("[::ffff:198.18.1.2]:5757");
-	assert_true(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-}
-
-static void peer_expected__configured_address_on_another_port__is_refused(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "198.18.1.2:5758");
-	struct sockaddr_storage from = ep("198.18.1.2:5758");
-	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-	struct sockaddr_storage ours = ep("198.18.1.2:5757");
-	assert_false(engine_peer_expected(&p, FROM(ours), pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "198.18.1.2:5758");
-}
-
-static void peer_expected__strangers_only__are_refused(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	pack(&pk, "[2001:2:9::9]:5757");
-	pack(&pk, "198.18.1.3:5757");
-	struct sockaddr_storage from = ep("[2001:2:9::9]:5757");
-	assert_false(engine_peer_expected(&p, FROM(from), pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "[2001:2:9::9]:5757");
-}
-
-static void peer_expected__no_addresses_or_no_source__are_refused_as_unknown(void **state)
-{
-	(void)state;
-	struct engine_params p;
-	struct packed pk = {0};
-	char seen[ADDR_STRLEN];
-	params(&p);
-	struct sockaddr_storage from = ep("198.18.1.2:5757");
-	assert_false(engine_peer_expected(&p, FROM(from), NULL, -1, seen, sizeof seen));
-	assert_string_equal(seen, "unknown");
-	pack(&pk, "198.18.1.2:5757");
-	assert_false(engine_peer_expected(&p, NULL, pk.buf, pk.n, seen, sizeof seen));
-	assert_string_equal(seen, "unknown");
+	for (size_t i = 0; i < sizeof peer_cases / sizeof peer_cases[0]; i++) {
+		const struct peer_case *pc = &peer_cases[i];
+		struct engine_params p;
+		struct packed pk = {0};
+		struct sockaddr_storage from;
+		char seen[ADDR_STRLEN] = "";
+		params(&p);
+		for (size_t j = 0; pc->addrs[j]; j++)
+			pack(&pk, pc->addrs[j]);
+		if (pc->from)
+			assert_int_equal(addr_parse_endpoint(pc->from, &from), 0);
+		bool kept = engine_peer_expected(&p, pc->from ? FROM(from) : NULL,
+		                                 pc->no_addrs ? NULL : pk.buf,
+		                                 pc->no_addrs ? -1 : pk.n, seen, sizeof seen);
+		if (kept != pc->kept || (pc->seen && strcmp(seen, pc->seen) != 0))
+			fail_msg("%s: %s, naming %s; expected %s, naming %s", pc->what,
+			         kept ? "kept" : "refused", seen, pc->kept ? "kept" : "refused",
+			         pc->seen ? pc->seen : "anything");
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(peer_expected__every_address_configured__is_kept),
-	    cmocka_unit_test(peer_expected__one_stranger_among_configured__is_refused),
-	    cmocka_unit_test(peer_expected__init_from_a_stranger__is_refused),
-	    cmocka_unit_test(peer_expected__v4_mapped_source__counts_as_ipv4),
-	    cmocka_unit_test(peer_expected__configured_address_on_another_port__is_refused),
-	    cmocka_unit_test(peer_expected__strangers_only__are_refused),
-	    cmocka_unit_test(peer_expected__no_addresses_or_no_source__are_refused_as_unknown),
+	    cmocka_unit_test(peer_expected__each_case__keeps_or_refuses_and_names_the_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
