@@ -20,12 +20,13 @@
 # checks every byte and the SHA-256 both ways), and the datagrams must not
 # wait behind it, judged by the tail: at least 85 % of them echoed, the
 # 90th percentile of their one-way delay within udp_lifetime_ms (150 ms,
-# the default) + one round trip (40 ms) + 40 ms of slack for this shared
-# machine = 230 ms, and the 99th within 4 x (150 + 40) = 760 ms.  Why:
-# a datagram goes before every queued TCP frame (the engines' priority
-# stream scheduler) but after the one being sent, which is at most 8 KiB
-# while datagrams flow (assoc_data_max; about 60 ms at the ~1 Mbit/s this
-# link gives under 5 % loss), and waits for room in the congestion window
+# the default) + one round trip (40 ms) + what this shared machine's load
+# adds (the clean phase's p90 - p50, at least 40 ms), and the 99th within
+# 4 x (150 + 40) = 760 ms + the clean phase's p99 - p50.  Why: a datagram
+# goes before every queued TCP frame (the engines' priority stream
+# scheduler) but after the one being sent, which is at most 8 KiB while
+# datagrams flow (assoc_data_max; about 60 ms at the ~1 Mbit/s this link
+# gives under 5 % loss), and waits for room in the congestion window
 # (about one round trip); a lost datagram is retransmitted only within its
 # lifetime, else abandoned (PR-SCTP), so one that arrives at all arrives
 # within udp_lifetime_ms + the one-way delay.  The 99th percentile gets
@@ -104,13 +105,17 @@ m50=$(pct mixed 0.5); m99=$(pct mixed 0.99); mmax=$(pct mixed 1)
 nm=$(wc -l <"$WORK/delays-mixed.txt")
 log "mixed: one-way delay (us) p50 $m50 p90 $(pct mixed 0.9) p95 $(pct mixed 0.95) p99 $m99 max $mmax ($nm of $((SECS * 200)) echoed)"
 m90=$(pct mixed 0.9)
-bound=$(((150 + 40 + 40) * 1000)) tail=$((4 * (150 + 40) * 1000))
+# The load of this shared machine, measured on the clean link at the start:
+# what its p90 and p99 add to its median (at least 40 ms for the p90).
+noise90=$((c90 - c50)); [ "$noise90" -ge 40000 ] || noise90=40000
+noise99=$((c99 - c50))
+bound=$(((150 + 40) * 1000 + noise90)) tail=$((4 * (150 + 40) * 1000 + noise99))
 [ "$nm" -ge $((SECS * 200 * 85 / 100)) ] ||
     fail "only $nm of $((SECS * 200)) datagrams echoed beside the TCP transfer (want >= 85 %)"
 [ "$m90" -le "$bound" ] ||
-    fail "beside the TCP transfer the 90th percentile one-way delay is $m90 us > $bound us (udp_lifetime_ms 150 + RTT 40 + 40): datagrams wait behind TCP data"
+    fail "beside the TCP transfer the 90th percentile one-way delay is $m90 us > $bound us (udp_lifetime_ms 150 + RTT 40 + the clean link's p90 - p50): datagrams wait behind TCP data"
 [ "$m99" -le "$tail" ] ||
-    fail "beside the TCP transfer the 99th percentile one-way delay is $m99 us > $tail us (4 x (udp_lifetime_ms 150 + RTT 40)): datagrams queue behind TCP data"
+    fail "beside the TCP transfer the 99th percentile one-way delay is $m99 us > $tail us (4 x (udp_lifetime_ms 150 + RTT 40) + the clean link's p99 - p50): datagrams queue behind TCP data"
 dropped=$(link_loss_dropped wan1)
 link_loss wan1 0
 [ "$dropped" -gt 0 ] || fail "the loss rule dropped nothing"
