@@ -1209,6 +1209,7 @@ int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t
 	/* Tried even while the pump waits for writable: room may have come
 	 * since, and a datagram that finds none is dropped by the engine
 	 * without a wait (TCP's frame still goes first on writable). */
+	a->dgram_at = ev_now(a->loop); /* smaller TCP frames now (assoc_data_max) */
 	const uint8_t *msg = frame;
 	if (auth_tx_sealed(&a->auth)) {
 		int rc = auth_seal_dgram(&a->auth, sid, frame, len, a->seal_buf, &len);
@@ -1289,4 +1290,11 @@ double assoc_rtt(struct assoc *a)
 	if (a->engine->ops->path_info(a->engine, a->paths.primary, &info) == 0)
 		a->rtt = info.srtt_ms / 1000.0;
 	return a->rtt;
+}
+
+size_t assoc_data_max(const struct assoc *a)
+{
+	return a->dgram_at > 0 && ev_now(a->loop) - a->dgram_at < ASSOC_DGRAM_RECENT
+	           ? ASSOC_DATA_BESIDE_DGRAM
+	           : FRAME_DATA_MAX;
 }

@@ -92,6 +92,7 @@ struct assoc {
 	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
 	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
 	ev_tstamp rtt_at;            /* when rtt was read */
+	ev_tstamp dgram_at;          /* when a datagram was last sent (assoc_data_max) */
 
 	struct stream_table *streams; /* while HELLO or READY */
 	struct path_table paths;
@@ -232,6 +233,16 @@ void assoc_goaway(struct assoc *a);
 void assoc_shutdown(struct assoc *a);
 
 /* --- for tcp_conn.c --- */
+
+/* The payload of one TCP DATA frame now: FRAME_DATA_MAX, or
+ * ASSOC_DATA_BESIDE_DGRAM while this side sends datagrams (one sent within
+ * ASSOC_DGRAM_RECENT seconds). Neither engine interleaves messages (no
+ * I-DATA, docs/ARCHITECTURE.md "UDP flows beside TCP connections"): a
+ * datagram goes before every queued TCP frame but after the one being
+ * sent, so that frame's size bounds its wait. */
+#define ASSOC_DATA_BESIDE_DGRAM (8 * 1024)
+#define ASSOC_DGRAM_RECENT      1.0
+size_t assoc_data_max(const struct assoc *a);
 
 /* C has a frame to give (conn_pull): put it on the ready list (once) and
  * make sure the pump runs when the engine has room. */

@@ -35,6 +35,7 @@
 #include "addr.h"
 #include "engine.h"
 #include "engine_defer.h"
+#include "engine_prio.h"
 #include "frame.h"
 #include "fdguard.h"
 #include "log.h"
@@ -62,6 +63,7 @@ struct kern_engine {
 	uint32_t rx_ppid;         /* ENGINE_PPID_PROBE messages are dropped */
 	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 	uint64_t rtx_before;      /* retransmitted chunks of the associations that ended */
+	struct engine_prio prio;  /* datagram streams first (engine_prio.h) */
 };
 
 static void kern_rx_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -291,11 +293,41 @@ static void kern_down(struct kern_engine *e, bool abort, bool graceful, const ch
 		engine_defer_down(&e->down, graceful, why);
 }
 
+/* The priority scheduler on the new association (Linux >= 4.15), every
+ * stream at 0 until its first send says what it carries (engine_prio.h).
+ * Without it (an older kernel) datagrams still flow, first come first
+ * served behind queued TCP messages; hence only a warning. */
+static void kern_scheduler(struct kern_engine *e)
+{
+	engine_prio_reset(&e->prio);
+	struct sctp_assoc_value ss = {.assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = SCTP_SS_PRIO};
+	if (setsockopt(e->fd, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER, &ss, sizeof ss) < 0)
+		log_warn("engine kernel: no priority stream scheduler (%s): datagrams wait behind "
+		         "TCP messages",
+		         strerror(errno));
+}
+
+/* Before a send on SID carrying CLS: the stream's scheduler priority, when
+ * its class changed (engine_prio.h). A failure costs only the order. */
+static void kern_prio(struct kern_engine *e, uint16_t sid, enum engine_prio_class cls)
+{
+	if (!engine_prio_mark(&e->prio, sid, cls))
+		return;
+	struct sctp_stream_value v = {.assoc_id = SCTP_FUTURE_ASSOC,
+	                              .stream_id = sid,
+	                              .stream_value = engine_prio_value(cls)};
+	if (setsockopt(e->fd, IPPROTO_SCTP, SCTP_STREAM_SCHEDULER_VALUE, &v, sizeof v) < 0)
+		log_warn_limited("engine kernel: stream %u: setting its scheduler priority failed: "
+		                 "%s",
+		                 sid, strerror(errno));
+}
+
 /* A new association is up; the old one's down, if pending, comes first. */
 static void kern_up(struct kern_engine *e, uint16_t streams)
 {
 	engine_defer_flush(&e->down);
 	e->up = true;
+	kern_scheduler(e);
 	e->base.cb.up(e->base.ctx, streams);
 }
 
@@ -598,6 +630,7 @@ static int kern_sendmsg(struct kern_engine *e, uint16_t sid, const void *msg, si
 {
 	if (e->fd < 0 || !e->up)
 		return -ENOTCONN;
+	kern_prio(e, sid, pr ? ENGINE_PRIO_DGRAM : ENGINE_PRIO_TCP);
 	char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo)) +
 	          CMSG_SPACE(sizeof(struct sctp_prinfo))] = {0};
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
@@ -682,6 +715,7 @@ static void kern_free(struct engine *base)
 	kern_close_sock(e, true);
 	kern_close_listener(e);
 	engine_defer_stop(&e->down);
+	engine_prio_fini(&e->prio);
 	free(e->rx);
 	free(e);
 }
@@ -890,7 +924,10 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 	if (p->transport == CONFIG_TRANSPORT_UDP && kern_udp_port(p->udp_encap_port) < 0)
 		return NULL;
 	struct kern_engine *e = calloc(1, sizeof *e);
-	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {
+	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1)) ||
+	    engine_prio_init(&e->prio, p->max_streams) < 0) {
+		if (e)
+			free(e->rx);
 		free(e);
 		log_error("engine kernel: out of memory");
 		return NULL;

@@ -26,6 +26,7 @@
 #include "addr.h"
 #include "engine.h"
 #include "engine_defer.h"
+#include "engine_prio.h"
 #include "frame.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -70,6 +71,7 @@ struct usr_engine {
 	unsigned mtu;         /* the association's path MTU now (kicks lower it) */
 	uint8_t *rx;          /* one message being reassembled */
 	size_t rx_len;
+	struct engine_prio prio; /* datagram streams first (engine_prio.h) */
 };
 
 /* usrsctp is one stack per process: only one engine may exist. */
@@ -318,12 +320,44 @@ static void usr_down(struct usr_engine *e, bool abort, bool graceful, const char
 		engine_defer_down(&e->down, graceful, why);
 }
 
+/* The priority scheduler on the new association, every stream at 0 until
+ * its first send says what it carries (engine_prio.h). Set here, on the
+ * live association, because an accepted one does not take the listener's
+ * default. Without it datagrams still flow, in round robin with whole TCP
+ * messages (the default scheduler); hence only a warning. */
+static void usr_scheduler(struct usr_engine *e)
+{
+	engine_prio_reset(&e->prio);
+	struct sctp_assoc_value ss = {.assoc_id = SCTP_FUTURE_ASSOC,
+	                              .assoc_value = SCTP_SS_PRIORITY};
+	if (usrsctp_setsockopt(e->sock, IPPROTO_SCTP, SCTP_PLUGGABLE_SS, &ss, sizeof ss) < 0)
+		log_warn("engine userspace: no priority stream scheduler (%s): datagrams wait "
+		         "behind TCP messages",
+		         strerror(errno));
+}
+
+/* Before a send on SID carrying CLS: the stream's scheduler priority, when
+ * its class changed (engine_prio.h). A failure costs only the order. */
+static void usr_prio(struct usr_engine *e, uint16_t sid, enum engine_prio_class cls)
+{
+	if (!engine_prio_mark(&e->prio, sid, cls))
+		return;
+	struct sctp_stream_value v = {.assoc_id = SCTP_FUTURE_ASSOC,
+	                              .stream_id = sid,
+	                              .stream_value = engine_prio_value(cls)};
+	if (usrsctp_setsockopt(e->sock, IPPROTO_SCTP, SCTP_SS_VALUE, &v, sizeof v) < 0)
+		log_warn_limited("engine userspace: stream %u: setting its scheduler priority "
+		                 "failed: %s",
+		                 sid, strerror(errno));
+}
+
 /* A new association is up: watch its acknowledgements from scratch. */
 static void usr_up(struct usr_engine *e, uint16_t streams)
 {
 	engine_defer_flush(&e->down); /* the old association's down comes first */
 	e->up = true;
 	e->mtu = USR_PATH_MTU;
+	usr_scheduler(e);
 	ackwatch_reset(&e->ackwatch);
 	ev_timer_again(e->base.loop, &e->ack_timer);
 	e->base.cb.up(e->base.ctx, streams);
@@ -702,6 +736,7 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
+	usr_prio(e, sid, ENGINE_PRIO_TCP);
 	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(ENGINE_PPID)};
 	ssize_t n =
 	    usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
@@ -724,6 +759,7 @@ static int usr_send_dgram(struct engine *base, uint16_t sid, const void *msg, si
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
+	usr_prio(e, sid, ENGINE_PRIO_DGRAM);
 	struct sctp_sendv_spa spa = {
 	    .sendv_flags = SCTP_SEND_SNDINFO_VALID | SCTP_SEND_PRINFO_VALID,
 	    .sendv_sndinfo = {.snd_sid = sid,
@@ -789,6 +825,7 @@ static void usr_free(struct engine *base)
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	usr_initialised = false;
+	engine_prio_fini(&e->prio);
 	free(e->rx);
 	free(e);
 }
@@ -945,7 +982,10 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 		return NULL;
 	}
 	struct usr_engine *e = calloc(1, sizeof *e);
-	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1))) {
+	if (!e || !(e->rx = malloc(FRAME_WIRE_MAX + 1)) ||
+	    engine_prio_init(&e->prio, p->max_streams) < 0) {
+		if (e)
+			free(e->rx);
 		free(e);
 		log_error("engine userspace: out of memory");
 		return NULL;

@@ -328,7 +328,8 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
  * again; end of stream: FIN owed; error: RST owed). */
 static size_t read_data(struct conn *c, uint8_t *frame)
 {
-	size_t want = c->tx_credit < FRAME_DATA_MAX ? c->tx_credit : FRAME_DATA_MAX;
+	size_t max = assoc_data_max(c->assoc);
+	size_t want = c->tx_credit < max ? c->tx_credit : max;
 	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, want);
 	if (n > 0) {
 		c->tx_credit -= (uint32_t)n;

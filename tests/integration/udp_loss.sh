@@ -15,14 +15,29 @@
 # the test cannot tell head-of-line blocking apart from load; the unit
 # test dgram__out_of_order__accepted_once... shows datagrams are accepted
 # out of order, and the engine sends them SCTP_UNORDERED.)
-# Then, still with loss, a TCP transfer runs on the same association beside
-# the datagram stream: it must be intact (xfer.py checks every byte and
-# the SHA-256 both ways) and datagrams must still get through.  Their
-# delays beside the TCP transfer are only logged: datagrams wait in the
-# association's send queue behind the TCP data already queued there (up to
-# [sctp] sndbuf), which usrsctp does not abandon at udp_lifetime_ms while
-# unsent; measured up to 3 s with 5 % loss (docs/ARCHITECTURE.md, "UDP
-# flows", says what would bound it).
+# Then, still with loss, a TCP transfer (2 MiB each way) runs on the same
+# association beside the datagram stream: it must be intact (xfer.py
+# checks every byte and the SHA-256 both ways), and the datagrams must not
+# wait behind it, judged by the tail: at least 85 % of them echoed, the
+# 90th percentile of their one-way delay within udp_lifetime_ms (150 ms,
+# the default) + one round trip (40 ms) + what this shared machine's load
+# adds (the clean phase's p90 - p50, at least 40 ms), and the 99th within
+# 4 x (150 + 40) = 760 ms + the clean phase's p99 - p50.  Why: a datagram
+# goes before every queued TCP frame (the engines' priority stream
+# scheduler) but after the one being sent, which is at most 8 KiB while
+# datagrams flow (assoc_data_max; about 60 ms at the ~1 Mbit/s this link
+# gives under 5 % loss), and waits for room in the congestion window
+# (about one round trip); a lost datagram is retransmitted only within its
+# lifetime, else abandoned (PR-SCTP), so one that arrives at all arrives
+# within udp_lifetime_ms + the one-way delay.  The 99th percentile gets
+# more room because a retransmission timeout (a retransmission lost again;
+# about 14 a run here) stalls every stream of the association for an RTO
+# (>= 100 ms, doubling), and this 2-core machine's load stalls the
+# gateways too (measured p99 140 to 380 ms).  Before (the default
+# round-robin scheduler, 64 KiB TCP frames) the datagrams' queue grew
+# behind whole TCP frames: p90 4 s, p99 6.6 s, 15 % echoed; the priority
+# scheduler alone: p90 450 ms (docs/ARCHITECTURE.md, "UDP flows beside TCP
+# connections").
 set -euo pipefail
 SCENARIO=udp_loss
 . "$(dirname "$0")/lib.sh"
@@ -86,9 +101,21 @@ stream mixed
 wait "$pt" || rc=$?
 xfer_check "$rc" "$WORK/tcp.out" "TCP 2 MiB each way beside the datagrams with 5% loss"
 log "mixed: TCP: $(grep '^ok=' "$WORK/tcp.out" | tail -n1)"
-log "mixed: one-way delay (us) p50 $(pct mixed 0.5) p90 $(pct mixed 0.9) p99 $(pct mixed 0.99)"
+m50=$(pct mixed 0.5); m99=$(pct mixed 0.99); mmax=$(pct mixed 1)
 nm=$(wc -l <"$WORK/delays-mixed.txt")
-[ "$nm" -gt 0 ] || fail "no datagram echoed beside the TCP transfer"
+log "mixed: one-way delay (us) p50 $m50 p90 $(pct mixed 0.9) p95 $(pct mixed 0.95) p99 $m99 max $mmax ($nm of $((SECS * 200)) echoed)"
+m90=$(pct mixed 0.9)
+# The load of this shared machine, measured on the clean link at the start:
+# what its p90 and p99 add to its median (at least 40 ms for the p90).
+noise90=$((c90 - c50)); [ "$noise90" -ge 40000 ] || noise90=40000
+noise99=$((c99 - c50))
+bound=$(((150 + 40) * 1000 + noise90)) tail=$((4 * (150 + 40) * 1000 + noise99))
+[ "$nm" -ge $((SECS * 200 * 85 / 100)) ] ||
+    fail "only $nm of $((SECS * 200)) datagrams echoed beside the TCP transfer (want >= 85 %)"
+[ "$m90" -le "$bound" ] ||
+    fail "beside the TCP transfer the 90th percentile one-way delay is $m90 us > $bound us (udp_lifetime_ms 150 + RTT 40 + the clean link's p90 - p50): datagrams wait behind TCP data"
+[ "$m99" -le "$tail" ] ||
+    fail "beside the TCP transfer the 99th percentile one-way delay is $m99 us > $tail us (4 x (udp_lifetime_ms 150 + RTT 40) + the clean link's p99 - p50): datagrams queue behind TCP data"
 dropped=$(link_loss_dropped wan1)
 link_loss wan1 0
 [ "$dropped" -gt 0 ] || fail "the loss rule dropped nothing"
@@ -96,4 +123,4 @@ log "$dropped frames dropped on wan1"
 
 gw_stop A || fail "gateway A exit status $? after SIGTERM (want 0)"
 gw_stop B || fail "gateway B exit status $? after SIGTERM (want 0)"
-pass "under 5% loss a lost datagram delays only itself; TCP beside the datagrams intact"
+pass "under 5% loss a lost datagram delays only itself; beside a TCP transfer datagrams p90 $((m90 / 1000)) ms (<= $((bound / 1000))), p99 $((m99 / 1000)) ms (<= $((tail / 1000))), the transfer intact"

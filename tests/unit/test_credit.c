@@ -521,6 +521,54 @@ static void fairness__eight_bulk_connections__share_a_full_engine_evenly(void **
 	}
 }
 
+/* The largest DATA payload A sent on SID from its log entry FROM on. */
+static size_t largest_data(const struct fake_engine *e, uint16_t sid, size_t from)
+{
+	size_t most = 0;
+	for (size_t i = from; i < e->n_sent; i++)
+		if (e->sent[i].sid == sid && e->sent[i].head[0] == FRAME_DATA &&
+		    e->sent[i].len - FRAME_HEADER_LEN > most)
+			most = e->sent[i].len - FRAME_HEADER_LEN;
+	return most;
+}
+
+/* While this side sends datagrams, a TCP DATA frame carries at most
+ * ASSOC_DATA_BESIDE_DGRAM bytes: a datagram goes before queued TCP frames
+ * but after the one being sent (docs/ARCHITECTURE.md, "UDP flows beside
+ * TCP connections"). Before the first datagram, and again once none was
+ * sent for ASSOC_DGRAM_RECENT, frames are full size. */
+static void data_frames__while_datagrams_flow__stay_small(void **state)
+{
+	struct fx *f = *state;
+	f->ca->conn_window = f->cb->conn_window = 16 << 20;
+	fx_start(f);
+	struct link l = open_link_opts(f, f->a, BIG_BUFS);
+	size_t from = f->ea->n_sent;
+	one_way(f, l.client, l.target, 4 << 20, 71);
+	assert_true(largest_data(f->ea, l.sid, from) > ASSOC_DATA_BESIDE_DGRAM);
+
+	struct link m = open_link_opts(f, f->a, BIG_BUFS);
+	uint8_t dg[FRAME_HEADER_LEN + 8] = {0};
+	frame_dgram_header(dg);
+	assert_int_equal(assoc_send_dgram(f->a, 1, dg, sizeof dg, true), 0);
+	from = f->ea->n_sent;
+	one_way(f, m.client, m.target, 4 << 20, 72);
+	assert_true(largest_data(f->ea, m.sid, from) > 0);
+	assert_true(largest_data(f->ea, m.sid, from) <= ASSOC_DATA_BESIDE_DGRAM);
+	assert_true(ev_now(f->loop) - f->a->dgram_at < ASSOC_DGRAM_RECENT); /* it all ran within */
+
+	f->a->dgram_at -= ASSOC_DGRAM_RECENT; /* as if the last datagram were that old */
+	struct link n = open_link_opts(f, f->a, BIG_BUFS);
+	from = f->ea->n_sent;
+	one_way(f, n.client, n.target, 4 << 20, 73);
+	assert_true(largest_data(f->ea, n.sid, from) > ASSOC_DATA_BESIDE_DGRAM);
+	struct link *all[] = {&l, &m, &n};
+	for (size_t i = 0; i < 3; i++) {
+		close_tracked(f, all[i]->client);
+		close_tracked(f, all[i]->target);
+	}
+}
+
 static void memory_limit__reached__resets_the_next_client_and_keeps_the_others(void **state)
 {
 	struct fx *f = *state;
@@ -618,6 +666,7 @@ int main(void)
 	    T(credit__idle_connection__holds_no_buffer),
 	    T(credit__engine_full__at_most_one_frame_waits_in_memory),
 	    T(fairness__eight_bulk_connections__share_a_full_engine_evenly),
+	    T(data_frames__while_datagrams_flow__stay_small),
 	    T(memory_limit__reached__resets_the_next_client_and_keeps_the_others),
 	    T(memory_limit__reached_on_the_exit_side__resets_the_client_and_frees_the_id),
 	    T(memory_limit__refusal_while_the_engine_is_full__is_sent_when_room_comes),

@@ -73,6 +73,9 @@ vm_setup() {
     SCTPGW=${1:-}; SGXFER=${2:-}
     [ -x "$SCTPGW" ] && [ -x "$SGXFER" ] || { echo "usage: $0 SCTPGW SGXFER" >&2; exit 2; }
     SCTPGW=$(readlink -f "$SCTPGW"); SGXFER=$(readlink -f "$SGXFER")
+    # The UDP test tool (tests/tools/udpx.c), built beside sgxfer.
+    UDPX=${UDPX:-$(dirname "$SGXFER")/udpx}
+    [ -x "$UDPX" ] || cannot_run "no udp test tool at $UDPX (build the tests, or set UDPX)"
     SRCDIR=${SCTPGW_SRC:-$(cd "$HERE/../.." && pwd)}
     CACHE=${SCTPGW_VM_CACHE:-$SRCDIR/.cache/vm}
     [ "$(id -u)" = 0 ] || cannot_run "needs root (namespaces, tap)"
@@ -115,6 +118,7 @@ vm_initramfs() {
     vm_psk
     install -m 600 "$WORK/psk" "$root/etc/sctpgw.psk"
     _vm_copy_bin "$root" "$SGXFER" /usr/local/bin/sgxfer
+    _vm_copy_bin "$root" "$UDPX" /usr/local/bin/udpx
     # Ahead of busybox in PATH (init.sh): the real ones win over the applets.
     _vm_copy_bin "$root" "$(command -v ip)" /usr/local/bin/ip
     _vm_copy_bin "$root" "$(command -v tcpdump)" /usr/local/bin/tcpdump

@@ -5,7 +5,9 @@
 # and the user-space engine on the host, whose kernel has no SCTP; the
 # pair speaks SCTP over UDP (RFC 6951) through a tap link; transfers both
 # ways started from either side, SHA-256 equal; each gateway's log says
-# which engine it chose and why; the capture on the host side of the tap,
+# which engine it chose and why; datagrams of sizes 1 to 4,000 from the
+# VM to an echo server on the host come back intact (the kernel engine's
+# send_dgram one way, the user-space engine's the other); the capture on the host side of the tap,
 # decoded by tshark as SCTP in UDP, shows the handshake and DATA.
 set -euo pipefail
 SCENARIO=mixed_encap
@@ -39,6 +41,8 @@ target = 127.0.0.1:9001
 allow = 127.0.0.0/8
 INI
 ip netns exec "$HNS" "$SGXFER" server 127.0.0.1 9000 "$BULK" 2 >"$WORK/srv.out" 2>&1 &
+VM_PIDS+=($!)
+ip netns exec "$HNS" "$UDPX" echo 127.0.0.1:9053 >"$WORK/echo.out" 2>&1 &
 VM_PIDS+=($!)
 ip netns exec "$HNS" tcpdump -Z root -i tapq -n -s 0 -c 300 -U -w "$WORK/mixed.pcap" \
     udp port 9899 2>"$WORK/tcpdump.err" &

@@ -1,0 +1,51 @@
+/*
+ * engine_prio: datagram streams go before TCP streams in the engine's
+ * stream scheduler (docs/ARCHITECTURE.md, "UDP flows beside TCP
+ * connections").
+ *
+ * Start here to see why an engine sets a stream's scheduler priority: both
+ * engines run the priority scheduler (usrsctp SCTP_SS_PRIORITY, Linux
+ * SCTP_SS_PRIO; the lower value goes first), and a stream id is used by a
+ * TCP connection or a UDP flow, one after the other. The engine asks
+ * engine_prio_mark() before each send which class the stream now carries;
+ * it returns true only when the class changed, and then the engine sets the
+ * stream's priority (SCTP_SS_VALUE / SCTP_STREAM_SCHEDULER_VALUE) to
+ * engine_prio_value(). One byte per stream; reset when an association
+ * comes up (a new association starts every stream at priority 0).
+ */
+#ifndef SCTPGW_ENGINE_PRIO_H
+#define SCTPGW_ENGINE_PRIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum engine_prio_class {
+	ENGINE_PRIO_UNSET = 0, /* as the association started: priority 0 */
+	ENGINE_PRIO_DGRAM,     /* UDP flow: goes first */
+	ENGINE_PRIO_TCP,       /* TCP connection or control: after datagrams */
+};
+
+struct engine_prio {
+	uint8_t *cls; /* enum engine_prio_class, one per stream id */
+	uint32_t n;
+};
+
+int engine_prio_init(struct engine_prio *p, uint32_t streams);
+void engine_prio_fini(struct engine_prio *p);
+/* Every stream back to ENGINE_PRIO_UNSET (a new association). */
+void engine_prio_reset(struct engine_prio *p);
+/* Whether SID's scheduler priority must be set now for class CLS. */
+static inline bool engine_prio_mark(struct engine_prio *p, uint16_t sid, enum engine_prio_class cls)
+{
+	if (sid >= p->n || p->cls[sid] == cls)
+		return false;
+	p->cls[sid] = (uint8_t)cls;
+	return true;
+}
+/* The scheduler value of class CLS: datagrams 0, the rest 1. */
+static inline uint16_t engine_prio_value(enum engine_prio_class cls)
+{
+	return cls == ENGINE_PRIO_DGRAM ? 0 : 1;
+}
+
+#endif
