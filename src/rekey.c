@@ -231,6 +231,10 @@ bool assoc_chunk_sync(struct assoc *a)
 		if (!chunk_op(a, ENGINE_KEY_ACTIVATE, act, NULL))
 			return false;
 		if (a->chunk_active == 0) {
+			log_info(
+			    "association: SCTP-AUTH: packets authenticated with the handshake's "
+			    "key %u; the null key is accepted for %.1f s more",
+			    act, a->hello_timeout);
 			/* The null key goes a grace time from now: the peer may
 			 * still send, or resend, under it until our AUTH is in. */
 			if (!ev_is_active(&a->rekey_timer)) {
