@@ -104,10 +104,26 @@ enum engine_key_op {
  * before the association starts): DATA, SACK, FORWARD-TSN, I-DATA,
  * I-FORWARD-TSN. A packet carrying one of them without a valid AUTH chunk
  * is dropped by the stack before it is acknowledged. */
-#define ENGINE_AUTH_CHUNKS                                                                         \
-	{                                                                                          \
-		0x00, 0x03, 0xc0, 0x40, 0xc2                                                       \
+/* clang-format off */
+#define ENGINE_AUTH_CHUNKS {0x00, 0x03, 0xc0, 0x40, 0xc2}
+/* clang-format on */
+
+/* Whether LIST (N chunk types, as SCTP_LOCAL_AUTH_CHUNKS and
+ * SCTP_PEER_AUTH_CHUNKS give them) holds DATA, SACK and FORWARD-TSN, the
+ * chunks every association uses (I-DATA and I-FORWARD-TSN only when
+ * interleaving was negotiated): the engines' ENGINE_KEY_CHECK. */
+static inline bool engine_auth_chunks_cover(const uint8_t *list, size_t n)
+{
+	static const uint8_t need[] = {0x00, 0x03, 0xc0};
+	for (size_t i = 0; i < sizeof need; i++) {
+		size_t j = 0;
+		while (j < n && list[j] != need[i])
+			j++;
+		if (j == n)
+			return false;
 	}
+	return true;
+}
 
 /* Events from the engine; CTX is the one given to the constructor. */
 struct engine_callbacks {

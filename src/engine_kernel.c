@@ -784,7 +784,6 @@ static int kern_chunk_key(struct engine *base, enum engine_key_op op, uint16_t i
 	int rc = 0;
 	switch (op) {
 	case ENGINE_KEY_CHECK: {
-		static const uint8_t want[] = ENGINE_AUTH_CHUNKS;
 		for (int peer = 0; peer < 2; peer++) {
 			uint8_t buf[sizeof(struct sctp_authchunks) + 256] = {0};
 			socklen_t l = sizeof buf;
@@ -796,9 +795,8 @@ static int kern_chunk_key(struct engine *base, enum engine_key_op op, uint16_t i
 			size_t n = ac->gauth_number_of_chunks;
 			if (n > 256)
 				n = 256;
-			for (size_t i = 0; i < 3; i++) /* DATA, SACK, FORWARD-TSN */
-				if (!memchr(ac->gauth_chunks, want[i], n))
-					return -EOPNOTSUPP;
+			if (!engine_auth_chunks_cover(ac->gauth_chunks, n))
+				return -EOPNOTSUPP;
 		}
 		return 0;
 	}

@@ -826,12 +826,6 @@ static int usr_stats(struct engine *base, struct engine_stats *out)
 	return 0;
 }
 
-/* Whether chunk type T is in the list of N chunk types at L. */
-static bool usr_has_chunk(const uint8_t *l, size_t n, uint8_t t)
-{
-	return memchr(l, t, n) != NULL;
-}
-
 static int usr_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id,
                          const uint8_t *key, size_t len)
 {
@@ -843,7 +837,6 @@ static int usr_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id
 	case ENGINE_KEY_CHECK: {
 		/* Both lists (what we require, what the peer requires) hold
 		 * every chunk type of ENGINE_AUTH_CHUNKS that carries data. */
-		static const uint8_t want[] = ENGINE_AUTH_CHUNKS;
 		for (int peer = 0; peer < 2; peer++) {
 			uint8_t buf[sizeof(struct sctp_authchunks) + 256] = {0};
 			socklen_t l = sizeof buf;
@@ -852,10 +845,9 @@ static int usr_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id
 			        peer ? SCTP_PEER_AUTH_CHUNKS : SCTP_LOCAL_AUTH_CHUNKS, buf, &l) < 0)
 				return -EOPNOTSUPP;
 			size_t n = l > sizeof(sctp_assoc_t) ? l - sizeof(sctp_assoc_t) : 0;
-			const uint8_t *list = ((struct sctp_authchunks *)buf)->gauth_chunks;
-			for (size_t i = 0; i < 3; i++) /* DATA, SACK, FORWARD-TSN */
-				if (!usr_has_chunk(list, n, want[i]))
-					return -EOPNOTSUPP;
+			if (!engine_auth_chunks_cover(((struct sctp_authchunks *)buf)->gauth_chunks,
+			                              n))
+				return -EOPNOTSUPP;
 		}
 		return 0;
 	}
