@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# rewrite_link (issue 11, test c): packets altered on the wire leave the
-# connection intact.  The WAN link is the emulator (tests/tools/wanem.c)
-# with -x: it inverts 4 bytes of user data in every Kth packet that
-# carries an SCTP DATA chunk, in both directions, and makes the SCTP
-# CRC32c and the UDP checksum right again, as an on-path attacker would,
-# so only an authentication can tell.  Through it, a bulk transfer both
+# rewrite_link (issue 11, test c): packets altered or forged on the wire
+# leave the connection intact.  The WAN link is the emulator
+# (tests/tools/wanem.c) with -x: it inverts 4 bytes of user data in every
+# Kth packet that carries an SCTP DATA chunk, in both directions, and makes
+# the SCTP CRC32c and the UDP checksum right again, as an on-path attacker
+# would, so only an authentication can tell; and with -i: of every Jth
+# such packet it sends a copy rewritten the same way ahead of the real one
+# (a forged packet with the right verification tag and TSN, first).  Through it, a bulk transfer both
 # ways (xfer.py: every byte checked, the SHA-256 of the upload compared at
 # both ends).  With SCTP-AUTH (docs/SECURITY.md "Packets: SCTP-AUTH") the
 # stack drops each rewritten packet before acknowledging it, the sender
@@ -17,8 +19,8 @@
 #     SCTP-AUTH; /metrics is the same counter) >= what wanem rewrote
 #     toward them, and no sealed message failed to open (the AEAD saw
 #     nothing bad: SCTP-AUTH stopped every rewrite before).
-# Without SCTP-AUTH (checked by making the engine's CHECK fail) each
-# rewritten message passes SCTP, fails the AEAD, and its connection is
+# Without SCTP-AUTH (checked with the engine's chunk list left empty) each
+# rewritten or forged message passes SCTP, fails the AEAD, and its connection is
 # reset: this test fails.
 #
 #   usage: rewrite_link.sh SCTPGW
@@ -29,7 +31,8 @@ need_root
 setup "$@"
 
 EVERY=${REWRITE_EVERY:-40}
-WANEM_OPTS="-x $EVERY" topo_up --wan "1:1:0:0:1000"
+INJECT=${INJECT_EVERY:-70}
+WANEM_OPTS="-x $EVERY -i $INJECT" topo_up --wan "1:1:0:0:1000"
 xfer_server lan-b "$LAN_B:$SRV_PORT"
 pair_up
 for s in A B; do
@@ -56,8 +59,13 @@ done
 
 ab=$(wan_counter 1 'a>b' corrupted)
 ba=$(wan_counter 1 'b>a' corrupted)
-log "wanem rewrote $ab packets toward B and $ba toward A (every ${EVERY}th DATA packet)"
+iab=$(wan_counter 1 'a>b' injected)
+iba=$(wan_counter 1 'b>a' injected)
+log "wanem rewrote $ab packets toward B and $ba toward A (every ${EVERY}th DATA packet), and forged $iab and $iba ahead of real ones"
 [ "$ab" -gt 10 ] && [ "$ba" -gt 10 ] || fail "wanem rewrote too few packets ($ab, $ba): the test proves nothing"
+[ "$iab" -gt 10 ] && [ "$iba" -gt 10 ] || fail "wanem forged too few packets ($iab, $iba): the test proves nothing"
+ab=$((ab + iab))
+ba=$((ba + iba))
 
 for s in A B; do
     n=$(log_since "$s" | grep -c 'association up' || true)
@@ -76,7 +84,7 @@ for s in A B; do
 done
 got_b=$(log_since B | sed -n 's/.*packets failing SCTP-AUTH \([0-9]*\).*/\1/p' | tail -n1)
 got_a=$(log_since A | sed -n 's/.*packets failing SCTP-AUTH \([0-9]*\).*/\1/p' | tail -n1)
-log "packets dropped by SCTP-AUTH: $got_b at B (wanem rewrote $ab toward it), $got_a at A ($ba)"
+log "packets dropped by SCTP-AUTH: $got_b at B (wanem rewrote or forged $ab toward it), $got_a at A ($ba)"
 [ "$got_b" -ge "$ab" ] || fail "B dropped $got_b packets for SCTP-AUTH, wanem rewrote $ab toward it"
 [ "$got_a" -ge "$ba" ] || fail "A dropped $got_a packets for SCTP-AUTH, wanem rewrote $ba toward it"
 for s in A B; do
@@ -85,4 +93,4 @@ for s in A B; do
 done
 gw_stop A || fail "gateway A exit status $?"
 gw_stop B || fail "gateway B exit status $?"
-pass "every ${EVERY}th DATA packet rewritten on the wire ($ab + $ba): dropped by SCTP-AUTH ($got_b + $got_a), resent, 4 x 16 MiB both ways intact, association up throughout"
+pass "every ${EVERY}th DATA packet rewritten and every ${INJECT}th forged ahead on the wire ($ab + $ba): dropped by SCTP-AUTH ($got_b + $got_a), 4 x 16 MiB both ways intact, association up throughout"

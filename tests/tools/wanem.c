@@ -33,6 +33,11 @@
  *                        are made right again, so only an authentication
  *                        above the checksum (SCTP-AUTH, an AEAD) can tell;
  *                        0 = never (default).  An on-path attacker's edit.
+ *   -i, --inject K       every Kth such packet (counted with -x's) goes on
+ *                        unchanged, and a copy rewritten as -x does is
+ *                        written out at once, ahead of it: a forged packet
+ *                        with the right verification tag and TSN that
+ *                        arrives before the real one.  0 = never (default).
  * Other:
  *   -n, --name NAME      label of the counter lines (default DEV_A)
  *   -s, --seed N         seed of the loss/jitter generator (default: time)
@@ -44,7 +49,8 @@
  * Counters (one line per direction on stderr at SIGUSR1 and at exit):
  *   wanem NAME a>b: rx=P fwd=P fwd_bytes=B drop_loss=P drop_queue=P
  *                   drop_ring=P max_queue=P write_err=P data_pkts=P corrupted=P
- * (data_pkts and corrupted count only with -x.)
+ *                   injected=P
+ * (data_pkts, corrupted and injected count only with -x or -i.)
  * "wanem NAME: ready" is printed once both devices are attached.
  * SIGTERM/SIGINT end it.
  *
@@ -86,11 +92,12 @@ struct params {
 	uint64_t queue_pkts;
 	uint64_t queue_bytes;
 	uint64_t corrupt_every;
+	uint64_t inject_every;
 };
 
 struct counters {
 	uint64_t rx, fwd, fwd_bytes, drop_loss, drop_queue, drop_ring, max_queue, write_err;
-	uint64_t data_pkts, corrupted;
+	uint64_t data_pkts, corrupted, injected;
 };
 
 /* What the ring knows of one packet; its bytes are in the slot of the same index. */
@@ -206,8 +213,27 @@ static void udp_fix(const uint8_t *pkt, uint8_t *u, size_t ulen)
 	u[7] = (uint8_t)c;
 }
 
+/* Rewrite the DATA chunk at CHUNK (header HDR bytes, CLEN in all) of the
+ * SCTP packet SCTP (SLEN bytes) in UDP datagram U (ULEN) of IP packet PKT,
+ * and make both checksums right again. */
+static void rewrite(uint8_t *pkt, uint8_t *u, size_t ulen, uint8_t *sctp, size_t slen,
+                    uint8_t *chunk, size_t hdr, size_t clen)
+{
+	uint8_t *data = chunk + hdr;
+	size_t at = (clen - hdr) / 2 - 2;
+	for (int k = 0; k < 4; k++)
+		data[at + (size_t)k] ^= 0xff;
+	sctp[8] = sctp[9] = sctp[10] = sctp[11] = 0;
+	uint32_t crc = crc32c(sctp, slen);
+	sctp[8] = (uint8_t)crc; /* the SCTP checksum is stored little-endian */
+	sctp[9] = (uint8_t)(crc >> 8);
+	sctp[10] = (uint8_t)(crc >> 16);
+	sctp[11] = (uint8_t)(crc >> 24);
+	udp_fix(pkt, u, ulen);
+}
+
 /* PKT (LEN bytes): when it is SCTP over UDP carrying DATA or I-DATA, count
- * it, and rewrite every Kth (see -x). */
+ * it, and rewrite every Kth (-x), or send a rewritten copy of it ahead (-i). */
 static void maybe_corrupt(struct dir *d, uint8_t *pkt, uint32_t len)
 {
 	size_t ip;
@@ -232,20 +258,18 @@ static void maybe_corrupt(struct dir *d, uint8_t *pkt, uint32_t len)
 		size_t hdr = type == 0x00 ? 16 : type == 0x40 ? 20 : 0;
 		if (hdr && clen >= hdr + 4) {
 			d->c.data_pkts++;
-			if (d->c.data_pkts % d->p.corrupt_every)
-				return;
-			uint8_t *data = sctp + off + hdr;
-			size_t at = (clen - hdr) / 2 - 2;
-			for (int k = 0; k < 4; k++)
-				data[at + (size_t)k] ^= 0xff;
-			sctp[8] = sctp[9] = sctp[10] = sctp[11] = 0;
-			uint32_t crc = crc32c(sctp, slen);
-			sctp[8] = (uint8_t)crc; /* the SCTP checksum is stored little-endian */
-			sctp[9] = (uint8_t)(crc >> 8);
-			sctp[10] = (uint8_t)(crc >> 16);
-			sctp[11] = (uint8_t)(crc >> 24);
-			udp_fix(pkt, u, ulen);
-			d->c.corrupted++;
+			if (d->p.corrupt_every && d->c.data_pkts % d->p.corrupt_every == 0) {
+				rewrite(pkt, u, ulen, sctp, slen, sctp + off, hdr, clen);
+				d->c.corrupted++;
+			} else if (d->p.inject_every && d->c.data_pkts % d->p.inject_every == 0) {
+				static uint8_t copy[65536];
+				memcpy(copy, pkt, len);
+				size_t delta = (size_t)(sctp - pkt);
+				rewrite(copy, copy + ip, ulen, copy + delta, slen,
+				        copy + delta + off, hdr, clen);
+				if (write(d->out_fd, copy, len) == (ssize_t)len)
+					d->c.injected++;
+			}
 			return;
 		}
 		off += (clen + 3) & ~(size_t)3;
@@ -256,7 +280,7 @@ static void maybe_corrupt(struct dir *d, uint8_t *pkt, uint32_t len)
 static void dir_arrive(struct dir *d, uint64_t now, uint32_t len)
 {
 	d->c.rx++;
-	if (d->p.corrupt_every)
+	if (d->p.corrupt_every || d->p.inject_every)
 		maybe_corrupt(d, d->slots + (size_t)ring_idx(d, d->head + d->count) * d->slotsz,
 		              len);
 	if (d->lossthr && rnd32() < d->lossthr) {
@@ -348,12 +372,14 @@ static void print_counters(const char *name, const struct dir *d)
 	const struct counters *c = &d->c;
 	fprintf(stderr,
 	        "wanem %s %s: rx=%llu fwd=%llu fwd_bytes=%llu drop_loss=%llu drop_queue=%llu "
-	        "drop_ring=%llu max_queue=%llu write_err=%llu data_pkts=%llu corrupted=%llu\n",
+	        "drop_ring=%llu max_queue=%llu write_err=%llu data_pkts=%llu corrupted=%llu "
+	        "injected=%llu\n",
 	        name, d->label, (unsigned long long)c->rx, (unsigned long long)c->fwd,
 	        (unsigned long long)c->fwd_bytes, (unsigned long long)c->drop_loss,
 	        (unsigned long long)c->drop_queue, (unsigned long long)c->drop_ring,
 	        (unsigned long long)c->max_queue, (unsigned long long)c->write_err,
-	        (unsigned long long)c->data_pkts, (unsigned long long)c->corrupted);
+	        (unsigned long long)c->data_pkts, (unsigned long long)c->corrupted,
+	        (unsigned long long)c->injected);
 }
 
 /* Enter netns (name or path; "" = the current one) and attach/create dev. */
@@ -455,11 +481,12 @@ static int parse_pair(const char *s, double lo, double hi, double out[2])
 
 static void usage(void)
 {
-	fprintf(stderr,
-	        "usage: wanem [-d MS] [-j MS] [-r MBIT] [-q PKTS] [-b BYTES] [-l PCT]\n"
-	        "             [-x K] [-n NAME] [-s SEED] [-m MIB] [NETNS:]DEV_A [NETNS:]DEV_B\n"
-	        "(per-direction values as A2B/B2A; see the comment at the top of "
-	        "tests/tools/wanem.c)\n");
+	fprintf(
+	    stderr,
+	    "usage: wanem [-d MS] [-j MS] [-r MBIT] [-q PKTS] [-b BYTES] [-l PCT]\n"
+	    "             [-x K] [-i K] [-n NAME] [-s SEED] [-m MIB] [NETNS:]DEV_A [NETNS:]DEV_B\n"
+	    "(per-direction values as A2B/B2A; see the comment at the top of "
+	    "tests/tools/wanem.c)\n");
 }
 
 static int dir_init(struct dir *d, const char *label, size_t ring_bytes, uint32_t mtu)
@@ -491,6 +518,7 @@ int main(int argc, char **argv)
 	    {"seed", required_argument, NULL, 's'},
 	    {"ring", required_argument, NULL, 'm'},
 	    {"corrupt", required_argument, NULL, 'x'},
+	    {"inject", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -501,7 +529,7 @@ int main(int argc, char **argv)
 	double ring_mib = 64;
 	uint64_t seed = now_ns();
 	int c;
-	while ((c = getopt_long(argc, argv, "d:j:r:q:b:l:n:s:m:x:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:j:r:q:b:l:n:s:m:x:i:h", opts, NULL)) != -1) {
 		double v[2];
 		int err = 0;
 		switch (c) {
@@ -535,6 +563,11 @@ int main(int argc, char **argv)
 			err = parse_pair(optarg, 0, 1e9, v);
 			dirs[0].p.corrupt_every = (uint64_t)v[0],
 			dirs[1].p.corrupt_every = (uint64_t)v[1];
+			break;
+		case 'i':
+			err = parse_pair(optarg, 0, 1e9, v);
+			dirs[0].p.inject_every = (uint64_t)v[0],
+			dirs[1].p.inject_every = (uint64_t)v[1];
 			break;
 		case 'n':
 			name = optarg;
