@@ -220,6 +220,7 @@ static void on_up(void *ctx, uint16_t streams)
 		abort_assoc(a, "cannot start the handshake");
 		return;
 	}
+	assoc_chunk_begin(a);
 	set_state(a, ASSOC_HELLO);
 	ev_timer_set(&a->hello_timer, a->hello_timeout, 0.);
 	ev_timer_start(a->loop, &a->hello_timer);
@@ -314,6 +315,8 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		go_ready(a); /* both sides insecure = yes */
 		return;
 	}
+	if (!assoc_chunk_sync(a)) /* the peer's packets under the new key: accepted */
+		return;
 	rc = assoc_send_frame(a, 0, &proof);
 	if (rc < 0) {
 		log_error("association: cannot send AUTH: %s", strerror(-rc));
@@ -358,6 +361,8 @@ static void go_ready(struct assoc *a)
 	if (a->auth.state == AUTH_OPEN)
 		log_warn("association with %s is NOT authenticated or encrypted (insecure = yes)",
 		         a->peer_name);
+	if (!assoc_chunk_sync(a)) /* what we send: under the new key */
+		return;
 	if (a->draining) {
 		a->goaway_owed = true; /* draining already: tell this peer too */
 		pump_update(a);

@@ -145,6 +145,14 @@ struct assoc {
 	bool rekey_owed;
 	struct frame_rekey rekey_frame;
 	double hello_timeout;
+	/* SCTP-AUTH keys in the engine (rekey.c): the key numbers installed
+	 * (besides the null key), the one we send with (0: the null key),
+	 * whether the null key is still accepted, and whether its grace time
+	 * after the handshake has passed. */
+	uint16_t chunk_installed[4];
+	size_t n_chunk_installed;
+	uint16_t chunk_active;
+	bool chunk_null, chunk_null_due;
 
 	/* Authentication and sealing (auth.h); buffers for one sealed or
 	 * opened message. */
@@ -216,6 +224,16 @@ void assoc_rekey_start(struct assoc *a);
 void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in);
 void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r);
 void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* SCTP-AUTH (rekey.c, docs/SECURITY.md "Packets: SCTP-AUTH"): at the
+ * association's start, whether the engine authenticates data chunks (the
+ * HELLO says so); then, after each change of the handshake's or a
+ * rotation's keys, the engine's keys made to match auth's: a phase's key
+ * installed while its receive key exists, the sending phase's key active
+ * once sealed, the null key deleted a grace time after the handshake.
+ * False when the engine refused (the association is then aborted). */
+void assoc_chunk_begin(struct assoc *a);
+bool assoc_chunk_sync(struct assoc *a);
 
 /* Connect role: start connecting; accept role: start listening. */
 int assoc_start(struct assoc *a);

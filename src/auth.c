@@ -10,7 +10,9 @@ static const char kdf_label[] = "sctpgw v3";
 static const char proof_label[2][24] = {"sctpgw v3 proof connect", "sctpgw v3 proof accept"};
 
 /* The keys HKDF gives one association, in this order. */
-enum { K_CONNECT_TX, K_ACCEPT_TX, K_CONNECT_PROOF, K_ACCEPT_PROOF, K_SESSION, K_N };
+enum { K_CONNECT_TX, K_ACCEPT_TX, K_CONNECT_PROOF, K_ACCEPT_PROOF, K_SESSION, K_CHUNK, K_N };
+/* HKDF's output does not depend on its length past what is read, so
+ * K_CHUNK (the SCTP-AUTH key, added in 0.x) left every other key as it was. */
 
 /* A rotation under way (auth.h). */
 struct auth_rekey {
@@ -70,6 +72,11 @@ void auth_reset(struct auth *x)
 	x->tx = x->rx[0] = x->rx[1] = NULL;
 	x->tx_phase = 0;
 	crypto_wipe(x->session, sizeof x->session);
+	crypto_wipe(x->chunk_key, sizeof x->chunk_key);
+	memset(x->chunk_key_id, 0, sizeof x->chunk_key_id);
+	x->chunk_next_id = 0;
+	x->chunk_auth = false;
+	x->chunk_auth_here = false;
 	memset(x->key_id, 0, sizeof x->key_id);
 	x->tx_ctr = x->rx_ctr = NULL;
 	x->flow_gen = NULL;
@@ -124,6 +131,25 @@ void auth_fill_hello(const struct auth *x, struct frame_hello *h)
 		memcpy(h->key_ids[i], x->keys[i].id, FRAME_KEYID_LEN);
 	if (!x->encrypt)
 		h->features |= FRAME_FEATURE_NO_ENCRYPT;
+	if (x->chunk_auth_here)
+		h->features |= FRAME_FEATURE_SCTP_AUTH;
+}
+
+/* The next SCTP-AUTH key number (1..65535; 0 is the null key). */
+static uint16_t chunk_id_next(struct auth *x)
+{
+	if (++x->chunk_next_id == 0)
+		x->chunk_next_id = 1;
+	return x->chunk_next_id;
+}
+
+/* K's SCTP-AUTH key for key phase PHASE, when both sides use SCTP-AUTH. */
+static void chunk_take(struct auth *x, unsigned phase, const uint8_t key[CRYPTO_KEY_LEN])
+{
+	if (!x->chunk_auth)
+		return;
+	memcpy(x->chunk_key[phase], key, CRYPTO_KEY_LEN);
+	x->chunk_key_id[phase] = chunk_id_next(x);
 }
 
 void auth_hello_sent(struct auth *x, const uint8_t *msg, size_t len)
@@ -260,6 +286,8 @@ int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct
 			rc = -ENOMEM;
 		memcpy(x->session, k[K_SESSION], sizeof x->session);
 		memcpy(x->key_id, psk->id, sizeof x->key_id);
+		x->chunk_auth = x->chunk_auth_here && (h->features & FRAME_FEATURE_SCTP_AUTH);
+		chunk_take(x, 0, k[K_CHUNK]);
 	}
 	crypto_wipe(k, sizeof k);
 	if (rc < 0) {
@@ -510,6 +538,7 @@ static int rekey_install_rx(struct auth *x, uint8_t k[K_N][CRYPTO_KEY_LEN])
 	unsigned next = x->tx_phase ^ 1;
 	crypto_aead_free(x->rx[next]); /* a previous rotation's old key */
 	x->rx[next] = rx;
+	chunk_take(x, next, k[K_CHUNK]);
 	return 0;
 }
 

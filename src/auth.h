@@ -109,6 +109,17 @@ struct auth {
 	uint32_t *flow_gen;   /* OPENs on the id so far */
 	uint64_t *dg_tx;      /* next datagram seq we send */
 	struct replay *dg_rx; /* datagram seqs received */
+
+	/* SCTP-AUTH (RFC 4895, docs/SECURITY.md): a shared key per key phase,
+	 * HKDF output K_CHUNK of the handshake or of the rotation; the stack
+	 * knows it as key number chunk_key_id[phase] (0: none). assoc's
+	 * chunk_auth.c installs a phase's key while rx[phase] exists and
+	 * makes tx_phase's active once sealed. */
+	bool chunk_auth_here; /* our engine authenticates the chunks (HELLO bit) */
+	bool chunk_auth;      /* both HELLOs said so */
+	uint16_t chunk_key_id[2];
+	uint8_t chunk_key[2][CRYPTO_KEY_LEN];
+	uint16_t chunk_next_id;
 };
 
 /* KEYS (N of them, 0 for insecure = yes) are copied. */

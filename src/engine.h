@@ -89,7 +89,41 @@ struct engine_stats {
 	uint64_t retransmitted_chunks; /* DATA chunks sent again (timeout and fast) */
 	uint64_t t3_timeouts;          /* retransmission timer expiries (user space; kernel: 0) */
 	uint64_t watchdog_kicks;       /* ackwatch.h kicks (user space only; kernel: 0) */
+	uint64_t auth_failed;          /* packets dropped by SCTP-AUTH (user space; kernel: 0) */
 };
+
+/* SCTP-AUTH (RFC 4895) key operations, see chunk_key below. */
+enum engine_key_op {
+	ENGINE_KEY_CHECK,    /* 0: this association authenticates ENGINE_AUTH_CHUNKS */
+	ENGINE_KEY_ADD,      /* key ID = KEY: accepted on receipt from now on */
+	ENGINE_KEY_ACTIVATE, /* what we send is authenticated with key ID from now on */
+	ENGINE_KEY_DELETE,   /* key ID no longer accepted (0: RFC 4895's null key) */
+};
+
+/* The chunk types every engine asks the peer to authenticate (SCTP_AUTH_CHUNK
+ * before the association starts): DATA, SACK, FORWARD-TSN, I-DATA,
+ * I-FORWARD-TSN. A packet carrying one of them without a valid AUTH chunk
+ * is dropped by the stack before it is acknowledged. */
+/* clang-format off */
+#define ENGINE_AUTH_CHUNKS {0x00, 0x03, 0xc0, 0x40, 0xc2}
+/* clang-format on */
+
+/* Whether LIST (N chunk types, as SCTP_LOCAL_AUTH_CHUNKS and
+ * SCTP_PEER_AUTH_CHUNKS give them) holds DATA, SACK and FORWARD-TSN, the
+ * chunks every association uses (I-DATA and I-FORWARD-TSN only when
+ * interleaving was negotiated): the engines' ENGINE_KEY_CHECK. */
+static inline bool engine_auth_chunks_cover(const uint8_t *list, size_t n)
+{
+	static const uint8_t need[] = {0x00, 0x03, 0xc0};
+	for (size_t i = 0; i < sizeof need; i++) {
+		size_t j = 0;
+		while (j < n && list[j] != need[i])
+			j++;
+		if (j == n)
+			return false;
+	}
+	return true;
+}
 
 /* Events from the engine; CTX is the one given to the constructor. */
 struct engine_callbacks {
@@ -152,6 +186,13 @@ struct engine_ops {
 	/* Optional: one line of the stack's own view (buffers, flags) for the
 	 * status dump. */
 	void (*status)(struct engine *e, char *buf, size_t len);
+	/* Optional: SCTP-AUTH shared keys of the association (OP above; KEY and
+	 * LEN only for ENGINE_KEY_ADD). Every association starts with only the
+	 * null key (id 0) active. 0, -EOPNOTSUPP (CHECK: the association does
+	 * not authenticate those chunks both ways), -ENOTCONN, or -errno.
+	 * docs/SECURITY.md, "Packets: SCTP-AUTH". */
+	int (*chunk_key)(struct engine *e, enum engine_key_op op, uint16_t id, const uint8_t *key,
+	                 size_t len);
 };
 
 struct engine {

@@ -172,6 +172,28 @@ static int kern_timers(struct kern_engine *e, int fd)
 
 /* Every option that shapes the association, applied before bind and
  * connect so accepted sockets inherit them from the listener. */
+/* SCTP-AUTH on the chunks that carry or acknowledge data (engine.h), for
+ * this socket even where the sysctl net.sctp.auth_enable is 0 (Linux >=
+ * 5.1). Where the kernel refuses, the association runs without it and
+ * chunk_key's CHECK says so; the AEAD still protects every message. */
+static void kern_auth_chunks(int fd)
+{
+	struct sctp_assoc_value on = {.assoc_id = SCTP_FUTURE_ASSOC, .assoc_value = 1};
+	if (setsockopt(fd, IPPROTO_SCTP, SCTP_AUTH_SUPPORTED, &on, sizeof on) < 0) {
+		log_warn_limited("engine kernel: SCTP-AUTH not available (%s): packets altered on "
+		                 "the path cost the connection they hit (docs/SECURITY.md)",
+		                 strerror(errno));
+		return;
+	}
+	static const uint8_t chunks[] = ENGINE_AUTH_CHUNKS;
+	for (size_t i = 0; i < sizeof chunks; i++) {
+		struct sctp_authchunk ac = {.sauth_chunk = chunks[i]};
+		if (setsockopt(fd, IPPROTO_SCTP, SCTP_AUTH_CHUNK, &ac, sizeof ac) < 0)
+			log_warn_limited("engine kernel: SCTP_AUTH_CHUNK %#x: %s", chunks[i],
+			                 strerror(errno));
+	}
+}
+
 static int kern_configure(struct kern_engine *e, int fd)
 {
 	int rc = 0, on = 1, off = 0;
@@ -188,6 +210,7 @@ static int kern_configure(struct kern_engine *e, int fd)
 	rc |= kern_events(fd);
 	rc |= kern_timers(e, fd);
 	rc |= kern_encap(e, fd);
+	kern_auth_chunks(fd);
 
 	int snd = (int)e->p.sndbuf, rcv = (int)e->p.rcvbuf;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
@@ -786,6 +809,58 @@ static int kern_stats(struct engine *base, struct engine_stats *out)
 	return 0;
 }
 
+static int kern_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id,
+                          const uint8_t *key, size_t len)
+{
+	struct kern_engine *e = (struct kern_engine *)base;
+	if (e->fd < 0 || !e->up)
+		return -ENOTCONN;
+	int rc = 0;
+	switch (op) {
+	case ENGINE_KEY_CHECK: {
+		for (int peer = 0; peer < 2; peer++) {
+			uint8_t buf[sizeof(struct sctp_authchunks) + 256] = {0};
+			socklen_t l = sizeof buf;
+			if (getsockopt(e->fd, IPPROTO_SCTP,
+			               peer ? SCTP_PEER_AUTH_CHUNKS : SCTP_LOCAL_AUTH_CHUNKS, buf,
+			               &l) < 0)
+				return -EOPNOTSUPP;
+			const struct sctp_authchunks *ac = (const void *)buf;
+			size_t n = ac->gauth_number_of_chunks;
+			if (n > 256)
+				n = 256;
+			if (!engine_auth_chunks_cover(ac->gauth_chunks, n))
+				return -EOPNOTSUPP;
+		}
+		return 0;
+	}
+	case ENGINE_KEY_ADD: {
+		uint8_t buf[sizeof(struct sctp_authkey) + 64];
+		if (len > 64)
+			return -EINVAL;
+		struct sctp_authkey *k = (struct sctp_authkey *)buf;
+		memset(buf, 0, sizeof buf);
+		k->sca_keynumber = id;
+		k->sca_keylength = (uint16_t)len;
+		memcpy(k->sca_key, key, len);
+		rc = setsockopt(e->fd, IPPROTO_SCTP, SCTP_AUTH_KEY, buf,
+		                (socklen_t)(sizeof *k + len));
+		memset(buf, 0, sizeof buf);
+		break;
+	}
+	case ENGINE_KEY_ACTIVATE:
+	case ENGINE_KEY_DELETE: {
+		struct sctp_authkeyid k = {.scact_keynumber = id};
+		rc = setsockopt(e->fd, IPPROTO_SCTP,
+		                op == ENGINE_KEY_ACTIVATE ? SCTP_AUTH_ACTIVE_KEY
+		                                          : SCTP_AUTH_DELETE_KEY,
+		                &k, sizeof k);
+		break;
+	}
+	}
+	return rc < 0 ? -errno : 0;
+}
+
 static void kern_status(struct engine *base, char *buf, size_t len)
 {
 	struct kern_engine *e = (struct kern_engine *)base;
@@ -814,6 +889,7 @@ static const struct engine_ops kern_ops = {
     .set_timers = kern_set_timers,
     .stats = kern_stats,
     .status = kern_status,
+    .chunk_key = kern_chunk_key,
 };
 
 static int kern_read_udp_port(unsigned *now)

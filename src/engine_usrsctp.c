@@ -219,6 +219,14 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 		rc |= setopt(s, SCTP_EVENT, &ev, sizeof ev, "event subscription");
 	}
 
+	/* SCTP-AUTH on the chunks that carry or acknowledge data (engine.h);
+	 * the keys come after the handshake (chunk_key). */
+	static const uint8_t auth_chunks[] = ENGINE_AUTH_CHUNKS;
+	for (size_t i = 0; i < sizeof auth_chunks; i++) {
+		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
+		rc |= setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
+	}
+
 	struct sctp_initmsg init = {
 	    .sinit_num_ostreams = p->max_streams,
 	    .sinit_max_instreams = p->max_streams,
@@ -896,8 +904,63 @@ static int usr_stats(struct engine *base, struct engine_stats *out)
 	    .retransmitted_chunks = ss.sctps_sendretransdata, /* fast ones included */
 	    .t3_timeouts = ss.sctps_timodata,
 	    .watchdog_kicks = e->kicks_total,
+	    .auth_failed = (uint64_t)ss.sctps_recvauthfailed + ss.sctps_recvivalkeyid,
 	};
 	return 0;
+}
+
+static int usr_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id,
+                         const uint8_t *key, size_t len)
+{
+	struct usr_engine *e = (struct usr_engine *)base;
+	if (!e->sock || !e->up)
+		return -ENOTCONN;
+	int rc = 0;
+	switch (op) {
+	case ENGINE_KEY_CHECK: {
+		/* Both lists (what we require, what the peer requires) hold
+		 * every chunk type of ENGINE_AUTH_CHUNKS that carries data. */
+		for (int peer = 0; peer < 2; peer++) {
+			uint8_t buf[sizeof(struct sctp_authchunks) + 256] = {0};
+			socklen_t l = sizeof buf;
+			if (usrsctp_getsockopt(
+			        e->sock, IPPROTO_SCTP,
+			        peer ? SCTP_PEER_AUTH_CHUNKS : SCTP_LOCAL_AUTH_CHUNKS, buf, &l) < 0)
+				return -EOPNOTSUPP;
+			size_t n = l > sizeof(sctp_assoc_t) ? l - sizeof(sctp_assoc_t) : 0;
+			if (!engine_auth_chunks_cover(((struct sctp_authchunks *)buf)->gauth_chunks,
+			                              n))
+				return -EOPNOTSUPP;
+		}
+		return 0;
+	}
+	case ENGINE_KEY_ADD: {
+		uint8_t buf[sizeof(struct sctp_authkey) + 64];
+		if (len > 64)
+			return -EINVAL;
+		struct sctp_authkey *k = (struct sctp_authkey *)buf;
+		memset(buf, 0, sizeof buf);
+		k->sca_assoc_id = SCTP_FUTURE_ASSOC;
+		k->sca_keynumber = id;
+		k->sca_keylength = (uint16_t)len;
+		memcpy(k->sca_key, key, len);
+		rc = usrsctp_setsockopt(e->sock, IPPROTO_SCTP, SCTP_AUTH_KEY, buf,
+		                        (socklen_t)(sizeof *k + len));
+		memset(buf, 0, sizeof buf);
+		break;
+	}
+	case ENGINE_KEY_ACTIVATE:
+	case ENGINE_KEY_DELETE: {
+		struct sctp_authkeyid k = {.scact_assoc_id = SCTP_FUTURE_ASSOC,
+		                           .scact_keynumber = id};
+		rc = usrsctp_setsockopt(e->sock, IPPROTO_SCTP,
+		                        op == ENGINE_KEY_ACTIVATE ? SCTP_AUTH_ACTIVE_KEY
+		                                                  : SCTP_AUTH_DELETE_KEY,
+		                        &k, sizeof k);
+		break;
+	}
+	}
+	return rc < 0 ? -errno : 0;
 }
 
 static void usr_status(struct engine *base, char *buf, size_t len)
@@ -930,14 +993,15 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	         "primary cwnd %u mtu %u srtt %u ms rto %u ms; "
 	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
 	         "timeouts %u (zero-window probes %u), DATA dropped at the chunk limit %u, at the "
-	         "window %u",
+	         "window %u, packets failing SCTP-AUTH %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
 	         e->ackwatch.kicks, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt, pi.spinfo_rto,
 	         ss.sctps_sendpackets, ss.sctps_recvpackets, ss.sctps_sendretransdata,
 	         ss.sctps_sendfastretrans, ss.sctps_timodata, ss.sctps_timowindowprobe,
-	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd);
+	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd,
+	         ss.sctps_recvauthfailed + ss.sctps_recvivalkeyid);
 }
 
 static const struct engine_ops usr_ops = {
@@ -951,6 +1015,7 @@ static const struct engine_ops usr_ops = {
     .path_info = usr_path_info,
     .set_primary = usr_set_primary,
     .set_timers = usr_set_timers,
+    .chunk_key = usr_chunk_key,
     .stats = usr_stats,
     .status = usr_status,
 };

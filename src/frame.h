@@ -48,6 +48,7 @@
  * (FRAME_FEATURES: those this build knows). */
 #define FRAME_FEATURE_NO_ENCRYPT    0x1u /* encrypt = no here: integrity only if both say so */
 #define FRAME_FEATURE_WINDOW_GROWTH 0x2u /* CREDIT may grant past the advertised window */
+#define FRAME_FEATURE_SCTP_AUTH     0x4u /* SCTP-AUTH on data chunks, keyed by the handshake */
 #define FRAME_FEATURES              FRAME_FEATURE_WINDOW_GROWTH
 /* The most credit a sender accepts to hold when windows grow: far above
  * any conn_window_max, low enough that sums of it never wrap. */

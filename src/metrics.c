@@ -97,6 +97,10 @@ static void render_association(const struct snapshot *s, FILE *o)
 		    "Times the stall watchdog forced a retransmission the stack had lost "
 		    "(user-space engine).",
 		    s->engine_stats.watchdog_kicks);
+		one(o, "sctpgw_packets_auth_failed_total", "counter",
+		    "SCTP packets the stack dropped because their SCTP-AUTH did not verify "
+		    "(altered or forged on the path; user-space engine).",
+		    s->engine_stats.auth_failed);
 	}
 	one(o, "sctpgw_streams_in_use", "gauge", "SCTP streams carrying a connection now.",
 	    s->streams_in_use);

@@ -1,7 +1,9 @@
 /*
- * rekey: key rotation on a live association, the association's side of
- * it (auth.h holds the cryptography, docs/SECURITY.md the design,
- * docs/PROTOCOL.md the REKEY frames).
+ * rekey: the association's keys after the handshake: key rotation on a
+ * live association, the association's side of it (auth.h holds the
+ * cryptography, docs/SECURITY.md the design, docs/PROTOCOL.md the REKEY
+ * frames), and the SCTP-AUTH keys of the engine that follow the
+ * handshake's and each rotation's keys (assoc_chunk_sync, at the end).
  *
  * Start here to see what a reload with a new key file does to the
  * association: the connect side asks (assoc_rekey_start), the accept side
@@ -18,6 +20,7 @@
 
 #include "assoc.h"
 #include "log.h"
+#include "ratelimit.h"
 
 static void rekey_send(struct assoc *a, const struct frame_rekey *r)
 {
@@ -60,13 +63,15 @@ void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct assoc *a = w->data;
+	if (a->state == ASSOC_READY && a->chunk_null)
+		a->chunk_null_due = true; /* the handshake's grace time is over */
 	if (a->auth.rk && a->auth.connect) {
 		auth_rekey_cancel(&a->auth);
 		rekey_failed(a, "the peer did not answer the REKEY");
-		return;
-	}
-	if (auth_rekey_erase_old(&a->auth))
+	} else if (auth_rekey_erase_old(&a->auth)) {
 		log_debug("association: the previous key is erased");
+	}
+	assoc_chunk_sync(a);
 }
 
 void assoc_rekey_start(struct assoc *a)
@@ -93,7 +98,15 @@ void assoc_rekey_start(struct assoc *a)
 	ev_timer_start(a->loop, &a->rekey_timer);
 }
 
+static void on_rekey(struct assoc *a, const struct frame_rekey *in);
+
 void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in)
+{
+	on_rekey(a, in);
+	assoc_chunk_sync(a); /* a new phase's key, or the new one active */
+}
+
+static void on_rekey(struct assoc *a, const struct frame_rekey *in)
 {
 	struct frame_rekey out;
 	char id[17];
@@ -145,4 +158,110 @@ void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in)
 	default:
 		rekey_failed(a, "an unknown REKEY kind (ignored)");
 	}
+}
+
+/* ---- SCTP-AUTH keys in the engine ------------------------------------ */
+
+void assoc_chunk_begin(struct assoc *a)
+{
+	a->n_chunk_installed = 0;
+	a->chunk_active = 0;
+	a->chunk_null = true;
+	a->chunk_null_due = false;
+	const struct engine_ops *o = a->engine->ops;
+	int rc = o->chunk_key ? o->chunk_key(a->engine, ENGINE_KEY_CHECK, 0, NULL, 0) : -EOPNOTSUPP;
+	a->auth.chunk_auth_here = rc == 0 && a->auth.n_keys > 0;
+	if (rc < 0 && a->auth.n_keys > 0)
+		log_warn_limited("association: no SCTP-AUTH on this association (%s): a packet "
+		                 "altered on the path costs the connection it hits",
+		                 rc == -EOPNOTSUPP ? "the peer's stack or ours does not "
+		                                     "authenticate data chunks"
+		                                   : strerror(-rc));
+}
+
+static bool chunk_op(struct assoc *a, enum engine_key_op op, uint16_t id, const uint8_t *key)
+{
+	static const char *const what[] = {[ENGINE_KEY_ADD] = "install",
+	                                   [ENGINE_KEY_ACTIVATE] = "activate",
+	                                   [ENGINE_KEY_DELETE] = "delete"};
+	int rc = a->engine->ops->chunk_key(a->engine, op, id, key, key ? CRYPTO_KEY_LEN : 0);
+	if (rc == 0) {
+		log_debug("association: SCTP-AUTH key %u: %s", id, what[op]);
+		return true;
+	}
+	log_error("association: cannot %s SCTP-AUTH key %u: %s; aborting the association", what[op],
+	          id, strerror(-rc));
+	a->we_aborted = true;
+	a->engine->ops->abort(a->engine, "SCTP-AUTH key refused");
+	return false;
+}
+
+static bool chunk_wanted(const struct auth *x, uint16_t id)
+{
+	for (unsigned p = 0; p < 2; p++)
+		if (x->rx[p] && x->chunk_key_id[p] == id)
+			return true;
+	return false;
+}
+
+bool assoc_chunk_sync(struct assoc *a)
+{
+	struct auth *x = &a->auth;
+	if (!x->chunk_auth || (a->state != ASSOC_HELLO && a->state != ASSOC_READY))
+		return true;
+	/* Receive first: every phase we open messages of. */
+	for (unsigned p = 0; p < 2; p++) {
+		uint16_t id = x->chunk_key_id[p];
+		bool have = false;
+		for (size_t i = 0; i < a->n_chunk_installed; i++)
+			have |= a->chunk_installed[i] == id;
+		if (!x->rx[p] || id == 0 || have)
+			continue;
+		if (a->n_chunk_installed ==
+		        sizeof a->chunk_installed / sizeof a->chunk_installed[0] ||
+		    !chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
+			return false;
+		a->chunk_installed[a->n_chunk_installed++] = id;
+	}
+	/* Send: the phase we seal in, once the peer proved the key (it
+	 * installed this key before its AUTH, or before its answer to a
+	 * REKEY). */
+	uint16_t act = x->state == AUTH_SEALED ? x->chunk_key_id[x->tx_phase] : 0;
+	if (act && act != a->chunk_active) {
+		if (!chunk_op(a, ENGINE_KEY_ACTIVATE, act, NULL))
+			return false;
+		if (a->chunk_active == 0) {
+			log_info(
+			    "association: SCTP-AUTH: packets authenticated with the handshake's "
+			    "key %u; the null key is accepted for %.1f s more",
+			    act, a->hello_timeout);
+			/* The null key goes a grace time from now: the peer may
+			 * still send, or resend, under it until our AUTH is in. */
+			if (!ev_is_active(&a->rekey_timer)) {
+				ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
+				ev_timer_start(a->loop, &a->rekey_timer);
+			}
+		}
+		a->chunk_active = act;
+	}
+	/* Forget what is no longer received (never the active key). */
+	for (size_t i = 0; i < a->n_chunk_installed;) {
+		uint16_t id = a->chunk_installed[i];
+		if (id == a->chunk_active || chunk_wanted(x, id)) {
+			i++;
+			continue;
+		}
+		if (!chunk_op(a, ENGINE_KEY_DELETE, id, NULL))
+			return false;
+		a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
+	}
+	if (a->chunk_null && a->chunk_null_due && a->chunk_active) {
+		if (!chunk_op(a, ENGINE_KEY_DELETE, 0, NULL))
+			return false;
+		a->chunk_null = false;
+		log_info("association: SCTP-AUTH: only the handshake's key %u is accepted now; "
+		         "a packet altered on the path is dropped before SCTP acknowledges it",
+		         a->chunk_active);
+	}
+	return true;
 }

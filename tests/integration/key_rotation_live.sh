@@ -91,6 +91,11 @@ for s in A B; do
     ! grep -q 'association down' "$WORK/gw-$s.log" || fail "gateway $s: association down"
     ! grep -qE 'is not authentic|rotation .*failed' "$WORK/gw-$s.log" ||
         fail "gateway $s: $(grep -E 'is not authentic|rotation .*failed' "$WORK/gw-$s.log")"
+    # SCTP-AUTH rotated with the keys: the rotation's key 2 sends, the
+    # handshake's key 1 is deleted after the grace time (debug lines).
+    grep -q 'SCTP-AUTH key 2: activate' "$WORK/gw-$s.log" &&
+        grep -q 'SCTP-AUTH key 1: delete' "$WORK/gw-$s.log" ||
+        fail "gateway $s: the SCTP-AUTH key did not rotate: $(grep 'SCTP-AUTH key' "$WORK/gw-$s.log" | tr '\n' ' ')"
     in_ns "$s" curl -sf --max-time 5 -o "$WORK/metrics-$s" "http://$ADMIN/metrics" ||
         fail "GET /metrics on $s failed"
     promtool check metrics <"$WORK/metrics-$s" >"$WORK/promtool.out" 2>&1 ||

@@ -37,7 +37,8 @@
 # work on emulated links as on veth links (ip link down on gw-a's TUN end
 # makes the emulator's writes to it fail, as a cut cable).  The emulator
 # binary: $WANEM, else tests/wanem of the build dir of $SCTPGW, else compiled
-# from tests/tools/wanem.c into $WORK.
+# from tests/tools/wanem.c into $WORK.  $WANEM_OPTS: more options for it
+# (e.g. "-x 50": rewrite every 50th SCTP DATA packet, tests/tools/wanem.c).
 #
 # Variables after setup: SCTPGW, SRCDIR, XFER, WORK, PFX, NS_A, NS_B,
 # NS_LAN_A, NS_LAN_B, plus the address constants below; after topo_up
@@ -328,7 +329,8 @@ _wan_link() {
         ip -n "$ns" addr add "$(wan_ip "$side" "$k")/24" dev "wan$k"
         ip -n "$ns" addr add "$(wan_ip "$side" "$k" 6)/64" dev "wan$k" nodad
     done
-    "$bin" -n "wan$k" -d "$delay" -r "$rate" -l "$loss" -q "$queue" \
+    # shellcheck disable=SC2086 # WANEM_OPTS: more emulator options, split
+    "$bin" -n "wan$k" -d "$delay" -r "$rate" -l "$loss" -q "$queue" ${WANEM_OPTS:-} \
         "$NS_A:wan$k" "$NS_B:wan$k" >>"$WORK/wanem-wan$k.log" 2>&1 &
     WANEM_PID[$k]=$!
     _LIB_PIDS+=("$!")

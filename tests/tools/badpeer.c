@@ -49,6 +49,13 @@
  *                    deadline covers the AUTH step)
  *   silent           after HELLO badpeer stops itself (SIGSTOP): no more
  *                    SCTP at all; B must find the association dead
+ *   replay           --replay FILE: instead of its own handshake, badpeer
+ *                    sends the stream-0 messages of FILE (one message a
+ *                    line, in hex: a HELLO and an AUTH recorded on the wire
+ *                    from a real gateway A's earlier association) byte for
+ *                    byte, holding no key itself; B answers with a fresh
+ *                    nonce, so the recorded proof must not match: B must
+ *                    abort (tests/integration/replay_handshake.sh)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -104,9 +111,10 @@ static struct {
 	unsigned n_ok, n_refused; /* open_flood */
 	ev_timer deadline, tick;
 
-	struct auth auth;  /* the handshake and the sealing, as a gateway's */
-	uint8_t *seal_buf; /* FRAME_WIRE_MAX + 1: a sealed oversized message too */
-	uint8_t *open_buf; /* FRAME_WIRE_MAX */
+	struct auth auth;   /* the handshake and the sealing, as a gateway's */
+	uint8_t *seal_buf;  /* FRAME_WIRE_MAX + 1: a sealed oversized message too */
+	uint8_t *open_buf;  /* FRAME_WIRE_MAX */
+	const char *replay; /* --replay FILE */
 } bp;
 
 static void finish(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -512,6 +520,39 @@ static void run_case(void)
 	}
 }
 
+/* replay: send FILE's recorded messages on stream 0, verbatim. */
+static void send_replay(void)
+{
+	FILE *f = fopen(bp.replay, "r");
+	if (!f) {
+		finish(1, "cannot read %s: %s", bp.replay, strerror(errno));
+		return;
+	}
+	char line[2 * AUTH_HELLO_MAX + 8];
+	unsigned n = 0;
+	while (fgets(line, sizeof line, f) && !bp.finished) {
+		uint8_t msg[AUTH_HELLO_MAX];
+		size_t len = 0;
+		for (const char *c = line; c[0] && c[1] && c[0] != '\n' && len < sizeof msg;
+		     c += 2) {
+			unsigned b;
+			if (sscanf(c, "%2x", &b) != 1)
+				break;
+			msg[len++] = (uint8_t)b;
+		}
+		if (len == 0)
+			continue;
+		send_raw(0, msg, len);
+		n++;
+	}
+	fclose(f);
+	if (!bp.finished && n == 0)
+		finish(1, "%s holds no message", bp.replay);
+	printf("badpeer: %s: sent %u recorded messages on stream 0\n", bp.name, n);
+	fflush(stdout);
+	next_phase();
+}
+
 /* --- engine callbacks ------------------------------------------------- */
 
 static void on_up(void *ctx, uint16_t streams)
@@ -533,6 +574,10 @@ static void on_up(void *ctx, uint16_t streams)
 	}
 	if (!strcmp(bp.name, "no_hello"))
 		return;
+	if (!strcmp(bp.name, "replay")) {
+		send_replay();
+		return;
+	}
 	send_hello();
 }
 
@@ -670,8 +715,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: badpeer -c A.conf --target ADDR:PORT [--bytes N] [--timeout S] "
-	                "CASE\n(see the top of tests/tools/badpeer.c for the cases)\n");
+	fprintf(stderr,
+	        "usage: badpeer -c A.conf --target ADDR:PORT [--bytes N] [--timeout S] "
+	        "[--replay FILE] CASE\n(see the top of tests/tools/badpeer.c for the cases)\n");
 	exit(2);
 }
 
@@ -697,6 +743,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"target", required_argument, NULL, 't'},
 	                                     {"bytes", required_argument, NULL, 'b'},
 	                                     {"timeout", required_argument, NULL, 'T'},
+	                                     {"replay", required_argument, NULL, 'r'},
 	                                     {NULL, 0, NULL, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
@@ -713,6 +760,9 @@ int main(int argc, char **argv)
 		case 'T':
 			timeout = strtod(optarg, NULL);
 			break;
+		case 'r':
+			bp.replay = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -720,9 +770,11 @@ int main(int argc, char **argv)
 	if (!conf || !target || optind != argc - 1)
 		usage();
 	bp.name = argv[optind];
+	if ((strcmp(bp.name, "replay") == 0) != (bp.replay != NULL))
+		usage(); /* the case and --replay go together */
 	static const char *const fatal[] = {"bad_hello",    "oversized_msg", "early_flood",
 	                                    "stream_range", "no_hello",      "no_auth",
-	                                    "silent"};
+	                                    "silent",       "replay"};
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		if (!strcmp(bp.name, fatal[i]))
 			bp.fatal_case = true;

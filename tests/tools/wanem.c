@@ -26,6 +26,18 @@
  *                        serialized (default 1000; only with a rate)
  *   -b, --queue-bytes B  the same bound in bytes (0 = none, the default)
  *   -l, --loss PCT       random loss on arrival, before the queue (0..100)
+ *   -x, --corrupt K      rewrite every Kth packet that carries an SCTP DATA
+ *                        or I-DATA chunk over UDP (SCTP over UDP, RFC 6951):
+ *                        4 bytes of the first such chunk's user data are
+ *                        inverted, then the SCTP CRC32c and the UDP checksum
+ *                        are made right again, so only an authentication
+ *                        above the checksum (SCTP-AUTH, an AEAD) can tell;
+ *                        0 = never (default).  An on-path attacker's edit.
+ *   -i, --inject K       every Kth such packet (counted with -x's) goes on
+ *                        unchanged, and a copy rewritten as -x does is
+ *                        written out at once, ahead of it: a forged packet
+ *                        with the right verification tag and TSN that
+ *                        arrives before the real one.  0 = never (default).
  * Other:
  *   -n, --name NAME      label of the counter lines (default DEV_A)
  *   -s, --seed N         seed of the loss/jitter generator (default: time)
@@ -36,7 +48,9 @@
  *
  * Counters (one line per direction on stderr at SIGUSR1 and at exit):
  *   wanem NAME a>b: rx=P fwd=P fwd_bytes=B drop_loss=P drop_queue=P
- *                   drop_ring=P max_queue=P write_err=P
+ *                   drop_ring=P max_queue=P write_err=P data_pkts=P corrupted=P
+ *                   injected=P
+ * (data_pkts, corrupted and injected count only with -x or -i.)
  * "wanem NAME: ready" is printed once both devices are attached.
  * SIGTERM/SIGINT end it.
  *
@@ -77,10 +91,13 @@ struct params {
 	double loss_pct;
 	uint64_t queue_pkts;
 	uint64_t queue_bytes;
+	uint64_t corrupt_every;
+	uint64_t inject_every;
 };
 
 struct counters {
 	uint64_t rx, fwd, fwd_bytes, drop_loss, drop_queue, drop_ring, max_queue, write_err;
+	uint64_t data_pkts, corrupted, injected;
 };
 
 /* What the ring knows of one packet; its bytes are in the slot of the same index. */
@@ -146,10 +163,126 @@ static void dir_serialize(struct dir *d, uint64_t now)
 	}
 }
 
+/* --- rewriting SCTP over UDP (-x) ----------------------------------- */
+
+/* CRC32c (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: a test
+ * tool, a few packets a second need it. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* One's-complement sum of N bytes (big-endian 16-bit words), added to SUM. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The UDP datagram at U (ULEN bytes) inside IP packet PKT: its checksum
+ * computed again (IPv4 with checksum 0 stays without one). */
+static void udp_fix(const uint8_t *pkt, uint8_t *u, size_t ulen)
+{
+	bool v6 = (pkt[0] >> 4) == 6;
+	if (!v6 && u[6] == 0 && u[7] == 0)
+		return;
+	u[6] = u[7] = 0;
+	uint32_t sum = v6 ? csum_add(0, pkt + 8, 32) : csum_add(0, pkt + 12, 8);
+	sum += 17 + (uint32_t)ulen;
+	sum = csum_add(sum, u, ulen);
+	uint16_t c = csum_fold(sum);
+	if (c == 0)
+		c = 0xffff;
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+}
+
+/* Rewrite the DATA chunk at CHUNK (header HDR bytes, CLEN in all) of the
+ * SCTP packet SCTP (SLEN bytes) in UDP datagram U (ULEN) of IP packet PKT,
+ * and make both checksums right again. */
+static void rewrite(uint8_t *pkt, uint8_t *u, size_t ulen, uint8_t *sctp, size_t slen,
+                    uint8_t *chunk, size_t hdr, size_t clen)
+{
+	uint8_t *data = chunk + hdr;
+	size_t at = (clen - hdr) / 2 - 2;
+	for (int k = 0; k < 4; k++)
+		data[at + (size_t)k] ^= 0xff;
+	sctp[8] = sctp[9] = sctp[10] = sctp[11] = 0;
+	uint32_t crc = crc32c(sctp, slen);
+	sctp[8] = (uint8_t)crc; /* the SCTP checksum is stored little-endian */
+	sctp[9] = (uint8_t)(crc >> 8);
+	sctp[10] = (uint8_t)(crc >> 16);
+	sctp[11] = (uint8_t)(crc >> 24);
+	udp_fix(pkt, u, ulen);
+}
+
+/* PKT (LEN bytes): when it is SCTP over UDP carrying DATA or I-DATA, count
+ * it, and rewrite every Kth (-x), or send a rewritten copy of it ahead (-i). */
+static void maybe_corrupt(struct dir *d, uint8_t *pkt, uint32_t len)
+{
+	size_t ip;
+	if (len >= 20 && (pkt[0] >> 4) == 4 && pkt[9] == 17)
+		ip = (size_t)(pkt[0] & 0xf) * 4;
+	else if (len >= 40 && (pkt[0] >> 4) == 6 && pkt[6] == 17)
+		ip = 40;
+	else
+		return;
+	if (len < ip + 8 + 12)
+		return;
+	uint8_t *u = pkt + ip, *sctp = u + 8;
+	size_t ulen = (size_t)(u[4] << 8 | u[5]);
+	if (ulen < 8 + 12 || ip + ulen > len)
+		return;
+	size_t slen = ulen - 8, off = 12;
+	while (off + 4 <= slen) {
+		uint8_t type = sctp[off];
+		size_t clen = (size_t)(sctp[off + 2] << 8 | sctp[off + 3]);
+		if (clen < 4 || off + clen > slen)
+			return;
+		size_t hdr = type == 0x00 ? 16 : type == 0x40 ? 20 : 0;
+		if (hdr && clen >= hdr + 4) {
+			d->c.data_pkts++;
+			if (d->p.corrupt_every && d->c.data_pkts % d->p.corrupt_every == 0) {
+				rewrite(pkt, u, ulen, sctp, slen, sctp + off, hdr, clen);
+				d->c.corrupted++;
+			} else if (d->p.inject_every && d->c.data_pkts % d->p.inject_every == 0) {
+				static uint8_t copy[65536];
+				memcpy(copy, pkt, len);
+				size_t delta = (size_t)(sctp - pkt);
+				rewrite(copy, copy + ip, ulen, copy + delta, slen,
+				        copy + delta + off, hdr, clen);
+				if (write(d->out_fd, copy, len) == (ssize_t)len)
+					d->c.injected++;
+			}
+			return;
+		}
+		off += (clen + 3) & ~(size_t)3;
+	}
+}
+
 /* The packet just read into the tail slot: drop it or give it its times. */
 static void dir_arrive(struct dir *d, uint64_t now, uint32_t len)
 {
 	d->c.rx++;
+	if (d->p.corrupt_every || d->p.inject_every)
+		maybe_corrupt(d, d->slots + (size_t)ring_idx(d, d->head + d->count) * d->slotsz,
+		              len);
 	if (d->lossthr && rnd32() < d->lossthr) {
 		d->c.drop_loss++;
 		return;
@@ -239,11 +372,14 @@ static void print_counters(const char *name, const struct dir *d)
 	const struct counters *c = &d->c;
 	fprintf(stderr,
 	        "wanem %s %s: rx=%llu fwd=%llu fwd_bytes=%llu drop_loss=%llu drop_queue=%llu "
-	        "drop_ring=%llu max_queue=%llu write_err=%llu\n",
+	        "drop_ring=%llu max_queue=%llu write_err=%llu data_pkts=%llu corrupted=%llu "
+	        "injected=%llu\n",
 	        name, d->label, (unsigned long long)c->rx, (unsigned long long)c->fwd,
 	        (unsigned long long)c->fwd_bytes, (unsigned long long)c->drop_loss,
 	        (unsigned long long)c->drop_queue, (unsigned long long)c->drop_ring,
-	        (unsigned long long)c->max_queue, (unsigned long long)c->write_err);
+	        (unsigned long long)c->max_queue, (unsigned long long)c->write_err,
+	        (unsigned long long)c->data_pkts, (unsigned long long)c->corrupted,
+	        (unsigned long long)c->injected);
 }
 
 /* Enter netns (name or path; "" = the current one) and attach/create dev. */
@@ -345,10 +481,12 @@ static int parse_pair(const char *s, double lo, double hi, double out[2])
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wanem [-d MS] [-j MS] [-r MBIT] [-q PKTS] [-b BYTES] [-l PCT]\n"
-	                "             [-n NAME] [-s SEED] [-m MIB] [NETNS:]DEV_A [NETNS:]DEV_B\n"
-	                "(per-direction values as A2B/B2A; see the comment at the top of "
-	                "tests/tools/wanem.c)\n");
+	fprintf(
+	    stderr,
+	    "usage: wanem [-d MS] [-j MS] [-r MBIT] [-q PKTS] [-b BYTES] [-l PCT]\n"
+	    "             [-x K] [-i K] [-n NAME] [-s SEED] [-m MIB] [NETNS:]DEV_A [NETNS:]DEV_B\n"
+	    "(per-direction values as A2B/B2A; see the comment at the top of "
+	    "tests/tools/wanem.c)\n");
 }
 
 static int dir_init(struct dir *d, const char *label, size_t ring_bytes, uint32_t mtu)
@@ -379,6 +517,8 @@ int main(int argc, char **argv)
 	    {"name", required_argument, NULL, 'n'},
 	    {"seed", required_argument, NULL, 's'},
 	    {"ring", required_argument, NULL, 'm'},
+	    {"corrupt", required_argument, NULL, 'x'},
+	    {"inject", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -389,7 +529,7 @@ int main(int argc, char **argv)
 	double ring_mib = 64;
 	uint64_t seed = now_ns();
 	int c;
-	while ((c = getopt_long(argc, argv, "d:j:r:q:b:l:n:s:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:j:r:q:b:l:n:s:m:x:i:h", opts, NULL)) != -1) {
 		double v[2];
 		int err = 0;
 		switch (c) {
@@ -418,6 +558,16 @@ int main(int argc, char **argv)
 		case 'l':
 			err = parse_pair(optarg, 0, 100, v);
 			dirs[0].p.loss_pct = v[0], dirs[1].p.loss_pct = v[1];
+			break;
+		case 'x':
+			err = parse_pair(optarg, 0, 1e9, v);
+			dirs[0].p.corrupt_every = (uint64_t)v[0],
+			dirs[1].p.corrupt_every = (uint64_t)v[1];
+			break;
+		case 'i':
+			err = parse_pair(optarg, 0, 1e9, v);
+			dirs[0].p.inject_every = (uint64_t)v[0],
+			dirs[1].p.inject_every = (uint64_t)v[1];
 			break;
 		case 'n':
 			name = optarg;

@@ -235,6 +235,9 @@ static void bring_up(struct fake_engine *e)
 	struct fake_ev *ev = ev_new(FAKE_UP, 0);
 	ev->streams = streams_for(e, e->peer);
 	e->up = true;
+	memset(e->keys, 0, sizeof e->keys);
+	e->keys[0].set = true; /* the null key: empty */
+	e->active = 0;
 	push(e, ev);
 }
 
@@ -300,6 +303,13 @@ static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 	struct fake_ev *ev = ev_new(FAKE_MSG, len);
 	ev->from = e;
 	ev->sid = sid;
+	/* A real stack checks SCTP-AUTH when the packet arrives, before the
+	 * gateway reads what came before it: here, at once. */
+	struct fake_engine *p = e->peer;
+	if (e->chunk_auth && p->chunk_auth &&
+	    (!p->keys[e->active].set || p->keys[e->active].len != e->keys[e->active].len ||
+	     memcmp(p->keys[e->active].key, e->keys[e->active].key, p->keys[e->active].len) != 0))
+		p->n_auth_bad++;
 	memcpy(ev->data, msg, len);
 	e->in_flight++;
 	push(e->peer, ev);
@@ -412,6 +422,38 @@ static int fake_stats(struct engine *e, struct engine_stats *out)
 	return 0;
 }
 
+static int fake_chunk_key(struct engine *base, enum engine_key_op op, uint16_t id,
+                          const uint8_t *key, size_t len)
+{
+	struct fake_engine *e = fake_of(base);
+	if (!e->up)
+		return -ENOTCONN;
+	if (op == ENGINE_KEY_CHECK)
+		return e->chunk_auth && e->peer && e->peer->chunk_auth ? 0 : -EOPNOTSUPP;
+	if (id >= FAKE_KEYS || len > sizeof e->keys[0].key)
+		return -EINVAL;
+	e->n_key_ops++;
+	switch (op) {
+	case ENGINE_KEY_ADD:
+		e->keys[id].set = true;
+		e->keys[id].len = len;
+		memcpy(e->keys[id].key, key, len);
+		return 0;
+	case ENGINE_KEY_ACTIVATE:
+		if (!e->keys[id].set)
+			return -EINVAL;
+		e->active = id;
+		return 0;
+	case ENGINE_KEY_DELETE:
+		if (id == e->active || !e->keys[id].set)
+			return -EINVAL; /* as both stacks refuse the active key */
+		e->keys[id].set = false;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static const struct engine_ops fake_ops = {
     .name = "fake",
     .open = fake_open,
@@ -424,6 +466,7 @@ static const struct engine_ops fake_ops = {
     .set_primary = fake_set_primary,
     .set_timers = fake_set_timers,
     .stats = fake_stats,
+    .chunk_key = fake_chunk_key,
 };
 
 /* --- what the assoc links against ------------------------------------ */

@@ -26,6 +26,8 @@
 
 struct fake_ev;
 
+#define FAKE_KEYS 8 /* SCTP-AUTH key numbers 0..7 */
+
 /* One message a side sent, as the log keeps it. */
 struct fake_sent {
 	uint16_t sid;
@@ -63,6 +65,23 @@ struct fake_engine {
 	struct fake_sent *sent;
 	size_t n_sent, sent_cap;
 	struct engine_stats stats; /* what the stats op reports: set by the test */
+
+	/* SCTP-AUTH, modelled (chunk_key): with chunk_auth set on both ends
+	 * CHECK succeeds; keys by number (0, the null key, at each up); a
+	 * message sent under a key number the receiving side does not hold
+	 * at that moment (a real stack checks on arrival, before the gateway
+	 * reads what came before), or holds with other bytes, is counted in
+	 * the receiver's n_auth_bad (a real stack would drop it and wait for
+	 * the retransmission; here it is still delivered, and the test sees
+	 * the count). */
+	bool chunk_auth;
+	struct {
+		bool set;
+		size_t len;
+		uint8_t key[64];
+	} keys[FAKE_KEYS];
+	uint16_t active;
+	unsigned n_auth_bad, n_key_ops;
 };
 
 #define FAKE_HOLD_NONE (-2)

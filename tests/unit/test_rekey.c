@@ -2,7 +2,8 @@
  * Unit tests of key rotation on a live association (rekey.c, REKEY in
  * auth.c) through two real struct assoc over the fake engine: a reload
  * with a new key file rotates the keys while transfers run, and nothing is
- * dropped; a forged REKEY or a peer without the key changes nothing.
+ * dropped; a forged REKEY or a peer without the key changes nothing; the
+ * engines' SCTP-AUTH keys follow the handshake and the rotation.
  * The cryptography alone (phases, messages in flight, forged and replayed
  * answers) is tested in test_auth.c.
  */
@@ -173,6 +174,78 @@ static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
+/* SCTP-AUTH (rekey.c, assoc_chunk_sync): both engines authenticate the
+ * chunks, so both install the handshake's key 1 and send with it, delete
+ * the null key after the grace time, and on a rotation install key 2,
+ * send with it and delete key 1 after the grace time. Every message,
+ * during the handshake, the rotation (B's data flowing toward A all
+ * along) and the transfers, arrives under a key its receiver holds, with
+ * the same bytes, when it arrives: none would be dropped by a real stack. */
+static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k01[] = {0, 1}, k10[] = {1, 0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_create(f);
+	f->ea->chunk_auth = f->eb->chunk_auth = true;
+	f->a->hello_timeout = f->b->hello_timeout = 0.3;
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	struct fake_engine *e[2] = {f->ea, f->eb};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(e[i]->active, 1);
+		assert_true(e[i]->keys[1].set);
+		assert_int_equal(e[i]->keys[1].len, CRYPTO_KEY_LEN);
+	}
+	assert_memory_equal(f->ea->keys[1].key, f->eb->keys[1].key, CRYPTO_KEY_LEN);
+	RUN_UNTIL(f, !f->ea->keys[0].set && !f->eb->keys[0].set); /* the null key */
+
+	struct bulk b;
+	bulk_start_full(f, &b, 4, 200 * 1000, 3);
+	fake_engine_set_full(f->eb, false);
+	for (int i = 0; i < 30; i++) {
+		bulk_step(&b);
+		ev_run(f->loop, EVRUN_ONCE);
+	}
+	/* B's data keeps flowing toward A across the rotation. */
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, bulk_step(&b) && f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	bulk_check(&b);
+	RUN_UNTIL(f, !f->ea->keys[1].set && !f->eb->keys[1].set); /* after the grace time */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(e[i]->active, 2);
+		assert_true(e[i]->keys[2].set);
+		assert_int_equal(e[i]->n_auth_bad, 0);
+	}
+	assert_memory_equal(f->ea->keys[2].key, f->eb->keys[2].key, CRYPTO_KEY_LEN);
+	ping(f, &b.l[0]);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+}
+
+/* One engine without SCTP-AUTH: no key is installed on either side (the
+ * HELLO bit is missing on one), and the association works as before. */
+static void chunk_auth__one_side_without__no_keys_and_works(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_create(f);
+	f->ea->chunk_auth = true; /* B's engine has none */
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	struct link l = open_link(f, f->a);
+	ping(f, &l);
+	assert_int_equal(f->ea->n_key_ops + f->eb->n_key_ops, 0);
+	assert_int_equal(f->ea->active, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +253,8 @@ int main(void)
 	    T(reload__peer_without_the_key__refused_and_old_key_stays),
 	    T(forged_rekey__dropped_and_association_stays),
 	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
+	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
+	    T(chunk_auth__one_side_without__no_keys_and_works),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,8 +62,11 @@ for s in A B; do
     grep -q 'engine auto: the kernel has SCTP; using the kernel engine, transport sctp (plain SCTP' \
         "/tmp/gw-$s.log" || vm_fail "gateway $s did not pick the kernel engine"
     grep -q 'engine kernel' "/tmp/gw-$s.log" || vm_fail "gateway $s: no 'engine kernel' in the up line"
+    # SCTP-AUTH between two kernel engines (socket option, no sysctl).
+    vm_wait_log "/tmp/gw-$s.log" "SCTP-AUTH: packets authenticated with the handshake's key 1" 5 ||
+        vm_fail "gateway $s: no SCTP-AUTH: $(grep -i 'SCTP-AUTH' "/tmp/gw-$s.log")"
 done
-vlog "engine auto picked the kernel on both gateways; association up"
+vlog "engine auto picked the kernel on both gateways; association up, SCTP-AUTH keyed"
 
 # A second gateway A while the first holds SCTP port 5757 on its address:
 # exit 1 at start naming the port (before, the connect role retried for

@@ -77,10 +77,18 @@ grep -q 'association up' "$WORK/gw-host.log" || fail "the host gateway saw no as
 # Issue 11 (g): authentication and encryption across the two engines.
 grep -q 'association up: .*key id [0-9a-f]\{16\}, protection AES-256-GCM' "$WORK/gw-host.log" ||
     fail "the association is not authenticated and encrypted: $(grep 'association up' "$WORK/gw-host.log")"
+# SCTP-AUTH across the engines: both HELLOs said so (the host installs
+# the handshake's key only then), and the transfers above went through,
+# so the VM's kernel took the same key; the capture shows AUTH chunks.
+grep -q "SCTP-AUTH: packets authenticated with the handshake's key 1" "$WORK/gw-host.log" ||
+    fail "no SCTP-AUTH between the kernel and the user-space engine: $(grep -i 'SCTP-AUTH' "$WORK/gw-host.log")"
 # The one end allowed: the VM's gateway stopping at the end (SHUTDOWN).
 grep 'association down:' "$WORK/gw-host.log" | grep -v 'closed gracefully' &&
     fail "the host gateway lost the association"
 sleep 0.5
 assert_handshake_and_data "$WORK/mixed.pcap" -d udp.port==9899,sctp
+n=$(tshark -r "$WORK/mixed.pcap" -d udp.port==9899,sctp -Y 'sctp.chunk_type == 15' 2>/dev/null | wc -l)
+[ "$n" -gt 0 ] || fail "the capture holds no SCTP AUTH chunk"
+vlog "the capture holds $n packets with an SCTP AUTH chunk"
 grep -Eq 'transport|udp_encap' "$WORK/host.ini" && fail "the host's config sets a transport key"
 pass "default config: kernel engine (VM, auto) <-> user-space engine (host, auto) over UDP, authenticated and encrypted: both ways from both sides"
