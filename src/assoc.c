@@ -1005,6 +1005,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 		return NULL;
 	}
 	limits_init(&a->limits, loop, a, cfg);
+	a->packet_auth = cfg->packet_auth;
 	auth_init(&a->auth, cfg->role == CONFIG_ROLE_CONNECT, cfg->encrypt, cfg->name, cfg->psk,
 	          cfg->n_psk);
 	TAILQ_INIT(&a->conns);
@@ -1257,6 +1258,11 @@ void assoc_log_security(const struct assoc *a)
 	if (!a->auth.encrypt)
 		log_warn("security: encrypt = no: messages are authenticated but travel in clear; "
 		         "only for links already protected (IPsec, WireGuard)");
+	if (!a->packet_auth && a->auth.n_keys > 0)
+		log_warn(
+		    "security: packet_auth = no: no SCTP-AUTH, so a packet altered on the path "
+		    "costs the connection it hits; only for links already protected (IPsec, "
+		    "WireGuard)");
 	log_info("security: pre-shared key id %s%s; %llu handshakes failed, %llu rekeys done, "
 	         "%llu rekeys failed, %llu messages forged or altered, %llu replayed, %llu gaps",
 	         id, n_file > 1 ? " (and a next key)" : "", (unsigned long long)a->n_auth_failed,

@@ -90,6 +90,7 @@ struct assoc {
 	size_t mem_ceiling;          /* bound on mem_reserved: memory_limit, or what was
 	                              * reserved when a reload lowered it below that */
 	uint32_t features;           /* FRAME_FEATURE_*: both sides' HELLO bits */
+	bool packet_auth;            /* [association] packet_auth: SCTP-AUTH wanted here */
 	double rtt;                  /* the primary path's smoothed RTT, s (assoc_rtt) */
 	ev_tstamp rtt_at;            /* when rtt was read */
 	ev_tstamp dgram_at;          /* when a datagram was last sent (assoc_data_max) */

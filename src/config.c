@@ -98,6 +98,7 @@ static const struct spec association_keys[] = {
     {"max_streams", SPEC_UINT, 0, 3, 65535, 4096, NULL, C(max_streams)},
     {"psk_file", SPEC_PATH, 0, 0, 0, 0, NULL, C(psk_file)},
     {"encrypt", SPEC_CHOICE, 0, 0, 0, 1, yes_no, C(encrypt)},
+    {"packet_auth", SPEC_CHOICE, 0, 0, 0, 1, yes_no, C(packet_auth)},
     {"insecure", SPEC_CHOICE, 0, 0, 0, 0, yes_no, C(insecure)},
 };
 

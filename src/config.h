@@ -115,6 +115,7 @@ struct config {
 	unsigned max_streams;                   /* 3..65535 */
 	char psk_file[256];                     /* "" when not set */
 	unsigned encrypt;                       /* 1: AEAD on every message; 0: integrity only */
+	unsigned packet_auth;                   /* 1: SCTP-AUTH on data chunks (docs/SECURITY.md) */
 	unsigned insecure;                      /* 1: run without psk_file (no authentication) */
 	struct crypto_psk psk[CRYPTO_PSK_KEYS]; /* read from psk_file at load */
 	size_t n_psk;

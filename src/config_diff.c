@@ -28,6 +28,7 @@ static const struct {
     K("[association] remote_udp_encap_port", remote_udp_encap_port),
     K("[association] max_streams", max_streams),
     K("[association] encrypt", encrypt),
+    K("[association] packet_auth", packet_auth),
     K("[association] insecure", insecure),
     K("[sctp] congestion_control", congestion_control),
     K("[sctp] sndbuf", sndbuf),

@@ -64,6 +64,7 @@ struct engine_params {
 	unsigned delayed_sack_ms; /* 0: SACK every packet */
 	enum config_cc congestion_control;
 	size_t sndbuf, rcvbuf;
+	bool packet_auth; /* ask the peer for SCTP-AUTH on ENGINE_AUTH_CHUNKS */
 };
 
 /* A path is one remote address of the association (engine_params.remote[i]);

@@ -210,7 +210,8 @@ static int kern_configure(struct kern_engine *e, int fd)
 	rc |= kern_events(fd);
 	rc |= kern_timers(e, fd);
 	rc |= kern_encap(e, fd);
-	kern_auth_chunks(fd);
+	if (e->p.packet_auth)
+		kern_auth_chunks(fd);
 
 	int snd = (int)e->p.sndbuf, rcv = (int)e->p.rcvbuf;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||

@@ -24,6 +24,7 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	p->pf_threshold = c->pf_threshold;
 	p->assoc_max_retrans = c->assoc_max_retrans;
 	p->delayed_sack_ms = c->delayed_sack_ms;
+	p->packet_auth = c->packet_auth;
 	p->congestion_control = c->congestion_control;
 	p->sndbuf = c->sndbuf;
 	p->rcvbuf = c->rcvbuf;

@@ -222,7 +222,7 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	/* SCTP-AUTH on the chunks that carry or acknowledge data (engine.h);
 	 * the keys come after the handshake (chunk_key). */
 	static const uint8_t auth_chunks[] = ENGINE_AUTH_CHUNKS;
-	for (size_t i = 0; i < sizeof auth_chunks; i++) {
+	for (size_t i = 0; p->packet_auth && i < sizeof auth_chunks; i++) {
 		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
 		rc |= setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
 	}

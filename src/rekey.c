@@ -169,13 +169,18 @@ void assoc_chunk_begin(struct assoc *a)
 	a->chunk_null = true;
 	a->chunk_null_due = false;
 	const struct engine_ops *o = a->engine->ops;
+	if (!a->packet_auth) { /* said at start (assoc_log_security) */
+		a->auth.chunk_auth_here = false;
+		return;
+	}
 	int rc = o->chunk_key ? o->chunk_key(a->engine, ENGINE_KEY_CHECK, 0, NULL, 0) : -EOPNOTSUPP;
 	a->auth.chunk_auth_here = rc == 0 && a->auth.n_keys > 0;
 	if (rc < 0 && a->auth.n_keys > 0)
 		log_warn_limited("association: no SCTP-AUTH on this association (%s): a packet "
 		                 "altered on the path costs the connection it hits",
 		                 rc == -EOPNOTSUPP ? "the peer's stack or ours does not "
-		                                     "authenticate data chunks"
+		                                     "authenticate data chunks (packet_auth = no "
+		                                     "there?)"
 		                                   : strerror(-rc));
 }
 

@@ -21,7 +21,8 @@
 #     nothing bad: SCTP-AUTH stopped every rewrite before).
 # Without SCTP-AUTH (checked with the engine's chunk list left empty) each
 # rewritten or forged message passes SCTP, fails the AEAD, and its connection is
-# reset: this test fails.
+# reset: this test fails. Its last part runs A with packet_auth = no and
+# checks exactly that (and the warnings on both sides).
 #
 #   usage: rewrite_link.sh SCTPGW
 set -euo pipefail
@@ -91,6 +92,33 @@ for s in A B; do
     log_since "$s" | grep -q ' 0 messages forged or altered, 0 replayed, 0 gaps' ||
         fail "gateway $s: a rewritten message reached the AEAD: $(log_since "$s" | grep 'security:')"
 done
+
+# Then A again with packet_auth = no (for links already protected): A warns
+# at start, B finds no SCTP-AUTH on the association and says so, and what
+# SCTP-AUTH stopped above now reaches the AEAD: the altered messages are
+# dropped and counted, and the connections they hit are reset.
+gw_stop A || fail "gateway A exit status $?"
+log_mark B
+CONF_ASSOC="packet_auth = no" write_gw_conf A "$WORK/a-noauth.conf"
+gw_start A "$WORK/a-noauth.conf"
+assoc_up
+log_since A | grep -q 'warn .*packet_auth = no: no SCTP-AUTH' ||
+    fail "gateway A: no warning for packet_auth = no"
+wait_log B 'no SCTP-AUTH on this association' 5
+rc=0
+run_ns lan-a 120 "$WORK/noauth.out" python3 "$XFER" client --connect "$A_LAN:$FWD_PORT" \
+    --up 4M --down 4M --count 4 --parallel 4 --timeout 30 || rc=$?
+[ "$rc" != 0 ] || fail "with packet_auth = no all 4 connections survived the rewriting link"
+forged=0
+for s in A B; do
+    log_mark "$s"
+    kill -USR1 "${GW_PID[$s]}"
+    wait_log "$s" 'messages forged or altered' 5
+    n=$(log_since "$s" | sed -n 's/.*, \([0-9]*\) messages forged or altered.*/\1/p' | tail -n1)
+    forged=$((forged + ${n:-0}))
+done
+[ "$forged" -gt 0 ] || fail "with packet_auth = no no altered message was counted by the AEAD"
+log "packet_auth = no: $forged altered messages dropped by the AEAD, connections reset ($(grep -c . "$WORK/noauth.out") lines of xfer output)"
 gw_stop A || fail "gateway A exit status $?"
 gw_stop B || fail "gateway B exit status $?"
-pass "every ${EVERY}th DATA packet rewritten and every ${INJECT}th forged ahead on the wire ($ab + $ba): dropped by SCTP-AUTH ($got_b + $got_a), 4 x 16 MiB both ways intact, association up throughout"
+pass "every ${EVERY}th DATA packet rewritten and every ${INJECT}th forged ahead on the wire ($ab + $ba): dropped by SCTP-AUTH ($got_b + $got_a), 4 x 16 MiB both ways intact, association up throughout; with packet_auth = no $forged caught by the AEAD and connections reset"

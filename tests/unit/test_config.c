@@ -427,6 +427,7 @@ static void config_load__example_file__is_valid(void **state)
 		fail_msg("%s", f->out);
 	assert_int_equal(c->n_psk, 1);
 	assert_int_equal(c->encrypt, 1);
+	assert_int_equal(c->packet_auth, 1);
 	assert_int_equal(c->role, CONFIG_ROLE_CONNECT);
 	assert_int_equal(c->n_paths, 1);
 	assert_addr(&c->paths[0].local, "198.18.1.1");
@@ -543,6 +544,7 @@ static void config_load__bad_words__list_the_choices(void **state)
 	    f,
 	    "[association]\n"
 	    "role = listen\n"
+	    "packet_auth = maybe\n"
 	    "[path.a]\n"
 	    "local = 198.18.1.1\n"
 	    "remote = 198.18.1.2\n"
@@ -550,8 +552,9 @@ static void config_load__bad_words__list_the_choices(void **state)
 	    "engine = dpdk\n"
 	    "log_level = verbose\n",
 	    "@:2: [association] role: \"listen\" is not valid; expected connect or accept\n"
-	    "@:7: [gateway] engine: \"dpdk\" is not valid; expected auto, kernel or userspace\n"
-	    "@:8: [gateway] log_level: \"verbose\" is not valid; expected error, warn, info or "
+	    "@:3: [association] packet_auth: \"maybe\" is not valid; expected no or yes\n"
+	    "@:8: [gateway] engine: \"dpdk\" is not valid; expected auto, kernel or userspace\n"
+	    "@:9: [gateway] log_level: \"verbose\" is not valid; expected error, warn, info or "
 	    "debug\n");
 }
 
