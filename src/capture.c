@@ -138,16 +138,23 @@ int capture_destination(int fd, enum config_capture mode, const char *fwd,
 		return -ENOENT;
 	}
 	if (capture_is_own(out, own, n_own)) {
-		refused_loop++;
-		log_warn_limited("forward %s: resetting client %s: its original destination %s is "
-		                 "a listen address of this gateway (it would loop; %llu refused so "
-		                 "far)",
-		                 fwd, who, addr_format(out, dst, sizeof dst), refused_loop);
+		char action[ADDR_STRLEN + 32];
+		snprintf(action, sizeof action, "resetting client %s", who);
+		capture_refuse_loop(fwd, action, out);
 		return -ELOOP;
 	}
 	log_debug("forward %s: client %s captured (%s), original destination %s", fwd, who,
 	          config_capture_name(mode), addr_format(out, dst, sizeof dst));
 	return 0;
+}
+
+void capture_refuse_loop(const char *fwd, const char *action, const struct sockaddr_storage *dst)
+{
+	char text[ADDR_STRLEN];
+	refused_loop++;
+	log_warn_limited("forward %s: %s: its original destination %s is a listen address of "
+	                 "this gateway (it would loop; %llu refused so far)",
+	                 fwd, action, addr_format(dst, text, sizeof text), refused_loop);
 }
 
 unsigned long long capture_refused_nodst_total(void)

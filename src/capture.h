@@ -45,4 +45,10 @@ unsigned long long capture_refused_loop_total(void);
 bool capture_is_own(const struct sockaddr_storage *dst, const struct sockaddr_storage *own,
                     size_t n);
 
+/* Count and log (rate-limited) a client of forward FWD refused because its
+ * original destination DST is one of this gateway's listen addresses;
+ * ACTION says what happens to it ("resetting client 198.18.10.2:4711",
+ * "dropping a datagram from ..."). TCP and UDP captures share the count. */
+void capture_refuse_loop(const char *fwd, const char *action, const struct sockaddr_storage *dst);
+
 #endif

@@ -266,8 +266,7 @@ int gateway_run(const struct config *c)
 
 	for (size_t i = 0; i < c->n_forwards; i++) {
 		if (c->forwards[i].protocol == CONFIG_PROTO_UDP) {
-			struct udp_listener *u =
-			    udp_listener_new(g.loop, g.assoc, &c->forwards[i], (uint8_t)i);
+			struct udp_listener *u = udp_listener_new(g.loop, g.assoc, c, (uint8_t)i);
 			if (!u)
 				goto out;
 			g.udp_listeners[g.n_udp_listeners++] = u;

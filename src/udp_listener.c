@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "assoc.h"
+#include "capture.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "udp_flow.h"
@@ -90,14 +91,24 @@ static void udp_listener_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			                 l->name);
 			continue;
 		}
+		/* Sent straight to this listener (or to another of ours): its
+		 * "original" destination is here, and carrying it would loop. */
+		if (l->tproxy && capture_is_own(&orig, l->own, l->n_own)) {
+			char who[ADDR_STRLEN], action[ADDR_STRLEN + 32];
+			snprintf(action, sizeof action, "dropping a datagram from %s",
+			         addr_format(&from, who, sizeof who));
+			capture_refuse_loop(l->name, action, &orig);
+			continue;
+		}
 		udp_flows_from_client(fl, l, (const struct sockaddr *)&from,
 		                      l->tproxy ? (const struct sockaddr *)&orig : NULL, (size_t)n);
 	}
 }
 
-struct udp_listener *udp_listener_new(struct ev_loop *loop, struct assoc *a,
-                                      const struct config_forward *f, uint8_t index)
+struct udp_listener *udp_listener_new(struct ev_loop *loop, struct assoc *a, const struct config *c,
+                                      uint8_t index)
 {
+	const struct config_forward *f = &c->forwards[index];
 	char where[ADDR_STRLEN];
 	addr_format(&f->listen, where, sizeof where);
 	struct udp_listener *l = calloc(1, sizeof *l);
@@ -110,6 +121,8 @@ struct udp_listener *udp_listener_new(struct ev_loop *loop, struct assoc *a,
 	l->index = index;
 	l->addr = f->listen;
 	snprintf(l->name, sizeof l->name, "%s", f->name);
+	for (size_t i = 0; i < c->n_forwards && l->n_own < CONFIG_MAX_FORWARDS; i++)
+		l->own[l->n_own++] = c->forwards[i].listen;
 	l->target.window = 1; /* no credit for datagrams; a window of 1 keeps OPEN valid */
 	l->target.target = f->target;
 	snprintf(l->target.name, sizeof l->target.name, "%s", f->name);

@@ -36,11 +36,13 @@ struct udp_listener {
 	struct frame_open target; /* what every OPEN from here carries */
 	struct sockaddr_storage addr;
 	char name[CONFIG_NAME_MAX];
+	struct sockaddr_storage own[CONFIG_MAX_FORWARDS]; /* every listen address: loops */
+	size_t n_own;
 };
 
-/* Bind forward F (the INDEX-th). Returns NULL after logging why. */
-struct udp_listener *udp_listener_new(struct ev_loop *loop, struct assoc *a,
-                                      const struct config_forward *f, uint8_t index);
+/* Bind forward F (the INDEX-th of C's). Returns NULL after logging why. */
+struct udp_listener *udp_listener_new(struct ev_loop *loop, struct assoc *a, const struct config *c,
+                                      uint8_t index);
 /* End its flows, close the socket. NULL is fine. */
 void udp_listener_free(struct udp_listener *l);
 

@@ -85,6 +85,16 @@ ask "$LAN_B" "$WORK/dig-tproxy4.out"
 ask "$LAN_B6" "$WORK/dig-tproxy6.out"
 grep -q "SERVER: $LAN_B#53" "$WORK/dig-tproxy4.out" || fail "TPROXY: answers did not come from $LAN_B"
 
+# A query sent straight to the TPROXY listener (no rule captured it): its
+# "original" destination is the listener itself, and carried it would come
+# back here; the loop guard drops it, logs and counts it (IPv4 and IPv6).
+for dst in "$A_LAN" "$A_LAN6"; do
+    in_ns lan-a dig +time=1 +tries=1 -p 5353 @"$dst" q1.sg.test A >"$WORK/dig-loop.out" 2>&1 &&
+        fail "a query straight to the tproxy listener $dst:5353 was answered"
+done
+wait_log A "forward cap: dropping a datagram from ${LAN_A//./\\.}:[0-9]+: its original destination ${A_LAN//./\\.}:5353 is a listen address of this gateway" 5
+wait_log A "forward cap6: dropping a datagram from \\[${LAN_A6}\\]:[0-9]+: its original destination \\[${A_LAN6}\\]:5353 is a listen address of this gateway" 5
+
 # the answers really crossed the pair: gateway A opened flows, carried
 # datagrams both ways, and B opened the same flows toward dnsmasq
 opened=$(gw_udp_status A opened); up=$(gw_udp_status A up); down=$(gw_udp_status A down)
