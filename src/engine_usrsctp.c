@@ -307,12 +307,14 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
  * every chunk older than the measured RTO, which a deep bottleneck queue
  * makes likely. The full SACK path (sctp_handle_sack) restarts the timer,
  * and usrsctp takes it while a PR-SCTP chunk is in flight. So every
- * rto_min_ms / USR_REARM_PER_RTO the next message goes out with the PR-SCTP
- * policy "limited retransmissions" and no limit (UINT32_MAX: never
- * abandoned, a reliable message in all but name, and the peer sees nothing
- * different); when nothing was sent for a whole period while data is still
- * outstanding, a probe carries it. tests/integration/wan_throughput.sh
- * counts the T3 timeouts of a clean 50 ms transfer.
+ * rto_min_ms / USR_REARM_PER_RTO while data is outstanding, a probe
+ * (ENGINE_PPID_PROBE, stream 0, which only control frames share, so it
+ * leaves at once) goes out with the PR-SCTP policy "limited
+ * retransmissions" and no limit (UINT32_MAX: never abandoned, a reliable
+ * message in all but name; the peer's engine drops it). When the send
+ * buffer has no room for it, the next message carries the policy instead.
+ * tests/integration/wan_throughput.sh counts the T3 timeouts of a clean
+ * 50 ms transfer.
  */
 static ssize_t usr_sendv(struct usr_engine *e, uint16_t sid, uint16_t flags, uint32_t ppid,
                          const void *msg, size_t len, bool rearm)
@@ -342,9 +344,8 @@ static bool usr_probe(struct usr_engine *e)
 	return usr_sendv(e, 0, SCTP_UNORDERED, ENGINE_PPID_PROBE, &byte, 1, true) >= 0;
 }
 
-/* Every rto_min_ms / USR_REARM_PER_RTO while up: the next message restarts
- * the T3 timers (above); a probe does when none went out since the last
- * tick and data is outstanding. */
+/* Every rto_min_ms / USR_REARM_PER_RTO while up: with data outstanding,
+ * restart the T3 timers (above). */
 static void usr_rearm_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -352,14 +353,11 @@ static void usr_rearm_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct usr_engine *e = w->data;
 	if (!e->sock || !e->up)
 		return;
-	if (e->rearm_due) {
-		struct sctp_status st = {0};
-		socklen_t len = sizeof st;
-		if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0 &&
-		    st.sstat_unackdata > 0)
-			usr_probe(e);
-	}
-	e->rearm_due = true;
+	struct sctp_status st = {0};
+	socklen_t len = sizeof st;
+	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0 &&
+	    st.sstat_unackdata > 0 && !usr_probe(e))
+		e->rearm_due = true;
 }
 
 static double usr_rearm_period(const struct engine_params *p)
