@@ -344,6 +344,15 @@ static bool usr_probe(struct usr_engine *e)
 	return usr_sendv(e, 0, SCTP_UNORDERED, ENGINE_PPID_PROBE, &byte, 1, true) >= 0;
 }
 
+/* The live association's SCTP_STATUS into ST; false when there is none. */
+static bool usr_status_now(struct usr_engine *e, struct sctp_status *st)
+{
+	*st = (struct sctp_status){0};
+	socklen_t len = sizeof *st;
+	return e->sock && e->up &&
+	       usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, st, &len) == 0;
+}
+
 /* Every rto_min_ms / USR_REARM_PER_RTO while up: with data outstanding,
  * restart the T3 timers (above). */
 static void usr_rearm_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -351,12 +360,8 @@ static void usr_rearm_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct usr_engine *e = w->data;
-	if (!e->sock || !e->up)
-		return;
-	struct sctp_status st = {0};
-	socklen_t len = sizeof st;
-	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) == 0 &&
-	    st.sstat_unackdata > 0 && !usr_probe(e))
+	struct sctp_status st;
+	if (usr_status_now(e, &st) && st.sstat_unackdata > 0 && !usr_probe(e))
 		e->rearm_due = true;
 }
 
@@ -400,12 +405,9 @@ static void usr_ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct usr_engine *e = w->data;
-	if (!e->sock || !e->up)
-		return;
-	struct sctp_status st = {0};
-	socklen_t len = sizeof st;
+	struct sctp_status st;
 	struct sctpstat stats = {0};
-	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+	if (!usr_status_now(e, &st))
 		return;
 	usrsctp_get_stat(&stats);
 	/* One stack per process, one association: the stack's counters are
