@@ -388,7 +388,16 @@ bulk() {
     t0=$(cpu_ticks $pids)
     local hp
     hp=$(addr "$col" bulk)
-    run_ns lan-a $((BTIME + 30)) "$out" iperf3 -c "${hp%:*}" -p "${hp##*:}" -t "$BTIME" -P "$par" -J "${extra[@]}" || rc=$?
+    # the server may still be busy with the previous run's tail (a slow
+    # lossy WAN run drains for seconds after its client is done): wait
+    local try
+    for try in 1 2 3 4 5 6; do
+        rc=0
+        run_ns lan-a $((BTIME + 30)) "$out" iperf3 -c "${hp%:*}" -p "${hp##*:}" -t "$BTIME" -P "$par" -J "${extra[@]}" || rc=$?
+        grep -q 'server is busy' "$out" 2>/dev/null || break
+        log "$fig $col: the iperf3 server is still busy (try $try of 6); waiting"
+        sleep 5
+    done
     # shellcheck disable=SC2086
     t1=$(cpu_ticks $pids)
     if [ $rc != 0 ]; then
@@ -542,7 +551,8 @@ fi
 med() {
     local f="$RES/$1.$2"
     [ -s "$f" ] || { echo -; return; }
-    grep -v '^-$' "$f" | sort -g | awk '{ v[NR] = $1 } END {
+    # (grep finds nothing when every round failed: not an error here)
+    { grep -v '^-$' "$f" || true; } | sort -g | awk '{ v[NR] = $1 } END {
         if (NR == 0) { print "-"; exit }
         m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
         printf "%g\n", m }'

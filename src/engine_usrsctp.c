@@ -46,13 +46,14 @@ struct usr_paddrthlds {
 	uint16_t spt_pathcpthld; /* must be 0xffff: the feature is off */
 };
 
-#define USR_READ_BATCH   64        /* messages per wake-up before TCP gets a turn */
-#define USR_WRITE_POLL   0.02      /* safety net should a write upcall be missed */
-#define USR_PATH_MTU     1280      /* IP packet size on every path, UDP included */
-#define USR_CHUNK_ROOM   512       /* buffer bytes per chunk of usrsctp's chunk limit */
-#define USR_KICK_MTU     24        /* path MTU each ackwatch kick gives up */
-#define USR_UDP_BUF      (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
-#define USR_FINISH_TRIES 300       /* x 10 ms: how long free waits for usrsctp_finish */
+#define USR_READ_BATCH    64        /* messages per wake-up before TCP gets a turn */
+#define USR_WRITE_POLL    0.02      /* safety net should a write upcall be missed */
+#define USR_PATH_MTU      1280      /* IP packet size on every path, UDP included */
+#define USR_CHUNK_ROOM    512       /* buffer bytes per chunk of usrsctp's chunk limit */
+#define USR_KICK_MTU      24        /* path MTU each ackwatch kick gives up */
+#define USR_UDP_BUF       (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
+#define USR_FINISH_TRIES  300       /* x 10 ms: how long free waits for usrsctp_finish */
+#define USR_REARM_PER_RTO 4         /* T3 restarts per rto_min (see usr_rearm_cb) */
 
 struct usr_engine {
 	struct engine base;
@@ -65,6 +66,8 @@ struct usr_engine {
 	ev_async wake;
 	ev_timer write_poll;
 	ev_timer ack_timer;       /* samples ackwatch while the association is up */
+	ev_timer rearm_timer;     /* T3 restarts (usr_rearm_cb) while up */
+	bool rearm_due;           /* the next message goes out as PR-SCTP */
 	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 	struct ackwatch ackwatch;
 	uint64_t kicks_total; /* ackwatch kicks since start, every association */
@@ -316,6 +319,7 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 	e->want_write = false;
 	ev_timer_stop(e->base.loop, &e->write_poll);
 	ev_timer_stop(e->base.loop, &e->ack_timer);
+	ev_timer_stop(e->base.loop, &e->rearm_timer);
 }
 
 /* Forget the socket, then tell the layer above once, from the loop: this
@@ -368,19 +372,89 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	usr_scheduler(e);
 	ackwatch_reset(&e->ackwatch);
 	ev_timer_again(e->base.loop, &e->ack_timer);
+	e->rearm_due = false;
+	ev_timer_again(e->base.loop, &e->rearm_timer);
 	e->base.cb.up(e->base.ctx, streams);
 }
 
+/*
+ * T3 restarts. usrsctp (0.9.5.0, and its master of 2024 alike) handles a
+ * SACK that reports no gap while no PR-SCTP chunk is in flight on a fast
+ * path (sctp_express_handle_sack) that never restarts a running T3 timer
+ * when the cumulative ack advances: sctp_timer_start leaves a pending
+ * timer alone. RFC 9260 section 6.3.2 rule R3 wants it restarted. So in a
+ * steady transfer, where the flight never drains, the timer armed by the
+ * first packet expires one RTO later whatever the SACKs said, then again
+ * every 2 RTO (the expiry doubles the RTO the timer is re-armed with; the
+ * next SACK halves it back): 5 T3 timeouts per 10 s with rto_min_ms 1000,
+ * 50 with 100, each with nothing lost. Each counts as an error of the path
+ * (two in a row make it potentially failed, pf_threshold 1, and usrsctp
+ * brings such a path back at a window of one packet), and each retransmits
+ * every chunk older than the measured RTO, which a deep bottleneck queue
+ * makes likely. The full SACK path (sctp_handle_sack) restarts the timer,
+ * and usrsctp takes it while a PR-SCTP chunk is in flight. So every
+ * rto_min_ms / USR_REARM_PER_RTO while data is outstanding, a probe
+ * (ENGINE_PPID_PROBE, stream 0, which only control frames share, so it
+ * leaves at once) goes out with the PR-SCTP policy "limited
+ * retransmissions" and no limit (UINT32_MAX: never abandoned, a reliable
+ * message in all but name; the peer's engine drops it). When the send
+ * buffer has no room for it, the next message carries the policy instead.
+ * tests/integration/wan_throughput.sh counts the T3 timeouts of a clean
+ * 50 ms transfer.
+ */
+static ssize_t usr_sendv(struct usr_engine *e, uint16_t sid, uint16_t flags, uint32_t ppid,
+                         const void *msg, size_t len, bool rearm)
+{
+	struct sctp_sendv_spa spa = {
+	    .sendv_flags = SCTP_SEND_SNDINFO_VALID,
+	    .sendv_sndinfo = {.snd_sid = sid, .snd_flags = flags, .snd_ppid = htonl(ppid)},
+	};
+	if (rearm || e->rearm_due) {
+		spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
+		spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
+		spa.sendv_prinfo.pr_value = UINT32_MAX;
+	}
+	ssize_t n = usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
+	if (n >= 0 && (spa.sendv_flags & SCTP_SEND_PRINFO_VALID))
+		e->rearm_due = false;
+	return n;
+}
+
 /* Send a one-byte probe (ENGINE_PPID_PROBE, unordered, stream 0; the peer's
- * engine drops it). The SACK it draws restarts the retransmission timers
- * of every path with data in flight. False when it could not be queued. */
+ * engine drops it), as PR-SCTP: the SACK it draws takes usrsctp's full
+ * path and restarts the retransmission timers of every path with data in
+ * flight. False when it could not be queued. */
 static bool usr_probe(struct usr_engine *e)
 {
 	static const uint8_t byte;
-	struct sctp_sndinfo si = {
-	    .snd_sid = 0, .snd_flags = SCTP_UNORDERED, .snd_ppid = htonl(ENGINE_PPID_PROBE)};
-	return usrsctp_sendv(e->sock, &byte, 1, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0) >=
-	       0;
+	return usr_sendv(e, 0, SCTP_UNORDERED, ENGINE_PPID_PROBE, &byte, 1, true) >= 0;
+}
+
+/* The live association's SCTP_STATUS into ST; false when there is none. */
+static bool usr_status_now(struct usr_engine *e, struct sctp_status *st)
+{
+	*st = (struct sctp_status){0};
+	socklen_t len = sizeof *st;
+	return e->sock && e->up &&
+	       usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, st, &len) == 0;
+}
+
+/* Every rto_min_ms / USR_REARM_PER_RTO while up: with data outstanding,
+ * restart the T3 timers (above). */
+static void usr_rearm_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct usr_engine *e = w->data;
+	struct sctp_status st;
+	if (usr_status_now(e, &st) && st.sstat_unackdata > 0 && !usr_probe(e))
+		e->rearm_due = true;
+}
+
+static double usr_rearm_period(const struct engine_params *p)
+{
+	double t = p->rto_min_ms / 1000.0 / USR_REARM_PER_RTO;
+	return t > 0.005 ? t : 0.005;
 }
 
 /* Make usrsctp retransmit what it forgot (see ackwatch.h). First a probe:
@@ -417,12 +491,9 @@ static void usr_ack_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct usr_engine *e = w->data;
-	if (!e->sock || !e->up)
-		return;
-	struct sctp_status st = {0};
-	socklen_t len = sizeof st;
+	struct sctp_status st;
 	struct sctpstat stats = {0};
-	if (usrsctp_getsockopt(e->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+	if (!usr_status_now(e, &st))
 		return;
 	usrsctp_get_stat(&stats);
 	/* One stack per process, one association: the stack's counters are
@@ -745,9 +816,7 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
 	usr_prio(e, sid, ENGINE_PRIO_TCP);
-	struct sctp_sndinfo si = {.snd_sid = sid, .snd_ppid = htonl(ENGINE_PPID)};
-	ssize_t n =
-	    usrsctp_sendv(e->sock, msg, len, NULL, 0, &si, sizeof si, SCTP_SENDV_SNDINFO, 0);
+	ssize_t n = usr_sendv(e, sid, 0, ENGINE_PPID, msg, len, false);
 	if (n >= 0)
 		return 0;
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
@@ -777,8 +846,10 @@ static int usr_send_dgram(struct engine *base, uint16_t sid, const void *msg, si
 	};
 	/* No write watch on -EAGAIN: a datagram that does not fit is dropped
 	 * by the caller, and nothing waits for room on its behalf. */
-	if (usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) >= 0)
+	if (usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) >= 0) {
+		e->rearm_due = false; /* PR-SCTP too: restarts the T3 timers */
 		return 0;
+	}
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS)
 		return -EAGAIN;
 	return -errno;
@@ -814,6 +885,7 @@ static void usr_free(struct engine *base)
 	ev_async_stop(e->base.loop, &e->wake);
 	ev_timer_stop(e->base.loop, &e->write_poll);
 	ev_timer_stop(e->base.loop, &e->ack_timer);
+	ev_timer_stop(e->base.loop, &e->rearm_timer);
 	engine_defer_stop(&e->down);
 	/* usrsctp_finish refuses while sockets are still being torn down. */
 	int i = 0;
@@ -890,6 +962,7 @@ static int usr_set_timers(struct engine *base, const struct engine_params *p)
 	/* The acknowledgement watchdog's period follows rto_max (ackwatch.h). */
 	double rto_max = p->rto_max_ms / 1000.0;
 	e->ack_timer.repeat = rto_max * 2 > 1.0 ? rto_max * 2 : 1.0;
+	e->rearm_timer.repeat = usr_rearm_period(p);
 	return rc ? -EINVAL : 0;
 }
 
@@ -1069,6 +1142,8 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	double rto_max = p->rto_max_ms / 1000.0;
 	ev_timer_init(&e->ack_timer, usr_ack_timer_cb, 0., rto_max * 2 > 1.0 ? rto_max * 2 : 1.0);
 	e->ack_timer.data = e;
+	ev_timer_init(&e->rearm_timer, usr_rearm_cb, 0., usr_rearm_period(p));
+	e->rearm_timer.data = e;
 	engine_defer_init(&e->down, &e->base);
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);

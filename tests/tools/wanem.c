@@ -59,6 +59,9 @@
  * only grow), and one absolute timerfd armed for the earliest departure: no
  * busy loop, no per-packet allocation.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setns, CLONE_NEWNET: lib.sh compiles this file alone */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
