@@ -654,7 +654,7 @@ static int kern_sendmsg(struct kern_engine *e, uint16_t sid, const void *msg, si
 {
 	if (e->fd < 0 || !e->up)
 		return -ENOTCONN;
-	kern_prio(e, sid, pr ? ENGINE_PRIO_DGRAM : ENGINE_PRIO_TCP);
+	kern_prio(e, sid, engine_prio_class_of(sid, pr));
 	char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo)) +
 	          CMSG_SPACE(sizeof(struct sctp_prinfo))] = {0};
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};

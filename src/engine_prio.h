@@ -21,8 +21,8 @@
 
 enum engine_prio_class {
 	ENGINE_PRIO_UNSET = 0, /* as the association started: priority 0 */
-	ENGINE_PRIO_DGRAM,     /* UDP flow: goes first */
-	ENGINE_PRIO_TCP,       /* TCP connection or control: after datagrams */
+	ENGINE_PRIO_DGRAM,     /* UDP flow, or stream 0 (control): goes first */
+	ENGINE_PRIO_TCP,       /* TCP connection: after datagrams */
 };
 
 struct engine_prio {
@@ -41,6 +41,14 @@ static inline bool engine_prio_mark(struct engine_prio *p, uint16_t sid, enum en
 		return false;
 	p->cls[sid] = (uint8_t)cls;
 	return true;
+}
+/* The class of a send on SID: stream 0 carries the control frames (CREDIT,
+ * REKEY, GOAWAY) and the T3 probe (engine_usrsctp.c), which must not wait
+ * for a frame from every busy TCP stream, so it goes first with the
+ * datagrams. */
+static inline enum engine_prio_class engine_prio_class_of(uint16_t sid, bool dgram)
+{
+	return dgram || sid == 0 ? ENGINE_PRIO_DGRAM : ENGINE_PRIO_TCP;
 }
 /* The scheduler value of class CLS: datagrams 0, the rest 1. */
 static inline uint16_t engine_prio_value(enum engine_prio_class cls)

@@ -394,8 +394,8 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
  * makes likely. The full SACK path (sctp_handle_sack) restarts the timer,
  * and usrsctp takes it while a PR-SCTP chunk is in flight. So every
  * rto_min_ms / USR_REARM_PER_RTO while data is outstanding, a probe
- * (ENGINE_PPID_PROBE, stream 0, which only control frames share, so it
- * leaves at once) goes out with the PR-SCTP policy "limited
+ * (ENGINE_PPID_PROBE, stream 0, which only control frames share and the
+ * scheduler serves first, engine_prio.h, so it leaves at once) goes out with the PR-SCTP policy "limited
  * retransmissions" and no limit (UINT32_MAX: never abandoned, a reliable
  * message in all but name; the peer's engine drops it). When the send
  * buffer has no room for it, the next message carries the policy instead.
@@ -815,7 +815,7 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
-	usr_prio(e, sid, ENGINE_PRIO_TCP);
+	usr_prio(e, sid, engine_prio_class_of(sid, false));
 	ssize_t n = usr_sendv(e, sid, 0, ENGINE_PPID, msg, len, false);
 	if (n >= 0)
 		return 0;
