@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 /* After <netinet/in.h>: the kernel headers then leave its types alone. */
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
@@ -62,6 +64,55 @@ static bool host_equal(const struct sockaddr_storage *a, const struct sockaddr_s
 	                          &((const struct sockaddr_in6 *)b)->sin6_addr);
 }
 
+/* This host's interface addresses, read at most once a LOCAL_TTL: a UDP
+ * TPROXY listener asks for every datagram, and getifaddrs is a netlink
+ * dump. An address added since is seen within LOCAL_TTL. */
+#define LOCAL_TTL 1.0 /* s */
+static struct {
+	struct sockaddr_storage *a;
+	size_t n, cap;
+	double at;
+	bool read; /* at least one getifaddrs succeeded */
+} local;
+
+static double mono_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void local_refresh(void)
+{
+	double now = mono_now();
+	if (local.read && now - local.at < LOCAL_TTL)
+		return;
+	struct ifaddrs *list;
+	if (getifaddrs(&list) < 0)
+		return; /* the last list stays (or none: host_is_local refuses) */
+	local.n = 0;
+	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+		int fam = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+		if (fam != AF_INET && fam != AF_INET6)
+			continue;
+		if (local.n == local.cap) {
+			size_t cap = local.cap ? 2 * local.cap : 16;
+			struct sockaddr_storage *grown = realloc(local.a, cap * sizeof *grown);
+			if (!grown)
+				break;
+			local.a = grown;
+			local.cap = cap;
+		}
+		struct sockaddr_storage *s = &local.a[local.n++];
+		memset(s, 0, sizeof *s);
+		memcpy(s, i->ifa_addr,
+		       fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	}
+	freeifaddrs(list);
+	local.at = now;
+	local.read = true;
+}
+
 /* A is an address of this host: loopback, or on one of its interfaces.
  * (Not a bind() test: with ip_nonlocal_bind set every address binds.) */
 static bool host_is_local(const struct sockaddr_storage *a)
@@ -72,21 +123,13 @@ static bool host_is_local(const struct sockaddr_storage *a)
 	if (a->ss_family == AF_INET6 &&
 	    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr))
 		return true;
-	struct ifaddrs *list;
-	if (getifaddrs(&list) < 0)
+	local_refresh();
+	if (!local.read)
 		return true; /* cannot tell: refusing is the safe side */
-	bool found = false;
-	for (struct ifaddrs *i = list; i && !found; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != a->ss_family)
-			continue;
-		struct sockaddr_storage s = {0};
-		memcpy(&s, i->ifa_addr,
-		       a->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-		                               : sizeof(struct sockaddr_in6));
-		found = host_equal(&s, a);
-	}
-	freeifaddrs(list);
-	return found;
+	for (size_t i = 0; i < local.n; i++)
+		if (local.a[i].ss_family == a->ss_family && host_equal(&local.a[i], a))
+			return true;
+	return false;
 }
 
 bool capture_is_own(const struct sockaddr_storage *dst, const struct sockaddr_storage *own,
