@@ -817,6 +817,24 @@ static void on_path_event(void *ctx)
 	path_event(&a->paths);
 }
 
+/* The engine refused a frame of SID for good (not -EAGAIN: too large, a
+ * stream it does not have, ...). Its bytes are lost, and the connection's
+ * stream would go on with a hole the peer cannot see (its counter still
+ * matches), so the connection is reset. -ENOTCONN: the association is
+ * going down, which ends every connection anyway. */
+static void send_refused(struct assoc *a, uint16_t sid, int rc)
+{
+	if (rc == -ENOTCONN || !a->streams)
+		return;
+	struct stream_slot *slot = stream_get(a->streams, sid);
+	if (!slot || !slot->conn || slot->dgram)
+		return;
+	log_warn_limited("stream %u: the engine refused a frame (%s); resetting the connection "
+	                 "(its bytes would have a hole)",
+	                 sid, strerror(-rc));
+	conn_abort(slot->conn, FRAME_RST_RESET);
+}
+
 /* Send one pulled frame, or keep it (the only one kept) for when the
  * engine has room again. False when the engine is full. */
 static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
@@ -839,7 +857,7 @@ static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
 		return false;
 	}
 	if (rc < 0)
-		log_debug("stream %u: cannot send a frame: %s", sid, strerror(-rc));
+		send_refused(a, sid, rc);
 	a->n_frames++;
 	return true;
 }
@@ -863,7 +881,7 @@ static bool send_held(struct assoc *a)
 		return false;
 	}
 	if (rc < 0)
-		log_debug("stream %u: cannot send a frame: %s", sid, strerror(-rc));
+		send_refused(a, sid, rc);
 	a->n_frames++;
 	return true;
 }

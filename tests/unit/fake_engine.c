@@ -297,6 +297,11 @@ static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 		e->owe_writable = true;
 		return -EAGAIN;
 	}
+	if (e->fail_err && len > 0 && ((const uint8_t *)msg)[0] == e->fail_type) {
+		int err = e->fail_err;
+		e->fail_err = 0;
+		return -err;
+	}
 	log_sent(e, sid, msg, len);
 	if (e->peerless || !e->peer)
 		return 0;
@@ -534,6 +539,12 @@ void fake_engine_set_full(struct fake_engine *e, bool full)
 {
 	e->full = full;
 	maybe_writable(e);
+}
+
+void fake_engine_fail_next(struct fake_engine *e, uint8_t type, int err)
+{
+	e->fail_type = type;
+	e->fail_err = err;
 }
 
 void fake_engine_set_limit(struct fake_engine *e, size_t n)

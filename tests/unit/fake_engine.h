@@ -48,7 +48,9 @@ struct fake_engine {
 	bool shutting_down; /* SHUTDOWN sent, DOWN not yet */
 	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
 
-	bool full;         /* every send gets -EAGAIN */
+	bool full;    /* every send gets -EAGAIN */
+	int fail_err; /* the next send of a fail_type frame gets -fail_err */
+	uint8_t fail_type;
 	unsigned n_dgram;  /* unordered datagrams sent (send_dgram) */
 	size_t limit;      /* at most this many sent messages undelivered (0: no limit) */
 	size_t in_flight;  /* sent by this side, not yet delivered */
@@ -101,6 +103,10 @@ void fake_engine_set_streams(struct fake_engine *e, uint16_t streams);
 
 /* Sends from E get -EAGAIN while FULL; writable follows when cleared. */
 void fake_engine_set_full(struct fake_engine *e, bool full);
+
+/* The next send by E of a frame of TYPE fails with -ERR (not -EAGAIN: the
+ * engine refuses it for good). */
+void fake_engine_fail_next(struct fake_engine *e, uint8_t type, int err);
 
 /* At most N messages sent by E may wait for delivery (0: no limit). */
 void fake_engine_set_limit(struct fake_engine *e, size_t n);

@@ -195,6 +195,26 @@ static void credit__window_of_one_byte__carries_everything(void **state)
 	RUN_UNTIL(f, all_idle(f));
 }
 
+/* The engine refuses a DATA frame for good (-EMSGSIZE, not -EAGAIN): its
+ * bytes are gone, so the connection is reset at both ends rather than
+ * carried on with a hole; the other connection does not notice. */
+static void credit__data_frame_refused_by_the_engine__resets_only_its_connection(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct link bad = open_link(f, f->a);
+	struct link other = open_link(f, f->a);
+	fake_engine_fail_next(f->ea, FRAME_DATA, EMSGSIZE);
+	uint8_t byte = 'x';
+	send_now(bad.client, &byte, 1);
+	expect_reset(f, bad.client);
+	expect_reset(f, bad.target);
+	RUN_UNTIL(f, f->a->n_conns == 1 && f->b->n_conns == 1);
+	assert_null(conn_at(f->a, bad.sid));
+	assert_null(conn_at(f->b, bad.sid));
+	ping(f, &other);
+}
+
 static void credit__grants__are_batched_to_a_quarter_of_the_window(void **state)
 {
 	struct fx *f = *state;
@@ -654,6 +674,7 @@ int main(void)
 	    T(credit__reader_resuming_after_a_long_pause__gets_everything),
 	    T(credit__window_smaller_than_one_data_frame__carries_everything),
 	    T(credit__window_of_one_byte__carries_everything),
+	    T(credit__data_frame_refused_by_the_engine__resets_only_its_connection),
 	    T(credit__grants__are_batched_to_a_quarter_of_the_window),
 	    T(credit__after_the_peers_fin__still_moves_our_direction),
 	    T(credit__peer_sending_beyond_its_credit__resets_only_that_connection),
