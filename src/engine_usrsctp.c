@@ -395,11 +395,10 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
  * and usrsctp takes it while a PR-SCTP chunk is in flight. So every
  * rto_min_ms / USR_REARM_PER_RTO while data is outstanding, a probe
  * (ENGINE_PPID_PROBE, stream 0, which only control frames share and the
- * scheduler serves first, engine_prio.h, so it leaves at once) goes out with the PR-SCTP policy "limited
- * retransmissions" and no limit (UINT32_MAX: never abandoned, a reliable
- * message in all but name; the peer's engine drops it). When the send
- * buffer has no room for it, the next message carries the policy instead.
- * tests/integration/wan_throughput.sh counts the T3 timeouts of a clean
+ * scheduler serves first, engine_prio.h, so it leaves at once) goes out with the PR-SCTP policy
+ * "limited retransmissions" and no limit (UINT32_MAX: never abandoned, a reliable message in all
+ * but name; the peer's engine drops it). When the send buffer has no room for it, the next message
+ * carries the policy instead. tests/integration/wan_throughput.sh counts the T3 timeouts of a clean
  * 50 ms transfer.
  */
 static ssize_t usr_sendv(struct usr_engine *e, uint16_t sid, uint16_t flags, uint32_t ppid,
