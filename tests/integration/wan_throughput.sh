@@ -8,8 +8,11 @@
 # The bound is loose on purpose (a loaded two-core machine); the product's
 # target (issue 14) is 0.9x.  Also: neither gateway may count a T3
 # (retransmission timer) expiry over the sctpgw run: the link loses nothing
-# and SACKs flow all the time, so any expiry is spurious (the emulator's
-# drops are logged; a drop at its queue is repaired by fast retransmit).
+# and SACKs flow all the time, so any expiry is spurious. Unless the
+# emulator's bottleneck queue dropped packets in that run (the slow-start
+# burst can overflow it; counted): then a drop that fast retransmit did not
+# repair may end in one real expiry per side, so at most 1 is allowed (the
+# usrsctp timer bug below gave 5 per side in 10 s).
 #
 # History: failed with the default configuration of main at 1440b99
 # (about 0.03-0.15x cubic: the default RTO floor of 200 ms sat below
@@ -48,16 +51,25 @@ iperf_mbit() {
 
 cubic=$(iperf_mbit "$LAN_B:$SRV_PORT" direct -C cubic)
 log "direct TCP cubic over the link: $cubic Mbit/s"
+# packets the emulator's queue (or ring) dropped so far, both directions
+wan_drops() {
+    wan_counters 1 | awk '{ for (i = 4; i <= NF; i++) { split($i, kv, "=");
+        if (kv[1] == "drop_queue" || kv[1] == "drop_ring") n += kv[2] } } END { print n + 0 }'
+}
+drops=$(wan_drops)
 t3a=$(gw_sctp_stat A t3); t3b=$(gw_sctp_stat B t3); rxa=$(gw_sctp_stat A rtx); rxb=$(gw_sctp_stat B rtx)
 sg=$(iperf_mbit "$A_LAN:$FWD_PORT" sctpgw)
+drops=$(( $(wan_drops) - drops ))
 t3a=$(( $(gw_sctp_stat A t3) - t3a )); t3b=$(( $(gw_sctp_stat B t3) - t3b ))
 rxa=$(( $(gw_sctp_stat A rtx) - rxa )); rxb=$(( $(gw_sctp_stat B rtx) - rxb ))
-log "sctpgw (default configuration), 1 connection: $sg Mbit/s; T3 timeouts A +$t3a B +$t3b, DATA retransmitted A +$rxa B +$rxb"
+log "sctpgw (default configuration), 1 connection: $sg Mbit/s; T3 timeouts A +$t3a B +$t3b, DATA retransmitted A +$rxa B +$rxb; the emulator's queue dropped $drops packets"
 wan_counters 1 >&2
 ratio=$(awk -v s="$sg" -v c="$cubic" 'BEGIN { printf "%.2f", (c > 0 ? s / c : 0) }')
 awk -v c="$cubic" 'BEGIN { exit !(c >= 50) }' || fail "direct cubic got only $cubic Mbit/s on a 200 Mbit/s link: the testbed is too loaded to judge"
 awk -v r="$ratio" -v m="$MIN" 'BEGIN { exit !(r >= m) }' ||
     fail "sctpgw (default config) got $sg Mbit/s = ${ratio}x direct cubic ($cubic Mbit/s) on 50 ms / 200 Mbit/s; want >= ${MIN}x"
-[ "$t3a" = 0 ] && [ "$t3b" = 0 ] ||
-    fail "spurious T3 timeouts on a clean 50 ms link: A +$t3a B +$t3b in $T s (DATA retransmitted A +$rxa B +$rxb)"
-pass "no T3 timeout; sctpgw $sg Mbit/s = ${ratio}x direct cubic $cubic Mbit/s on 50 ms / 200 Mbit/s (want >= ${MIN}x)"
+t3max=0
+[ "$drops" -gt 0 ] && t3max=1
+[ "$t3a" -le "$t3max" ] && [ "$t3b" -le "$t3max" ] ||
+    fail "spurious T3 timeouts on a clean 50 ms link: A +$t3a B +$t3b in $T s (DATA retransmitted A +$rxa B +$rxb; $drops packets dropped at the bottleneck queue, at most $t3max allowed per side)"
+pass "T3 timeouts A +$t3a B +$t3b (at most $t3max: $drops queue drops); sctpgw $sg Mbit/s = ${ratio}x direct cubic $cubic Mbit/s on 50 ms / 200 Mbit/s (want >= ${MIN}x)"
