@@ -70,6 +70,7 @@ static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_stop(a->loop, &a->null_timer);
 	a->rekey_owed = false;
 	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
@@ -1024,6 +1025,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->hello_timer.data = a;
 	ev_timer_init(&a->rekey_timer, assoc_rekey_timeout_cb, 0., 0.);
 	a->rekey_timer.data = a;
+	ev_timer_init(&a->null_timer, assoc_null_timeout_cb, 0., 0.);
+	a->null_timer.data = a;
 
 	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
@@ -1059,6 +1062,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_stop(a->loop, &a->null_timer);
 	ev_timer_stop(a->loop, &a->pump);
 	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);

@@ -63,14 +63,23 @@ void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct assoc *a = w->data;
-	if (a->state == ASSOC_READY && a->chunk_null)
-		a->chunk_null_due = true; /* the handshake's grace time is over */
 	if (a->auth.rk && a->auth.connect) {
 		auth_rekey_cancel(&a->auth);
 		rekey_failed(a, "the peer did not answer the REKEY");
 	} else if (auth_rekey_erase_old(&a->auth)) {
 		log_debug("association: the previous key is erased");
 	}
+	assoc_chunk_sync(a);
+}
+
+void assoc_null_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	if (a->state != ASSOC_READY || !a->chunk_null)
+		return;
+	a->chunk_null_due = true; /* the handshake's grace time is over */
 	assoc_chunk_sync(a);
 }
 
@@ -242,10 +251,9 @@ bool assoc_chunk_sync(struct assoc *a)
 			    act, a->hello_timeout);
 			/* The null key goes a grace time from now: the peer may
 			 * still send, or resend, under it until our AUTH is in. */
-			if (!ev_is_active(&a->rekey_timer)) {
-				ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
-				ev_timer_start(a->loop, &a->rekey_timer);
-			}
+			ev_timer_stop(a->loop, &a->null_timer);
+			ev_timer_set(&a->null_timer, a->hello_timeout, 0.);
+			ev_timer_start(a->loop, &a->null_timer);
 		}
 		a->chunk_active = act;
 	}

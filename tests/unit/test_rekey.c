@@ -251,6 +251,31 @@ static void chunk_auth__one_side_without__no_keys_and_works(void **state)
 	assert_int_equal(f->ea->active, 0);
 }
 
+/* A reload right after the association came up: its REKEY is refused
+ * (B lacks the key) while the null key's grace time runs. The null key
+ * (which anyone who saw INIT and INIT-ACK can compute) still goes when
+ * that grace time is over. */
+static void chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted(void **state)
+{
+	struct fx *f = *state;
+	int k0[] = {0}, k10[] = {1, 0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_create(f);
+	f->ea->chunk_auth = f->eb->chunk_auth = true;
+	f->a->hello_timeout = f->b->hello_timeout = 0.3;
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	assert_non_null(fake_engine_key(f->ea, 0));
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 1 && f->b->n_rekey_failed == 1);
+	run_for(f, 3 * f->a->hello_timeout);
+	assert_null(fake_engine_key(f->ea, 0));
+	assert_null(fake_engine_key(f->eb, 0));
+	assert_int_equal(f->a->n_up, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +285,7 @@ int main(void)
 	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
 	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
 	    T(chunk_auth__one_side_without__no_keys_and_works),
+	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
