@@ -223,19 +223,27 @@ bool assoc_chunk_sync(struct assoc *a)
 	struct auth *x = &a->auth;
 	if (!x->chunk_auth || (a->state != ASSOC_HELLO && a->state != ASSOC_READY))
 		return true;
-	/* Receive first: every phase we open messages of. */
+	/* Receive first: a phase's new key. Its number may be one installed
+	 * already (a rotation's number comes from its nonces): that key is
+	 * replaced (never the active one: a rotation's number is not). */
 	for (unsigned p = 0; p < 2; p++) {
 		uint16_t id = x->chunk_key_id[p];
-		bool have = false;
-		for (size_t i = 0; i < a->n_chunk_installed; i++)
-			have |= a->chunk_installed[i] == id;
-		if (!x->rx[p] || id == 0 || have)
+		if (id == 0 || !x->chunk_fresh[p])
 			continue;
+		for (size_t i = 0; i < a->n_chunk_installed; i++) {
+			if (a->chunk_installed[i] != id)
+				continue;
+			if (!chunk_op(a, ENGINE_KEY_DELETE, id, NULL))
+				return false;
+			a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
+			break;
+		}
 		if (a->n_chunk_installed ==
 		        sizeof a->chunk_installed / sizeof a->chunk_installed[0] ||
 		    !chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
 			return false;
 		a->chunk_installed[a->n_chunk_installed++] = id;
+		x->chunk_fresh[p] = false;
 	}
 	/* Send: the phase we seal in, once the peer proved the key (it
 	 * installed this key before its AUTH, or before its answer to a

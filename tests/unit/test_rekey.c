@@ -251,6 +251,52 @@ static void chunk_auth__one_side_without__no_keys_and_works(void **state)
 	assert_int_equal(f->ea->active, 0);
 }
 
+/* Both engines authenticate the chunks; the handshake is over and the
+ * null key gone (the grace times short for the test). */
+static void chunk_start(struct fx *f)
+{
+	int k0[] = {0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_create(f);
+	f->ea->chunk_auth = f->eb->chunk_auth = true;
+	f->a->hello_timeout = f->b->hello_timeout = 0.3;
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
+}
+
+/* The connect side gives up a REKEY whose ACK is late (it arrives after
+ * the deadline and is ignored), while the accept side took the new key:
+ * the SCTP-AUTH key numbers must not drift apart. The next rotation
+ * succeeds and both ends send and accept the same key number, data
+ * keeps flowing. */
+static void chunk_auth__late_ack_then_rotation__same_key_numbers(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	reload_keys(f->b, f->cb, k01, 2);
+	fake_engine_hold(f->ea, FAKE_HOLD_ALL); /* B's ACK to A is late */
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 1); /* A gave up */
+	fake_engine_release(f->ea);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 2); /* the late ACK: an answer to no REKEY */
+	assert_int_equal(f->a->n_rekeys + f->b->n_rekeys, 0);
+	ping(f, &l);
+	reload_keys(f->a, f->ca, k10, 2); /* again */
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	assert_int_equal(f->ea->active, f->eb->active);
+	ping(f, &l);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+}
+
 /* A reload right after the association came up: its REKEY is refused
  * (B lacks the key) while the null key's grace time runs. The null key
  * (which anyone who saw INIT and INIT-ACK can compute) still goes when
@@ -285,6 +331,7 @@ int main(void)
 	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
 	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
 	    T(chunk_auth__one_side_without__no_keys_and_works),
+	    T(chunk_auth__late_ack_then_rotation__same_key_numbers),
 	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
