@@ -9,8 +9,10 @@
  * association: the connect side asks (assoc_rekey_start), the accept side
  * answers, both switch their sending key; the old receiving key is erased
  * a grace time after (the handshake's deadline, 10 s or 3 x rto_max: the
- * messages sealed under it that may still be in flight on other streams
- * have arrived by then). The same timer gives up a REKEY never answered. A rotation
+ * messages sealed under it still in flight have usually arrived by then;
+ * one that has not costs its connection). The old phase's SCTP-AUTH key
+ * stays until the next rotation (assoc_chunk_sync). The same timer gives
+ * up a REKEY never answered. A rotation
  * that fails is logged and counted and keeps the old keys; the
  * association and its connections carry on either way.
  */
@@ -210,10 +212,17 @@ static bool chunk_op(struct assoc *a, enum engine_key_op op, uint16_t id, const 
 	return false;
 }
 
+/* A key number the peer may still send under: either phase's, also after
+ * the old phase's AEAD key is erased. The stack fixes a message's key
+ * number when the message is queued, and its retransmissions keep it: a
+ * deep send queue on a slow link can hold messages queued under the old
+ * phase's number longer than any grace time. So a number goes only when
+ * the next rotation puts its key in that phase (key N-1 is deleted when
+ * key N+1 is installed). */
 static bool chunk_wanted(const struct auth *x, uint16_t id)
 {
 	for (unsigned p = 0; p < 2; p++)
-		if (x->rx[p] && x->chunk_key_id[p] == id)
+		if (x->chunk_key_id[p] == id)
 			return true;
 	return false;
 }
@@ -265,7 +274,7 @@ bool assoc_chunk_sync(struct assoc *a)
 		}
 		a->chunk_active = act;
 	}
-	/* Forget what is no longer received (never the active key). */
+	/* Forget the numbers no phase holds now (never the active key). */
 	for (size_t i = 0; i < a->n_chunk_installed;) {
 		uint16_t id = a->chunk_installed[i];
 		if (id == a->chunk_active || chunk_wanted(x, id)) {

@@ -267,6 +267,38 @@ static void chunk_start(struct fx *f)
 	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
 }
 
+/* usrsctp fixes a message's SCTP-AUTH key number when it is queued, and
+ * its retransmissions keep it: messages B queued under the handshake's
+ * key reach A only long after the rotation and its grace time (a deep
+ * send queue on a slow link). A still holds that key: the stack takes
+ * them, the association lives on. */
+static void chunk_auth__old_key_kept_while_messages_queued_under_it(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	fake_engine_hold_sid(f->ea, l.sid); /* B's data on l waits in its queue */
+	static const uint8_t msg[] = "queued under the handshake's key";
+	send_now(l.target, msg, sizeof msg);
+	RUN_UNTIL(f, fake_engine_queued(f->ea) > 0);
+	uint16_t old = f->eb->active;
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	assert_int_not_equal(f->eb->active, old);
+	run_for(f, 3 * f->a->hello_timeout); /* every grace time is over */
+	assert_non_null(fake_engine_key(f->ea, old));
+	fake_engine_release(f->ea);
+	run_for(f, 0.1);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->a->state, ASSOC_READY);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+}
+
 /* The connect side gives up a REKEY whose ACK is late (it arrives after
  * the deadline and is ignored), while the accept side took the new key:
  * the SCTP-AUTH key numbers must not drift apart. The next rotation
@@ -331,6 +363,7 @@ int main(void)
 	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
 	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
 	    T(chunk_auth__one_side_without__no_keys_and_works),
+	    T(chunk_auth__old_key_kept_while_messages_queued_under_it),
 	    T(chunk_auth__late_ack_then_rotation__same_key_numbers),
 	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
