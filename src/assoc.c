@@ -834,7 +834,7 @@ static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
 			uint8_t *t = a->held_buf;
 			a->held_buf = a->seal_buf;
 			a->seal_buf = t;
-			a->held_tx = a->auth.tx;
+			a->held_tx_gen = a->auth.tx_gen;
 			a->held_ctr = a->auth.tx_ctr[sid];
 		}
 		return false;
@@ -854,7 +854,7 @@ static bool send_held(struct assoc *a)
 	size_t len = a->held_len, wire_len = a->held_wire_len;
 	uint16_t sid = a->held_sid;
 	a->held_len = a->held_wire_len = 0;
-	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx != a->held_tx ||
+	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx_gen != a->held_tx_gen ||
 	    a->auth.tx_ctr[sid] != a->held_ctr)
 		return send_pulled(a, sid, len);
 	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true);

@@ -112,7 +112,7 @@ struct assoc {
 	 * they are while the key and the stream's counter have not moved, so
 	 * that each refusal does not cost a second encryption of 64 KiB. */
 	size_t held_wire_len;
-	const struct crypto_aead *held_tx;
+	uint64_t held_tx_gen; /* auth.tx_gen when sealed */
 	uint64_t held_ctr;
 	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
 

@@ -70,6 +70,7 @@ void auth_reset(struct auth *x)
 	free(x->dg_tx);
 	free(x->dg_rx);
 	x->tx = x->rx[0] = x->rx[1] = NULL;
+	x->tx_gen++;
 	x->tx_phase = 0;
 	crypto_wipe(x->session, sizeof x->session);
 	crypto_wipe(x->chunk_key, sizeof x->chunk_key);
@@ -297,6 +298,7 @@ int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct
 		              hc_len, ha, ha_len, x->peer_proof);
 	if (rc == 0) {
 		x->tx = crypto_aead_new(k[x->connect ? K_CONNECT_TX : K_ACCEPT_TX], true);
+		x->tx_gen++;
 		x->rx[0] = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
 		if (!x->tx || !x->rx[0])
 			rc = -ENOMEM;
@@ -678,6 +680,7 @@ int auth_rekey_on_ack(struct auth *x, const struct frame_rekey *ack, struct fram
 		return rc;
 	crypto_aead_free(x->tx); /* the old sending key is gone at once */
 	x->tx = tx;
+	x->tx_gen++;
 	x->tx_phase ^= 1;
 	rekey_done(x);
 	return 0;
@@ -698,6 +701,7 @@ int auth_rekey_on_confirm(struct auth *x, const struct frame_rekey *confirm)
 	}
 	crypto_aead_free(x->tx);
 	x->tx = r->tx;
+	x->tx_gen++;
 	r->tx = NULL;
 	x->tx_phase ^= 1;
 	rekey_done(x);

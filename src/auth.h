@@ -101,10 +101,12 @@ struct auth {
 	bool tx_sealed;                     /* our AUTH is out: seal what we send */
 	struct crypto_aead *tx, *rx[2];     /* rx by key phase */
 	unsigned tx_phase;                  /* bit AUTH_PHASE_BIT of what we seal */
-	uint8_t session[CRYPTO_KEY_LEN];    /* this association's secret: a rekey is bound to it */
-	uint8_t key_id[CRYPTO_KEYID_LEN];   /* the pre-shared key in use */
-	struct auth_rekey *rk;              /* a rotation under way, or NULL */
-	uint64_t *tx_ctr, *rx_ctr;          /* per stream */
+	uint64_t
+	    tx_gen; /* moves on at every change of tx (a new object may reuse an old address) */
+	uint8_t session[CRYPTO_KEY_LEN];  /* this association's secret: a rekey is bound to it */
+	uint8_t key_id[CRYPTO_KEYID_LEN]; /* the pre-shared key in use */
+	struct auth_rekey *rk;            /* a rotation under way, or NULL */
+	uint64_t *tx_ctr, *rx_ctr;        /* per stream */
 	size_t n_streams;
 	/* Datagram counters, per stream (see above). */
 	uint32_t *flow_gen;   /* OPENs on the id so far */
