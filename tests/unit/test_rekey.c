@@ -174,6 +174,28 @@ static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
+/* Both engines authenticate the chunks, both hold key 0 only, the
+ * association is up (the grace times short for the test). */
+static void chunk_up(struct fx *f)
+{
+	int k0[] = {0};
+	hold_keys(f->ca, k0, 1);
+	hold_keys(f->cb, k0, 1);
+	fx_create(f);
+	f->ea->chunk_auth = f->eb->chunk_auth = true;
+	f->a->hello_timeout = f->b->hello_timeout = 0.3;
+	assert_int_equal(assoc_start(f->b), 0);
+	assert_int_equal(assoc_start(f->a), 0);
+	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+}
+
+/* ... and the null key is gone. */
+static void chunk_start(struct fx *f)
+{
+	chunk_up(f);
+	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
+}
+
 /* SCTP-AUTH (rekey.c, assoc_chunk_sync): both engines authenticate the
  * chunks, so both install the handshake's key 1 and send with it, delete
  * the null key after the grace time, and on a rotation install the
@@ -184,15 +206,8 @@ static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(
 static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks(void **state)
 {
 	struct fx *f = *state;
-	int k0[] = {0}, k01[] = {0, 1}, k10[] = {1, 0};
-	hold_keys(f->ca, k0, 1);
-	hold_keys(f->cb, k0, 1);
-	fx_create(f);
-	f->ea->chunk_auth = f->eb->chunk_auth = true;
-	f->a->hello_timeout = f->b->hello_timeout = 0.3;
-	assert_int_equal(assoc_start(f->b), 0);
-	assert_int_equal(assoc_start(f->a), 0);
-	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_up(f);
 	struct fake_engine *e[2] = {f->ea, f->eb};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(e[i]->active, 1);
@@ -249,22 +264,6 @@ static void chunk_auth__one_side_without__no_keys_and_works(void **state)
 	ping(f, &l);
 	assert_int_equal(f->ea->n_key_ops + f->eb->n_key_ops, 0);
 	assert_int_equal(f->ea->active, 0);
-}
-
-/* Both engines authenticate the chunks; the handshake is over and the
- * null key gone (the grace times short for the test). */
-static void chunk_start(struct fx *f)
-{
-	int k0[] = {0};
-	hold_keys(f->ca, k0, 1);
-	hold_keys(f->cb, k0, 1);
-	fx_create(f);
-	f->ea->chunk_auth = f->eb->chunk_auth = true;
-	f->a->hello_timeout = f->b->hello_timeout = 0.3;
-	assert_int_equal(assoc_start(f->b), 0);
-	assert_int_equal(assoc_start(f->a), 0);
-	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
-	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
 }
 
 /* usrsctp fixes a message's SCTP-AUTH key number when it is queued, and
@@ -336,15 +335,8 @@ static void chunk_auth__late_ack_then_rotation__same_key_numbers(void **state)
 static void chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted(void **state)
 {
 	struct fx *f = *state;
-	int k0[] = {0}, k10[] = {1, 0};
-	hold_keys(f->ca, k0, 1);
-	hold_keys(f->cb, k0, 1);
-	fx_create(f);
-	f->ea->chunk_auth = f->eb->chunk_auth = true;
-	f->a->hello_timeout = f->b->hello_timeout = 0.3;
-	assert_int_equal(assoc_start(f->b), 0);
-	assert_int_equal(assoc_start(f->a), 0);
-	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+	int k10[] = {1, 0};
+	chunk_up(f);
 	assert_non_null(fake_engine_key(f->ea, 0));
 	reload_keys(f->a, f->ca, k10, 2);
 	RUN_UNTIL(f, f->a->n_rekey_failed == 1 && f->b->n_rekey_failed == 1);
