@@ -151,7 +151,7 @@ struct assoc {
 	 * whether the null key is still accepted, and whether its grace time
 	 * after the handshake (null_timer, its own: a rotation's deadline
 	 * must not cut it short or stop it) has passed. */
-	uint16_t chunk_installed[4];
+	uint16_t chunk_installed[8];
 	size_t n_chunk_installed;
 	uint16_t chunk_active;
 	bool chunk_null, chunk_null_due;

@@ -212,6 +212,22 @@ static bool chunk_op(struct assoc *a, enum engine_key_op op, uint16_t id, const 
 	return false;
 }
 
+/* Delete the old key ID if the stack lets us: usrsctp refuses while
+ * messages of ours queued under it are still unacknowledged (they hold
+ * it). Refused: kept, tried again at the next sync (the grace timer, the
+ * next rotation); the association carries on. True when deleted. */
+static bool chunk_delete_old(struct assoc *a, uint16_t id)
+{
+	int rc = a->engine->ops->chunk_key(a->engine, ENGINE_KEY_DELETE, id, NULL, 0);
+	if (rc == 0)
+		log_debug("association: SCTP-AUTH key %u: delete", id);
+	else
+		log_debug("association: SCTP-AUTH key %u: not deleted yet (%s: messages queued "
+		          "under it?); tried again later",
+		          id, strerror(-rc));
+	return rc == 0;
+}
+
 /* A key number the peer may still send under: either phase's, also after
  * the old phase's AEAD key is erased. The stack fixes a message's key
  * number when the message is queued, and its retransmissions keep it: a
@@ -248,8 +264,16 @@ bool assoc_chunk_sync(struct assoc *a)
 			break;
 		}
 		if (a->n_chunk_installed ==
-		        sizeof a->chunk_installed / sizeof a->chunk_installed[0] ||
-		    !chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
+		    sizeof a->chunk_installed / sizeof a->chunk_installed[0]) {
+			log_error(
+			    "association: SCTP-AUTH: %zu old keys still in use, no room for key "
+			    "%u; aborting the association",
+			    a->n_chunk_installed, id);
+			a->we_aborted = true;
+			a->engine->ops->abort(a->engine, "SCTP-AUTH keys exhausted");
+			return false;
+		}
+		if (!chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
 			return false;
 		a->chunk_installed[a->n_chunk_installed++] = id;
 		x->chunk_fresh[p] = false;
@@ -281,8 +305,10 @@ bool assoc_chunk_sync(struct assoc *a)
 			i++;
 			continue;
 		}
-		if (!chunk_op(a, ENGINE_KEY_DELETE, id, NULL))
-			return false;
+		if (!chunk_delete_old(a, id)) {
+			i++;
+			continue;
+		}
 		a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
 	}
 	if (a->chunk_null && a->chunk_null_due && a->chunk_active) {

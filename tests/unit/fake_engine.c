@@ -467,6 +467,12 @@ static int fake_chunk_key(struct engine *base, enum engine_key_op op, uint16_t i
 	case ENGINE_KEY_DELETE:
 		if (id == e->active || !k)
 			return -EINVAL; /* as both stacks refuse the active key */
+		/* usrsctp: nor one that messages still queued hold. */
+		for (const struct fake_ev *ev = e->peer ? e->peer->inbox_head : NULL; ev;
+		     ev = ev->next)
+			if (ev->kind == FAKE_MSG && ev->from == e && ev->authed &&
+			    ev->auth_key.id == id)
+				return -EINVAL;
 		k->set = false;
 		return 0;
 	default:

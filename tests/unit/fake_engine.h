@@ -75,7 +75,8 @@ struct fake_engine {
 	 * when it is DELIVERED, or holds with other bytes, is counted in the
 	 * receiver's n_auth_bad (a real stack would drop every copy of it
 	 * and the association would stall; here it is still delivered, and
-	 * the test sees the count). */
+	 * the test sees the count). DELETE is refused while a message queued
+	 * under the key has not reached the peer (usrsctp's key refcount). */
 	bool chunk_auth;
 	struct fake_key {
 		bool set;

@@ -298,6 +298,40 @@ static void chunk_auth__old_key_kept_while_messages_queued_under_it(void **state
 	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
 }
 
+/* Two rotations while messages B queued under the handshake's key still
+ * wait: the second one puts its key in that phase, and B's stack refuses
+ * to delete key 1 while messages of B's hold it (usrsctp's refcount). B
+ * keeps it, the association carries on (it used to abort), and key 1
+ * goes once those messages are through. (A deletes its key 1 at the
+ * second rotation: a message that waits across two rotations is the one
+ * case the rule does not cover, docs/SECURITY.md.) */
+static void chunk_auth__old_key_held_by_queued_messages__deleted_later_not_aborted(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0}, k12[] = {1, 2}, k21[] = {2, 1};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	fake_engine_hold_sid(f->ea, l.sid);
+	static const uint8_t msg[] = "queued under the handshake's key";
+	send_now(l.target, msg, sizeof msg);
+	RUN_UNTIL(f, fake_engine_queued(f->ea) > 0);
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	reload_keys(f->b, f->cb, k12, 2);
+	reload_keys(f->a, f->ca, k21, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 2 && f->b->n_rekeys == 2);
+	assert_int_equal(f->eb->n_abort + f->ea->n_abort, 0);
+	assert_int_equal(f->b->state, ASSOC_READY);
+	assert_non_null(fake_engine_key(f->eb, 1)); /* held by B's queued message */
+	fake_engine_release(f->ea);
+	RUN_UNTIL(f, !fake_engine_key(f->eb, 1));
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->eb->n_abort + f->ea->n_abort, 0);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+}
+
 /* The connect side gives up a REKEY whose ACK is late (it arrives after
  * the deadline and is ignored), while the accept side took the new key:
  * the SCTP-AUTH key numbers must not drift apart. The next rotation
@@ -356,6 +390,7 @@ int main(void)
 	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
 	    T(chunk_auth__one_side_without__no_keys_and_works),
 	    T(chunk_auth__old_key_kept_while_messages_queued_under_it),
+	    T(chunk_auth__old_key_held_by_queued_messages__deleted_later_not_aborted),
 	    T(chunk_auth__late_ack_then_rotation__same_key_numbers),
 	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
