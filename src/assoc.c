@@ -70,6 +70,7 @@ static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_stop(a->loop, &a->null_timer);
 	a->rekey_owed = false;
 	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
@@ -851,7 +852,7 @@ static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
 			uint8_t *t = a->held_buf;
 			a->held_buf = a->seal_buf;
 			a->seal_buf = t;
-			a->held_tx = a->auth.tx;
+			a->held_tx_gen = a->auth.tx_gen;
 			a->held_ctr = a->auth.tx_ctr[sid];
 		}
 		return false;
@@ -871,7 +872,7 @@ static bool send_held(struct assoc *a)
 	size_t len = a->held_len, wire_len = a->held_wire_len;
 	uint16_t sid = a->held_sid;
 	a->held_len = a->held_wire_len = 0;
-	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx != a->held_tx ||
+	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx_gen != a->held_tx_gen ||
 	    a->auth.tx_ctr[sid] != a->held_ctr)
 		return send_pulled(a, sid, len);
 	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true);
@@ -1042,6 +1043,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->hello_timer.data = a;
 	ev_timer_init(&a->rekey_timer, assoc_rekey_timeout_cb, 0., 0.);
 	a->rekey_timer.data = a;
+	ev_timer_init(&a->null_timer, assoc_null_timeout_cb, 0., 0.);
+	a->null_timer.data = a;
 
 	path_table_init(&a->paths, loop, cfg);
 	struct engine_params p;
@@ -1077,6 +1080,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->retry);
 	ev_timer_stop(a->loop, &a->hello_timer);
 	ev_timer_stop(a->loop, &a->rekey_timer);
+	ev_timer_stop(a->loop, &a->null_timer);
 	ev_timer_stop(a->loop, &a->pump);
 	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);

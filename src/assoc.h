@@ -112,7 +112,7 @@ struct assoc {
 	 * they are while the key and the stream's counter have not moved, so
 	 * that each refusal does not cost a second encryption of 64 KiB. */
 	size_t held_wire_len;
-	const struct crypto_aead *held_tx;
+	uint64_t held_tx_gen; /* auth.tx_gen when sealed */
 	uint64_t held_ctr;
 	uint64_t n_pumps, n_frames; /* pump turns and frames sent by them */
 
@@ -149,11 +149,13 @@ struct assoc {
 	/* SCTP-AUTH keys in the engine (rekey.c): the key numbers installed
 	 * (besides the null key), the one we send with (0: the null key),
 	 * whether the null key is still accepted, and whether its grace time
-	 * after the handshake has passed. */
-	uint16_t chunk_installed[4];
+	 * after the handshake (null_timer, its own: a rotation's deadline
+	 * must not cut it short or stop it) has passed. */
+	uint16_t chunk_installed[8];
 	size_t n_chunk_installed;
 	uint16_t chunk_active;
 	bool chunk_null, chunk_null_due;
+	ev_timer null_timer;
 
 	/* Authentication and sealing (auth.h); buffers for one sealed or
 	 * opened message. */
@@ -220,11 +222,12 @@ void assoc_reload(struct assoc *a, const struct config *c);
 /* Key rotation (rekey.c): the connect side starts one when the first key
  * of its key file is not the one in use (assoc_reload calls it); a REKEY
  * frame from the peer; a REKEY to send once the engine has room; the
- * rotation's timer. */
+ * rotation's timer; the null key's grace time after the handshake. */
 void assoc_rekey_start(struct assoc *a);
 void assoc_on_rekey(struct assoc *a, const struct frame_rekey *in);
 void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r);
 void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void assoc_null_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* SCTP-AUTH (rekey.c, docs/SECURITY.md "Packets: SCTP-AUTH"): at the
  * association's start, whether the engine authenticates data chunks (the

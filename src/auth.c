@@ -70,11 +70,12 @@ void auth_reset(struct auth *x)
 	free(x->dg_tx);
 	free(x->dg_rx);
 	x->tx = x->rx[0] = x->rx[1] = NULL;
+	x->tx_gen++;
 	x->tx_phase = 0;
 	crypto_wipe(x->session, sizeof x->session);
 	crypto_wipe(x->chunk_key, sizeof x->chunk_key);
 	memset(x->chunk_key_id, 0, sizeof x->chunk_key_id);
-	x->chunk_next_id = 0;
+	memset(x->chunk_fresh, 0, sizeof x->chunk_fresh);
 	x->chunk_auth = false;
 	x->chunk_auth_here = false;
 	memset(x->key_id, 0, sizeof x->key_id);
@@ -135,21 +136,37 @@ void auth_fill_hello(const struct auth *x, struct frame_hello *h)
 		h->features |= FRAME_FEATURE_SCTP_AUTH;
 }
 
-/* The next SCTP-AUTH key number (1..65535; 0 is the null key). */
-static uint16_t chunk_id_next(struct auth *x)
+static const char chunk_id_label[] = "sctpgw v4 sctp-auth key number";
+
+/* The SCTP-AUTH key number of a rotation (1..65535; 0 is the null key),
+ * the same on both sides whatever either saw of earlier rotations that
+ * failed: from the rotation's nonces alone, skipping CUR, the number of
+ * the key both send with now (docs/PROTOCOL.md, REKEY). */
+static int chunk_id_of(const uint8_t nonce_c[FRAME_NONCE_LEN],
+                       const uint8_t nonce_a[FRAME_NONCE_LEN], uint16_t cur, uint16_t *id)
 {
-	if (++x->chunk_next_id == 0)
-		x->chunk_next_id = 1;
-	return x->chunk_next_id;
+	uint8_t n[2 * FRAME_NONCE_LEN], mac[CRYPTO_MAC_LEN];
+	memcpy(n, nonce_c, FRAME_NONCE_LEN);
+	memcpy(n + FRAME_NONCE_LEN, nonce_a, FRAME_NONCE_LEN);
+	int rc = crypto_hmac((const uint8_t *)chunk_id_label, sizeof chunk_id_label - 1, n,
+	                     sizeof n, mac);
+	if (rc < 0)
+		return rc;
+	uint16_t v = (uint16_t)(1 + ((unsigned)mac[0] << 8 | mac[1]) % 65535u);
+	*id = v == cur ? (uint16_t)(v % 65535u + 1) : v;
+	return 0;
 }
 
-/* K's SCTP-AUTH key for key phase PHASE, when both sides use SCTP-AUTH. */
-static void chunk_take(struct auth *x, unsigned phase, const uint8_t key[CRYPTO_KEY_LEN])
+/* K's SCTP-AUTH key for key phase PHASE under number ID, when both sides
+ * use SCTP-AUTH; chunk_fresh tells assoc to (re)install it. */
+static void chunk_take(struct auth *x, unsigned phase, const uint8_t key[CRYPTO_KEY_LEN],
+                       uint16_t id)
 {
 	if (!x->chunk_auth)
 		return;
 	memcpy(x->chunk_key[phase], key, CRYPTO_KEY_LEN);
-	x->chunk_key_id[phase] = chunk_id_next(x);
+	x->chunk_key_id[phase] = id;
+	x->chunk_fresh[phase] = true;
 }
 
 void auth_hello_sent(struct auth *x, const uint8_t *msg, size_t len)
@@ -281,13 +298,14 @@ int auth_peer_hello(struct auth *x, const uint8_t *raw, size_t len, const struct
 		              hc_len, ha, ha_len, x->peer_proof);
 	if (rc == 0) {
 		x->tx = crypto_aead_new(k[x->connect ? K_CONNECT_TX : K_ACCEPT_TX], true);
+		x->tx_gen++;
 		x->rx[0] = crypto_aead_new(k[x->connect ? K_ACCEPT_TX : K_CONNECT_TX], false);
 		if (!x->tx || !x->rx[0])
 			rc = -ENOMEM;
 		memcpy(x->session, k[K_SESSION], sizeof x->session);
 		memcpy(x->key_id, psk->id, sizeof x->key_id);
 		x->chunk_auth = x->chunk_auth_here && (h->features & FRAME_FEATURE_SCTP_AUTH);
-		chunk_take(x, 0, k[K_CHUNK]);
+		chunk_take(x, 0, k[K_CHUNK], AUTH_CHUNK_HANDSHAKE_ID);
 	}
 	crypto_wipe(k, sizeof k);
 	if (rc < 0) {
@@ -536,9 +554,17 @@ static int rekey_install_rx(struct auth *x, uint8_t k[K_N][CRYPTO_KEY_LEN])
 	if (!rx)
 		return -ENOMEM;
 	unsigned next = x->tx_phase ^ 1;
+	uint16_t id = 0;
+	int rc = x->chunk_auth ? chunk_id_of(x->rk->nonce_c, x->rk->nonce_a,
+	                                     x->chunk_key_id[x->tx_phase], &id)
+	                       : 0;
+	if (rc < 0) {
+		crypto_aead_free(rx);
+		return rc;
+	}
 	crypto_aead_free(x->rx[next]); /* a previous rotation's old key */
 	x->rx[next] = rx;
-	chunk_take(x, next, k[K_CHUNK]);
+	chunk_take(x, next, k[K_CHUNK], id);
 	return 0;
 }
 
@@ -654,6 +680,7 @@ int auth_rekey_on_ack(struct auth *x, const struct frame_rekey *ack, struct fram
 		return rc;
 	crypto_aead_free(x->tx); /* the old sending key is gone at once */
 	x->tx = tx;
+	x->tx_gen++;
 	x->tx_phase ^= 1;
 	rekey_done(x);
 	return 0;
@@ -674,6 +701,7 @@ int auth_rekey_on_confirm(struct auth *x, const struct frame_rekey *confirm)
 	}
 	crypto_aead_free(x->tx);
 	x->tx = r->tx;
+	x->tx_gen++;
 	r->tx = NULL;
 	x->tx_phase ^= 1;
 	rekey_done(x);

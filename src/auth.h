@@ -61,9 +61,10 @@
 #include "frame.h"
 #include "replay.h"
 
-#define AUTH_COUNTER_LEN 8
-#define AUTH_OVERHEAD    (AUTH_COUNTER_LEN + CRYPTO_TAG_LEN)
-#define AUTH_HELLO_MAX   256 /* an encoded HELLO, with its extension */
+#define AUTH_COUNTER_LEN        8
+#define AUTH_OVERHEAD           (AUTH_COUNTER_LEN + CRYPTO_TAG_LEN)
+#define AUTH_HELLO_MAX          256 /* an encoded HELLO, with its extension */
+#define AUTH_CHUNK_HANDSHAKE_ID 1   /* the handshake's SCTP-AUTH key number */
 
 _Static_assert(AUTH_OVERHEAD == FRAME_SEAL_OVERHEAD, "frame.h knows the sealing overhead");
 
@@ -100,10 +101,12 @@ struct auth {
 	bool tx_sealed;                     /* our AUTH is out: seal what we send */
 	struct crypto_aead *tx, *rx[2];     /* rx by key phase */
 	unsigned tx_phase;                  /* bit AUTH_PHASE_BIT of what we seal */
-	uint8_t session[CRYPTO_KEY_LEN];    /* this association's secret: a rekey is bound to it */
-	uint8_t key_id[CRYPTO_KEYID_LEN];   /* the pre-shared key in use */
-	struct auth_rekey *rk;              /* a rotation under way, or NULL */
-	uint64_t *tx_ctr, *rx_ctr;          /* per stream */
+	uint64_t
+	    tx_gen; /* moves on at every change of tx (a new object may reuse an old address) */
+	uint8_t session[CRYPTO_KEY_LEN];  /* this association's secret: a rekey is bound to it */
+	uint8_t key_id[CRYPTO_KEYID_LEN]; /* the pre-shared key in use */
+	struct auth_rekey *rk;            /* a rotation under way, or NULL */
+	uint64_t *tx_ctr, *rx_ctr;        /* per stream */
 	size_t n_streams;
 	/* Datagram counters, per stream (see above). */
 	uint32_t *flow_gen;   /* OPENs on the id so far */
@@ -112,14 +115,16 @@ struct auth {
 
 	/* SCTP-AUTH (RFC 4895, docs/SECURITY.md): a shared key per key phase,
 	 * HKDF output K_CHUNK of the handshake or of the rotation; the stack
-	 * knows it as key number chunk_key_id[phase] (0: none). assoc's
-	 * chunk_auth.c installs a phase's key while rx[phase] exists and
+	 * knows it as key number chunk_key_id[phase] (0: none): 1 for the
+	 * handshake's, for a rotation's a number both sides compute from its
+	 * nonces (never the one in use). chunk_fresh[phase]: a new key there,
+	 * not yet in the engine. rekey.c (assoc_chunk_sync) installs it and
 	 * makes tx_phase's active once sealed. */
 	bool chunk_auth_here; /* our engine authenticates the chunks (HELLO bit) */
 	bool chunk_auth;      /* both HELLOs said so */
 	uint16_t chunk_key_id[2];
 	uint8_t chunk_key[2][CRYPTO_KEY_LEN];
-	uint16_t chunk_next_id;
+	bool chunk_fresh[2];
 };
 
 /* KEYS (N of them, 0 for insecure = yes) are copied. */

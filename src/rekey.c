@@ -9,8 +9,10 @@
  * association: the connect side asks (assoc_rekey_start), the accept side
  * answers, both switch their sending key; the old receiving key is erased
  * a grace time after (the handshake's deadline, 10 s or 3 x rto_max: the
- * messages sealed under it that may still be in flight on other streams
- * have arrived by then). The same timer gives up a REKEY never answered. A rotation
+ * messages sealed under it still in flight have usually arrived by then;
+ * one that has not costs its connection). The old phase's SCTP-AUTH key
+ * stays until the next rotation (assoc_chunk_sync). The same timer gives
+ * up a REKEY never answered. A rotation
  * that fails is logged and counted and keeps the old keys; the
  * association and its connections carry on either way.
  */
@@ -63,14 +65,23 @@ void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct assoc *a = w->data;
-	if (a->state == ASSOC_READY && a->chunk_null)
-		a->chunk_null_due = true; /* the handshake's grace time is over */
 	if (a->auth.rk && a->auth.connect) {
 		auth_rekey_cancel(&a->auth);
 		rekey_failed(a, "the peer did not answer the REKEY");
 	} else if (auth_rekey_erase_old(&a->auth)) {
 		log_debug("association: the previous key is erased");
 	}
+	assoc_chunk_sync(a);
+}
+
+void assoc_null_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct assoc *a = w->data;
+	if (a->state != ASSOC_READY || !a->chunk_null)
+		return;
+	a->chunk_null_due = true; /* the handshake's grace time is over */
 	assoc_chunk_sync(a);
 }
 
@@ -201,10 +212,33 @@ static bool chunk_op(struct assoc *a, enum engine_key_op op, uint16_t id, const 
 	return false;
 }
 
+/* Delete the old key ID if the stack lets us: usrsctp refuses while
+ * messages of ours queued under it are still unacknowledged (they hold
+ * it). Refused: kept, tried again at the next sync (the grace timer, the
+ * next rotation); the association carries on. True when deleted. */
+static bool chunk_delete_old(struct assoc *a, uint16_t id)
+{
+	int rc = a->engine->ops->chunk_key(a->engine, ENGINE_KEY_DELETE, id, NULL, 0);
+	if (rc == 0)
+		log_debug("association: SCTP-AUTH key %u: delete", id);
+	else
+		log_debug("association: SCTP-AUTH key %u: not deleted yet (%s: messages queued "
+		          "under it?); tried again later",
+		          id, strerror(-rc));
+	return rc == 0;
+}
+
+/* A key number the peer may still send under: either phase's, also after
+ * the old phase's AEAD key is erased. The stack fixes a message's key
+ * number when the message is queued, and its retransmissions keep it: a
+ * deep send queue on a slow link can hold messages queued under the old
+ * phase's number longer than any grace time. So a number goes only when
+ * the next rotation puts its key in that phase (key N-1 is deleted when
+ * key N+1 is installed). */
 static bool chunk_wanted(const struct auth *x, uint16_t id)
 {
 	for (unsigned p = 0; p < 2; p++)
-		if (x->rx[p] && x->chunk_key_id[p] == id)
+		if (x->chunk_key_id[p] == id)
 			return true;
 	return false;
 }
@@ -214,19 +248,35 @@ bool assoc_chunk_sync(struct assoc *a)
 	struct auth *x = &a->auth;
 	if (!x->chunk_auth || (a->state != ASSOC_HELLO && a->state != ASSOC_READY))
 		return true;
-	/* Receive first: every phase we open messages of. */
+	/* Receive first: a phase's new key. Its number may be one installed
+	 * already (a rotation's number comes from its nonces): that key is
+	 * replaced (never the active one: a rotation's number is not). */
 	for (unsigned p = 0; p < 2; p++) {
 		uint16_t id = x->chunk_key_id[p];
-		bool have = false;
-		for (size_t i = 0; i < a->n_chunk_installed; i++)
-			have |= a->chunk_installed[i] == id;
-		if (!x->rx[p] || id == 0 || have)
+		if (id == 0 || !x->chunk_fresh[p])
 			continue;
+		for (size_t i = 0; i < a->n_chunk_installed; i++) {
+			if (a->chunk_installed[i] != id)
+				continue;
+			if (!chunk_op(a, ENGINE_KEY_DELETE, id, NULL))
+				return false;
+			a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
+			break;
+		}
 		if (a->n_chunk_installed ==
-		        sizeof a->chunk_installed / sizeof a->chunk_installed[0] ||
-		    !chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
+		    sizeof a->chunk_installed / sizeof a->chunk_installed[0]) {
+			log_error(
+			    "association: SCTP-AUTH: %zu old keys still in use, no room for key "
+			    "%u; aborting the association",
+			    a->n_chunk_installed, id);
+			a->we_aborted = true;
+			a->engine->ops->abort(a->engine, "SCTP-AUTH keys exhausted");
+			return false;
+		}
+		if (!chunk_op(a, ENGINE_KEY_ADD, id, x->chunk_key[p]))
 			return false;
 		a->chunk_installed[a->n_chunk_installed++] = id;
+		x->chunk_fresh[p] = false;
 	}
 	/* Send: the phase we seal in, once the peer proved the key (it
 	 * installed this key before its AUTH, or before its answer to a
@@ -242,22 +292,23 @@ bool assoc_chunk_sync(struct assoc *a)
 			    act, a->hello_timeout);
 			/* The null key goes a grace time from now: the peer may
 			 * still send, or resend, under it until our AUTH is in. */
-			if (!ev_is_active(&a->rekey_timer)) {
-				ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
-				ev_timer_start(a->loop, &a->rekey_timer);
-			}
+			ev_timer_stop(a->loop, &a->null_timer);
+			ev_timer_set(&a->null_timer, a->hello_timeout, 0.);
+			ev_timer_start(a->loop, &a->null_timer);
 		}
 		a->chunk_active = act;
 	}
-	/* Forget what is no longer received (never the active key). */
+	/* Forget the numbers no phase holds now (never the active key). */
 	for (size_t i = 0; i < a->n_chunk_installed;) {
 		uint16_t id = a->chunk_installed[i];
 		if (id == a->chunk_active || chunk_wanted(x, id)) {
 			i++;
 			continue;
 		}
-		if (!chunk_op(a, ENGINE_KEY_DELETE, id, NULL))
-			return false;
+		if (!chunk_delete_old(a, id)) {
+			i++;
+			continue;
+		}
 		a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
 	}
 	if (a->chunk_null && a->chunk_null_due && a->chunk_active) {

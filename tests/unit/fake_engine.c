@@ -21,6 +21,8 @@ struct fake_ev {
 	uint16_t sid;
 	uint16_t streams;
 	bool graceful; /* DOWN: ended by SHUTDOWN */
+	bool authed;   /* MSG: under SCTP-AUTH key auth_key, fixed when queued */
+	struct fake_key auth_key;
 	char why[96];
 	size_t len;
 	uint8_t data[];
@@ -44,6 +46,8 @@ static bool is_msg(const struct fake_ev *ev)
 static bool msg_blocked(const struct fake_engine *e, const struct fake_ev *ev)
 {
 	if (e->hold_type == FAKE_HOLD_ALL)
+		return true;
+	if (ev->kind == FAKE_MSG && e->hold_sid >= 0 && ev->sid == (uint16_t)e->hold_sid)
 		return true;
 	return ev->kind == FAKE_MSG && e->hold_type >= 0 && ev->len > 0 &&
 	       ev->data[0] == (uint8_t)e->hold_type;
@@ -205,6 +209,14 @@ static void fake_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		break;
 	case FAKE_MSG:
 		sender_drained(ev->from);
+		if (ev->authed) {
+			/* The stack checks the packet's key number and HMAC
+			 * against the keys it holds now. */
+			const struct fake_key *k = fake_engine_key(e, ev->auth_key.id);
+			if (!k || k->len != ev->auth_key.len ||
+			    memcmp(k->key, ev->auth_key.key, k->len) != 0)
+				e->n_auth_bad++;
+		}
 		e->base.cb.message(e->base.ctx, ev->sid, ev->data, ev->len);
 		break;
 	case FAKE_SHUTDOWN:
@@ -236,7 +248,7 @@ static void bring_up(struct fake_engine *e)
 	ev->streams = streams_for(e, e->peer);
 	e->up = true;
 	memset(e->keys, 0, sizeof e->keys);
-	e->keys[0].set = true; /* the null key: empty */
+	e->keys[0].set = true; /* the null key (number 0): empty */
 	e->active = 0;
 	push(e, ev);
 }
@@ -308,13 +320,13 @@ static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 	struct fake_ev *ev = ev_new(FAKE_MSG, len);
 	ev->from = e;
 	ev->sid = sid;
-	/* A real stack checks SCTP-AUTH when the packet arrives, before the
-	 * gateway reads what came before it: here, at once. */
-	struct fake_engine *p = e->peer;
-	if (e->chunk_auth && p->chunk_auth &&
-	    (!p->keys[e->active].set || p->keys[e->active].len != e->keys[e->active].len ||
-	     memcmp(p->keys[e->active].key, e->keys[e->active].key, p->keys[e->active].len) != 0))
-		p->n_auth_bad++;
+	/* The key is fixed now (usrsctp: when the message is queued); the
+	 * receiver checks it when the message arrives (fake_idle_cb). */
+	const struct fake_key *k = fake_engine_key(e, e->active);
+	if (e->chunk_auth && e->peer->chunk_auth && k) {
+		ev->authed = true;
+		ev->auth_key = *k;
+	}
 	memcpy(ev->data, msg, len);
 	e->in_flight++;
 	push(e->peer, ev);
@@ -435,24 +447,38 @@ static int fake_chunk_key(struct engine *base, enum engine_key_op op, uint16_t i
 		return -ENOTCONN;
 	if (op == ENGINE_KEY_CHECK)
 		return e->chunk_auth && e->peer && e->peer->chunk_auth ? 0 : -EOPNOTSUPP;
-	if (id >= FAKE_KEYS || len > sizeof e->keys[0].key)
+	if (len > sizeof e->keys[0].key)
 		return -EINVAL;
 	e->n_key_ops++;
+	struct fake_key *k = (struct fake_key *)fake_engine_key(e, id);
 	switch (op) {
 	case ENGINE_KEY_ADD:
-		e->keys[id].set = true;
-		e->keys[id].len = len;
-		memcpy(e->keys[id].key, key, len);
+		if (!k)
+			for (size_t i = 0; i < FAKE_KEYS && !k; i++)
+				if (!e->keys[i].set)
+					k = &e->keys[i];
+		if (!k)
+			return -ENOSPC;
+		k->set = true;
+		k->id = id;
+		k->len = len;
+		memcpy(k->key, key, len);
 		return 0;
 	case ENGINE_KEY_ACTIVATE:
-		if (!e->keys[id].set)
+		if (!k)
 			return -EINVAL;
 		e->active = id;
 		return 0;
 	case ENGINE_KEY_DELETE:
-		if (id == e->active || !e->keys[id].set)
+		if (id == e->active || !k)
 			return -EINVAL; /* as both stacks refuse the active key */
-		e->keys[id].set = false;
+		/* usrsctp: nor one that messages still queued hold. */
+		for (const struct fake_ev *ev = e->peer ? e->peer->inbox_head : NULL; ev;
+		     ev = ev->next)
+			if (ev->kind == FAKE_MSG && ev->from == e && ev->authed &&
+			    ev->auth_key.id == id)
+				return -EINVAL;
+		k->set = false;
 		return 0;
 	default:
 		return -EINVAL;
@@ -494,6 +520,7 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 	e->base.ctx = ctx;
 	e->params = *p;
 	e->hold_type = FAKE_HOLD_NONE;
+	e->hold_sid = -1;
 	e->inbox_tail = &e->inbox_head;
 	ev_idle_init(&e->idle, fake_idle_cb);
 	/* libev runs idle watchers of a priority only in iterations where no
@@ -584,7 +611,22 @@ void fake_engine_hold(struct fake_engine *to, int type)
 void fake_engine_release(struct fake_engine *to)
 {
 	to->hold_type = FAKE_HOLD_NONE;
+	to->hold_sid = -1;
 	kick(to);
+}
+
+void fake_engine_hold_sid(struct fake_engine *to, uint16_t sid)
+{
+	to->hold_sid = sid;
+	kick(to);
+}
+
+const struct fake_key *fake_engine_key(const struct fake_engine *e, uint16_t id)
+{
+	for (size_t i = 0; i < FAKE_KEYS; i++)
+		if (e->keys[i].set && e->keys[i].id == id)
+			return &e->keys[i];
+	return NULL;
 }
 
 size_t fake_engine_queued(const struct fake_engine *to)

@@ -26,7 +26,7 @@
 
 struct fake_ev;
 
-#define FAKE_KEYS 8 /* SCTP-AUTH key numbers 0..7 */
+#define FAKE_KEYS 8 /* SCTP-AUTH keys installed at once */
 
 /* One message a side sent, as the log keeps it. */
 struct fake_sent {
@@ -47,6 +47,7 @@ struct fake_engine {
 	bool up;            /* an association exists (UP queued or delivered) */
 	bool shutting_down; /* SHUTDOWN sent, DOWN not yet */
 	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
+	int hold_sid;       /* -1, or a stream whose messages wait (fake_engine_hold_sid) */
 
 	bool full;    /* every send gets -EAGAIN */
 	int fail_err; /* the next send of a fail_type frame gets -fail_err */
@@ -69,16 +70,19 @@ struct fake_engine {
 	struct engine_stats stats; /* what the stats op reports: set by the test */
 
 	/* SCTP-AUTH, modelled (chunk_key): with chunk_auth set on both ends
-	 * CHECK succeeds; keys by number (0, the null key, at each up); a
-	 * message sent under a key number the receiving side does not hold
-	 * at that moment (a real stack checks on arrival, before the gateway
-	 * reads what came before), or holds with other bytes, is counted in
-	 * the receiver's n_auth_bad (a real stack would drop it and wait for
-	 * the retransmission; here it is still delivered, and the test sees
-	 * the count). */
+	 * CHECK succeeds; keys by number (0, the null key, at each up). As
+	 * usrsctp does, a message takes the number and bytes of the key
+	 * active when it is QUEUED (send), and its packets carry them until
+	 * they arrive: a message whose key number the receiver does not hold
+	 * when it is DELIVERED, or holds with other bytes, is counted in the
+	 * receiver's n_auth_bad (a real stack would drop every copy of it
+	 * and the association would stall; here it is still delivered, and
+	 * the test sees the count). DELETE is refused while a message queued
+	 * under the key has not reached the peer (usrsctp's key refcount). */
 	bool chunk_auth;
-	struct {
+	struct fake_key {
 		bool set;
+		uint16_t id;
 		size_t len;
 		uint8_t key[64];
 	} keys[FAKE_KEYS];
@@ -129,6 +133,11 @@ void fake_engine_inject(struct fake_engine *to, uint16_t sid, const void *msg, s
  * other streams go on. Up, down and writable still go. */
 void fake_engine_hold(struct fake_engine *to, int type);
 void fake_engine_release(struct fake_engine *to);
+/* Hold every message to TO on stream SID (later ones on SID wait behind
+ * them; other streams flow) until fake_engine_release(). */
+void fake_engine_hold_sid(struct fake_engine *to, uint16_t sid);
+/* The SCTP-AUTH key number ID as E holds it, or NULL. */
+const struct fake_key *fake_engine_key(const struct fake_engine *e, uint16_t id);
 
 /* Messages waiting in TO's inbox. */
 size_t fake_engine_queued(const struct fake_engine *to);

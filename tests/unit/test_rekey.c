@@ -159,10 +159,10 @@ static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(
 	assert_int_equal(f->b->n_rekeys, 0);
 	fake_engine_set_full(f->eb, true);
 	RUN_UNTIL(f, (bulk_step(&b), f->b->held_wire_len > 0));
-	const struct crypto_aead *sealed_with = f->b->held_tx;
+	uint64_t sealed_with = f->b->held_tx_gen;
 	RUN_UNTIL(f, f->b->n_rekeys == 1 && f->a->n_rekeys == 1);
 	assert_true(f->b->held_wire_len > 0);
-	assert_ptr_not_equal(f->b->auth.tx, sealed_with);
+	assert_int_not_equal(f->b->auth.tx_gen, sealed_with);
 	RUN_UNTIL(f, f->a->auth.rx[0] == NULL);
 	fake_engine_set_full(f->eb, false);
 	RUN_UNTIL(f, bulk_step(&b));
@@ -174,17 +174,11 @@ static void rekey__frame_held_across_the_switch__sealed_again_under_the_new_key(
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
-/* SCTP-AUTH (rekey.c, assoc_chunk_sync): both engines authenticate the
- * chunks, so both install the handshake's key 1 and send with it, delete
- * the null key after the grace time, and on a rotation install key 2,
- * send with it and delete key 1 after the grace time. Every message,
- * during the handshake, the rotation (B's data flowing toward A all
- * along) and the transfers, arrives under a key its receiver holds, with
- * the same bytes, when it arrives: none would be dropped by a real stack. */
-static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks(void **state)
+/* Both engines authenticate the chunks, both hold key 0 only, the
+ * association is up (the grace times short for the test). */
+static void chunk_up(struct fx *f)
 {
-	struct fx *f = *state;
-	int k0[] = {0}, k01[] = {0, 1}, k10[] = {1, 0};
+	int k0[] = {0};
 	hold_keys(f->ca, k0, 1);
 	hold_keys(f->cb, k0, 1);
 	fx_create(f);
@@ -193,14 +187,37 @@ static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer
 	assert_int_equal(assoc_start(f->b), 0);
 	assert_int_equal(assoc_start(f->a), 0);
 	RUN_UNTIL(f, f->a->state == ASSOC_READY && f->b->state == ASSOC_READY);
+}
+
+/* ... and the null key is gone. */
+static void chunk_start(struct fx *f)
+{
+	chunk_up(f);
+	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
+}
+
+/* SCTP-AUTH (rekey.c, assoc_chunk_sync): both engines authenticate the
+ * chunks, so both install the handshake's key 1 and send with it, delete
+ * the null key after the grace time, and on a rotation install the
+ * rotation's key (the same number on both) and send with it. Every message,
+ * during the handshake, the rotation (B's data flowing toward A all
+ * along) and the transfers, arrives under a key its receiver holds, with
+ * the same bytes, when it arrives: none would be dropped by a real stack. */
+static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_up(f);
 	struct fake_engine *e[2] = {f->ea, f->eb};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(e[i]->active, 1);
-		assert_true(e[i]->keys[1].set);
-		assert_int_equal(e[i]->keys[1].len, CRYPTO_KEY_LEN);
+		assert_non_null(fake_engine_key(e[i], 1));
+		assert_int_equal(fake_engine_key(e[i], 1)->len, CRYPTO_KEY_LEN);
 	}
-	assert_memory_equal(f->ea->keys[1].key, f->eb->keys[1].key, CRYPTO_KEY_LEN);
-	RUN_UNTIL(f, !f->ea->keys[0].set && !f->eb->keys[0].set); /* the null key */
+	assert_memory_equal(fake_engine_key(f->ea, 1)->key, fake_engine_key(f->eb, 1)->key,
+	                    CRYPTO_KEY_LEN);
+	/* the null key */
+	RUN_UNTIL(f, !fake_engine_key(f->ea, 0) && !fake_engine_key(f->eb, 0));
 
 	struct bulk b;
 	bulk_start_full(f, &b, 4, 200 * 1000, 3);
@@ -214,13 +231,16 @@ static void chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer
 	reload_keys(f->a, f->ca, k10, 2);
 	RUN_UNTIL(f, bulk_step(&b) && f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
 	bulk_check(&b);
-	RUN_UNTIL(f, !f->ea->keys[1].set && !f->eb->keys[1].set); /* after the grace time */
+	uint16_t now = f->ea->active;
+	assert_int_not_equal(now, 0);
+	assert_int_not_equal(now, 1);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(e[i]->active, 2);
-		assert_true(e[i]->keys[2].set);
+		assert_int_equal(e[i]->active, now);
+		assert_non_null(fake_engine_key(e[i], now));
 		assert_int_equal(e[i]->n_auth_bad, 0);
 	}
-	assert_memory_equal(f->ea->keys[2].key, f->eb->keys[2].key, CRYPTO_KEY_LEN);
+	assert_memory_equal(fake_engine_key(f->ea, now)->key, fake_engine_key(f->eb, now)->key,
+	                    CRYPTO_KEY_LEN);
 	ping(f, &b.l[0]);
 	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
 	assert_int_equal(f->a->n_up, 1);
@@ -246,6 +266,120 @@ static void chunk_auth__one_side_without__no_keys_and_works(void **state)
 	assert_int_equal(f->ea->active, 0);
 }
 
+/* usrsctp fixes a message's SCTP-AUTH key number when it is queued, and
+ * its retransmissions keep it: messages B queued under the handshake's
+ * key reach A only long after the rotation and its grace time (a deep
+ * send queue on a slow link). A still holds that key: the stack takes
+ * them, the association lives on. */
+static void chunk_auth__old_key_kept_while_messages_queued_under_it(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	fake_engine_hold_sid(f->ea, l.sid); /* B's data on l waits in its queue */
+	static const uint8_t msg[] = "queued under the handshake's key";
+	send_now(l.target, msg, sizeof msg);
+	RUN_UNTIL(f, fake_engine_queued(f->ea) > 0);
+	uint16_t old = f->eb->active;
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	assert_int_not_equal(f->eb->active, old);
+	run_for(f, 3 * f->a->hello_timeout); /* every grace time is over */
+	assert_non_null(fake_engine_key(f->ea, old));
+	fake_engine_release(f->ea);
+	run_for(f, 0.1);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->a->state, ASSOC_READY);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+}
+
+/* Two rotations while messages B queued under the handshake's key still
+ * wait: the second one puts its key in that phase, and B's stack refuses
+ * to delete key 1 while messages of B's hold it (usrsctp's refcount). B
+ * keeps it, the association carries on (it used to abort), and key 1
+ * goes once those messages are through. (A deletes its key 1 at the
+ * second rotation: a message that waits across two rotations is the one
+ * case the rule does not cover, docs/SECURITY.md.) */
+static void chunk_auth__old_key_held_by_queued_messages__deleted_later_not_aborted(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0}, k12[] = {1, 2}, k21[] = {2, 1};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	fake_engine_hold_sid(f->ea, l.sid);
+	static const uint8_t msg[] = "queued under the handshake's key";
+	send_now(l.target, msg, sizeof msg);
+	RUN_UNTIL(f, fake_engine_queued(f->ea) > 0);
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	reload_keys(f->b, f->cb, k12, 2);
+	reload_keys(f->a, f->ca, k21, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 2 && f->b->n_rekeys == 2);
+	assert_int_equal(f->eb->n_abort + f->ea->n_abort, 0);
+	assert_int_equal(f->b->state, ASSOC_READY);
+	assert_non_null(fake_engine_key(f->eb, 1)); /* held by B's queued message */
+	fake_engine_release(f->ea);
+	RUN_UNTIL(f, !fake_engine_key(f->eb, 1));
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->eb->n_abort + f->ea->n_abort, 0);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+}
+
+/* The connect side gives up a REKEY whose ACK is late (it arrives after
+ * the deadline and is ignored), while the accept side took the new key:
+ * the SCTP-AUTH key numbers must not drift apart. The next rotation
+ * succeeds and both ends send and accept the same key number, data
+ * keeps flowing. */
+static void chunk_auth__late_ack_then_rotation__same_key_numbers(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_start(f);
+	struct link l = open_link(f, f->a);
+	reload_keys(f->b, f->cb, k01, 2);
+	fake_engine_hold(f->ea, FAKE_HOLD_ALL); /* B's ACK to A is late */
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 1); /* A gave up */
+	fake_engine_release(f->ea);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 2); /* the late ACK: an answer to no REKEY */
+	assert_int_equal(f->a->n_rekeys + f->b->n_rekeys, 0);
+	ping(f, &l);
+	reload_keys(f->a, f->ca, k10, 2); /* again */
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	assert_int_equal(f->ea->active, f->eb->active);
+	ping(f, &l);
+	struct link l2 = open_link(f, f->a);
+	ping(f, &l2);
+	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
+	assert_int_equal(f->a->n_up, 1);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+}
+
+/* A reload right after the association came up: its REKEY is refused
+ * (B lacks the key) while the null key's grace time runs. The null key
+ * (which anyone who saw INIT and INIT-ACK can compute) still goes when
+ * that grace time is over. */
+static void chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted(void **state)
+{
+	struct fx *f = *state;
+	int k10[] = {1, 0};
+	chunk_up(f);
+	assert_non_null(fake_engine_key(f->ea, 0));
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekey_failed == 1 && f->b->n_rekey_failed == 1);
+	run_for(f, 3 * f->a->hello_timeout);
+	assert_null(fake_engine_key(f->ea, 0));
+	assert_null(fake_engine_key(f->eb, 0));
+	assert_int_equal(f->a->n_up, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +389,10 @@ int main(void)
 	    T(rekey__frame_held_across_the_switch__sealed_again_under_the_new_key),
 	    T(chunk_auth__keys_follow_handshake_and_rotation__never_a_key_the_peer_lacks),
 	    T(chunk_auth__one_side_without__no_keys_and_works),
+	    T(chunk_auth__old_key_kept_while_messages_queued_under_it),
+	    T(chunk_auth__old_key_held_by_queued_messages__deleted_later_not_aborted),
+	    T(chunk_auth__late_ack_then_rotation__same_key_numbers),
+	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
