@@ -312,8 +312,14 @@ bool assoc_chunk_sync(struct assoc *a)
 		a->chunk_installed[i] = a->chunk_installed[--a->n_chunk_installed];
 	}
 	if (a->chunk_null && a->chunk_null_due && a->chunk_active) {
-		if (!chunk_op(a, ENGINE_KEY_DELETE, 0, NULL))
-			return false;
+		/* Refused while a handshake frame of ours is still unacknowledged
+		 * (it holds the null key): tried again a second later. */
+		if (!chunk_delete_old(a, 0)) {
+			ev_timer_stop(a->loop, &a->null_timer);
+			ev_timer_set(&a->null_timer, 1., 0.);
+			ev_timer_start(a->loop, &a->null_timer);
+			return true;
+		}
 		a->chunk_null = false;
 		log_info("association: SCTP-AUTH: only the handshake's key %u is accepted now; "
 		         "a packet altered on the path is dropped before SCTP acknowledges it",
