@@ -143,6 +143,8 @@ struct assoc {
 	/* Key rotation (rekey.c): the old key's grace time, or the answer's
 	 * deadline; a REKEY frame waiting for room in the engine. */
 	ev_timer rekey_timer;
+	double rekey_switched_at; /* when our side last switched keys (rekey.c) */
+	uint64_t rekey_old_seen;  /* messages opened under the old key by the last check */
 	bool rekey_owed;
 	struct frame_rekey rekey_frame;
 	double hello_timeout;

@@ -447,6 +447,7 @@ int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8
 	}
 	if (rc < 0)
 		return -EBADMSG;
+	x->rx_opened[(get_u64(in) & AUTH_PHASE_BIT) ? 1 : 0]++;
 	if (ctr & AUTH_DGRAM_BIT) {
 		uint32_t gen = (uint32_t)((ctr & ~AUTH_DGRAM_BIT) >> AUTH_DGRAM_SEQ_BITS);
 		uint64_t seq = ctr & AUTH_DGRAM_SEQ_MAX;

@@ -100,6 +100,7 @@ struct auth {
 	bool integrity_only;                /* both sides have encrypt = no */
 	bool tx_sealed;                     /* our AUTH is out: seal what we send */
 	struct crypto_aead *tx, *rx[2];     /* rx by key phase */
+	uint64_t rx_opened[2];              /* messages opened under each phase's key */
 	unsigned tx_phase;                  /* bit AUTH_PHASE_BIT of what we seal */
 	uint64_t
 	    tx_gen; /* moves on at every change of tx (a new object may reuse an old address) */

@@ -8,9 +8,9 @@
  * Start here to see what a reload with a new key file does to the
  * association: the connect side asks (assoc_rekey_start), the accept side
  * answers, both switch their sending key; the old receiving key is erased
- * a grace time after (the handshake's deadline, 10 s or 3 x rto_max: the
- * messages sealed under it still in flight have usually arrived by then;
- * one that has not costs its connection). The old phase's SCTP-AUTH key
+ * a grace time after (the handshake's deadline, 10 s or 3 x rto_max),
+ * longer while messages under it still arrive (rekey_old_key_in_use; one
+ * that arrives after costs its connection). The old phase's SCTP-AUTH key
  * stays until the next rotation (assoc_chunk_sync). The same timer gives
  * up a REKEY never answered. A rotation
  * that fails is logged and counted and keeps the old keys; the
@@ -23,6 +23,10 @@
 #include "assoc.h"
 #include "log.h"
 #include "ratelimit.h"
+
+/* The longest the previous key stays while messages under it still arrive
+ * (rekey_old_key_in_use), in seconds. */
+#define REKEY_OLD_KEY_MAX 120.0
 
 static void rekey_send(struct assoc *a, const struct frame_rekey *r)
 {
@@ -55,9 +59,33 @@ static void rekey_switched(struct assoc *a)
 	         "in use; %zu connection%s carry on (%llu rotations)",
 	         a->peer_name, id, a->n_conns, a->n_conns == 1 ? "" : "s",
 	         (unsigned long long)a->n_rekeys);
+	a->rekey_switched_at = ev_now(a->loop);
+	a->rekey_old_seen = a->auth.rx_opened[a->auth.tx_phase ^ 1];
 	ev_timer_stop(a->loop, &a->rekey_timer);
 	ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
 	ev_timer_start(a->loop, &a->rekey_timer);
+}
+
+/* Whether messages sealed under the old key still arrive (a deep send queue
+ * on a slow or lossy path, or retransmissions backing off, can hold them
+ * past the grace time): then the old key stays another grace time, up to
+ * REKEY_OLD_KEY_MAX after the switch. Erasing it would drop them and reset
+ * their connections; keeping it for ever would let a leaked old key forge
+ * messages until the next rotation. */
+static bool rekey_old_key_in_use(struct assoc *a)
+{
+	unsigned old = a->auth.tx_phase ^ 1;
+	if (!a->auth.rx[old] || a->auth.rx_opened[old] == a->rekey_old_seen ||
+	    ev_now(a->loop) - a->rekey_switched_at >= REKEY_OLD_KEY_MAX)
+		return false;
+	log_debug("association: %llu messages under the previous key since the last look; it "
+	          "stays %.1f s more",
+	          (unsigned long long)(a->auth.rx_opened[old] - a->rekey_old_seen),
+	          a->hello_timeout);
+	a->rekey_old_seen = a->auth.rx_opened[old];
+	ev_timer_set(&a->rekey_timer, a->hello_timeout, 0.);
+	ev_timer_start(a->loop, &a->rekey_timer);
+	return true;
 }
 
 void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -68,7 +96,7 @@ void assoc_rekey_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (a->auth.rk && a->auth.connect) {
 		auth_rekey_cancel(&a->auth);
 		rekey_failed(a, "the peer did not answer the REKEY");
-	} else if (auth_rekey_erase_old(&a->auth)) {
+	} else if (!rekey_old_key_in_use(a) && auth_rekey_erase_old(&a->auth)) {
 		log_debug("association: the previous key is erased");
 	}
 	assoc_chunk_sync(a);

@@ -49,6 +49,8 @@ static bool msg_blocked(const struct fake_engine *e, const struct fake_ev *ev)
 		return true;
 	if (ev->kind == FAKE_MSG && e->hold_sid >= 0 && ev->sid == (uint16_t)e->hold_sid)
 		return true;
+	if (ev->kind == FAKE_MSG && e->hold_sid2 >= 0 && ev->sid == (uint16_t)e->hold_sid2)
+		return true;
 	return ev->kind == FAKE_MSG && e->hold_type >= 0 && ev->len > 0 &&
 	       ev->data[0] == (uint8_t)e->hold_type;
 }
@@ -521,6 +523,7 @@ struct engine *engine_new(enum config_engine choice, struct ev_loop *loop,
 	e->params = *p;
 	e->hold_type = FAKE_HOLD_NONE;
 	e->hold_sid = -1;
+	e->hold_sid2 = -1;
 	e->inbox_tail = &e->inbox_head;
 	ev_idle_init(&e->idle, fake_idle_cb);
 	/* libev runs idle watchers of a priority only in iterations where no
@@ -612,6 +615,22 @@ void fake_engine_release(struct fake_engine *to)
 {
 	to->hold_type = FAKE_HOLD_NONE;
 	to->hold_sid = -1;
+	to->hold_sid2 = -1;
+	kick(to);
+}
+
+void fake_engine_hold_sid2(struct fake_engine *to, uint16_t sid)
+{
+	to->hold_sid2 = sid;
+	kick(to);
+}
+
+void fake_engine_release_sid(struct fake_engine *to, uint16_t sid)
+{
+	if (to->hold_sid == sid)
+		to->hold_sid = -1;
+	if (to->hold_sid2 == sid)
+		to->hold_sid2 = -1;
 	kick(to);
 }
 

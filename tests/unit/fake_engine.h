@@ -48,6 +48,7 @@ struct fake_engine {
 	bool shutting_down; /* SHUTDOWN sent, DOWN not yet */
 	int hold_type;      /* FAKE_HOLD_NONE, FAKE_HOLD_ALL or a frame type */
 	int hold_sid;       /* -1, or a stream whose messages wait (fake_engine_hold_sid) */
+	int hold_sid2;      /* -1, or a second such stream */
 
 	bool full;    /* every send gets -EAGAIN */
 	int fail_err; /* the next send of a fail_type frame gets -fail_err */
@@ -136,6 +137,10 @@ void fake_engine_release(struct fake_engine *to);
 /* Hold every message to TO on stream SID (later ones on SID wait behind
  * them; other streams flow) until fake_engine_release(). */
 void fake_engine_hold_sid(struct fake_engine *to, uint16_t sid);
+/* Hold a second stream as well (each hold_sid call replaces the first). */
+void fake_engine_hold_sid2(struct fake_engine *to, uint16_t sid);
+/* Let the messages of held stream SID go; the other held stream stays. */
+void fake_engine_release_sid(struct fake_engine *to, uint16_t sid);
 /* The SCTP-AUTH key number ID as E holds it, or NULL. */
 const struct fake_key *fake_engine_key(const struct fake_engine *e, uint16_t id);
 

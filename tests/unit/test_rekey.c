@@ -298,6 +298,43 @@ static void chunk_auth__old_key_kept_while_messages_queued_under_it(void **state
 	assert_int_equal(f->ea->n_auth_bad + f->eb->n_auth_bad, 0);
 }
 
+/* Messages B sealed under the previous key that wait in the network past
+ * the grace time (a deep queue on a slow or lossy link): while such
+ * messages keep arriving, A keeps the previous key another grace time
+ * (rekey.c rekey_old_key_in_use), so a late one still opens; after a grace
+ * time without any, the key is erased. Before, the second message was
+ * counted forged and its connection reset. */
+static void rekey__old_key_stays_while_messages_under_it_arrive(void **state)
+{
+	struct fx *f = *state;
+	int k01[] = {0, 1}, k10[] = {1, 0};
+	chunk_start(f);
+	struct link l1 = open_link(f, f->a), l2 = open_link(f, f->a);
+	fake_engine_hold_sid(f->ea, l1.sid);
+	fake_engine_hold_sid2(f->ea, l2.sid);
+	static const uint8_t m1[] = "first, under the old key", m2[] = "second, under the old key";
+	send_now(l1.target, m1, sizeof m1);
+	send_now(l2.target, m2, sizeof m2);
+	RUN_UNTIL(f, fake_engine_queued(f->ea) >= 2);
+	reload_keys(f->b, f->cb, k01, 2);
+	reload_keys(f->a, f->ca, k10, 2);
+	RUN_UNTIL(f, f->a->n_rekeys == 1 && f->b->n_rekeys == 1);
+	double grace = f->a->hello_timeout;
+	run_for(f, 0.6 * grace);
+	fake_engine_release_sid(f->ea, l1.sid); /* within the grace time */
+	expect_bytes(f, l1.client, m1, sizeof m1, false);
+	run_for(f, 0.9 * grace); /* past the first grace time */
+	fake_engine_release_sid(f->ea, l2.sid);
+	expect_bytes(f, l2.client, m2, sizeof m2, false);
+	assert_int_equal(f->a->n_msg_forged, 0);
+	unsigned old = f->a->auth.tx_phase ^ 1;
+	assert_non_null(f->a->auth.rx[old]);
+	run_for(f, 2.5 * grace); /* a whole grace time without any: erased */
+	assert_null(f->a->auth.rx[old]);
+	ping(f, &l1);
+	assert_int_equal(f->a->n_msg_forged + f->b->n_msg_forged, 0);
+}
+
 /* Two rotations while messages B queued under the handshake's key still
  * wait: the second one puts its key in that phase, and B's stack refuses
  * to delete key 1 while messages of B's hold it (usrsctp's refcount). B
@@ -391,6 +428,7 @@ int main(void)
 	    T(chunk_auth__one_side_without__no_keys_and_works),
 	    T(chunk_auth__old_key_kept_while_messages_queued_under_it),
 	    T(chunk_auth__old_key_held_by_queued_messages__deleted_later_not_aborted),
+	    T(rekey__old_key_stays_while_messages_under_it_arrive),
 	    T(chunk_auth__late_ack_then_rotation__same_key_numbers),
 	    T(chunk_auth__failed_rotation_during_null_grace__null_key_still_deleted),
 	};
