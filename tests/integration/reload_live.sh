@@ -47,12 +47,17 @@ wait_log_count A 'stream [0-9]+: client .* on forward (web|old)$' 50 30
 
 # Where the data goes before the reload (SCTP sends retransmissions to
 # another path, so under the rate limit's drops the other path is not
-# silent: the test compares, it does not expect silence).
+# silent: the test compares, it does not expect silence). The primary
+# carries the new data and the other path only what is sent again, so the
+# primary must carry more; how much more depends on how hard the
+# association presses on the rate limit (wan1 2.4x wan2 in one CI dry run
+# on a loaded machine, 2000x in a quiet one), so no ratio is asserted: a
+# primary that did not follow the priorities would carry less.
 w1=$(link_packets wan1); w2=$(link_packets wan2)
 sleep 1
 b1=$(( $(link_packets wan1) - w1 )); b2=$(( $(link_packets wan2) - w2 ))
 log "frames in 1 s before the reload: wan1 $b1, wan2 $b2"
-[ "$b1" -gt $(( 3 * b2 )) ] || fail "before the reload the data did not go over wan1 (wan1 $b1, wan2 $b2)"
+[ "$b1" -gt "$b2" ] || fail "before the reload the data did not go over wan1 (wan1 $b1, wan2 $b2)"
 
 log "reload both gateways: forward new added, old removed, wan2 preferred"
 export CONF_PATHS="wan1:30 wan2:20"
@@ -81,7 +86,7 @@ w1=$(link_packets wan1); w2=$(link_packets wan2)
 sleep 2
 d1=$(( $(link_packets wan1) - w1 )); d2=$(( $(link_packets wan2) - w2 ))
 log "frames in 2 s after the reload: wan1 $d1, wan2 $d2"
-[ "$d2" -gt 200 ] && [ "$d2" -gt $(( 3 * d1 )) ] ||
+[ "$d2" -gt 200 ] && [ "$d2" -gt "$d1" ] ||
     fail "the data did not move to wan2 (frames in 2 s: wan1 $d1, wan2 $d2)"
 
 xfer lan-a client --connect "$A_LAN:$NEW_PORT" --up 512K --down 512K --timeout 60 >"$WORK/new.out" ||
