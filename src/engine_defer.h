@@ -21,7 +21,7 @@ struct engine_defer {
 	ev_timer timer; /* zero delay: the next loop iteration */
 	bool pending;
 	bool graceful;
-	char why[128];
+	char why[256];
 };
 
 void engine_defer_init(struct engine_defer *d, struct engine *e);

@@ -540,6 +540,38 @@ static const char *usr_paddr_state(uint32_t state)
 	return "changed";
 }
 
+/* Why the association was lost, as far as the notification tells: the
+ * error cause usrsctp reports (sac_error), and, when the peer's ABORT came
+ * with it (sac_info holds the chunk), its first cause, with the text of a
+ * protocol violation (RFC 9260 3.3.10.13), which usrsctp fills with what
+ * it found wrong. Without them a lost association cannot be told apart
+ * from an aborted one in the log. */
+static void usr_lost_why(const struct sctp_assoc_change *ac, size_t len, char *out, size_t cap)
+{
+	int n =
+	    snprintf(out, cap, "communication lost (peer unreachable or aborted; error cause %u",
+	             ac->sac_error);
+	size_t info = len > sizeof *ac ? len - sizeof *ac : 0;
+	const uint8_t *c = ac->sac_info;
+	if (info >= 8 && c[0] == 6 /* ABORT */ && n > 0 && (size_t)n < cap) {
+		unsigned code = (unsigned)c[4] << 8 | c[5], clen = (unsigned)c[6] << 8 | c[7];
+		n += snprintf(out + n, cap - (size_t)n, ", the peer's ABORT says cause %u", code);
+		if (code == 13 && clen > 4 && clen - 4 <= info - 8 && n > 0 && (size_t)n < cap) {
+			n += snprintf(out + n, cap - (size_t)n, " \"");
+			for (unsigned i = 0; i < clen - 4 && n > 0 && (size_t)n + 3 < cap; i++) {
+				uint8_t ch = c[8 + i];
+				out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+			}
+			if (n > 0 && (size_t)n + 2 < cap) {
+				out[n++] = '"';
+				out[n] = '\0';
+			}
+		}
+	}
+	if (n > 0 && (size_t)n + 2 < cap)
+		snprintf(out + n, cap - (size_t)n, ")");
+}
+
 /* Returns false when the socket is gone afterwards. */
 static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t len)
 {
@@ -568,10 +600,12 @@ static bool usr_notification(struct usr_engine *e, const uint8_t *msg, size_t le
 				return false;
 			usr_up(e, streams);
 			return e->sock != NULL;
-		case SCTP_COMM_LOST:
-			usr_down(e, false, false,
-			         "communication lost (peer unreachable or aborted)");
+		case SCTP_COMM_LOST: {
+			char why[256];
+			usr_lost_why(ac, len, why, sizeof why);
+			usr_down(e, false, false, why);
 			return false;
+		}
 		case SCTP_CANT_STR_ASSOC:
 			usr_down(e, false, false, "peer did not answer INIT");
 			return false;

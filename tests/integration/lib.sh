@@ -1129,6 +1129,10 @@ _dump_logs() {
     for side in A B; do
         f="$WORK/gw-$side.log"
         [ -f "$f" ] || continue
+        # The cause is often a warning or error far above the last lines
+        # (40 connections closing push it out): those come first.
+        echo "----- last 30 warnings and errors of gateway $side ($f) -----" >&2
+        grep -aE ' (warn|error) ' "$f" | tail -n 30 >&2 || true
         echo "----- last 40 lines of gateway $side log ($f) -----" >&2
         tail -n 40 "$f" >&2
     done
