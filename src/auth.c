@@ -431,7 +431,8 @@ int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8
 	size_t n = len - AUTH_OVERHEAD;
 	uint64_t ctr = get_u64(in);
 	/* The key phase it was sealed in; that phase's key may be gone. */
-	struct crypto_aead *rx = x->rx[(ctr & AUTH_PHASE_BIT) ? 1 : 0];
+	unsigned phase = (ctr & AUTH_PHASE_BIT) ? 1 : 0;
+	struct crypto_aead *rx = x->rx[phase];
 	ctr &= ~AUTH_PHASE_BIT;
 	if (!rx)
 		return -EBADMSG;
@@ -447,7 +448,7 @@ int auth_open(struct auth *x, uint16_t sid, const uint8_t *in, size_t len, uint8
 	}
 	if (rc < 0)
 		return -EBADMSG;
-	x->rx_opened[(get_u64(in) & AUTH_PHASE_BIT) ? 1 : 0]++;
+	x->rx_opened[phase]++;
 	if (ctr & AUTH_DGRAM_BIT) {
 		uint32_t gen = (uint32_t)((ctr & ~AUTH_DGRAM_BIT) >> AUTH_DGRAM_SEQ_BITS);
 		uint64_t seq = ctr & AUTH_DGRAM_SEQ_MAX;
