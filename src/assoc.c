@@ -1173,12 +1173,24 @@ void assoc_shutdown(struct assoc *a)
 		report_closed(a);
 }
 
+/* Whether the frame PLAIN is one a deadline waits for (engine.h, send):
+ * a connection's OPEN (the opener resets its client without an answer
+ * within open_timeout), OPEN_OK, or RST (a refusal; a reset the peer must
+ * not learn seconds late). The stream scheduler would otherwise let it
+ * wait behind other connections' bulk data (engine_prio.h). */
+static bool frame_urgent(const uint8_t *plain, size_t plain_len)
+{
+	return plain_len > 0 &&
+	       (plain[0] == FRAME_OPEN || plain[0] == FRAME_OPEN_OK || plain[0] == FRAME_RST);
+}
+
 /* Give the engine WIRE (WIRE_LEN bytes: PLAIN sealed, or PLAIN itself)
  * on SID, and count what went. */
 static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
                        const void *wire, size_t wire_len, bool sealed)
 {
-	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len);
+	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len,
+	                              sid != 0 && frame_urgent(plain, plain_len));
 	if (rc == -EAGAIN)
 		a->engine_full = true;
 	if (rc == 0 && sealed)

@@ -151,10 +151,14 @@ struct engine_ops {
 	/* Connect role: start one association attempt (up or down follows).
 	 * Accept role: start listening (once). Returns 0 or -errno. */
 	int (*open)(struct engine *e);
-	/* Queue one whole message on SID, ordered and reliable. Returns 0,
-	 * -EAGAIN when the send buffer is full (writable follows), -ENOTCONN
-	 * with no association, or another -errno. */
-	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len);
+	/* Queue one whole message on SID, ordered and reliable. URGENT: a
+	 * small frame a deadline waits for (a connection's OPEN, OPEN_OK or
+	 * RST): SID goes before the TCP streams' data in the stream scheduler,
+	 * with stream 0 and the datagram streams, until its next send that is
+	 * not urgent (engine_prio.h). Returns 0, -EAGAIN when the send buffer
+	 * is full (writable follows), -ENOTCONN with no association, or
+	 * another -errno. */
+	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len, bool urgent);
 	/* Queue one UDP datagram's message on SID, partially reliable: the
 	 * stack abandons it (PR-SCTP, RFC 3758, timed reliability) when it is
 	 * not delivered within LIFETIME_MS, and never retransmits it after

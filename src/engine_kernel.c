@@ -648,13 +648,14 @@ static int kern_open(struct engine *base)
 }
 
 /* One message on SID; PR: partially reliable (a datagram: UNORDERED,
- * abandoned after LIFETIME_MS, and no write watch when it does not fit). */
+ * abandoned after LIFETIME_MS, and no write watch when it does not fit);
+ * URGENT: as engine.h says for send. */
 static int kern_sendmsg(struct kern_engine *e, uint16_t sid, const void *msg, size_t len, bool pr,
-                        bool unordered, unsigned lifetime_ms)
+                        bool urgent, bool unordered, unsigned lifetime_ms)
 {
 	if (e->fd < 0 || !e->up)
 		return -ENOTCONN;
-	kern_prio(e, sid, engine_prio_class_of(sid, pr));
+	kern_prio(e, sid, engine_prio_class_of(sid, pr, urgent));
 	char cbuf[CMSG_SPACE(sizeof(struct sctp_sndinfo)) +
 	          CMSG_SPACE(sizeof(struct sctp_prinfo))] = {0};
 	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
@@ -694,15 +695,15 @@ static int kern_sendmsg(struct kern_engine *e, uint16_t sid, const void *msg, si
 	return -errno;
 }
 
-static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+static int kern_send(struct engine *base, uint16_t sid, const void *msg, size_t len, bool urgent)
 {
-	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, false, false, 0);
+	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, false, urgent, false, 0);
 }
 
 static int kern_send_dgram(struct engine *base, uint16_t sid, const void *msg, size_t len,
                            bool unordered, unsigned lifetime_ms)
 {
-	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, true, unordered,
+	return kern_sendmsg((struct kern_engine *)base, sid, msg, len, true, false, unordered,
 	                    lifetime_ms);
 }
 

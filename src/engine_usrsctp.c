@@ -843,12 +843,12 @@ static int usr_open(struct engine *base)
 	return 0;
 }
 
-static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t len, bool urgent)
 {
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
-	usr_prio(e, sid, engine_prio_class_of(sid, false));
+	usr_prio(e, sid, engine_prio_class_of(sid, false, urgent));
 	ssize_t n = usr_sendv(e, sid, 0, ENGINE_PPID, msg, len, false);
 	if (n >= 0)
 		return 0;

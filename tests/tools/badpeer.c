@@ -155,7 +155,7 @@ static int engine_send(uint16_t sid, const void *msg, size_t len)
 		msg = bp.seal_buf;
 		len = n;
 	}
-	int rc = bp.e->ops->send(bp.e, sid, msg, len);
+	int rc = bp.e->ops->send(bp.e, sid, msg, len, false);
 	if (rc == 0 && sealed)
 		auth_sent(&bp.auth, sid);
 	return rc;

@@ -280,7 +280,8 @@ static int fake_open(struct engine *base)
 	return 0;
 }
 
-static void log_sent(struct fake_engine *e, uint16_t sid, const uint8_t *msg, size_t len)
+static void log_sent(struct fake_engine *e, uint16_t sid, const uint8_t *msg, size_t len,
+                     bool urgent)
 {
 	if (e->n_sent == e->sent_cap) {
 		size_t cap = e->sent_cap ? e->sent_cap * 2 : 256;
@@ -296,10 +297,11 @@ static void log_sent(struct fake_engine *e, uint16_t sid, const uint8_t *msg, si
 	memset(s, 0, sizeof *s);
 	s->sid = sid;
 	s->len = len;
+	s->urgent = urgent;
 	memcpy(s->head, msg, len < sizeof s->head ? len : sizeof s->head);
 }
 
-static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t len)
+static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t len, bool urgent)
 {
 	struct fake_engine *e = fake_of(base);
 	if (!e->up || e->shutting_down)
@@ -316,7 +318,7 @@ static int fake_send(struct engine *base, uint16_t sid, const void *msg, size_t 
 		e->fail_err = 0;
 		return -err;
 	}
-	log_sent(e, sid, msg, len);
+	log_sent(e, sid, msg, len, urgent);
 	if (e->peerless || !e->peer)
 		return 0;
 	struct fake_ev *ev = ev_new(FAKE_MSG, len);
@@ -344,7 +346,7 @@ static int fake_send_dgram(struct engine *base, uint16_t sid, const void *msg, s
 	(void)lifetime_ms;
 	if (e->up && !e->shutting_down && (e->full || (e->limit && e->in_flight >= e->limit)))
 		return -EAGAIN;
-	int rc = fake_send(base, sid, msg, len);
+	int rc = fake_send(base, sid, msg, len, false);
 	if (rc == 0)
 		e->n_dgram += unordered ? 1 : 0;
 	return rc;

@@ -33,6 +33,7 @@ struct fake_sent {
 	uint16_t sid;
 	size_t len;
 	uint8_t head[3]; /* type, flags and the first body byte (RST reason) */
+	bool urgent;     /* send's URGENT (engine.h) */
 };
 
 struct fake_engine {

@@ -297,6 +297,61 @@ static void conn__rst_after_fin__resets_the_half_closed_connection(void **state)
 	assert_sent_rst(f->ea, l.sid, FRAME_RST_RESET);
 }
 
+/* Every frame EV sent on SID with TYPE went with send's URGENT = WANT
+ * (at least one did). */
+static void assert_urgent(const struct fake_engine *ev, uint16_t sid, uint8_t type, bool want)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ev->n_sent; i++) {
+		const struct fake_sent *s = &ev->sent[i];
+		if (s->sid != sid || s->head[0] != type)
+			continue;
+		n++;
+		if (s->urgent != want)
+			fail_msg("stream %u: frame type 0x%02x #%zu went %s", sid, type, n,
+			         s->urgent ? "urgent" : "not urgent");
+	}
+	if (n == 0)
+		fail_msg("stream %u: no frame of type 0x%02x was sent", sid, type);
+}
+
+/* The flake of key_rotation_live: with 20 transfers on a 10 Mbit/s link,
+ * usrsctp's priority scheduler let OPENs wait 7 s behind the other
+ * connections' data (engine_prio.h) and the opener reset its clients. A
+ * connection's OPEN, OPEN_OK and RST go urgent (before the TCP streams'
+ * data, engine.h); its DATA, FIN and CLOSED do not; stream 0 never does. */
+static void conn__open_open_ok_and_rst__go_before_other_streams_data(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct link l = open_link(f, f->a);
+	ping(f, &l);
+	assert_int_equal(shutdown(l.target, SHUT_WR), 0);
+	expect_bytes(f, l.client, NULL, 0, true);
+	close_with_rst(f, l.client);
+	expect_reset(f, l.target);
+	RUN_UNTIL(f, all_idle(f));
+	assert_urgent(f->ea, l.sid, FRAME_OPEN, true);
+	assert_urgent(f->eb, l.sid, FRAME_OPEN_OK, true);
+	assert_urgent(f->ea, l.sid, FRAME_RST, true);
+	assert_urgent(f->ea, l.sid, FRAME_DATA, false);
+	assert_urgent(f->eb, l.sid, FRAME_DATA, false);
+	assert_urgent(f->eb, l.sid, FRAME_FIN, false);
+	assert_urgent(f->eb, l.sid, FRAME_CLOSED, false);
+	assert_urgent(f->ea, 0, FRAME_HELLO, false);
+
+	/* A refusal (the target's port is closed) is urgent too. */
+	closed_port(&f->target.target);
+	int rc;
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	uint16_t sid = last_sid(f->a);
+	expect_reset(f, c);
+	RUN_UNTIL(f, all_idle(f));
+	assert_sent_rst(f->eb, sid, FRAME_RST_REFUSED);
+	assert_urgent(f->eb, sid, FRAME_RST, true);
+}
+
 static void conn__target_refuses__client_sees_reset_and_ids_free_only_after_closed(void **state)
 {
 	struct fx *f = *state;
@@ -1098,6 +1153,7 @@ int main(void)
 	    T(conn__one_message_send_window__carries_everything_in_order),
 	    T(conn__client_reset__target_sees_econnreset),
 	    T(conn__target_reset__client_sees_econnreset),
+	    T(conn__open_open_ok_and_rst__go_before_other_streams_data),
 	    T(conn__rst_after_fin__resets_the_half_closed_connection),
 	    T(conn__target_refuses__client_sees_reset_and_ids_free_only_after_closed),
 	    T(stream__id__is_reused_only_after_closed),
