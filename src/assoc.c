@@ -985,6 +985,14 @@ static void on_writable(void *ctx)
 	assoc_pump(a);
 }
 
+/* The opener's deadline for an answer to OPEN (assoc_open_grace). */
+static void set_open_deadline(struct assoc *a, const struct config *c)
+{
+	a->open_timeout = (c->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
+	a->open_grace = c->rto_max_ms / 1000.0;
+	a->open_timeout_max = a->open_timeout + (double)c->assoc_max_retrans * a->open_grace;
+}
+
 struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 {
 	struct assoc *a = calloc(1, sizeof *a);
@@ -1008,7 +1016,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	a->egress = cfg->egress_allow;
 	snprintf(a->config_file, sizeof a->config_file, "%s",
 	         cfg->file[0] ? cfg->file : "the config file");
-	a->open_timeout = (cfg->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
+	set_open_deadline(a, cfg);
 	a->conn_window = cfg->conn_window;
 	a->conn_window_max = cfg->conn_window_max;
 	a->memory_limit = cfg->memory_limit;
@@ -1113,7 +1121,7 @@ void assoc_reload(struct assoc *a, const struct config *c)
 	 * given back enough; what they hold is theirs. */
 	a->mem_ceiling = a->mem_reserved > c->memory_limit ? a->mem_reserved : c->memory_limit;
 	a->connect_timeout_ms = c->connect_timeout_ms;
-	a->open_timeout = (c->connect_timeout_ms + ASSOC_OPEN_MARGIN_MS) / 1000.0;
+	set_open_deadline(a, c);
 	double rto_max = c->rto_max_ms / 1000.0;
 	a->hello_timeout = ASSOC_HELLO_TIMEOUT > 3 * rto_max ? ASSOC_HELLO_TIMEOUT : 3 * rto_max;
 	limits_reload(&a->limits, c);

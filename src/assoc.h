@@ -67,8 +67,9 @@ const char *assoc_loss_name(enum assoc_loss l);
 TAILQ_HEAD(conn_list, conn);
 
 #define ASSOC_SID_WORDS      (65536 / 64)
-#define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this */
-#define ASSOC_HELLO_TIMEOUT  10.0 /* s; HELLO + AUTH deadline: this or 3 x rto_max, the longer */
+#define ASSOC_OPEN_MARGIN_MS 5000 /* OPEN_OK deadline: connect_timeout_ms + this, */
+                                  /* + rto_max_ms at a time while SCTP retransmits */
+#define ASSOC_HELLO_TIMEOUT 10.0  /* s; HELLO + AUTH deadline: this or 3 x rto_max, the longer */
 
 struct assoc {
 	struct ev_loop *loop;
@@ -82,7 +83,9 @@ struct assoc {
 	struct egress_list egress;   /* [egress] allow (egress.h), copied from config */
 	struct resolver *resolver;   /* host-name targets; NULL: none (set by the gateway) */
 	char config_file[256];       /* for log lines that name the key to edit */
-	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST */
+	double open_timeout;         /* opener: seconds to wait for OPEN_OK or RST, */
+	double open_grace;           /* ... then this more at a time while SCTP retransmits */
+	double open_timeout_max;     /* ... up to this in all (assoc_open_grace) */
 	size_t conn_window;          /* each connection's receive window at start */
 	size_t conn_window_max;      /* ... and the most it may grow to (window.h) */
 	size_t memory_limit;         /* bound on mem_reserved */
@@ -190,6 +193,7 @@ struct assoc {
 	uint64_t n_up, n_opened, n_refused;
 	uint64_t n_refused_memory;  /* new connections refused at memory_limit */
 	uint64_t n_open_timeouts;   /* opened, but neither OPEN_OK nor RST came in time */
+	uint64_t n_open_graces;     /* OPEN deadlines extended while SCTP retransmitted */
 	uint64_t n_auth_failed;     /* handshakes that failed (no common key, bad proof) */
 	uint64_t n_rekeys;          /* key rotations done on a live association (our side) */
 	uint64_t n_rekey_failed;    /* rotations refused, unanswered or with a bad proof */
@@ -293,9 +297,22 @@ bool assoc_has_room(const struct assoc *a);
  * stream, on forward FWD) was refused at memory_limit: count it; log at
  * most one line per ASSOC_LOG_EVERY seconds, with the count since. */
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd);
+/* The engine's count of retransmitted DATA chunks (0 when it cannot say). */
+uint64_t assoc_rtx_count(struct assoc *a);
+/* Opener: no answer to an OPEN WAITED seconds after it was queued, at the
+ * end of open_timeout or of a grace. Seconds to wait more, or 0: give up.
+ * More (open_grace) only while the association is up and SCTP retransmitted
+ * DATA chunks since *RTX_SEEN (assoc_rtx_count when the OPEN was queued or
+ * at the last grace; updated): the OPEN or the OPEN_OK may be among them.
+ * Never past open_timeout_max = open_timeout + assoc_max_retrans x
+ * rto_max, by which time SCTP gives a message up with its association. So
+ * a lossy, busy link costs no connection, a silent peer is still noticed
+ * (docs/PROTOCOL.md, "One connection's life"). */
+double assoc_open_grace(struct assoc *a, uint64_t *rtx_seen, double waited);
 /* Opener: the peer answered OPEN on SID neither with OPEN_OK nor RST
- * within open_timeout: count it and log it (CLIENT, forward FWD). */
-void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd);
+ * within WAITED seconds: count it and log it (CLIENT, forward FWD). */
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd,
+                          double waited);
 /* Whether a new client (WHO, on forward FWD) may be carried: false while
  * the peer drains (GOAWAY): then it is counted and logged (at most one
  * line per ASSOC_LOG_EVERY seconds) and the caller resets the client

@@ -65,13 +65,35 @@ bool assoc_has_room(const struct assoc *a)
 	return a->mem_reserved + a->conn_window <= a->memory_limit;
 }
 
-void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd)
+uint64_t assoc_rtx_count(struct assoc *a)
+{
+	struct engine_stats s = {0};
+	if (!a->engine || !a->engine->ops->stats || a->engine->ops->stats(a->engine, &s) < 0)
+		return 0;
+	return s.retransmitted_chunks;
+}
+
+double assoc_open_grace(struct assoc *a, uint64_t *rtx_seen, double waited)
+{
+	if (a->state != ASSOC_READY || waited >= a->open_timeout_max)
+		return 0;
+	uint64_t rtx = assoc_rtx_count(a);
+	if (rtx <= *rtx_seen)
+		return 0;
+	*rtx_seen = rtx;
+	a->n_open_graces++;
+	double left = a->open_timeout_max - waited;
+	return a->open_grace < left ? a->open_grace : left;
+}
+
+void assoc_open_timed_out(struct assoc *a, uint16_t sid, const char *client, const char *fwd,
+                          double waited)
 {
 	a->n_open_timeouts++;
 	limits_refused(&a->limits, fwd, LIMITS_REFUSED_TIMEOUT);
 	log_warn("stream %u: forward %s: no answer from the peer gateway to OPEN within %.1f s; "
 	         "resetting client %s (%llu such timeouts in all)",
-	         sid, fwd, a->open_timeout, client, (unsigned long long)a->n_open_timeouts);
+	         sid, fwd, waited, client, (unsigned long long)a->n_open_timeouts);
 }
 
 void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who, const char *fwd)

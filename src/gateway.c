@@ -155,11 +155,13 @@ static void gateway_status_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	assoc_log_security(a);
 	log_info("status: %zu connections ready to send (engine %s), %zu refusals owed, "
 	         "%.1f frames per send turn; windows reserve %zu of memory_limit %zu bytes, %llu "
-	         "connections refused at memory_limit, %llu OPEN timeouts; engine: %s",
+	         "connections refused at memory_limit, %llu OPEN timeouts (%llu deadlines extended "
+	         "while SCTP retransmitted); engine: %s",
 	         a->n_ready, a->engine_full ? "full" : "has room", a->n_refusals,
 	         a->n_pumps ? (double)a->n_frames / (double)a->n_pumps : 0.0, a->mem_reserved,
 	         a->memory_limit, (unsigned long long)a->n_refused_memory,
-	         (unsigned long long)a->n_open_timeouts, line[0] ? line : "-");
+	         (unsigned long long)a->n_open_timeouts, (unsigned long long)a->n_open_graces,
+	         line[0] ? line : "-");
 	log_info(
 	    "status: limits: max_connections %u (0: none), %llu refused at it, %llu refused at "
 	    "forward limits, %llu reset by idle_timeout_s %u (0: off)",

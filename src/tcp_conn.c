@@ -698,6 +698,8 @@ int conn_open(struct assoc *a, int fd, const struct frame_open *target)
 	c->owed |= CONN_OWE_OPEN;
 	/* The peer answers with OPEN_OK or RST once its connect ends (within
 	 * its connect_timeout_ms); past the deadline the client is reset. */
+	c->open_at = ev_now(a->loop);
+	c->open_rtx = assoc_rtx_count(a);
 	ev_timer_set(&c->timer, a->open_timeout, 0.);
 	ev_timer_start(a->loop, &c->timer);
 	conn_progress(c);
@@ -806,9 +808,20 @@ static void conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		 * time is left (conn_attempt_failed). */
 		conn_attempt_failed(c, ETIMEDOUT);
 	} else if (c->opener && c->state == CONN_OPENING && !c->got_rst) {
+		double waited = ev_now(loop) - c->open_at;
+		double more = assoc_open_grace(c->assoc, &c->open_rtx, waited);
+		if (more > 0) {
+			log_debug(
+			    "stream %u: no answer to OPEN within %.1f s while SCTP retransmits; "
+			    "waiting %.1f s more",
+			    c->sid, waited, more);
+			ev_timer_set(&c->timer, more, 0.);
+			ev_timer_start(loop, &c->timer);
+			return;
+		}
 		/* Our RST tells the peer; the id stays ours until its CLOSED
 		 * (docs/PROTOCOL.md, "Opening a connection"). */
-		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name);
+		assoc_open_timed_out(c->assoc, c->sid, c->peer_text, c->target.name, waited);
 		conn_ended(c, "no answer from the peer gateway to OPEN");
 		conn_reset(c, FRAME_RST_TIMEOUT);
 		conn_progress(c);

@@ -73,7 +73,9 @@ struct conn {
 	enum conn_state state;
 	int fd;
 	ev_io rio, wio;
-	ev_timer timer; /* connect deadline (exit side) */
+	ev_timer timer;    /* connect deadline (exit side); OPEN's answer (opener) */
+	ev_tstamp open_at; /* opener: when OPEN was queued */
+	uint64_t open_rtx; /* opener: assoc_rtx_count then, or at the last grace */
 
 	struct frame_open target; /* where the exit side connects; names the forward */
 

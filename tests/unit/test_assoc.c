@@ -858,6 +858,76 @@ static void conn_open__no_answer_within_the_deadline__resets_the_client(void **s
 	assert_int_equal(f->ea->n_abort + f->eb->n_abort, 0);
 }
 
+static void retransmit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct fake_engine *e = w->data;
+	e->stats.retransmitted_chunks += 2;
+}
+
+/* A user's view of a busy, lossy link: while the association is up and
+ * SCTP retransmits (the OPEN or OPEN_OK may be among what it resends), the
+ * opener waits past open_timeout, a grace at a time; but a peer that never
+ * answers is still noticed, at open_timeout_max. Without the graces the
+ * first client was reset at 0.3 s. */
+static void conn_open__while_sctp_retransmits__waits_longer_but_not_forever(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	f->a->open_timeout = 0.3;
+	f->a->open_grace = 0.2;
+	f->a->open_timeout_max = 1.0;
+	ev_timer rtx;
+	ev_timer_init(&rtx, retransmit_cb, 0.05, 0.05);
+	rtx.data = f->ea;
+	ev_timer_start(f->loop, &rtx);
+
+	/* The OPEN arrives after 0.6 s: the connection opens. */
+	fake_engine_hold(f->eb, FRAME_OPEN);
+	int rc;
+	int c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	run_for(f, 0.6);
+	assert_int_equal(f->a->n_open_timeouts, 0);
+	assert_true(f->a->n_open_graces >= 1);
+	fake_engine_release(f->eb);
+	int t = accept_target(f);
+	struct link l = {.client = c, .target = t, .sid = last_sid(f->a)};
+	ping(f, &l);
+	assert_int_equal(f->a->n_open_timeouts, 0);
+
+	/* No answer ever, SCTP retransmitting all along: reset at 1 s. */
+	fake_engine_hold(f->eb, FRAME_OPEN);
+	ev_tstamp t0 = ev_time();
+	c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	expect_reset(f, c);
+	double waited = ev_time() - t0;
+	if (waited < 0.95 || waited > 3.0) /* 3: time enough for a loaded valgrind run */
+		fail_msg("reset after %.2f s, want 1 s (open_timeout_max)", waited);
+	assert_int_equal(f->a->n_open_timeouts, 1);
+
+	/* SCTP quiet (nothing to resend, the peer has it all): reset at
+	 * open_timeout, as before. */
+	ev_timer_stop(f->loop, &rtx);
+	uint64_t graces = f->a->n_open_graces;
+	t0 = ev_time();
+	c = open_client(f, f->a, &rc);
+	assert_int_equal(rc, 0);
+	expect_reset(f, c);
+	assert_true(ev_time() - t0 >= 0.25);
+	assert_int_equal(f->a->n_open_timeouts, 2);
+	assert_int_equal(f->a->n_open_graces, graces);
+	/* The two OPENs arrive late: B connects, then meets A's RST. */
+	fake_engine_release(f->eb);
+	for (int i = 0; i < 2; i++)
+		expect_reset(f, accept_target(f));
+	close_tracked(f, l.client);
+	close_tracked(f, l.target);
+	RUN_UNTIL(f, all_idle(f));
+}
+
 /* Messages that overtake HELLO are kept, but only up to a bound: a peer
  * that floods them before its HELLO is misbehaving. */
 static void assoc__flood_of_messages_before_hello__aborts(void **state)
@@ -1161,6 +1231,7 @@ int main(void)
 	    T(assoc__down__resets_every_connection_and_leaves_none),
 	    T(assoc__sctp_restart__leaves_no_retry_timer_running),
 	    T(conn_open__no_answer_within_the_deadline__resets_the_client),
+	    T(conn_open__while_sctp_retransmits__waits_longer_but_not_forever),
 	    T(assoc_shutdown__resets_connections_and_reports_closed_once),
 	    T(conn__malformed_frame__resets_only_that_connection),
 	    T(conn__peer_data_or_credit_before_open_ok__resets_that_connection),
