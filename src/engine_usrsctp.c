@@ -55,6 +55,7 @@ struct usr_paddrthlds {
 #define USR_FINISH_TRIES  300       /* x 10 ms: how long free waits for usrsctp_finish */
 #define USR_REARM_PER_RTO 4         /* T3 restarts per rto_min (see usr_rearm_cb) */
 #define USR_BUF_TICK      0.02      /* s: how often the buffers' use is sampled (bufgrow.h) */
+#define USR_BUF_IDLE_TICK 1.0       /* s: ... while nothing moves */
 
 struct usr_engine {
 	struct engine base;
@@ -78,8 +79,10 @@ struct usr_engine {
 	struct engine_prio prio; /* datagram streams first (engine_prio.h) */
 	ev_timer buf_timer;      /* samples the buffers' use while up (usr_bufs_cb) */
 	struct bufgrow sndbuf, rcvbuf;
-	uint64_t bytes_out; /* handed to usrsctp_sendv, this association */
-	uint64_t bytes_in;  /* read out of the association, this association */
+	uint64_t bytes_out;     /* handed to usrsctp_sendv, this association */
+	uint64_t bytes_in;      /* read out of the association, this association */
+	uint64_t bytes_in_seen; /* bytes_in at the last sample */
+	bool buf_idle;          /* buf_timer at USR_BUF_IDLE_TICK (usr_bufs_busy) */
 };
 
 /* usrsctp is one stack per process: only one engine may exist. */
@@ -391,7 +394,9 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	e->rearm_due = false;
 	ev_timer_again(e->base.loop, &e->rearm_timer);
 	double now = ev_now(e->base.loop);
-	e->bytes_out = e->bytes_in = 0;
+	e->bytes_out = e->bytes_in = e->bytes_in_seen = 0;
+	e->buf_idle = false;
+	e->buf_timer.repeat = USR_BUF_TICK;
 	bufgrow_init(&e->sndbuf, &bufgrow_send, e->p.sndbuf, e->p.sndbuf_max, 0, now);
 	bufgrow_init(&e->rcvbuf, &bufgrow_receive, e->p.rcvbuf, e->p.rcvbuf_max, 0, now);
 	/* The socket opened with the receive buffer at its max (usr_configure):
@@ -402,6 +407,17 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 		         strerror(errno));
 	ev_timer_again(e->base.loop, &e->buf_timer);
 	e->base.cb.up(e->base.ctx, streams);
+}
+
+/* Data moves: the buffers' sampling back at USR_BUF_TICK if it had slowed
+ * down for an idle association (usr_bufs_cb). */
+static void usr_bufs_busy(struct usr_engine *e)
+{
+	if (!e->buf_idle)
+		return;
+	e->buf_idle = false;
+	e->buf_timer.repeat = USR_BUF_TICK;
+	ev_timer_again(e->base.loop, &e->buf_timer);
 }
 
 /*
@@ -441,8 +457,10 @@ static ssize_t usr_sendv(struct usr_engine *e, uint16_t sid, uint16_t flags, uin
 		spa.sendv_prinfo.pr_value = UINT32_MAX;
 	}
 	ssize_t n = usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
-	if (n >= 0)
+	if (n >= 0) {
 		e->bytes_out += len;
+		usr_bufs_busy(e);
+	}
 	if (n >= 0 && (spa.sendv_flags & SCTP_SEND_PRINFO_VALID))
 		e->rearm_due = false;
 	return n;
@@ -485,7 +503,8 @@ static double usr_rearm_period(const struct engine_params *p)
 	return t > 0.005 ? t : 0.005;
 }
 
-/* Every USR_BUF_TICK while up: the buffers follow their use (bufgrow.h).
+/* Every USR_BUF_TICK while up and busy: the buffers follow their use
+ * (bufgrow.h).
  * The send buffer counts what the peer acknowledged (handed to usrsctp
  * minus what its send queue still holds), the receive buffer what was read
  * out of the association; a period is the primary path's smoothed RTT.
@@ -499,6 +518,22 @@ static void usr_bufs_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct sctp_status st;
 	if (!usr_status_now(e, &st))
 		return;
+	if (e->sndbuf.size >= e->sndbuf.max && e->rcvbuf.size >= e->rcvbuf.max) {
+		ev_timer_stop(loop, w); /* grown for good: until the next association */
+		return;
+	}
+	/* Nothing in flight, queued or read since the last sample: sample
+	 * once a second until data moves again (usr_bufs_busy), instead of
+	 * waking an idle gateway 50 times a second. */
+	if (st.sstat_unackdata == 0 && st.sstat_penddata == 0 && e->bytes_in == e->bytes_in_seen) {
+		if (!e->buf_idle) {
+			e->buf_idle = true;
+			w->repeat = USR_BUF_IDLE_TICK;
+			ev_timer_again(loop, w);
+		}
+		return;
+	}
+	e->bytes_in_seen = e->bytes_in;
 	double now = ev_now(loop), rtt = st.sstat_primary.spinfo_srtt / 1000.0;
 	struct usr_sockstat ss = {0};
 	socklen_t len = sizeof ss;
@@ -729,6 +764,7 @@ static bool usr_read(struct usr_engine *e)
 		}
 		e->rx_len += (size_t)n;
 		e->bytes_in += (uint64_t)n;
+		usr_bufs_busy(e);
 		/* Bigger than any frame we or the peer may send, sealed or
 		 * not. The buffer holds one byte more than FRAME_WIRE_MAX so
 		 * that such a message shows, whole (MSG_EOR) or not. */
