@@ -12,7 +12,7 @@
 # gateways from their SIGUSR1 dumps. Lines inside a setting are separated
 # by ';'. ROUNDS (1) repeats everything; FIGS ("1 8 R") picks the
 # figures; DIRECT ("cubic") the direct TCP congestion controls (e.g.
-# "cubic bbr"). Output: one line per figure (8 connections: with their
+# "cubic bbr"). LOGS=DIR keeps the gateways' logs. Output: one line per figure (8 connections: with their
 # fairness, most / least bytes per connection).
 set -euo pipefail
 SCENARIO=wan_tune
@@ -53,7 +53,7 @@ counters() { # side: "t3 fast" since start, from a fresh status dump
     local side=$1 line
     kill -USR1 "${GW_PID[$side]}"; sleep 0.5
     line=$(grep 'T3 timeouts' "$WORK/gw-$side.log" | tail -n1)
-    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\) (zero-window probes \([0-9]*\)).*/\1(probes \2)/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line") win=$(sed -n 's/.*windows reserve \([0-9]*\) .*/\1/p' <<<"$line") $(sed -n 's/.*primary \(cwnd [0-9]* mtu [0-9]* srtt [0-9]* ms rto [0-9]*\) ms.*/\1/p' <<<"$line" | tr -d ' ')"
+    echo "t3=$(sed -n 's/.*T3 timeouts \([0-9]*\) (zero-window probes \([0-9]*\)).*/\1(probes \2)/p' <<<"$line") rtx=$(sed -n 's/.*retransmitted \([0-9]*\) (fast \([0-9]*\)).*/\1\/\2/p' <<<"$line") win=$(sed -n 's/.*windows reserve \([0-9]*\) .*/\1/p' <<<"$line") $(sed -n 's/.*primary \(cwnd [0-9]* mtu [0-9]* srtt [0-9]* ms rto [0-9]*\) ms.*/\1/p' <<<"$line" | tr -d ' ') $(sed -n 's/.*buffers send \([0-9]*\) receive \([0-9]*\) KiB.*/buf=\1\/\2KiB/p' <<<"$line")"
 }
 
 cpu_s() { # side: CPU seconds of the gateway so far
@@ -80,6 +80,10 @@ for r in $(seq "$ROUNDS"); do
             echo "round $r $label fig $f: $v Mbit/s$(fairness "$f")  A: $(counters A) cpu=$(cpu_s A)s  B: $(counters B) cpu=$(cpu_s B)s  queue drops $(qdrops)  load $(cut -d' ' -f1 /proc/loadavg)"
         done
         gw_stop A || true; gw_stop B || true
+        # LOGS=DIR keeps each setting's gateway logs there
+        if [ -n "${LOGS:-}" ]; then
+            cp "$WORK/gw-A.log" "$LOGS/$label-r$r-A.log"; cp "$WORK/gw-B.log" "$LOGS/$label-r$r-B.log"
+        fi
     done
 done
 pass "done"

@@ -131,8 +131,9 @@ struct config {
 	unsigned failback_hold_ms; /* a better path must stay reachable this long */
 	unsigned delayed_sack_ms;  /* 0: a SACK for every packet */
 	enum config_cc congestion_control;
-	size_t sndbuf;
+	size_t sndbuf; /* where the association's buffers start (bufgrow.h) */
 	size_t rcvbuf;
+	size_t buffer_max; /* ... and the most they grow to, within memory_limit */
 
 	size_t n_paths;
 	struct config_path paths[CONFIG_MAX_PATHS];

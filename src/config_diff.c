@@ -33,6 +33,7 @@ static const struct {
     K("[sctp] congestion_control", congestion_control),
     K("[sctp] sndbuf", sndbuf),
     K("[sctp] rcvbuf", rcvbuf),
+    K("[sctp] buffer_max", buffer_max),
     K("[egress] resolver", resolver),
 #undef K
 };

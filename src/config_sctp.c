@@ -27,6 +27,7 @@ static const struct spec sctp_keys[] = {
      C(congestion_control)},
     {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(sndbuf)},
     {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(rcvbuf)},
+    {"buffer_max", SPEC_SIZE, 0, 65536, 268435456, 33554432, NULL, C(buffer_max)},
 };
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss, const char *name)
@@ -49,6 +50,17 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 		check_order(l, si, "rto_initial_ms", c->rto_initial_ms, "rto_max_ms", c->rto_max_ms,
 		            false, rto_rule);
 	}
+	/* The buffers start at sndbuf/rcvbuf and grow up to buffer_max
+	 * (bufgrow.h). */
+	static const char buf_rule[] = "sndbuf <= buffer_max and rcvbuf <= buffer_max (the "
+	                               "buffers start at sndbuf/rcvbuf and grow up to buffer_max)";
+	unsigned bmax = spec_bit(ss, "buffer_max", NULL);
+	if (!(bad & (bmax | spec_bit(ss, "sndbuf", NULL))))
+		check_order(l, si, "sndbuf", c->sndbuf, "buffer_max", c->buffer_max, false,
+		            buf_rule);
+	if (!(bad & (bmax | spec_bit(ss, "rcvbuf", NULL))))
+		check_order(l, si, "rcvbuf", c->rcvbuf, "buffer_max", c->buffer_max, false,
+		            buf_rule);
 	/* The stacks (usrsctp, Linux) enter the potentially-failed state only
 	 * when pf_threshold < path_max_retrans. */
 	if (!(bad & (spec_bit(ss, "pf_threshold", NULL) | spec_bit(ss, "path_max_retrans", NULL))))

@@ -63,8 +63,9 @@ struct engine_params {
 	unsigned assoc_max_retrans;
 	unsigned delayed_sack_ms; /* 0: SACK every packet */
 	enum config_cc congestion_control;
-	size_t sndbuf, rcvbuf;
-	bool packet_auth; /* ask the peer for SCTP-AUTH on ENGINE_AUTH_CHUNKS */
+	size_t sndbuf, rcvbuf;         /* where the socket buffers start */
+	size_t sndbuf_max, rcvbuf_max; /* user space: they grow up to these (bufgrow.h) */
+	bool packet_auth;              /* ask the peer for SCTP-AUTH on ENGINE_AUTH_CHUNKS */
 };
 
 /* A path is one remote address of the association (engine_params.remote[i]);

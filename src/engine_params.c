@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bufgrow.h"
 #include "engine.h"
 #include "path.h"
 
@@ -28,6 +29,8 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	p->congestion_control = c->congestion_control;
 	p->sndbuf = c->sndbuf;
 	p->rcvbuf = c->rcvbuf;
+	p->sndbuf_max = bufgrow_max(c->sndbuf, c->buffer_max, c->memory_limit);
+	p->rcvbuf_max = bufgrow_max(c->rcvbuf, c->buffer_max, c->memory_limit);
 
 	/* Best path first: the engine makes the first address primary. */
 	size_t order[CONFIG_MAX_PATHS];

@@ -24,6 +24,7 @@
 
 #include "ackwatch.h"
 #include "addr.h"
+#include "bufgrow.h"
 #include "engine.h"
 #include "engine_defer.h"
 #include "engine_prio.h"
@@ -49,11 +50,12 @@ struct usr_paddrthlds {
 #define USR_READ_BATCH    64        /* messages per wake-up before TCP gets a turn */
 #define USR_WRITE_POLL    0.02      /* safety net should a write upcall be missed */
 #define USR_PATH_MTU      1280      /* IP packet size on every path, UDP included */
-#define USR_CHUNK_ROOM    512       /* buffer bytes per chunk of usrsctp's chunk limit */
 #define USR_KICK_MTU      24        /* path MTU each ackwatch kick gives up */
 #define USR_UDP_BUF       (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
 #define USR_FINISH_TRIES  300       /* x 10 ms: how long free waits for usrsctp_finish */
 #define USR_REARM_PER_RTO 4         /* T3 restarts per rto_min (see usr_rearm_cb) */
+#define USR_BUF_TICK      0.02      /* s: how often the buffers' use is sampled (bufgrow.h) */
+#define USR_BUF_IDLE_TICK 1.0       /* s: ... while nothing moves */
 
 struct usr_engine {
 	struct engine base;
@@ -75,6 +77,12 @@ struct usr_engine {
 	uint8_t *rx;          /* one message being reassembled */
 	size_t rx_len;
 	struct engine_prio prio; /* datagram streams first (engine_prio.h) */
+	ev_timer buf_timer;      /* samples the buffers' use while up (usr_bufs_cb) */
+	struct bufgrow sndbuf, rcvbuf;
+	uint64_t bytes_out;     /* handed to usrsctp_sendv, this association */
+	uint64_t bytes_in;      /* read out of the association, this association */
+	uint64_t bytes_in_seen; /* bytes_in at the last sample */
+	bool buf_idle;          /* buf_timer at USR_BUF_IDLE_TICK (usr_bufs_busy) */
 };
 
 /* usrsctp is one stack per process: only one engine may exist. */
@@ -248,7 +256,17 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	                               .assoc_value = cc[p->congestion_control]};
 	rc |= setopt(s, USR_SCTP_PLUGGABLE_CC, &ccv, sizeof ccv, "congestion control");
 
-	int snd = (int)p->sndbuf, rcv = (int)p->rcvbuf;
+	/* usrsctp sets a path's first ssthresh to the receive buffer the
+	 * association starts with (sctp_set_initial_cc_param: the peer's
+	 * window, which is ours until the peer's INIT says otherwise, on
+	 * either side). Opened at rcvbuf, the first slow start would end
+	 * there and congestion avoidance (a packet per round trip) would
+	 * take minutes to fill a long fast path; so the socket opens with
+	 * the receive buffer at its max, and usr_up sets it back to rcvbuf:
+	 * the first slow start then ends where the send buffer's growth
+	 * stops (bufgrow.h) or at a loss. */
+	int snd = (int)p->sndbuf,
+	    rcv = (int)(p->rcvbuf_max > p->rcvbuf ? p->rcvbuf_max : p->rcvbuf);
 	if (usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
 	    usrsctp_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0) {
 		log_error("engine userspace: setting socket buffers failed: %s", strerror(errno));
@@ -320,6 +338,7 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 	ev_timer_stop(e->base.loop, &e->write_poll);
 	ev_timer_stop(e->base.loop, &e->ack_timer);
 	ev_timer_stop(e->base.loop, &e->rearm_timer);
+	ev_timer_stop(e->base.loop, &e->buf_timer);
 }
 
 /* Forget the socket, then tell the layer above once, from the loop: this
@@ -374,7 +393,31 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	ev_timer_again(e->base.loop, &e->ack_timer);
 	e->rearm_due = false;
 	ev_timer_again(e->base.loop, &e->rearm_timer);
+	double now = ev_now(e->base.loop);
+	e->bytes_out = e->bytes_in = e->bytes_in_seen = 0;
+	e->buf_idle = false;
+	e->buf_timer.repeat = USR_BUF_TICK;
+	bufgrow_init(&e->sndbuf, &bufgrow_send, e->p.sndbuf, e->p.sndbuf_max, 0, now);
+	bufgrow_init(&e->rcvbuf, &bufgrow_receive, e->p.rcvbuf, e->p.rcvbuf_max, 0, now);
+	/* The socket opened with the receive buffer at its max (usr_configure):
+	 * now it starts where it should. */
+	int rcv = (int)e->p.rcvbuf;
+	if (usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0)
+		log_warn("engine userspace: setting the receive buffer failed: %s",
+		         strerror(errno));
+	ev_timer_again(e->base.loop, &e->buf_timer);
 	e->base.cb.up(e->base.ctx, streams);
+}
+
+/* Data moves: the buffers' sampling back at USR_BUF_TICK if it had slowed
+ * down for an idle association (usr_bufs_cb). */
+static void usr_bufs_busy(struct usr_engine *e)
+{
+	if (!e->buf_idle)
+		return;
+	e->buf_idle = false;
+	e->buf_timer.repeat = USR_BUF_TICK;
+	ev_timer_again(e->base.loop, &e->buf_timer);
 }
 
 /*
@@ -414,6 +457,10 @@ static ssize_t usr_sendv(struct usr_engine *e, uint16_t sid, uint16_t flags, uin
 		spa.sendv_prinfo.pr_value = UINT32_MAX;
 	}
 	ssize_t n = usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0);
+	if (n >= 0) {
+		e->bytes_out += len;
+		usr_bufs_busy(e);
+	}
 	if (n >= 0 && (spa.sendv_flags & SCTP_SEND_PRINFO_VALID))
 		e->rearm_due = false;
 	return n;
@@ -454,6 +501,58 @@ static double usr_rearm_period(const struct engine_params *p)
 {
 	double t = p->rto_min_ms / 1000.0 / USR_REARM_PER_RTO;
 	return t > 0.005 ? t : 0.005;
+}
+
+/* Every USR_BUF_TICK while up and busy: the buffers follow their use
+ * (bufgrow.h).
+ * The send buffer counts what the peer acknowledged (handed to usrsctp
+ * minus what its send queue still holds), the receive buffer what was read
+ * out of the association; a period is the primary path's smoothed RTT.
+ * usrsctp reads both limits at every send and every SACK it builds (its
+ * window is the receive buffer's free room), so a larger one takes effect
+ * at once. */
+static void usr_bufs_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct usr_engine *e = w->data;
+	struct sctp_status st;
+	if (!usr_status_now(e, &st))
+		return;
+	if (e->sndbuf.size >= e->sndbuf.max && e->rcvbuf.size >= e->rcvbuf.max) {
+		ev_timer_stop(loop, w); /* grown for good: until the next association */
+		return;
+	}
+	/* Nothing in flight, queued or read since the last sample: sample
+	 * once a second until data moves again (usr_bufs_busy), instead of
+	 * waking an idle gateway 50 times a second. */
+	if (st.sstat_unackdata == 0 && st.sstat_penddata == 0 && e->bytes_in == e->bytes_in_seen) {
+		if (!e->buf_idle) {
+			e->buf_idle = true;
+			w->repeat = USR_BUF_IDLE_TICK;
+			ev_timer_again(loop, w);
+		}
+		return;
+	}
+	e->bytes_in_seen = e->bytes_in;
+	double now = ev_now(loop), rtt = st.sstat_primary.spinfo_srtt / 1000.0;
+	struct usr_sockstat ss = {0};
+	socklen_t len = sizeof ss;
+	if (e->sndbuf.size < e->sndbuf.max &&
+	    usrsctp_getsockopt(e->sock, IPPROTO_SCTP, USR_SCTP_GET_SNDBUF_USE, &ss, &len) == 0) {
+		uint64_t queued = ss.ss_total_sndbuf;
+		uint64_t acked = e->bytes_out > queued ? e->bytes_out - queued : 0;
+		size_t grown = bufgrow_sample(&e->sndbuf, acked, now, rtt);
+		int v = (int)grown;
+		if (grown && usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == 0)
+			log_debug("engine userspace: send buffer %zu KiB (srtt %u ms)",
+			          grown / 1024, st.sstat_primary.spinfo_srtt);
+	}
+	size_t grown =
+	    e->rcvbuf.size < e->rcvbuf.max ? bufgrow_sample(&e->rcvbuf, e->bytes_in, now, rtt) : 0;
+	int v = (int)grown;
+	if (grown && usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) == 0)
+		log_debug("engine userspace: receive buffer %zu KiB (srtt %u ms)", grown / 1024,
+		          st.sstat_primary.spinfo_srtt);
 }
 
 /* Make usrsctp retransmit what it forgot (see ackwatch.h). First a probe:
@@ -664,6 +763,8 @@ static bool usr_read(struct usr_engine *e)
 			return false;
 		}
 		e->rx_len += (size_t)n;
+		e->bytes_in += (uint64_t)n;
+		usr_bufs_busy(e);
 		/* Bigger than any frame we or the peer may send, sealed or
 		 * not. The buffer holds one byte more than FRAME_WIRE_MAX so
 		 * that such a message shows, whole (MSG_EOR) or not. */
@@ -1096,17 +1197,20 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	snprintf(buf, len,
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
 	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u, "
-	         "primary cwnd %u mtu %u srtt %u ms rto %u ms; "
+	         "buffers send %zu receive %zu KiB (max %zu, %zu), primary cwnd %u mtu %u srtt %u "
+	         "ms rto %u ms; "
 	         "since start: packets out %u in %u, DATA chunks retransmitted %u (fast %u), T3 "
 	         "timeouts %u (zero-window probes %u), DATA dropped at the chunk limit %u, at the "
 	         "window %u, packets failing SCTP-AUTH %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
 	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
-	         e->ackwatch.kicks, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt, pi.spinfo_rto,
-	         ss.sctps_sendpackets, ss.sctps_recvpackets, ss.sctps_sendretransdata,
-	         ss.sctps_sendfastretrans, ss.sctps_timodata, ss.sctps_timowindowprobe,
-	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd,
+	         e->ackwatch.kicks, (e->up ? e->sndbuf.size : e->p.sndbuf) / 1024,
+	         (e->up ? e->rcvbuf.size : e->p.rcvbuf) / 1024, e->p.sndbuf_max / 1024,
+	         e->p.rcvbuf_max / 1024, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt,
+	         pi.spinfo_rto, ss.sctps_sendpackets, ss.sctps_recvpackets,
+	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
+	         ss.sctps_timowindowprobe, ss.sctps_datadropchklmt, ss.sctps_datadroprwnd,
 	         ss.sctps_recvauthfailed + ss.sctps_recvivalkeyid);
 }
 
@@ -1177,6 +1281,8 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	e->ack_timer.data = e;
 	ev_timer_init(&e->rearm_timer, usr_rearm_cb, 0., usr_rearm_period(p));
 	e->rearm_timer.data = e;
+	ev_timer_init(&e->buf_timer, usr_bufs_cb, 0., USR_BUF_TICK);
+	e->buf_timer.data = e;
 	engine_defer_init(&e->down, &e->base);
 
 	usrsctp_init(p->udp_encap_port, NULL, NULL);
@@ -1190,10 +1296,11 @@ struct engine *engine_usrsctp_new(struct ev_loop *loop, const struct engine_para
 	usrsctp_sysctl_set_sctp_pr_enable(1);
 	/* usrsctp also caps the chunks queued per association (512 by
 	 * default: 512 x 1.2 KB per round trip, 100 Mbit/s at 50 ms), sending
-	 * and receiving alike; one per USR_CHUNK_ROOM bytes of the larger
-	 * buffer lets full chunks reach the byte limits first. */
-	size_t buf = p->sndbuf > p->rcvbuf ? p->sndbuf : p->rcvbuf;
-	uint32_t chunks = (uint32_t)(buf / USR_CHUNK_ROOM);
-	usrsctp_sysctl_set_sctp_max_chunks_on_queue(chunks > 512 ? chunks : 512);
+	 * and receiving alike: set for the largest the buffers may grow to
+	 * (bufgrow_chunks). A limit only: usrsctp allocates per chunk queued. */
+	size_t buf = p->sndbuf_max > p->rcvbuf_max ? p->sndbuf_max : p->rcvbuf_max;
+	buf = buf > p->sndbuf ? buf : p->sndbuf;
+	buf = buf > p->rcvbuf ? buf : p->rcvbuf;
+	usrsctp_sysctl_set_sctp_max_chunks_on_queue(bufgrow_chunks(buf));
 	return &e->base;
 }

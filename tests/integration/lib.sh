@@ -1029,6 +1029,11 @@ gw_sctp_stat() {
         fast) sed -n 's/.*retransmitted [0-9]* (fast \([0-9]*\)).*/\1/p' <<<"$line" ;;
         out) sed -n 's/.*packets out \([0-9]*\).*/\1/p' <<<"$line" ;;
         in) sed -n 's/.*packets out [0-9]* in \([0-9]*\).*/\1/p' <<<"$line" ;;
+        # the association's buffers now and the most they may grow to, KiB
+        sndbuf) sed -n 's/.*buffers send \([0-9]*\) receive .*/\1/p' <<<"$line" ;;
+        rcvbuf) sed -n 's/.*buffers send [0-9]* receive \([0-9]*\) KiB.*/\1/p' <<<"$line" ;;
+        sndmax) sed -n 's/.* KiB (max \([0-9]*\), [0-9]*).*/\1/p' <<<"$line" ;;
+        rcvmax) sed -n 's/.* KiB (max [0-9]*, \([0-9]*\)).*/\1/p' <<<"$line" ;;
         *) fail "gw_sctp_stat: unknown counter '$2'" ;;
     esac
 }

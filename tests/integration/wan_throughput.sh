@@ -12,7 +12,10 @@
 # emulator's bottleneck queue dropped packets in that run (the slow-start
 # burst can overflow it; counted): then a drop that fast retransmit did not
 # repair may end in one real expiry per side, so at most 1 is allowed (the
-# usrsctp timer bug below gave 5 per side in 10 s).
+# usrsctp timer bug below gave 5 per side in 10 s). Then the association's
+# buffers: within their max, which is buffer_max (32 MiB) by default and
+# memory_limit / 8 (3 MiB) in a second pair with memory_limit = 24m, which
+# then carries one connection for 5 s.
 #
 # History: failed with the default configuration of main at 1440b99
 # (about 0.03-0.15x cubic: the default RTO floor of 200 ms sat below
@@ -72,4 +75,27 @@ t3max=0
 [ "$drops" -gt 0 ] && t3max=1
 [ "$t3a" -le "$t3max" ] && [ "$t3b" -le "$t3max" ] ||
     fail "spurious T3 timeouts on a clean 50 ms link: A +$t3a B +$t3b in $T s (DATA retransmitted A +$rxa B +$rxb; $drops packets dropped at the bottleneck queue, at most $t3max allowed per side)"
+# The association's buffers (bufgrow.h): each within its max, the max
+# buffer_max (32 MiB) within memory_limit / 8 (1 GiB by default).
+check_buffers() { # WANT_MAX_KIB: both gateways' buffers now and their max
+    local side v
+    for side in A B; do
+        for v in sndmax rcvmax; do
+            [ "$(gw_sctp_stat "$side" $v)" = "$1" ] ||
+                fail "gateway $side: buffer max ($v) $(gw_sctp_stat "$side" $v) KiB, want $1 KiB"
+        done
+        for v in sndbuf rcvbuf; do
+            [ "$(gw_sctp_stat "$side" $v)" -le "$1" ] ||
+                fail "gateway $side: $v $(gw_sctp_stat "$side" $v) KiB, above its max $1 KiB"
+        done
+    done
+    log "buffers (KiB, send/receive): A $(gw_sctp_stat A sndbuf)/$(gw_sctp_stat A rcvbuf) B $(gw_sctp_stat B sndbuf)/$(gw_sctp_stat B rcvbuf), max $1"
+}
+check_buffers 32768
+# memory_limit = 24m: each buffer at most 3 MiB, whatever the path asks.
+gw_stop A; gw_stop B
+CONF_PROFILE=default CONF_LOG_LEVEL=info CONF_GATEWAY="memory_limit = 24m" pair_up
+small=$(iperf_mbit "$A_LAN:$FWD_PORT" small-memory -t 5)
+log "sctpgw with memory_limit = 24m: $small Mbit/s"
+check_buffers 3072
 pass "T3 timeouts A +$t3a B +$t3b (at most $t3max: $drops queue drops); sctpgw $sg Mbit/s = ${ratio}x direct cubic $cubic Mbit/s on 50 ms / 200 Mbit/s (want >= ${MIN}x)"

@@ -703,7 +703,7 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "udp_idle_timeout_ms, udp_max_flows\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
-	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf\n"
+	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf, buffer_max\n"
 	    "@:13: [forward.web] transparent: unknown key; expected one of listen, protocol, "
 	    "target, max_connections, capture\n");
 }
@@ -868,6 +868,28 @@ static void config_load__conn_window_over_its_max__names_both_keys(void **state)
 	              "@:7: [gateway] conn_window_max: 131072 is less than conn_window (262144, "
 	              "default); expected conn_window <= conn_window_max (a window starts at "
 	              "conn_window and grows up to conn_window_max)\n");
+}
+
+static void config_load__buffer_max_below_a_buffer__names_both_keys(void **state)
+{
+	struct fixture *f = *state;
+	expect_errors(f,
+	              MINIMAL "[sctp]\n"
+	                      "rcvbuf = 8m\n"
+	                      "buffer_max = 4m\n",
+	              "@:8: [sctp] buffer_max: 4194304 is less than rcvbuf (8388608, line 7); "
+	              "expected sndbuf <= buffer_max and rcvbuf <= buffer_max (the buffers start "
+	              "at sndbuf/rcvbuf and grow up to buffer_max)\n");
+	/* The default: 32 MiB; equal to the start is fine (no growth). */
+	fixture_reset(f);
+	struct config *c = load_text(f, MINIMAL "[sctp]\n");
+	assert_non_null(c);
+	assert_int_equal(c->buffer_max, 32 * 1024 * 1024);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\n"
+	                         "buffer_max = 2m\n");
+	assert_non_null(c);
+	assert_int_equal(c->buffer_max, 2 * 1024 * 1024);
 }
 
 static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **state)
@@ -1651,6 +1673,7 @@ int main(void)
 	    T(config_load__quotes_and_comments__are_stripped),
 	    T(config_load__empty_quotes__are_an_empty_value),
 	    T(config_load__conn_window_over_its_max__names_both_keys),
+	    T(config_load__buffer_max_below_a_buffer__names_both_keys),
 	    T(config_load__delayed_sack_over_half_rto_min__names_both_keys),
 	    T(config_load__rto_out_of_order__names_both_keys),
 	    T(config_load__rto_with_a_bad_value__is_not_compared),

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "config.h"
 #include "engine.h"
 
 struct packed {
@@ -128,10 +129,35 @@ static void peer_expected__each_case__keeps_or_refuses_and_names_the_address(voi
 	}
 }
 
+/* The association's buffers start at sndbuf/rcvbuf and grow to buffer_max,
+ * each within an eighth of memory_limit: both together within a quarter. */
+static void from_config__buffer_max__within_memory_limit(void **state)
+{
+	(void)state;
+	static struct config c;
+	struct engine_params p;
+	config_defaults(&c);
+	engine_params_from_config(&p, &c);
+	assert_int_equal(p.sndbuf, 2 << 20);
+	assert_int_equal(p.rcvbuf, 2 << 20);
+	assert_int_equal(p.sndbuf_max, 32 << 20);
+	assert_int_equal(p.rcvbuf_max, 32 << 20);
+	c.memory_limit = 64 << 20;
+	engine_params_from_config(&p, &c);
+	assert_int_equal(p.sndbuf_max, 8 << 20);
+	assert_int_equal(p.rcvbuf_max, 8 << 20);
+	assert_true(p.sndbuf_max + p.rcvbuf_max <= c.memory_limit / 4);
+	c.memory_limit = 8 << 20; /* an eighth is below the start: no growth */
+	engine_params_from_config(&p, &c);
+	assert_int_equal(p.sndbuf_max, 2 << 20);
+	assert_int_equal(p.rcvbuf_max, 2 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(peer_expected__each_case__keeps_or_refuses_and_names_the_address),
+	    cmocka_unit_test(from_config__buffer_max__within_memory_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,91 @@
+/*
+ * bufgrow: one of the association's socket buffers (send or receive),
+ * sized by how it is used.
+ *
+ * Start here for the association's buffers on long paths. The receive
+ * buffer is the most the peer may have in flight (usrsctp advertises what
+ * is free of it as its window), the send buffer the most this side may
+ * have unacknowledged plus queued: each caps the association at size /
+ * round-trip time. Fixed, they either cap a long fast path (2 MiB: 168
+ * Mbit/s at 100 ms) or, when large from the start, make the first slow
+ * start overflow the path's bottleneck queue (usrsctp's first ssthresh is
+ * the peer's first window, and it has no HyStart). So each buffer grows
+ * with use, as Linux TCP's buffer autotuning does:
+ *
+ *   - it starts at [sctp] sndbuf / rcvbuf (2 MiB), which is also where the
+ *     first slow start ends; beyond that the congestion window grows by
+ *     congestion avoidance, which meets a full bottleneck queue with a loss
+ *     or two instead of a burst of thousands;
+ *   - each measurement period (one round trip of the primary path, at
+ *     least BUFGROW_MIN_PERIOD) counts the bytes moved (acknowledged by
+ *     the peer, for the send buffer; read out of the association, for the
+ *     receive buffer); when they reach half the buffer, the buffer may be
+ *     what holds the flow back, and it doubles, up to its max;
+ *   - it never shrinks while the association lives (usrsctp holds no
+ *     memory for a limit, only for the bytes queued: an idle association's
+ *     big buffer costs nothing, and a shrinking receive window could strand
+ *     chunks the peer already sent); the next association starts again.
+ *
+ * The max (bufgrow_max) is [sctp] buffer_max, but never more than
+ * memory_limit / BUFGROW_MEMORY_SHARE for each of the two buffers, so the
+ * association's buffers together stay within a quarter of memory_limit,
+ * the quarter the connections' window growth leaves free (assoc_conns.c).
+ * usrsctp's per-association chunk limit follows the max (bufgrow_chunks).
+ *
+ * Pure: no I/O, no clock; the caller passes the time and the round trip.
+ */
+#ifndef SCTPGW_BUFGROW_H
+#define SCTPGW_BUFGROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUFGROW_MIN_PERIOD   0.01  /* s: measurement period on a path with no measured RTT */
+#define BUFGROW_RTT_SLACK    0.001 /* s: a round trip this much above the least is no queue */
+#define BUFGROW_MEMORY_SHARE 8     /* each buffer grows to at most memory_limit / this */
+#define BUFGROW_CHUNK_ROOM   512   /* buffer bytes per chunk of usrsctp's chunk limit */
+#define BUFGROW_MIN_CHUNKS   512   /* usrsctp's own default chunk limit */
+
+/* When a buffer grows: once a round trip moves FILL_PCT % of it, by
+ * GROW_PCT %. */
+struct bufgrow_rule {
+	unsigned fill_pct, grow_pct;
+	unsigned rise_pct; /* and not while the RTT is this % above its least (0: always) */
+};
+
+struct bufgrow {
+	size_t size; /* the buffer now */
+	size_t max;  /* bufgrow_max */
+	struct bufgrow_rule rule;
+	double min_rtt;        /* the least round trip given, s: a period */
+	uint64_t period_total; /* the byte count when this period began */
+	double period_start;
+};
+
+/* The most a buffer starting at START may grow to: CONFIGURED ([sctp]
+ * buffer_max) within memory_limit / BUFGROW_MEMORY_SHARE, never below
+ * START (a configured start is kept as it is). */
+size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit);
+
+/* usrsctp's chunk limit (chunks queued per association, sending or
+ * receiving) for buffers of at most MAX bytes: one chunk per
+ * BUFGROW_CHUNK_ROOM bytes, so full chunks reach the byte limits first;
+ * at least usrsctp's default. */
+uint32_t bufgrow_chunks(size_t max);
+
+/* The send buffer: grows by a tenth once a round trip carries 95 % of it,
+ * and not while the round trip is over 1 % (+ BUFGROW_RTT_SLACK) above
+ * its least. The receive buffer: doubles once a round trip carries half of
+ * it (it must never be the limit; the sender's buffer is). */
+extern const struct bufgrow_rule bufgrow_send, bufgrow_receive;
+
+/* A buffer of START bytes growing to MAX; TOTAL is the byte count now. */
+void bufgrow_init(struct bufgrow *b, const struct bufgrow_rule *rule, size_t start, size_t max,
+                  uint64_t total, double now);
+
+/* TOTAL: the bytes moved so far (monotonic); RTT: the path's smoothed
+ * round trip, s (0: unknown). Returns the new size when the buffer grows
+ * now, else 0. */
+size_t bufgrow_sample(struct bufgrow *b, uint64_t total, double now, double rtt);
+
+#endif
