@@ -14,7 +14,6 @@
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
 #define ASSOC_PUMP_BATCH  64  /* frames per turn of the pump before others get theirs */
 
-static void replay_early(struct assoc *a);
 static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
 static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
                              size_t *wire_len);
@@ -22,7 +21,6 @@ static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size
                        const void *wire, size_t wire_len, bool sealed);
 static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
 static void pump_update(struct assoc *a);
-static void on_goaway(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -45,27 +43,6 @@ static void kill_all(struct assoc *a)
 	udp_flows_kill_all(a->flows);
 }
 
-#define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
-/* What one kept message costs beside its bytes: its struct, its slot in
- * the array (which grows by doubling) and the allocator's header. Counted
- * so that many tiny messages cannot cost more than the bound says. */
-#define ASSOC_EARLY_OVERHEAD 64
-
-struct early_msg {
-	uint16_t sid;
-	size_t len;
-	uint8_t bytes[];
-};
-
-static void drop_early(struct assoc *a)
-{
-	for (size_t i = 0; i < a->n_early; i++)
-		free(a->early[i]);
-	free(a->early);
-	a->early = NULL;
-	a->n_early = a->early_cap = a->early_bytes = 0;
-}
-
 static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
@@ -74,7 +51,7 @@ static void forget_association(struct assoc *a)
 	a->rekey_owed = false;
 	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
-	drop_early(a);
+	assoc_drop_early(a);
 	kill_all(a);
 	stream_table_free(a->streams);
 	a->streams = NULL;
@@ -139,7 +116,7 @@ static void abort_assoc(struct assoc *a, const char *why)
 }
 
 /* Abort for a protocol violation on stream 0; engine down follows. */
-static void protocol_abort(struct assoc *a, const char *why)
+void assoc_protocol_abort(struct assoc *a, const char *why)
 {
 	log_error_limited("association: protocol error from peer: %s; aborting the association",
 	                  why);
@@ -148,7 +125,7 @@ static void protocol_abort(struct assoc *a, const char *why)
 
 /* The peer's address as this gateway knows it: the engines accept only
  * the configured remote addresses, so the primary path's is the one. */
-static const char *peer_addr(const struct assoc *a, char *buf, size_t len)
+const char *assoc_peer_addr(const struct assoc *a, char *buf, size_t len)
 {
 	if (a->paths.n == 0)
 		return "?";
@@ -163,7 +140,7 @@ static void auth_abort(struct assoc *a, const char *peer, const char *why)
 	a->n_auth_failed++;
 	log_error_limited("association: authentication of peer %s at %s failed: %s; aborting the "
 	                  "association (%llu failed so far)",
-	                  peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
+	                  peer && *peer ? peer : "?", assoc_peer_addr(a, addr, sizeof addr), why,
 	                  (unsigned long long)a->n_auth_failed);
 	abort_assoc(a, "authentication failed");
 }
@@ -250,18 +227,18 @@ static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revent
 	a->n_auth_failed++;
 	log_error("association: peer %s at %s sent HELLO but no AUTH within %.1f s of the "
 	          "association coming up; aborting it (%llu failed so far)",
-	          a->peer_name[0] ? a->peer_name : "?", peer_addr(a, addr, sizeof addr),
+	          a->peer_name[0] ? a->peer_name : "?", assoc_peer_addr(a, addr, sizeof addr),
 	          a->hello_timeout, (unsigned long long)a->n_auth_failed);
 	abort_assoc(a, "no AUTH in time");
 }
 
 static void go_ready(struct assoc *a);
 
-static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
-                     const uint8_t *raw, size_t raw_len)
+void assoc_on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
+                    const uint8_t *raw, size_t raw_len)
 {
 	if (a->state != ASSOC_HELLO) {
-		protocol_abort(a, "a second HELLO");
+		assoc_protocol_abort(a, "a second HELLO");
 		return;
 	}
 	if (h->version_max < FRAME_VERSION_MIN || h->version_min > FRAME_VERSION) {
@@ -289,7 +266,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
 	if (!h->has_auth) {
-		protocol_abort(a, "a version 3 or 4 HELLO without its nonce");
+		assoc_protocol_abort(a, "a version 3 or 4 HELLO without its nonce");
 		return;
 	}
 	/* A peer without window growth gets fixed windows (docs/PROTOCOL.md). */
@@ -327,10 +304,10 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	auth_tx_start(&a->auth);
 }
 
-static void on_auth(struct assoc *a, const struct frame *f)
+void assoc_on_auth(struct assoc *a, const struct frame *f)
 {
 	if (a->state != ASSOC_HELLO || a->auth.state != AUTH_PROOF) {
-		protocol_abort(a, "AUTH out of order");
+		assoc_protocol_abort(a, "AUTH out of order");
 		return;
 	}
 	if (auth_peer_proof(&a->auth, f->u.proof) < 0) {
@@ -368,7 +345,7 @@ static void go_ready(struct assoc *a)
 		a->goaway_owed = true; /* draining already: tell this peer too */
 		pump_update(a);
 	}
-	replay_early(a);
+	assoc_replay_early(a);
 }
 
 const char *assoc_loss_name(enum assoc_loss l)
@@ -410,7 +387,7 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		          "authentication (%s): the peer refused it; if this repeats, check that "
 		          "both gateways have the same psk_file (%llu failed so far)",
 		          a->peer_name[0] ? a->peer_name : "the peer",
-		          peer_addr(a, addr, sizeof addr), why,
+		          assoc_peer_addr(a, addr, sizeof addr), why,
 		          (unsigned long long)a->n_auth_failed);
 	}
 	forget_association(a);
@@ -444,7 +421,7 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		schedule_retry(a);
 }
 
-static bool refusal_owed(const struct assoc *a, uint16_t sid)
+bool assoc_refusal_owed(const struct assoc *a, uint16_t sid)
 {
 	return (a->refuse_bits[sid / 64] >> (sid % 64)) & 1;
 }
@@ -509,307 +486,11 @@ static bool send_refusals(struct assoc *a)
  * room in the engine like every other control frame: a refusal is never
  * dropped (one bit per stream id bounds what is owed). The opener's own
  * RST then arrives on an idle stream. */
-static void refuse_open(struct assoc *a, uint16_t sid)
+void assoc_refuse_open(struct assoc *a, uint16_t sid)
 {
 	a->refuse_bits[sid / 64] |= (uint64_t)1 << (sid % 64);
 	a->n_refusals++;
 	pump_update(a);
-}
-
-/* The peer's OPEN of a UDP flow: [egress] allow first, as for a TCP
- * connection (tcp_conn.c), then the flow table. A flow carries an
- * address, never a host name (the opener's config refuses those). */
-static void accept_flow(struct assoc *a, uint16_t sid, const struct frame_open *o)
-{
-	struct frame_open open = *o;
-	egress_normalize(&open.target);
-	if (open.target.ss_family == AF_UNSPEC || !egress_allows(&a->egress, &open.target)) {
-		char dst[FRAME_HOST_MAX + 8];
-		assoc_egress_refused(a, sid, o->name, "UDP ",
-		                     frame_open_target_text(&open, dst, sizeof dst));
-		a->refuse_egress[sid / 64] |= (uint64_t)1 << (sid % 64);
-		refuse_open(a, sid);
-		return;
-	}
-	if (udp_flow_accept(a->flows, sid, &open) < 0)
-		refuse_open(a, sid);
-}
-
-/* A frame for a connection's stream. */
-static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f, int rc)
-{
-	struct stream_slot *slot = stream_get(a->streams, sid);
-	if (!slot) {
-		protocol_abort(a, "message on a stream outside the negotiated range");
-		return;
-	}
-	struct udp_flow *flow = slot->state == STREAM_ACTIVE && slot->dgram ? slot->conn : NULL;
-	struct conn *c = slot->state == STREAM_ACTIVE && !slot->dgram ? slot->conn : NULL;
-
-	if (rc < 0 && flow) {
-		udp_flow_on_frame(flow, f, rc);
-		return;
-	}
-	if (rc < 0) {
-		if (c)
-			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
-			                                      : "malformed message");
-		else
-			log_warn_limited("stream %u: %s message on an idle stream ignored", sid,
-			                 rc == -ENOTSUP ? "unknown" : "malformed");
-		return;
-	}
-
-	switch (f->type) {
-	case FRAME_HELLO:
-		protocol_abort(a, "HELLO outside stream 0");
-		return;
-	case FRAME_OPEN:
-		/* Every OPEN starts a new generation of the id's datagram
-		 * counters (auth.h), here as on the opener's side. */
-		if (auth_flow_begin(&a->auth, sid) < 0) {
-			protocol_abort(a, "a stream id opened too often");
-			return;
-		}
-		if (c) {
-			conn_protocol_error(c, "OPEN on a stream in use");
-			return;
-		}
-		if (flow) {
-			log_warn_limited("stream %u: OPEN on a UDP flow in use; ignored", sid);
-			return;
-		}
-		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
-		    refusal_owed(a, sid)) {
-			/* The peer may only open ids of its own parity. */
-			log_warn_limited("stream %u: peer opened a stream it does not own; ignored",
-			                 sid);
-			return;
-		}
-		if (a->draining) {
-			a->n_draining_refused++;
-			log_info_limited("stream %u: refusing the peer's OPEN for forward %s: "
-			                 "draining (RST reason 10; %llu refused so far)",
-			                 sid, f->u.open.name,
-			                 (unsigned long long)a->n_draining_refused);
-			refuse_open(a, sid);
-		} else if (f->flags & FRAME_OPEN_DATAGRAM) {
-			accept_flow(a, sid, &f->u.open);
-		} else if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
-			refuse_open(a, sid);
-		} else if (!assoc_has_room(a)) {
-			char who[16];
-			snprintf(who, sizeof who, "stream %u", sid);
-			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
-			refuse_open(a, sid);
-		} else if (conn_accept(a, sid, &f->u.open) < 0) {
-			log_warn_limited("stream %u: out of memory for a new connection", sid);
-			refuse_open(a, sid);
-		}
-		return;
-	case FRAME_CLOSED:
-		if (stream_closed(a->streams, sid) < 0)
-			log_warn_limited(
-			    "stream %u: CLOSED for a stream not waiting for it; ignored", sid);
-		return;
-	case FRAME_DGRAM:
-		if (flow)
-			udp_flow_on_frame(flow, f, 0);
-		else
-			a->flows->c.drop_stale++; /* its flow ended here already */
-		return;
-	default:
-		if (flow)
-			udp_flow_on_frame(flow, f, 0);
-		else if (c)
-			conn_on_frame(c, f);
-		else
-			/* Late frames of a finished connection arrive before any
-			 * OPEN that reuses the id, so they are safe to drop. */
-			log_debug("stream %u: %s on an idle stream ignored", sid,
-			          frame_type_name(f->type));
-		return;
-	}
-}
-
-/* The peer is READY once our HELLO reached it and may open streams at once;
- * its own HELLO can arrive after those OPENs. Until it does, the peer can
- * send only OPEN, RST and FIN (no DATA before our OPEN_OK), so a small
- * bound is generous; past it the peer is misbehaving. */
-static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	size_t cost = len + ASSOC_EARLY_OVERHEAD;
-	if (a->early_bytes + cost > ASSOC_EARLY_MAX_BYTES) {
-		protocol_abort(a, "too many connection messages before HELLO");
-		return;
-	}
-	if (a->n_early == a->early_cap) {
-		size_t cap = a->early_cap ? a->early_cap * 2 : 16;
-		struct early_msg **v = realloc(a->early, cap * sizeof *v);
-		if (!v) {
-			protocol_abort(a, "out of memory for messages before HELLO");
-			return;
-		}
-		a->early = v;
-		a->early_cap = cap;
-	}
-	struct early_msg *m = malloc(sizeof *m + len);
-	if (!m) {
-		protocol_abort(a, "out of memory for messages before HELLO");
-		return;
-	}
-	m->sid = sid;
-	m->len = len;
-	memcpy(m->bytes, msg, len);
-	a->early[a->n_early++] = m;
-	a->early_bytes += cost;
-}
-
-/* A sealed message from SID that did not open (auth_open's RC): never
- * delivered. Its stream may have lost data with it, so the connection on
- * it is reset rather than left with a hole; the association goes on. */
-static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
-{
-	char addr[ADDR_STRLEN];
-	const char *what;
-	bool lost = true;
-	if (rc == -ESTALE) {
-		/* A datagram of a flow that ended (or far behind the window):
-		 * late, not forged; nothing else is lost with it. */
-		a->flows->c.drop_stale++;
-		return;
-	}
-	if (rc == -EALREADY) {
-		a->n_msg_replayed++;
-		what = "replayed (an old counter)";
-		lost = false; /* an extra copy; the stream itself is whole */
-	} else if (rc == -ERANGE) {
-		a->n_msg_missing++;
-		what = "authentic, but messages before it are missing";
-	} else {
-		a->n_msg_forged++;
-		what = "not authentic (forged, or altered on the path)";
-	}
-	log_warn("stream %u: a message from %s is %s; dropped (%llu forged, %llu replayed, %llu "
-	         "gaps so far)",
-	         sid, peer_addr(a, addr, sizeof addr), what, (unsigned long long)a->n_msg_forged,
-	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
-	if (!lost || sid == 0 || !a->streams)
-		return;
-	struct stream_slot *slot = stream_get(a->streams, sid);
-	if (slot && slot->state == STREAM_ACTIVE && slot->conn)
-		conn_protocol_error(slot->conn,
-		                    "a message failed authentication; its data is lost");
-}
-
-/* Once the peer has proved the key, every message it sends is sealed:
- * open *MSG into open_buf. False when it did not open (dropped). *DGRAM:
- * it came in the datagram counter space (auth.h). */
-static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len, bool *dgram)
-{
-	*dgram = false;
-	if (!auth_rx_sealed(&a->auth))
-		return true;
-	int rc = auth_open(&a->auth, sid, *msg, *len, a->open_buf, len);
-	if (rc < 0) {
-		drop_sealed(a, sid, rc);
-		return false;
-	}
-	*dgram = rc == 1;
-	*msg = a->open_buf;
-	return true;
-}
-
-/* A message on a connection's stream from a READY peer: open, decode, route. */
-static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	bool dgram;
-	if (!unseal(a, sid, &msg, &len, &dgram))
-		return;
-	struct frame f;
-	int rc = frame_decode(msg, len, &f);
-	/* Sealed, a DGRAM frame travels in the datagram counter space and
-	 * nothing else does: each counter check fits its delivery. */
-	if (rc == 0 && auth_rx_sealed(&a->auth) && dgram != (f.type == FRAME_DGRAM))
-		rc = -EBADMSG;
-	on_stream_frame(a, sid, &f, rc);
-}
-
-/* HELLO arrived: handle what overtook it, in arrival order. */
-static void replay_early(struct assoc *a)
-{
-	struct early_msg **v = a->early;
-	size_t n = a->n_early;
-	a->early = NULL;
-	a->n_early = a->early_cap = a->early_bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (a->state == ASSOC_READY)
-			deliver(a, v[i]->sid, v[i]->bytes, v[i]->len);
-		free(v[i]);
-	}
-	free(v);
-}
-
-static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	struct assoc *a = ctx;
-	struct frame f;
-
-	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
-		return;
-	if (sid == 0) {
-		bool dgram;
-		if (!unseal(a, sid, &msg, &len, &dgram))
-			return;
-		if (dgram) {
-			protocol_abort(a, "a datagram on stream 0");
-			return;
-		}
-		int rc = frame_decode(msg, len, &f);
-		if (rc == -ENOTSUP) {
-			/* Newer peers may add association messages; we skip them. */
-			log_warn_limited(
-			    "association: unknown message type 0x%02x on stream 0 ignored", msg[0]);
-		} else if (rc < 0) {
-			protocol_abort(a, "malformed message on stream 0");
-		} else if (f.type == FRAME_HELLO) {
-			on_hello(a, &f.u.hello, a->streams->n, msg, len);
-		} else if (f.type == FRAME_AUTH) {
-			on_auth(a, &f);
-		} else if (f.type == FRAME_GOAWAY) {
-			on_goaway(a);
-		} else if (f.type == FRAME_REKEY) {
-			if (a->state == ASSOC_READY)
-				assoc_on_rekey(a, &f.u.rekey); /* insecure: refused there */
-			else
-				protocol_abort(a, "REKEY before the handshake ended");
-		} else {
-			protocol_abort(a, "connection message on stream 0");
-		}
-		return;
-	}
-	if (a->state == ASSOC_HELLO) {
-		/* Opened (or refused) once the peer has proved the key. */
-		keep_early(a, sid, msg, len);
-		return;
-	}
-	deliver(a, sid, msg, len);
-}
-
-/* The peer drains: from now on no client is carried toward it (no OPEN
- * is sent); its GOAWAY holds until this association ends. */
-static void on_goaway(struct assoc *a)
-{
-	if (a->state != ASSOC_READY) {
-		protocol_abort(a, "GOAWAY before the handshake ended");
-		return;
-	}
-	if (a->peer_goaway)
-		return;
-	a->peer_goaway = true;
-	log_info("association: peer %s is draining (GOAWAY): new clients are reset here, no "
-	         "stream is opened toward it; %zu connection%s open now carry on",
-	         a->peer_name, a->n_conns, a->n_conns == 1 ? "" : "s");
 }
 
 static void on_path_event(void *ctx)
@@ -1059,7 +740,7 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	engine_params_from_config(&p, cfg);
 	struct engine_callbacks cb = {.up = on_up,
 	                              .down = on_down,
-	                              .message = on_message,
+	                              .message = assoc_on_message,
 	                              .writable = on_writable,
 	                              .path_event = on_path_event};
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
@@ -1092,7 +773,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->pump);
 	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);
-	drop_early(a);
+	assoc_drop_early(a);
 	kill_all(a);
 	udp_flows_free(a->flows);
 	path_table_fini(&a->paths);
