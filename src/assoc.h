@@ -261,7 +261,7 @@ void assoc_goaway(struct assoc *a);
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);
 
-/* --- between the association's own files (assoc.c, assoc_recv.c) --- */
+/* --- between the association's own files (assoc.c, assoc_recv.c, assoc_send.c) --- */
 
 /* The engine's message callback (assoc_recv.c): route a message from the
  * peer; messages that overtake the peer's HELLO are kept until it comes
@@ -274,6 +274,18 @@ void assoc_drop_early(struct assoc *a);
 void assoc_on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
                     const uint8_t *raw, size_t raw_len);
 void assoc_on_auth(struct assoc *a, const struct frame *f);
+/* The send side (assoc_send.c): seal MSG and queue it on SID now
+ * (0 or -errno, -EAGAIN when the engine is full: nothing was sent);
+ * encode F and do the same; run the pump in the next loop iteration when
+ * there is work and room, or stop it; the pump's timer and the engine's
+ * writable callback. */
+int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
+int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
+void assoc_pump_update(struct assoc *a);
+void assoc_pump_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void assoc_on_writable(void *ctx);
+/* Abort the association (WHY goes to the peer); engine down follows. */
+void assoc_abort(struct assoc *a, const char *why);
 /* The peer broke the protocol: log WHY and abort the association. */
 void assoc_protocol_abort(struct assoc *a, const char *why);
 /* The peer's address as text, into BUF (LEN bytes). */

@@ -9,7 +9,7 @@
  * that overtake the peer's HELLO are kept, within a bound, until it comes.
  *
  * Start here to follow one incoming byte: assoc_on_message, then deliver,
- * then on_stream_frame. What is sent is in assoc.c (the pump).
+ * then on_stream_frame. What is sent is in assoc_send.c (the pump).
  */
 #include "assoc.h"
 
