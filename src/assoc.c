@@ -1,4 +1,11 @@
-/* assoc: see assoc.h for the states. */
+/*
+ * assoc: the life of the association (assoc.h has the states): opening it
+ * (connect role: again with capped back-off), the handshake (HELLO, AUTH:
+ * auth.h), READY, its end (every connection reset, the loss counted),
+ * reload, drain and shutdown; and the objects it owns, made in assoc_new.
+ * What it sends is in assoc_send.c, what it receives in assoc_recv.c, its
+ * books on the connections in assoc_conns.c, key rotation in rekey.c.
+ */
 #include "assoc.h"
 
 #include <assert.h>
