@@ -1,4 +1,11 @@
-/* assoc: see assoc.h for the states. */
+/*
+ * assoc: the life of the association (assoc.h has the states): opening it
+ * (connect role: again with capped back-off), the handshake (HELLO, AUTH:
+ * auth.h), READY, its end (every connection reset, the loss counted),
+ * reload, drain and shutdown; and the objects it owns, made in assoc_new.
+ * What it sends is in assoc_send.c, what it receives in assoc_recv.c, its
+ * books on the connections in assoc_conns.c, key rotation in rekey.c.
+ */
 #include "assoc.h"
 
 #include <assert.h>
@@ -12,17 +19,6 @@
 
 #define ASSOC_BACKOFF_MIN 0.1 /* seconds before the first reconnect */
 #define ASSOC_BACKOFF_MAX 5.0 /* and never longer than this */
-#define ASSOC_PUMP_BATCH  64  /* frames per turn of the pump before others get theirs */
-
-static void replay_early(struct assoc *a);
-static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
-static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
-                             size_t *wire_len);
-static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
-                       const void *wire, size_t wire_len, bool sealed);
-static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
-static void pump_update(struct assoc *a);
-static void on_goaway(struct assoc *a);
 
 const char *assoc_state_name(enum assoc_state s)
 {
@@ -45,27 +41,6 @@ static void kill_all(struct assoc *a)
 	udp_flows_kill_all(a->flows);
 }
 
-#define ASSOC_EARLY_MAX_BYTES (256 * 1024) /* early messages kept before HELLO */
-/* What one kept message costs beside its bytes: its struct, its slot in
- * the array (which grows by doubling) and the allocator's header. Counted
- * so that many tiny messages cannot cost more than the bound says. */
-#define ASSOC_EARLY_OVERHEAD 64
-
-struct early_msg {
-	uint16_t sid;
-	size_t len;
-	uint8_t bytes[];
-};
-
-static void drop_early(struct assoc *a)
-{
-	for (size_t i = 0; i < a->n_early; i++)
-		free(a->early[i]);
-	free(a->early);
-	a->early = NULL;
-	a->n_early = a->early_cap = a->early_bytes = 0;
-}
-
 static void forget_association(struct assoc *a)
 {
 	ev_timer_stop(a->loop, &a->hello_timer);
@@ -74,7 +49,7 @@ static void forget_association(struct assoc *a)
 	a->rekey_owed = false;
 	auth_reset(&a->auth);
 	path_assoc_down(&a->paths);
-	drop_early(a);
+	assoc_drop_early(a);
 	kill_all(a);
 	stream_table_free(a->streams);
 	a->streams = NULL;
@@ -82,7 +57,7 @@ static void forget_association(struct assoc *a)
 	 * writable for the old one's -EAGAIN, nor the old one's frames. */
 	a->engine_full = false;
 	a->held_len = a->held_wire_len = 0;
-	pump_update(a);
+	assoc_pump_update(a);
 	memset(a->refuse_bits, 0, sizeof a->refuse_bits);
 	memset(a->refuse_egress, 0, sizeof a->refuse_egress);
 	a->n_refusals = 0;
@@ -132,23 +107,23 @@ static void assoc_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* Abort the association ourselves; engine down follows. */
-static void abort_assoc(struct assoc *a, const char *why)
+void assoc_abort(struct assoc *a, const char *why)
 {
 	a->we_aborted = true;
 	a->engine->ops->abort(a->engine, why);
 }
 
 /* Abort for a protocol violation on stream 0; engine down follows. */
-static void protocol_abort(struct assoc *a, const char *why)
+void assoc_protocol_abort(struct assoc *a, const char *why)
 {
 	log_error_limited("association: protocol error from peer: %s; aborting the association",
 	                  why);
-	abort_assoc(a, why);
+	assoc_abort(a, why);
 }
 
 /* The peer's address as this gateway knows it: the engines accept only
  * the configured remote addresses, so the primary path's is the one. */
-static const char *peer_addr(const struct assoc *a, char *buf, size_t len)
+const char *assoc_peer_addr(const struct assoc *a, char *buf, size_t len)
 {
 	if (a->paths.n == 0)
 		return "?";
@@ -163,9 +138,9 @@ static void auth_abort(struct assoc *a, const char *peer, const char *why)
 	a->n_auth_failed++;
 	log_error_limited("association: authentication of peer %s at %s failed: %s; aborting the "
 	                  "association (%llu failed so far)",
-	                  peer && *peer ? peer : "?", peer_addr(a, addr, sizeof addr), why,
+	                  peer && *peer ? peer : "?", assoc_peer_addr(a, addr, sizeof addr), why,
 	                  (unsigned long long)a->n_auth_failed);
-	abort_assoc(a, "authentication failed");
+	assoc_abort(a, "authentication failed");
 }
 
 static void send_hello(struct assoc *a)
@@ -185,7 +160,7 @@ static void send_hello(struct assoc *a)
 		auth_hello_sent(&a->auth, buf, (size_t)n);
 	if (rc < 0) {
 		log_error_limited("association: cannot send HELLO: %s", strerror(-rc));
-		abort_assoc(a, "cannot send HELLO");
+		assoc_abort(a, "cannot send HELLO");
 	}
 }
 
@@ -194,13 +169,13 @@ static void on_up(void *ctx, uint16_t streams)
 	struct assoc *a = ctx;
 	a->we_aborted = false;
 	if (a->state == ASSOC_CLOSING) {
-		abort_assoc(a, "shutting down");
+		assoc_abort(a, "shutting down");
 		return;
 	}
 	if (streams < 3) {
 		log_error_limited("association: only %u streams negotiated; need at least 3",
 		                  streams);
-		abort_assoc(a, "too few streams");
+		assoc_abort(a, "too few streams");
 		return;
 	}
 	/* Up without our open() (an SCTP restart): no retry is due. */
@@ -212,13 +187,13 @@ static void on_up(void *ctx, uint16_t streams)
 	path_assoc_up(&a->paths);
 	a->streams = stream_table_new(streams, a->role == CONFIG_ROLE_CONNECT);
 	if (!a->streams) {
-		abort_assoc(a, "out of memory");
+		assoc_abort(a, "out of memory");
 		return;
 	}
 	int rc = auth_begin(&a->auth, streams);
 	if (rc < 0) {
 		log_error("association: cannot start the handshake: %s", strerror(-rc));
-		abort_assoc(a, "cannot start the handshake");
+		assoc_abort(a, "cannot start the handshake");
 		return;
 	}
 	assoc_chunk_begin(a);
@@ -243,25 +218,25 @@ static void assoc_hello_timeout_cb(struct ev_loop *loop, ev_timer *w, int revent
 		log_error("association: no HELLO from the peer within %.1f s of the association "
 		          "coming up; aborting it",
 		          a->hello_timeout);
-		abort_assoc(a, "no HELLO in time");
+		assoc_abort(a, "no HELLO in time");
 		return;
 	}
 	char addr[ADDR_STRLEN];
 	a->n_auth_failed++;
 	log_error("association: peer %s at %s sent HELLO but no AUTH within %.1f s of the "
 	          "association coming up; aborting it (%llu failed so far)",
-	          a->peer_name[0] ? a->peer_name : "?", peer_addr(a, addr, sizeof addr),
+	          a->peer_name[0] ? a->peer_name : "?", assoc_peer_addr(a, addr, sizeof addr),
 	          a->hello_timeout, (unsigned long long)a->n_auth_failed);
-	abort_assoc(a, "no AUTH in time");
+	assoc_abort(a, "no AUTH in time");
 }
 
 static void go_ready(struct assoc *a);
 
-static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
-                     const uint8_t *raw, size_t raw_len)
+void assoc_on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
+                    const uint8_t *raw, size_t raw_len)
 {
 	if (a->state != ASSOC_HELLO) {
-		protocol_abort(a, "a second HELLO");
+		assoc_protocol_abort(a, "a second HELLO");
 		return;
 	}
 	if (h->version_max < FRAME_VERSION_MIN || h->version_min > FRAME_VERSION) {
@@ -276,7 +251,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		    "authenticated, encrypted association, 4 [egress] allow and host-name "
 		    "targets)",
 		    h->name, h->version_min, h->version_max, FRAME_VERSION_MIN, FRAME_VERSION);
-		abort_assoc(a, "no common protocol version");
+		assoc_abort(a, "no common protocol version");
 		return;
 	}
 	uint8_t ours = a->role == CONFIG_ROLE_CONNECT ? FRAME_ROLE_CONNECT : FRAME_ROLE_ACCEPT;
@@ -284,12 +259,12 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		log_error_limited(
 		    "association: peer %s also has role = %s; exactly one side must connect",
 		    h->name, config_role_name(a->role));
-		abort_assoc(a, "both gateways have the same role");
+		assoc_abort(a, "both gateways have the same role");
 		return;
 	}
 	snprintf(a->peer_name, sizeof a->peer_name, "%s", h->name);
 	if (!h->has_auth) {
-		protocol_abort(a, "a version 3 or 4 HELLO without its nonce");
+		assoc_protocol_abort(a, "a version 3 or 4 HELLO without its nonce");
 		return;
 	}
 	/* A peer without window growth gets fixed windows (docs/PROTOCOL.md). */
@@ -299,7 +274,7 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 		struct stream_table *t =
 		    stream_table_new(h->streams, a->role == CONFIG_ROLE_CONNECT);
 		if (!t) {
-			abort_assoc(a, "out of memory");
+			assoc_abort(a, "out of memory");
 			return;
 		}
 		stream_table_free(a->streams);
@@ -321,16 +296,16 @@ static void on_hello(struct assoc *a, const struct frame_hello *h, uint16_t stre
 	rc = assoc_send_frame(a, 0, &proof);
 	if (rc < 0) {
 		log_error("association: cannot send AUTH: %s", strerror(-rc));
-		abort_assoc(a, "cannot send AUTH");
+		assoc_abort(a, "cannot send AUTH");
 		return;
 	}
 	auth_tx_start(&a->auth);
 }
 
-static void on_auth(struct assoc *a, const struct frame *f)
+void assoc_on_auth(struct assoc *a, const struct frame *f)
 {
 	if (a->state != ASSOC_HELLO || a->auth.state != AUTH_PROOF) {
-		protocol_abort(a, "AUTH out of order");
+		assoc_protocol_abort(a, "AUTH out of order");
 		return;
 	}
 	if (auth_peer_proof(&a->auth, f->u.proof) < 0) {
@@ -366,9 +341,9 @@ static void go_ready(struct assoc *a)
 		return;
 	if (a->draining) {
 		a->goaway_owed = true; /* draining already: tell this peer too */
-		pump_update(a);
+		assoc_pump_update(a);
 	}
-	replay_early(a);
+	assoc_replay_early(a);
 }
 
 const char *assoc_loss_name(enum assoc_loss l)
@@ -410,7 +385,7 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		          "authentication (%s): the peer refused it; if this repeats, check that "
 		          "both gateways have the same psk_file (%llu failed so far)",
 		          a->peer_name[0] ? a->peer_name : "the peer",
-		          peer_addr(a, addr, sizeof addr), why,
+		          assoc_peer_addr(a, addr, sizeof addr), why,
 		          (unsigned long long)a->n_auth_failed);
 	}
 	forget_association(a);
@@ -444,545 +419,10 @@ static void on_down(void *ctx, bool graceful, const char *why)
 		schedule_retry(a);
 }
 
-static bool refusal_owed(const struct assoc *a, uint16_t sid)
-{
-	return (a->refuse_bits[sid / 64] >> (sid % 64)) & 1;
-}
-
-/* Send the end frames UDP flows owe (assoc_flow_end) until the engine is
- * full; false while some remain. */
-static bool send_flow_ends(struct assoc *a)
-{
-	struct frame rst = {.type = FRAME_RST, .u.rst = FRAME_RST_TIMEOUT};
-	struct frame closed = {.type = FRAME_CLOSED};
-	uint64_t *maps[2] = {a->flow_rst_bits, a->flow_closed_bits};
-	for (size_t m = 0; m < 2; m++) {
-		for (size_t w = 0; a->n_flow_owed > 0 && w < ASSOC_SID_WORDS; w++) {
-			while (maps[m][w]) {
-				uint16_t sid =
-				    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(maps[m][w]));
-				if (assoc_send_frame(a, sid, m == 0 ? &rst : &closed) == -EAGAIN)
-					return false;
-				maps[m][w] &= ~((uint64_t)1 << (sid % 64));
-				a->n_flow_owed--;
-			}
-		}
-	}
-	return true;
-}
-
-/* Send the owed refusals (RST, then CLOSED, per stream) until the engine
- * is full; false while some remain. The peer reuses the id only after
- * our CLOSED, so the bit of an id cannot be set twice. */
-static bool send_refusals(struct assoc *a)
-{
-	/* The reason: [egress] allow (its own bit), else draining or no
-	 * resources (a bit per stream is all that is kept). */
-	struct frame rst = {.type = FRAME_RST};
-	struct frame closed = {.type = FRAME_CLOSED};
-	for (size_t w = 0; a->n_refusals > 0 && w < ASSOC_SID_WORDS; w++) {
-		while (a->refuse_bits[w]) {
-			uint16_t sid =
-			    (uint16_t)(w * 64 + (size_t)__builtin_ctzll(a->refuse_bits[w]));
-			uint64_t bit = (uint64_t)1 << (sid % 64);
-			rst.u.rst = a->refuse_egress[w] & bit ? FRAME_RST_NOT_ALLOWED
-			            : a->draining             ? FRAME_RST_DRAINING
-			                                      : FRAME_RST_RESOURCES;
-			if (a->refuse_rst_sent != sid) {
-				if (assoc_send_frame(a, sid, &rst) == -EAGAIN)
-					return false;
-				a->refuse_rst_sent = sid;
-			}
-			if (assoc_send_frame(a, sid, &closed) == -EAGAIN)
-				return false;
-			a->refuse_rst_sent = 0;
-			a->refuse_bits[w] &= ~bit;
-			a->refuse_egress[w] &= ~bit;
-			a->n_refusals--;
-		}
-	}
-	return send_flow_ends(a);
-}
-
-/* No conn will follow this OPEN: owe RST and, as the RST is all we will
- * ever send, CLOSED right after it. They wait, in the association, for
- * room in the engine like every other control frame: a refusal is never
- * dropped (one bit per stream id bounds what is owed). The opener's own
- * RST then arrives on an idle stream. */
-static void refuse_open(struct assoc *a, uint16_t sid)
-{
-	a->refuse_bits[sid / 64] |= (uint64_t)1 << (sid % 64);
-	a->n_refusals++;
-	pump_update(a);
-}
-
-/* The peer's OPEN of a UDP flow: [egress] allow first, as for a TCP
- * connection (tcp_conn.c), then the flow table. A flow carries an
- * address, never a host name (the opener's config refuses those). */
-static void accept_flow(struct assoc *a, uint16_t sid, const struct frame_open *o)
-{
-	struct frame_open open = *o;
-	egress_normalize(&open.target);
-	if (open.target.ss_family == AF_UNSPEC || !egress_allows(&a->egress, &open.target)) {
-		char dst[FRAME_HOST_MAX + 8];
-		assoc_egress_refused(a, sid, o->name, "UDP ",
-		                     frame_open_target_text(&open, dst, sizeof dst));
-		a->refuse_egress[sid / 64] |= (uint64_t)1 << (sid % 64);
-		refuse_open(a, sid);
-		return;
-	}
-	if (udp_flow_accept(a->flows, sid, &open) < 0)
-		refuse_open(a, sid);
-}
-
-/* A frame for a connection's stream. */
-static void on_stream_frame(struct assoc *a, uint16_t sid, const struct frame *f, int rc)
-{
-	struct stream_slot *slot = stream_get(a->streams, sid);
-	if (!slot) {
-		protocol_abort(a, "message on a stream outside the negotiated range");
-		return;
-	}
-	struct udp_flow *flow = slot->state == STREAM_ACTIVE && slot->dgram ? slot->conn : NULL;
-	struct conn *c = slot->state == STREAM_ACTIVE && !slot->dgram ? slot->conn : NULL;
-
-	if (rc < 0 && flow) {
-		udp_flow_on_frame(flow, f, rc);
-		return;
-	}
-	if (rc < 0) {
-		if (c)
-			conn_protocol_error(c, rc == -ENOTSUP ? "unknown message type"
-			                                      : "malformed message");
-		else
-			log_warn_limited("stream %u: %s message on an idle stream ignored", sid,
-			                 rc == -ENOTSUP ? "unknown" : "malformed");
-		return;
-	}
-
-	switch (f->type) {
-	case FRAME_HELLO:
-		protocol_abort(a, "HELLO outside stream 0");
-		return;
-	case FRAME_OPEN:
-		/* Every OPEN starts a new generation of the id's datagram
-		 * counters (auth.h), here as on the opener's side. */
-		if (auth_flow_begin(&a->auth, sid) < 0) {
-			protocol_abort(a, "a stream id opened too often");
-			return;
-		}
-		if (c) {
-			conn_protocol_error(c, "OPEN on a stream in use");
-			return;
-		}
-		if (flow) {
-			log_warn_limited("stream %u: OPEN on a UDP flow in use; ignored", sid);
-			return;
-		}
-		if (stream_is_own(a->streams, sid) || slot->state != STREAM_FREE ||
-		    refusal_owed(a, sid)) {
-			/* The peer may only open ids of its own parity. */
-			log_warn_limited("stream %u: peer opened a stream it does not own; ignored",
-			                 sid);
-			return;
-		}
-		if (a->draining) {
-			a->n_draining_refused++;
-			log_info_limited("stream %u: refusing the peer's OPEN for forward %s: "
-			                 "draining (RST reason 10; %llu refused so far)",
-			                 sid, f->u.open.name,
-			                 (unsigned long long)a->n_draining_refused);
-			refuse_open(a, sid);
-		} else if (f->flags & FRAME_OPEN_DATAGRAM) {
-			accept_flow(a, sid, &f->u.open);
-		} else if (!limits_admit_open(&a->limits, a->n_conns, sid, f->u.open.name)) {
-			refuse_open(a, sid);
-		} else if (!assoc_has_room(a)) {
-			char who[16];
-			snprintf(who, sizeof who, "stream %u", sid);
-			assoc_refused_for_memory(a, "peer's OPEN on", who, f->u.open.name);
-			refuse_open(a, sid);
-		} else if (conn_accept(a, sid, &f->u.open) < 0) {
-			log_warn_limited("stream %u: out of memory for a new connection", sid);
-			refuse_open(a, sid);
-		}
-		return;
-	case FRAME_CLOSED:
-		if (stream_closed(a->streams, sid) < 0)
-			log_warn_limited(
-			    "stream %u: CLOSED for a stream not waiting for it; ignored", sid);
-		return;
-	case FRAME_DGRAM:
-		if (flow)
-			udp_flow_on_frame(flow, f, 0);
-		else
-			a->flows->c.drop_stale++; /* its flow ended here already */
-		return;
-	default:
-		if (flow)
-			udp_flow_on_frame(flow, f, 0);
-		else if (c)
-			conn_on_frame(c, f);
-		else
-			/* Late frames of a finished connection arrive before any
-			 * OPEN that reuses the id, so they are safe to drop. */
-			log_debug("stream %u: %s on an idle stream ignored", sid,
-			          frame_type_name(f->type));
-		return;
-	}
-}
-
-/* The peer is READY once our HELLO reached it and may open streams at once;
- * its own HELLO can arrive after those OPENs. Until it does, the peer can
- * send only OPEN, RST and FIN (no DATA before our OPEN_OK), so a small
- * bound is generous; past it the peer is misbehaving. */
-static void keep_early(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	size_t cost = len + ASSOC_EARLY_OVERHEAD;
-	if (a->early_bytes + cost > ASSOC_EARLY_MAX_BYTES) {
-		protocol_abort(a, "too many connection messages before HELLO");
-		return;
-	}
-	if (a->n_early == a->early_cap) {
-		size_t cap = a->early_cap ? a->early_cap * 2 : 16;
-		struct early_msg **v = realloc(a->early, cap * sizeof *v);
-		if (!v) {
-			protocol_abort(a, "out of memory for messages before HELLO");
-			return;
-		}
-		a->early = v;
-		a->early_cap = cap;
-	}
-	struct early_msg *m = malloc(sizeof *m + len);
-	if (!m) {
-		protocol_abort(a, "out of memory for messages before HELLO");
-		return;
-	}
-	m->sid = sid;
-	m->len = len;
-	memcpy(m->bytes, msg, len);
-	a->early[a->n_early++] = m;
-	a->early_bytes += cost;
-}
-
-/* A sealed message from SID that did not open (auth_open's RC): never
- * delivered. Its stream may have lost data with it, so the connection on
- * it is reset rather than left with a hole; the association goes on. */
-static void drop_sealed(struct assoc *a, uint16_t sid, int rc)
-{
-	char addr[ADDR_STRLEN];
-	const char *what;
-	bool lost = true;
-	if (rc == -ESTALE) {
-		/* A datagram of a flow that ended (or far behind the window):
-		 * late, not forged; nothing else is lost with it. */
-		a->flows->c.drop_stale++;
-		return;
-	}
-	if (rc == -EALREADY) {
-		a->n_msg_replayed++;
-		what = "replayed (an old counter)";
-		lost = false; /* an extra copy; the stream itself is whole */
-	} else if (rc == -ERANGE) {
-		a->n_msg_missing++;
-		what = "authentic, but messages before it are missing";
-	} else {
-		a->n_msg_forged++;
-		what = "not authentic (forged, or altered on the path)";
-	}
-	log_warn("stream %u: a message from %s is %s; dropped (%llu forged, %llu replayed, %llu "
-	         "gaps so far)",
-	         sid, peer_addr(a, addr, sizeof addr), what, (unsigned long long)a->n_msg_forged,
-	         (unsigned long long)a->n_msg_replayed, (unsigned long long)a->n_msg_missing);
-	if (!lost || sid == 0 || !a->streams)
-		return;
-	struct stream_slot *slot = stream_get(a->streams, sid);
-	if (slot && slot->state == STREAM_ACTIVE && slot->conn)
-		conn_protocol_error(slot->conn,
-		                    "a message failed authentication; its data is lost");
-}
-
-/* Once the peer has proved the key, every message it sends is sealed:
- * open *MSG into open_buf. False when it did not open (dropped). *DGRAM:
- * it came in the datagram counter space (auth.h). */
-static bool unseal(struct assoc *a, uint16_t sid, const uint8_t **msg, size_t *len, bool *dgram)
-{
-	*dgram = false;
-	if (!auth_rx_sealed(&a->auth))
-		return true;
-	int rc = auth_open(&a->auth, sid, *msg, *len, a->open_buf, len);
-	if (rc < 0) {
-		drop_sealed(a, sid, rc);
-		return false;
-	}
-	*dgram = rc == 1;
-	*msg = a->open_buf;
-	return true;
-}
-
-/* A message on a connection's stream from a READY peer: open, decode, route. */
-static void deliver(struct assoc *a, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	bool dgram;
-	if (!unseal(a, sid, &msg, &len, &dgram))
-		return;
-	struct frame f;
-	int rc = frame_decode(msg, len, &f);
-	/* Sealed, a DGRAM frame travels in the datagram counter space and
-	 * nothing else does: each counter check fits its delivery. */
-	if (rc == 0 && auth_rx_sealed(&a->auth) && dgram != (f.type == FRAME_DGRAM))
-		rc = -EBADMSG;
-	on_stream_frame(a, sid, &f, rc);
-}
-
-/* HELLO arrived: handle what overtook it, in arrival order. */
-static void replay_early(struct assoc *a)
-{
-	struct early_msg **v = a->early;
-	size_t n = a->n_early;
-	a->early = NULL;
-	a->n_early = a->early_cap = a->early_bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (a->state == ASSOC_READY)
-			deliver(a, v[i]->sid, v[i]->bytes, v[i]->len);
-		free(v[i]);
-	}
-	free(v);
-}
-
-static void on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len)
-{
-	struct assoc *a = ctx;
-	struct frame f;
-
-	if (a->state != ASSOC_HELLO && a->state != ASSOC_READY)
-		return;
-	if (sid == 0) {
-		bool dgram;
-		if (!unseal(a, sid, &msg, &len, &dgram))
-			return;
-		if (dgram) {
-			protocol_abort(a, "a datagram on stream 0");
-			return;
-		}
-		int rc = frame_decode(msg, len, &f);
-		if (rc == -ENOTSUP) {
-			/* Newer peers may add association messages; we skip them. */
-			log_warn_limited(
-			    "association: unknown message type 0x%02x on stream 0 ignored", msg[0]);
-		} else if (rc < 0) {
-			protocol_abort(a, "malformed message on stream 0");
-		} else if (f.type == FRAME_HELLO) {
-			on_hello(a, &f.u.hello, a->streams->n, msg, len);
-		} else if (f.type == FRAME_AUTH) {
-			on_auth(a, &f);
-		} else if (f.type == FRAME_GOAWAY) {
-			on_goaway(a);
-		} else if (f.type == FRAME_REKEY) {
-			if (a->state == ASSOC_READY)
-				assoc_on_rekey(a, &f.u.rekey); /* insecure: refused there */
-			else
-				protocol_abort(a, "REKEY before the handshake ended");
-		} else {
-			protocol_abort(a, "connection message on stream 0");
-		}
-		return;
-	}
-	if (a->state == ASSOC_HELLO) {
-		/* Opened (or refused) once the peer has proved the key. */
-		keep_early(a, sid, msg, len);
-		return;
-	}
-	deliver(a, sid, msg, len);
-}
-
-/* The peer drains: from now on no client is carried toward it (no OPEN
- * is sent); its GOAWAY holds until this association ends. */
-static void on_goaway(struct assoc *a)
-{
-	if (a->state != ASSOC_READY) {
-		protocol_abort(a, "GOAWAY before the handshake ended");
-		return;
-	}
-	if (a->peer_goaway)
-		return;
-	a->peer_goaway = true;
-	log_info("association: peer %s is draining (GOAWAY): new clients are reset here, no "
-	         "stream is opened toward it; %zu connection%s open now carry on",
-	         a->peer_name, a->n_conns, a->n_conns == 1 ? "" : "s");
-}
-
 static void on_path_event(void *ctx)
 {
 	struct assoc *a = ctx;
 	path_event(&a->paths);
-}
-
-/* The engine refused a frame of SID for good (not -EAGAIN: too large, a
- * stream it does not have, ...). Its bytes are lost, and the connection's
- * stream would go on with a hole the peer cannot see (its counter still
- * matches), so the connection is reset. -ENOTCONN: the association is
- * going down, which ends every connection anyway. */
-static void send_refused(struct assoc *a, uint16_t sid, int rc)
-{
-	if (rc == -ENOTCONN || !a->streams)
-		return;
-	struct stream_slot *slot = stream_get(a->streams, sid);
-	if (!slot || !slot->conn || slot->dgram)
-		return;
-	log_warn_limited("stream %u: the engine refused a frame (%s); resetting the connection "
-	                 "(its bytes would have a hole)",
-	                 sid, strerror(-rc));
-	conn_abort(slot->conn, FRAME_RST_RESET);
-}
-
-/* Send one pulled frame, or keep it (the only one kept) for when the
- * engine has room again. False when the engine is full. */
-static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
-{
-	size_t wire_len = 0;
-	int rc = assoc_send_sealed(a, sid, a->scratch, len, &wire_len);
-	if (rc == -EAGAIN) {
-		a->held_sid = sid;
-		a->held_len = len;
-		/* Keep the sealed bytes: the next try sends them unless a
-		 * rekey moved the key or counter in between (send_held). */
-		a->held_wire_len = wire_len;
-		if (wire_len > 0) {
-			uint8_t *t = a->held_buf;
-			a->held_buf = a->seal_buf;
-			a->seal_buf = t;
-			a->held_tx_gen = a->auth.tx_gen;
-			a->held_ctr = a->auth.tx_ctr[sid];
-		}
-		return false;
-	}
-	if (rc < 0)
-		send_refused(a, sid, rc);
-	a->n_frames++;
-	return true;
-}
-
-/* Send the frame the engine refused last (held_len > 0): its sealed bytes
- * as they are when the sending key and the stream's counter are those it
- * was sealed with (a rekey between refusal and now changes them), else
- * sealed again. False when the engine is still full. */
-static bool send_held(struct assoc *a)
-{
-	size_t len = a->held_len, wire_len = a->held_wire_len;
-	uint16_t sid = a->held_sid;
-	a->held_len = a->held_wire_len = 0;
-	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx_gen != a->held_tx_gen ||
-	    a->auth.tx_ctr[sid] != a->held_ctr)
-		return send_pulled(a, sid, len);
-	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true);
-	if (rc == -EAGAIN) {
-		a->held_len = len;
-		a->held_wire_len = wire_len;
-		return false;
-	}
-	if (rc < 0)
-		send_refused(a, sid, rc);
-	a->n_frames++;
-	return true;
-}
-
-/* Send F on stream 0, owed (*OWED): false when the engine is full (still
- * owed); otherwise it is owed no more and *SENT says whether it went. */
-static bool send_owed(struct assoc *a, bool *owed, const struct frame *f, bool *sent)
-{
-	int rc = assoc_send_frame(a, 0, f);
-	if (rc == -EAGAIN)
-		return false;
-	*owed = false;
-	*sent = rc == 0;
-	if (rc < 0)
-		log_warn("association: cannot send %s: %s", frame_type_name((uint8_t)f->type),
-		         strerror(-rc));
-	return true;
-}
-
-/* The send scheduler. While the engine has room, the held frame goes
- * first, then the owed refusals, then one frame from each ready
- * connection in turn (round robin: a connection with more to send goes
- * back to the tail), at most ASSOC_PUMP_BATCH frames per turn so TCP
- * sockets and incoming messages get theirs. A connection that has
- * nothing to send is on no list and costs nothing here. */
-static void assoc_pump(struct assoc *a)
-{
-	a->n_pumps++;
-	if (a->held_len > 0 && !send_held(a))
-		goto out;
-	bool sent;
-	if (a->goaway_owed && a->state == ASSOC_READY) {
-		struct frame f = {.type = FRAME_GOAWAY};
-		if (!send_owed(a, &a->goaway_owed, &f, &sent))
-			goto out;
-		if (sent)
-			log_info("association: GOAWAY sent to %s: it opens no more streams here",
-			         a->peer_name);
-	}
-	if (a->rekey_owed && a->state == ASSOC_READY) {
-		struct frame f = {.type = FRAME_REKEY, .u.rekey = a->rekey_frame};
-		if (!send_owed(a, &a->rekey_owed, &f, &sent))
-			goto out;
-	}
-	if (!send_refusals(a))
-		goto out;
-	for (int budget = ASSOC_PUMP_BATCH; budget > 0 && !a->engine_full; budget--) {
-		struct conn *c = TAILQ_FIRST(&a->ready);
-		if (!c)
-			break;
-		TAILQ_REMOVE(&a->ready, c, ready_link);
-		c->ready = false;
-		a->n_ready--;
-		uint16_t sid = c->sid;
-		bool more = false;
-		size_t len = conn_pull(c, a->scratch, &more); /* C may be gone if !more */
-		if (more)
-			assoc_conn_ready(a, c);
-		if (len > 0 && !send_pulled(a, sid, len))
-			break;
-	}
-out:
-	pump_update(a);
-}
-
-static void assoc_pump_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	assoc_pump(w->data);
-}
-
-/* Run the pump in the next loop iteration (a zero-delay timer: the loop
- * does not sleep while it is pending, and every watcher still gets its
- * turn in between). */
-static void pump_soon(struct assoc *a)
-{
-	if (!ev_is_active(&a->pump)) {
-		ev_timer_set(&a->pump, 0., 0.);
-		ev_timer_start(a->loop, &a->pump);
-	}
-}
-
-/* The pump runs once per loop iteration while there is work and room. */
-static void pump_update(struct assoc *a)
-{
-	bool work = a->held_len > 0 || a->n_refusals > 0 || a->n_flow_owed > 0 ||
-	            !TAILQ_EMPTY(&a->ready) ||
-	            ((a->goaway_owed || a->rekey_owed) && a->state == ASSOC_READY);
-	if (work && !a->engine_full)
-		pump_soon(a);
-	else
-		ev_timer_stop(a->loop, &a->pump);
-}
-
-static void on_writable(void *ctx)
-{
-	struct assoc *a = ctx;
-	a->engine_full = false;
-	assoc_pump(a);
 }
 
 /* The opener's deadline for an answer to OPEN (assoc_open_grace). */
@@ -1059,8 +499,8 @@ struct assoc *assoc_new(struct ev_loop *loop, const struct config *cfg)
 	engine_params_from_config(&p, cfg);
 	struct engine_callbacks cb = {.up = on_up,
 	                              .down = on_down,
-	                              .message = on_message,
-	                              .writable = on_writable,
+	                              .message = assoc_on_message,
+	                              .writable = assoc_on_writable,
 	                              .path_event = on_path_event};
 	a->engine = engine_new(cfg->engine, loop, &p, &cb, a);
 	path_attach(&a->paths, a->engine);
@@ -1092,7 +532,7 @@ void assoc_free(struct assoc *a)
 	ev_timer_stop(a->loop, &a->pump);
 	upwatch_stop(&a->upwatch);
 	limits_stop(&a->limits);
-	drop_early(a);
+	assoc_drop_early(a);
 	kill_all(a);
 	udp_flows_free(a->flows);
 	path_table_fini(&a->paths);
@@ -1163,7 +603,7 @@ void assoc_goaway(struct assoc *a)
 		return;
 	a->draining = true;
 	a->goaway_owed = true;
-	pump_update(a); /* sent once READY (go_ready) and the engine has room */
+	assoc_pump_update(a); /* sent once READY (go_ready) and the engine has room */
 }
 
 void assoc_shutdown(struct assoc *a)
@@ -1179,110 +619,6 @@ void assoc_shutdown(struct assoc *a)
 	/* With an association, on_down reports the end once SHUTDOWN is done. */
 	if (was != ASSOC_HELLO && was != ASSOC_READY)
 		report_closed(a);
-}
-
-/* Whether the frame PLAIN is one a deadline waits for (engine.h, send):
- * a connection's OPEN (the opener resets its client without an answer
- * within open_timeout), OPEN_OK, or RST (a refusal; a reset the peer must
- * not learn seconds late). The stream scheduler would otherwise let it
- * wait behind other connections' bulk data (engine_prio.h). */
-static bool frame_urgent(const uint8_t *plain, size_t plain_len)
-{
-	return plain_len > 0 &&
-	       (plain[0] == FRAME_OPEN || plain[0] == FRAME_OPEN_OK || plain[0] == FRAME_RST);
-}
-
-/* Give the engine WIRE (WIRE_LEN bytes: PLAIN sealed, or PLAIN itself)
- * on SID, and count what went. */
-static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
-                       const void *wire, size_t wire_len, bool sealed)
-{
-	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len,
-	                              sid != 0 && frame_urgent(plain, plain_len));
-	if (rc == -EAGAIN)
-		a->engine_full = true;
-	if (rc == 0 && sealed)
-		auth_sent(&a->auth, sid);
-	/* The OPEN is out: a new generation of the id's datagram counters
-	 * (auth.h), as the peer will count it on receipt. */
-	if (rc == 0 && sid != 0 && plain_len > 0 && plain[0] == FRAME_OPEN &&
-	    auth_flow_begin(&a->auth, sid) < 0)
-		abort_assoc(a, "a stream id opened too often");
-	return rc;
-}
-
-/* Seal MSG (once the handshake is done) and send it. *WIRE_LEN (if not
- * NULL) gets the sealed length, 0 when it went in clear. */
-static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
-                             size_t *wire_len)
-{
-	bool sealed = auth_tx_sealed(&a->auth);
-	size_t n = len;
-	if (sealed) {
-		int rc = auth_seal(&a->auth, sid, msg, len, a->seal_buf, &n);
-		if (rc < 0)
-			return rc;
-	}
-	if (wire_len)
-		*wire_len = sealed ? n : 0;
-	return engine_send(a, sid, msg, len, sealed ? a->seal_buf : msg, n, sealed);
-}
-
-static int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
-{
-	return assoc_send_sealed(a, sid, msg, len, NULL);
-}
-
-void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r)
-{
-	a->rekey_frame = *r;
-	a->rekey_owed = true;
-	pump_update(a);
-}
-
-int assoc_send_ctl(struct assoc *a, uint16_t sid, const struct frame *f)
-{
-	if (a->state != ASSOC_READY)
-		return -ENOTCONN;
-	if (a->engine_full)
-		return -EAGAIN;
-	return assoc_send_frame(a, sid, f);
-}
-
-int assoc_send_dgram(struct assoc *a, uint16_t sid, const uint8_t *frame, size_t len,
-                     bool unordered)
-{
-	if (a->state != ASSOC_READY)
-		return -ENOTCONN;
-	/* Tried even while the pump waits for writable: room may have come
-	 * since, and a datagram that finds none is dropped by the engine
-	 * without a wait (TCP's frame still goes first on writable). */
-	a->dgram_at = ev_now(a->loop); /* smaller TCP frames now (assoc_data_max) */
-	const uint8_t *msg = frame;
-	if (auth_tx_sealed(&a->auth)) {
-		int rc = auth_seal_dgram(&a->auth, sid, frame, len, a->seal_buf, &len);
-		if (rc < 0)
-			return rc;
-		msg = a->seal_buf;
-	}
-	return a->engine->ops->send_dgram(a->engine, sid, msg, len, unordered, a->udp_lifetime_ms);
-}
-
-void assoc_flow_end(struct assoc *a, uint16_t sid, bool rst)
-{
-	if (!a->streams)
-		return;
-	stream_done(a->streams, sid);
-	struct frame f = {.type = rst ? FRAME_RST : FRAME_CLOSED, .u.rst = FRAME_RST_TIMEOUT};
-	if (a->state == ASSOC_READY && !a->engine_full && a->n_flow_owed == 0 &&
-	    assoc_send_frame(a, sid, &f) == 0)
-		return;
-	uint64_t *map = rst ? a->flow_rst_bits : a->flow_closed_bits;
-	if (!((map[sid / 64] >> (sid % 64)) & 1)) {
-		map[sid / 64] |= (uint64_t)1 << (sid % 64);
-		a->n_flow_owed++;
-	}
-	pump_update(a);
 }
 
 void assoc_log_security(const struct assoc *a)
@@ -1313,26 +649,6 @@ void assoc_log_security(const struct assoc *a)
 	         (unsigned long long)a->n_msg_missing);
 }
 
-static int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f)
-{
-	uint8_t buf[128];
-	ssize_t n = frame_encode(f, buf, sizeof buf);
-	if (n < 0)
-		return (int)n;
-	return assoc_send(a, sid, buf, (size_t)n);
-}
-
-void assoc_conn_ready(struct assoc *a, struct conn *c)
-{
-	if (!c->ready) {
-		c->ready = true;
-		a->n_ready++;
-		TAILQ_INSERT_TAIL(&a->ready, c, ready_link);
-	}
-	if (!a->engine_full)
-		pump_soon(a);
-}
-
 double assoc_rtt(struct assoc *a)
 {
 	ev_tstamp now = ev_now(a->loop);
@@ -1343,11 +659,4 @@ double assoc_rtt(struct assoc *a)
 	if (a->engine->ops->path_info(a->engine, a->paths.primary, &info) == 0)
 		a->rtt = info.srtt_ms / 1000.0;
 	return a->rtt;
-}
-
-size_t assoc_data_max(const struct assoc *a)
-{
-	return a->dgram_at > 0 && ev_now(a->loop) - a->dgram_at < ASSOC_DGRAM_RECENT
-	           ? ASSOC_DATA_BESIDE_DGRAM
-	           : FRAME_DATA_MAX;
 }

@@ -5,8 +5,9 @@
  * table and every struct conn. It opens the association (connect role:
  * again and again with capped back-off), exchanges HELLO and AUTH on stream
  * 0 (auth.h), then seals what it sends and opens what it receives (in
- * assoc_send / on_message, the only places a message meets the engine)
- * and routes each incoming frame to the connection on its stream.
+ * assoc_send, and in assoc_on_message in assoc_recv.c: the only places a
+ * message meets the engine) and routes each incoming frame to the
+ * connection on its stream.
  *
  * It also schedules everything sent on a connection's stream: a conn with
  * something to send (an owed control frame, or TCP bytes and credit) joins
@@ -259,6 +260,40 @@ void assoc_goaway(struct assoc *a);
 
 /* Graceful end: reset what is left, SHUTDOWN, then on_closed. */
 void assoc_shutdown(struct assoc *a);
+
+/* --- between the association's own files (assoc.c, assoc_recv.c, assoc_send.c) --- */
+
+/* The engine's message callback (assoc_recv.c): route a message from the
+ * peer; messages that overtake the peer's HELLO are kept until it comes
+ * (assoc_replay_early then handles them, assoc_drop_early forgets them). */
+void assoc_on_message(void *ctx, uint16_t sid, const uint8_t *msg, size_t len);
+void assoc_replay_early(struct assoc *a);
+void assoc_drop_early(struct assoc *a);
+/* The handshake's frames on stream 0 (assoc.c). RAW: the HELLO as it
+ * came (both proofs cover it). */
+void assoc_on_hello(struct assoc *a, const struct frame_hello *h, uint16_t streams,
+                    const uint8_t *raw, size_t raw_len);
+void assoc_on_auth(struct assoc *a, const struct frame *f);
+/* The send side (assoc_send.c): seal MSG and queue it on SID now
+ * (0 or -errno, -EAGAIN when the engine is full: nothing was sent);
+ * encode F and do the same; run the pump in the next loop iteration when
+ * there is work and room, or stop it; the pump's timer and the engine's
+ * writable callback. */
+int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len);
+int assoc_send_frame(struct assoc *a, uint16_t sid, const struct frame *f);
+void assoc_pump_update(struct assoc *a);
+void assoc_pump_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void assoc_on_writable(void *ctx);
+/* Abort the association (WHY goes to the peer); engine down follows. */
+void assoc_abort(struct assoc *a, const char *why);
+/* The peer broke the protocol: log WHY and abort the association. */
+void assoc_protocol_abort(struct assoc *a, const char *why);
+/* The peer's address as text, into BUF (LEN bytes). */
+const char *assoc_peer_addr(const struct assoc *a, char *buf, size_t len);
+/* Refuse the peer's OPEN on SID: RST then CLOSED, owed until the engine
+ * has room (a bit per stream id); whether one is owed on SID now. */
+void assoc_refuse_open(struct assoc *a, uint16_t sid);
+bool assoc_refusal_owed(const struct assoc *a, uint16_t sid);
 
 /* --- for tcp_conn.c --- */
 

@@ -8,7 +8,7 @@
  * Start here to check the accounting invariants (docs/ARCHITECTURE.md):
  * mem_reserved changes only in this file, and assoc_invariants_hold()
  * checks it against every connection. The ready list and the pump are in
- * assoc.c.
+ * assoc_send.c.
  */
 #include "assoc.h"
 
