@@ -12,15 +12,19 @@
  * the peer's first window, and it has no HyStart). So each buffer grows
  * with use, as Linux TCP's buffer autotuning does:
  *
- *   - it starts at [sctp] sndbuf / rcvbuf (2 MiB), which is also where the
- *     first slow start ends; beyond that the congestion window grows by
- *     congestion avoidance, which meets a full bottleneck queue with a loss
- *     or two instead of a burst of thousands;
+ *   - each starts at [sctp] sndbuf / rcvbuf (2 MiB); the socket opens with
+ *     the receive buffer at its max (so the first ssthresh, taken from it,
+ *     does not end slow start at 2 MiB) and drops to rcvbuf once the
+ *     association is up (engine_usrsctp.c);
  *   - each measurement period (one round trip of the primary path, at
  *     least BUFGROW_MIN_PERIOD) counts the bytes moved (acknowledged by
  *     the peer, for the send buffer; read out of the association, for the
- *     receive buffer); when they reach half the buffer, the buffer may be
- *     what holds the flow back, and it doubles, up to its max;
+ *     receive buffer); the rules below say when that much use makes the
+ *     buffer grow. The send buffer grows slowly and stops while the round
+ *     trip rises above its least (a queue builds on the path), which is
+ *     what ends the first slow start below the bottleneck queue's limit
+ *     (usrsctp has no HyStart); the receive buffer doubles, so it is never
+ *     the limit;
  *   - it never shrinks while the association lives (usrsctp holds no
  *     memory for a limit, only for the bytes queued: an idle association's
  *     big buffer costs nothing, and a shrinking receive window could strand
