@@ -20,7 +20,8 @@
 # FAIR_OPEN_S (3 s).
 # The link: FAIR_WAN (1:25:200:0:1000, 50 ms / 200 Mbit/s, a topo_up --wan
 # SPEC; "none": the plain veth), FAIR_RATE (none; e.g. 10mbit: tbf on wan1
-# both ways as key_rotation_live sets up). Figures: docs/PERFORMANCE.md,
+# both ways as key_rotation_live sets up; FAIR_TBF_LATENCY, 300ms, its
+# queue). Figures: docs/PERFORMANCE.md,
 # "Fairness of the TCP streams".
 set -euo pipefail
 SCENARIO=fairness
@@ -42,7 +43,7 @@ if [ "$WAN" != none ]; then topo_up --wan "$WAN"; else topo_up; fi
 pair_up
 if [ "$RATE" != none ]; then
     for s in A B; do
-        in_ns "$s" tc qdisc add dev wan1 root tbf rate "$RATE" burst 64kb latency 300ms
+        in_ns "$s" tc qdisc add dev wan1 root tbf rate "$RATE" burst 64kb latency "${FAIR_TBF_LATENCY:-300ms}"
     done
 fi
 # FAIR_DIRECT=1: the same between A and B over wan1 without the gateways
