@@ -7,7 +7,7 @@ build_pkgs=(meson ninja-build pkg-config gcc python3 curl iproute2 libev-dev lib
             libsctp-dev libcmocka-dev libsystemd-dev libssl-dev
             libmicrohttpd-dev  # the admin endpoint (issue 10)
             libc-ares-dev)     # host-name targets, resolved without blocking (issue 9)
-test_pkgs=(socat iproute2 nftables procps valgrind clang-format iperf3 iputils-ping
+test_pkgs=(socat iproute2 nftables procps valgrind clang-format iperf3 jq iputils-ping
            qemu-system-x86 busybox-static ethtool tcpdump tshark
            clang libclang-rt-dev  # tests/fuzz: libFuzzer, ASan, UBSan
            debootstrap systemd-container podman runc catatonit containernetworking-plugins iptables
