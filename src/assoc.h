@@ -112,6 +112,7 @@ struct assoc {
 	bool engine_full;  /* the last send found no room: wait for writable */
 	size_t held_len;   /* a pulled frame the engine refused, in scratch */
 	uint16_t held_sid; /* ... and its stream */
+	bool held_urgent;  /* ... and whether it goes urgent (assoc_send.c) */
 	/* ... and, when it was sealed, the sealed bytes (held_buf), sent as
 	 * they are while the key and the stream's counter have not moved, so
 	 * that each refusal does not cost a second encryption of 64 KiB. */
@@ -297,6 +298,10 @@ bool assoc_refusal_owed(const struct assoc *a, uint16_t sid);
 
 /* --- for tcp_conn.c --- */
 
+/* A connection's frames go urgent (engine.h, send) while it has sent
+ * fewer data bytes than this before them (assoc_send.c). */
+#define ASSOC_URGENT_BYTES (16 * 1024)
+
 /* The payload of one TCP DATA frame now: FRAME_DATA_MAX, or
  * ASSOC_DATA_BESIDE_DGRAM while this side sends datagrams (one sent within
  * ASSOC_DGRAM_RECENT seconds). Neither engine interleaves messages (no
@@ -336,9 +341,10 @@ void assoc_refused_for_memory(struct assoc *a, const char *what, const char *who
 uint64_t assoc_rtx_count(struct assoc *a);
 /* Opener: no answer to an OPEN WAITED seconds after it was queued, at the
  * end of open_timeout or of a grace. Seconds to wait more, or 0: give up.
- * More (open_grace) only while the association is up and SCTP retransmitted
- * DATA chunks since *RTX_SEEN (assoc_rtx_count when the OPEN was queued or
- * at the last grace; updated): the OPEN or the OPEN_OK may be among them.
+ * More (open_grace) only while the association is up and our SCTP
+ * retransmitted DATA chunks since *RTX_SEEN (assoc_rtx_count when the OPEN
+ * was queued or at the last grace; updated): the OPEN may be among them
+ * (the peer's retransmissions of an OPEN_OK are not seen here).
  * Never past open_timeout_max = open_timeout + assoc_max_retrans x
  * rto_max, by which time SCTP gives a message up with its association. So
  * a lossy, busy link costs no connection, a silent peer is still noticed

@@ -7,8 +7,22 @@
  * peer's OPENs and UDP flows' end frames (a bit per stream id each), then
  * one frame from each ready connection in turn (conn_pull), a batch per
  * turn. Every message is sealed (auth_seal) in one place, assoc_send_sealed,
- * on its way to the engine; a connection's OPEN, OPEN_OK and RST go as
- * urgent (engine.h).
+ * on its way to the engine.
+ *
+ * Urgent sends (engine.h: the stream goes before the TCP streams' data
+ * until its next send that is not urgent): every frame on a stream with no
+ * TCP connection (the refusals, RST then CLOSED; a UDP flow's OPEN and end
+ * frames), and a connection's frames while it has sent fewer than
+ * ASSOC_URGENT_BYTES of data before them. So its OPEN, OPEN_OK (with a
+ * target's first words, an SMTP or SSH banner, which must not take the
+ * stream back down while OPEN_OK waits), an RST that refuses it, and the
+ * whole of a short exchange go before bulk data: the opener's deadline
+ * waits for them, and usrsctp's priority scheduler serves the stream that
+ * waited longest last (engine_prio.h). Priority is per stream, for
+ * everything queued on it, in both stacks: so the end frames of a
+ * connection that sent more stay behind, or they would lift its queued
+ * data (which the peer throws away after an RST) ahead of every other
+ * connection.
  *
  * Start here to follow one outgoing byte: assoc_conn_ready, assoc_pump,
  * send_pulled, assoc_send_sealed, engine_send. What comes in is in
@@ -25,9 +39,9 @@
 #define ASSOC_PUMP_BATCH 64 /* frames per turn of the pump before others get theirs */
 
 static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
-                             size_t *wire_len);
+                             size_t *wire_len, bool urgent);
 static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
-                       const void *wire, size_t wire_len, bool sealed);
+                       const void *wire, size_t wire_len, bool sealed, bool urgent);
 
 bool assoc_refusal_owed(const struct assoc *a, uint16_t sid)
 {
@@ -121,13 +135,14 @@ static void send_refused(struct assoc *a, uint16_t sid, int rc)
 
 /* Send one pulled frame, or keep it (the only one kept) for when the
  * engine has room again. False when the engine is full. */
-static bool send_pulled(struct assoc *a, uint16_t sid, size_t len)
+static bool send_pulled(struct assoc *a, uint16_t sid, size_t len, bool urgent)
 {
 	size_t wire_len = 0;
-	int rc = assoc_send_sealed(a, sid, a->scratch, len, &wire_len);
+	int rc = assoc_send_sealed(a, sid, a->scratch, len, &wire_len, urgent);
 	if (rc == -EAGAIN) {
 		a->held_sid = sid;
 		a->held_len = len;
+		a->held_urgent = urgent;
 		/* Keep the sealed bytes: the next try sends them unless a
 		 * rekey moved the key or counter in between (send_held). */
 		a->held_wire_len = wire_len;
@@ -157,8 +172,8 @@ static bool send_held(struct assoc *a)
 	a->held_len = a->held_wire_len = 0;
 	if (wire_len == 0 || !auth_tx_sealed(&a->auth) || a->auth.tx_gen != a->held_tx_gen ||
 	    a->auth.tx_ctr[sid] != a->held_ctr)
-		return send_pulled(a, sid, len);
-	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true);
+		return send_pulled(a, sid, len, a->held_urgent);
+	int rc = engine_send(a, sid, a->scratch, len, a->held_buf, wire_len, true, a->held_urgent);
 	if (rc == -EAGAIN) {
 		a->held_len = len;
 		a->held_wire_len = wire_len;
@@ -220,11 +235,11 @@ static void assoc_pump(struct assoc *a)
 		c->ready = false;
 		a->n_ready--;
 		uint16_t sid = c->sid;
-		bool more = false;
+		bool urgent = c->bytes_up < ASSOC_URGENT_BYTES, more = false;
 		size_t len = conn_pull(c, a->scratch, &more); /* C may be gone if !more */
 		if (more)
 			assoc_conn_ready(a, c);
-		if (len > 0 && !send_pulled(a, sid, len))
+		if (len > 0 && !send_pulled(a, sid, len, urgent))
 			break;
 	}
 out:
@@ -268,24 +283,12 @@ void assoc_on_writable(void *ctx)
 	assoc_pump(a);
 }
 
-/* Whether the frame PLAIN is one a deadline waits for (engine.h, send):
- * a connection's OPEN (the opener resets its client without an answer
- * within open_timeout), OPEN_OK, or RST (a refusal; a reset the peer must
- * not learn seconds late). The stream scheduler would otherwise let it
- * wait behind other connections' bulk data (engine_prio.h). */
-static bool frame_urgent(const uint8_t *plain, size_t plain_len)
-{
-	return plain_len > 0 &&
-	       (plain[0] == FRAME_OPEN || plain[0] == FRAME_OPEN_OK || plain[0] == FRAME_RST);
-}
-
 /* Give the engine WIRE (WIRE_LEN bytes: PLAIN sealed, or PLAIN itself)
  * on SID, and count what went. */
 static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size_t plain_len,
-                       const void *wire, size_t wire_len, bool sealed)
+                       const void *wire, size_t wire_len, bool sealed, bool urgent)
 {
-	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len,
-	                              sid != 0 && frame_urgent(plain, plain_len));
+	int rc = a->engine->ops->send(a->engine, sid, wire, wire_len, urgent);
 	if (rc == -EAGAIN)
 		a->engine_full = true;
 	if (rc == 0 && sealed)
@@ -301,7 +304,7 @@ static int engine_send(struct assoc *a, uint16_t sid, const uint8_t *plain, size
 /* Seal MSG (once the handshake is done) and send it. *WIRE_LEN (if not
  * NULL) gets the sealed length, 0 when it went in clear. */
 static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, size_t len,
-                             size_t *wire_len)
+                             size_t *wire_len, bool urgent)
 {
 	bool sealed = auth_tx_sealed(&a->auth);
 	size_t n = len;
@@ -312,12 +315,12 @@ static int assoc_send_sealed(struct assoc *a, uint16_t sid, const void *msg, siz
 	}
 	if (wire_len)
 		*wire_len = sealed ? n : 0;
-	return engine_send(a, sid, msg, len, sealed ? a->seal_buf : msg, n, sealed);
+	return engine_send(a, sid, msg, len, sealed ? a->seal_buf : msg, n, sealed, urgent);
 }
 
 int assoc_send(struct assoc *a, uint16_t sid, const void *msg, size_t len)
 {
-	return assoc_send_sealed(a, sid, msg, len, NULL);
+	return assoc_send_sealed(a, sid, msg, len, NULL, sid != 0);
 }
 
 void assoc_rekey_owe(struct assoc *a, const struct frame_rekey *r)

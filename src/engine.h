@@ -152,11 +152,12 @@ struct engine_ops {
 	/* Connect role: start one association attempt (up or down follows).
 	 * Accept role: start listening (once). Returns 0 or -errno. */
 	int (*open)(struct engine *e);
-	/* Queue one whole message on SID, ordered and reliable. URGENT: a
-	 * small frame a deadline waits for (a connection's OPEN, OPEN_OK or
-	 * RST): SID goes before the TCP streams' data in the stream scheduler,
-	 * with stream 0 and the datagram streams, until its next send that is
-	 * not urgent (engine_prio.h). Returns 0, -EAGAIN when the send buffer
+	/* Queue one whole message on SID, ordered and reliable. URGENT: SID
+	 * goes before the TCP streams' data in the stream scheduler, with
+	 * stream 0 and the datagram streams, until its next send that is not
+	 * urgent (engine_prio.h): a connection's first frames (OPEN, OPEN_OK,
+	 * a refusal: deadlines wait for them) and the association's refusals
+	 * (assoc_send.c says which). Returns 0, -EAGAIN when the send buffer
 	 * is full (writable follows), -ENOTCONN with no association, or
 	 * another -errno. */
 	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len, bool urgent);

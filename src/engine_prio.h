@@ -24,7 +24,7 @@ enum engine_prio_class {
 	ENGINE_PRIO_UNSET = 0, /* as the association started: priority 0 */
 	ENGINE_PRIO_DGRAM,     /* UDP flow, or stream 0 (control): goes first */
 	ENGINE_PRIO_TCP,       /* TCP connection: after datagrams */
-	ENGINE_PRIO_URGENT,    /* a TCP stream's OPEN, OPEN_OK or RST: goes first */
+	ENGINE_PRIO_URGENT,    /* a TCP stream's first frames (assoc_send.c): go first */
 };
 
 struct engine_prio {
@@ -48,16 +48,14 @@ static inline bool engine_prio_mark(struct engine_prio *p, uint16_t sid, enum en
  * REKEY, GOAWAY) and the T3 probe (engine_usrsctp.c), which must not wait
  * for a frame from every busy TCP stream, so it goes first with the
  * datagrams. URGENT (engine.h, send): a frame a deadline waits for on a
- * TCP stream (OPEN, OPEN_OK, RST); the stream goes first until its next
- * send that is not urgent. usrsctp's priority scheduler is no fair round
- * robin among equal priorities: a stream that gets a message after its
- * queue ran dry goes to the head of its priority (sctp_ss_prio_add), ahead
- * of the streams that waited longer; with 20 busy TCP streams on a
- * 10 Mbit/s link, OPENs reached the peer newest first, the oldest 7 s late
- * (tests/integration/key_rotation_live.sh). And each time a priority-0
- * stream empties, the turn among the TCP streams restarts at their head.
- * Measured, TCP connections still share evenly (8 one way within 1-3% on
- * a 50 ms link, tests/integration/fairness.sh); usrsctp's fair bandwidth
+ * TCP stream (its first frames: OPEN, OPEN_OK, a refusal; assoc_send.c);
+ * the stream goes first until its next send that is not urgent. usrsctp's priority scheduler is no
+ * fair round robin among equal priorities: a stream that gets a message after its queue ran dry
+ * goes to the head of its priority (sctp_ss_prio_add), ahead of the streams that waited longer;
+ * with 20 busy TCP streams on a 10 Mbit/s link, OPENs reached the peer newest first, the oldest 7 s
+ * late (tests/integration/key_rotation_live.sh). And each time a priority-0 stream empties, the
+ * turn among the TCP streams restarts at their head. Measured, TCP connections still share evenly
+ * (8 one way within 1-3% on a 50 ms link, tests/integration/fairness.sh); usrsctp's fair bandwidth
  * scheduler (SCTP_SS_FAIR_BANDWITH, no values, smallest next message
  * first) shared no better and delayed OPENs behind every busy stream
  * (docs/PERFORMANCE.md, "Fairness of the TCP streams"). */

@@ -318,38 +318,53 @@ static void assert_urgent(const struct fake_engine *ev, uint16_t sid, uint8_t ty
 /* The flake of key_rotation_live: with 20 transfers on a 10 Mbit/s link,
  * usrsctp's priority scheduler let OPENs wait 7 s behind the other
  * connections' data (engine_prio.h) and the opener reset its clients. A
- * connection's OPEN, OPEN_OK and RST go urgent (before the TCP streams'
- * data, engine.h); its DATA, FIN and CLOSED do not; stream 0 never does. */
-static void conn__open_open_ok_and_rst__go_before_other_streams_data(void **state)
+ * connection's frames go urgent (before the TCP streams' data, engine.h)
+ * until it has sent ASSOC_URGENT_BYTES: its OPEN, OPEN_OK, first bytes; a
+ * refusal too. Then not, and neither does the RST of a connection that
+ * sent more (priority is per stream: it would lift the connection's queued
+ * data, which the peer throws away, ahead of everyone). Stream 0 never. */
+static void conn__first_frames_go_urgent__bulk_and_its_reset_do_not(void **state)
 {
 	struct fx *f = *state;
 	fx_start(f);
 	struct link l = open_link(f, f->a);
 	ping(f, &l);
-	assert_int_equal(shutdown(l.target, SHUT_WR), 0);
-	expect_bytes(f, l.client, NULL, 0, true);
+	size_t len = 2 * FRAME_DATA_MAX; /* more than one frame, past ASSOC_URGENT_BYTES */
+	uint8_t *p = pattern(len, 9);
+	struct writer w = {.fd = l.client, .data = p, .len = len};
+	struct reader r = {.fd = l.target};
+	RUN_UNTIL(f, (wr_step(&w) & rd_got(&r, len)));
+	assert_int_equal(w.err, 0);
+	assert_int_equal(r.len, len);
+	assert_memory_equal(r.buf, p, len);
+	free(r.buf);
+	free(p);
 	close_with_rst(f, l.client);
 	expect_reset(f, l.target);
 	RUN_UNTIL(f, all_idle(f));
 	assert_urgent(f->ea, l.sid, FRAME_OPEN, true);
 	assert_urgent(f->eb, l.sid, FRAME_OPEN_OK, true);
-	assert_urgent(f->ea, l.sid, FRAME_RST, true);
-	assert_urgent(f->ea, l.sid, FRAME_DATA, false);
-	assert_urgent(f->eb, l.sid, FRAME_DATA, false);
-	assert_urgent(f->eb, l.sid, FRAME_FIN, false);
-	assert_urgent(f->eb, l.sid, FRAME_CLOSED, false);
+	/* A's first DATA (the ping) and B's only one (the answer) are urgent;
+	 * A's last, after 16 KiB, is not, nor is A's RST after it. */
+	assert_true(f->ea->sent[sent_index(f->ea, l.sid, FRAME_DATA, 0)].urgent);
+	assert_urgent(f->eb, l.sid, FRAME_DATA, true);
+	assert_false(f->ea->sent[last_sent_index(f->ea, l.sid, FRAME_DATA)].urgent);
+	assert_urgent(f->ea, l.sid, FRAME_RST, false);
 	assert_urgent(f->ea, 0, FRAME_HELLO, false);
 
-	/* A refusal (the target's port is closed) is urgent too. */
+	/* A refusal (the target's port is closed) is urgent, RST and CLOSED. */
 	closed_port(&f->target.target);
+	size_t mark = f->eb->n_sent;
 	int rc;
 	int c = open_client(f, f->a, &rc);
 	assert_int_equal(rc, 0);
 	uint16_t sid = last_sid(f->a);
 	expect_reset(f, c);
 	RUN_UNTIL(f, all_idle(f));
-	assert_sent_rst(f->eb, sid, FRAME_RST_REFUSED);
-	assert_urgent(f->eb, sid, FRAME_RST, true);
+	assert_sent_rst_since(f->eb, mark, sid, FRAME_RST_REFUSED);
+	for (size_t i = mark; i < f->eb->n_sent; i++)
+		if (f->eb->sent[i].sid == sid)
+			assert_true(f->eb->sent[i].urgent);
 }
 
 static void conn__target_refuses__client_sees_reset_and_ids_free_only_after_closed(void **state)
@@ -1223,7 +1238,7 @@ int main(void)
 	    T(conn__one_message_send_window__carries_everything_in_order),
 	    T(conn__client_reset__target_sees_econnreset),
 	    T(conn__target_reset__client_sees_econnreset),
-	    T(conn__open_open_ok_and_rst__go_before_other_streams_data),
+	    T(conn__first_frames_go_urgent__bulk_and_its_reset_do_not),
 	    T(conn__rst_after_fin__resets_the_half_closed_connection),
 	    T(conn__target_refuses__client_sees_reset_and_ids_free_only_after_closed),
 	    T(stream__id__is_reused_only_after_closed),
