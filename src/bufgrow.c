@@ -30,6 +30,11 @@ void bufgrow_init(struct bufgrow *b, const struct bufgrow_rule *rule, size_t sta
 	                      .period_start = now};
 }
 
+void bufgrow_new_path(struct bufgrow *b)
+{
+	b->min_rtt = 0;
+}
+
 size_t bufgrow_sample(struct bufgrow *b, uint64_t total, double now, double rtt)
 {
 	if (rtt > 0 && (b->min_rtt == 0 || rtt < b->min_rtt))

@@ -32,8 +32,9 @@
  *
  * The max (bufgrow_max) is [sctp] buffer_max, but never more than
  * memory_limit / BUFGROW_MEMORY_SHARE for each of the two buffers, so the
- * association's buffers together stay within a quarter of memory_limit,
- * the quarter the connections' window growth leaves free (assoc_conns.c).
+ * association's buffers together take at most a quarter of memory_limit
+ * on top of the connections' windows (assoc_conns.c), as the rest of the
+ * gateway does.
  * usrsctp's per-association chunk limit follows the max (bufgrow_chunks).
  *
  * Pure: no I/O, no clock; the caller passes the time and the round trip.
@@ -86,6 +87,10 @@ extern const struct bufgrow_rule bufgrow_send, bufgrow_receive;
 /* A buffer of START bytes growing to MAX; TOTAL is the byte count now. */
 void bufgrow_init(struct bufgrow *b, const struct bufgrow_rule *rule, size_t start, size_t max,
                   uint64_t total, double now);
+
+/* The round trips to come are of another path: the least seen starts
+ * again from the next sample. */
+void bufgrow_new_path(struct bufgrow *b);
 
 /* TOTAL: the bytes moved so far (monotonic); RTT: the path's smoothed
  * round trip, s (0: unknown). Returns the new size when the buffer grows

@@ -55,6 +55,14 @@ static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss
 	static const char buf_rule[] = "sndbuf <= buffer_max and rcvbuf <= buffer_max (the "
 	                               "buffers start at sndbuf/rcvbuf and grow up to buffer_max)";
 	unsigned bmax = spec_bit(ss, "buffer_max", NULL);
+	if (!(seen & bmax)) {
+		/* Not given: a config written before buffer_max, with larger
+		 * fixed buffers, keeps them (no growth beyond). */
+		if (c->buffer_max < c->sndbuf)
+			c->buffer_max = c->sndbuf;
+		if (c->buffer_max < c->rcvbuf)
+			c->buffer_max = c->rcvbuf;
+	}
 	if (!(bad & (bmax | spec_bit(ss, "sndbuf", NULL))))
 		check_order(l, si, "sndbuf", c->sndbuf, "buffer_max", c->buffer_max, false,
 		            buf_rule);

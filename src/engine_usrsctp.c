@@ -79,10 +79,11 @@ struct usr_engine {
 	struct engine_prio prio; /* datagram streams first (engine_prio.h) */
 	ev_timer buf_timer;      /* samples the buffers' use while up (usr_bufs_cb) */
 	struct bufgrow sndbuf, rcvbuf;
-	uint64_t bytes_out;     /* handed to usrsctp_sendv, this association */
-	uint64_t bytes_in;      /* read out of the association, this association */
-	uint64_t bytes_in_seen; /* bytes_in at the last sample */
-	bool buf_idle;          /* buf_timer at USR_BUF_IDLE_TICK (usr_bufs_busy) */
+	uint64_t bytes_out;                  /* handed to usrsctp_sendv, this association */
+	uint64_t bytes_in;                   /* read out of the association, this association */
+	uint64_t bytes_in_seen;              /* bytes_in at the last sample */
+	bool buf_idle;                       /* buf_timer at USR_BUF_IDLE_TICK (usr_bufs_busy) */
+	struct sockaddr_storage buf_primary; /* the path the buffers' round trips are of */
 };
 
 /* usrsctp is one stack per process: only one engine may exist. */
@@ -339,6 +340,7 @@ static void usr_close_sock(struct usr_engine *e, bool abort)
 	ev_timer_stop(e->base.loop, &e->ack_timer);
 	ev_timer_stop(e->base.loop, &e->rearm_timer);
 	ev_timer_stop(e->base.loop, &e->buf_timer);
+	e->buf_idle = false; /* usr_bufs_busy restarts buf_timer only once up again */
 }
 
 /* Forget the socket, then tell the layer above once, from the loop: this
@@ -396,14 +398,17 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	double now = ev_now(e->base.loop);
 	e->bytes_out = e->bytes_in = e->bytes_in_seen = 0;
 	e->buf_idle = false;
+	memset(&e->buf_primary, 0, sizeof e->buf_primary);
 	e->buf_timer.repeat = USR_BUF_TICK;
 	bufgrow_init(&e->sndbuf, &bufgrow_send, e->p.sndbuf, e->p.sndbuf_max, 0, now);
 	bufgrow_init(&e->rcvbuf, &bufgrow_receive, e->p.rcvbuf, e->p.rcvbuf_max, 0, now);
 	/* The socket opened with the receive buffer at its max (usr_configure):
-	 * now it starts where it should. */
-	int rcv = (int)e->p.rcvbuf;
-	if (usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0)
-		log_warn("engine userspace: setting the receive buffer failed: %s",
+	 * now both start where they should (after an SCTP restart the send
+	 * buffer may have grown with the association before). */
+	int snd = (int)e->p.sndbuf, rcv = (int)e->p.rcvbuf;
+	if (usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
+	    usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0)
+		log_warn("engine userspace: setting the socket buffers failed: %s",
 		         strerror(errno));
 	ev_timer_again(e->base.loop, &e->buf_timer);
 	e->base.cb.up(e->base.ctx, streams);
@@ -534,6 +539,14 @@ static void usr_bufs_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	e->bytes_in_seen = e->bytes_in;
+	/* Another primary path (failover, a reload's priorities): its round
+	 * trip is not the old one's; the least seen starts again, or a longer
+	 * path would look like a queue building for good. */
+	if (memcmp(&e->buf_primary, &st.sstat_primary.spinfo_address, sizeof e->buf_primary)) {
+		memcpy(&e->buf_primary, &st.sstat_primary.spinfo_address, sizeof e->buf_primary);
+		bufgrow_new_path(&e->sndbuf);
+		bufgrow_new_path(&e->rcvbuf);
+	}
 	double now = ev_now(loop), rtt = st.sstat_primary.spinfo_srtt / 1000.0;
 	struct usr_sockstat ss = {0};
 	socklen_t len = sizeof ss;
@@ -982,6 +995,8 @@ static int usr_send_dgram(struct engine *base, uint16_t sid, const void *msg, si
 	 * by the caller, and nothing waits for room on its behalf. */
 	if (usrsctp_sendv(e->sock, msg, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) >= 0) {
 		e->rearm_due = false; /* PR-SCTP too: restarts the T3 timers */
+		e->bytes_out += len;  /* in the send queue's count too (usr_bufs_cb) */
+		usr_bufs_busy(e);
 		return 0;
 	}
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS)

@@ -161,6 +161,27 @@ static void bufgrow__send__growth_per_round_trip_stays_under_a_1000_packet_queue
 	assert_true((double)b.size > bdp * 0.9);
 }
 
+/* After a failover to a longer path the least round trip is the old
+ * path's: every round trip of the new one would look like a queue, and the
+ * send buffer would never grow again on this association. A new path
+ * starts the least again (review of branch bufs). */
+static void bufgrow__send__after_a_move_to_a_longer_path__grows_again(void **state)
+{
+	(void)state;
+	struct bufgrow b;
+	double now = 0;
+	uint64_t total = 0;
+	bufgrow_init(&b, &bufgrow_send, 2 * MIB, 32 * MIB, 0, now);
+	run(&b, &now, &total, 0.020, b.size, 3); /* 20 ms path, buffer-limited */
+	size_t before = b.size;
+	assert_true(before > 2 * MIB);
+	/* Now 60 ms: without a word of the new path nothing grows... */
+	assert_int_equal(run(&b, &now, &total, 0.060, b.size, 5), before);
+	/* ... with it the buffer grows again. */
+	bufgrow_new_path(&b);
+	assert_true(run(&b, &now, &total, 0.060, b.size, 5) > before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +193,7 @@ int main(void)
 	    cmocka_unit_test(bufgrow__send__grows_by_a_tenth_only_while_nearly_full_and_no_queue),
 	    cmocka_unit_test(bufgrow__send__growth_per_round_trip_stays_under_a_1000_packet_queue),
 	    cmocka_unit_test(bufgrow__period_is_one_round_trip__scaled_when_sampled_late),
+	    cmocka_unit_test(bufgrow__send__after_a_move_to_a_longer_path__grows_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -890,6 +890,14 @@ static void config_load__buffer_max_below_a_buffer__names_both_keys(void **state
 	                         "buffer_max = 2m\n");
 	assert_non_null(c);
 	assert_int_equal(c->buffer_max, 2 * 1024 * 1024);
+	/* A config from before buffer_max with larger fixed buffers still
+	 * loads: unset, the max is the larger buffer (no growth beyond). */
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\n"
+	                         "sndbuf = 64m\n"
+	                         "rcvbuf = 48m\n");
+	assert_non_null(c);
+	assert_int_equal(c->buffer_max, 64 * 1024 * 1024);
 }
 
 static void config_load__delayed_sack_over_half_rto_min__names_both_keys(void **state)
