@@ -32,6 +32,8 @@ static void rekey_send(struct assoc *a, const struct frame_rekey *r)
 {
 	struct frame f = {.type = FRAME_REKEY, .u.rekey = *r};
 	int rc = assoc_send_ctl(a, 0, &f);
+	log_debug("association: REKEY (kind %u) %s", r->kind,
+	          rc == 0 ? "queued" : rc == -EAGAIN ? "owed: the engine is full" : "not sent");
 	if (rc == -EAGAIN)
 		assoc_rekey_owe(a, r);
 	else if (rc < 0)
@@ -151,6 +153,7 @@ static void on_rekey(struct assoc *a, const struct frame_rekey *in)
 	char id[17];
 	auth_key_id_hex(in->key_id, id);
 	int rc;
+	log_debug("association: REKEY (kind %u) received", in->kind);
 	switch (in->kind) {
 	case FRAME_REKEY_REQUEST:
 		rc = auth_rekey_on_request(&a->auth, in, &out);

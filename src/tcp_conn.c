@@ -329,6 +329,10 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static size_t read_data(struct conn *c, uint8_t *frame)
 {
 	size_t max = assoc_data_max(c->assoc);
+	/* The first ASSOC_URGENT_BYTES go urgent (assoc_send.c): in frames
+	 * that stop there, so no connection puts more before the others. */
+	if (c->bytes_up < ASSOC_URGENT_BYTES && ASSOC_URGENT_BYTES - c->bytes_up < max)
+		max = (size_t)(ASSOC_URGENT_BYTES - c->bytes_up);
 	size_t want = c->tx_credit < max ? c->tx_credit : max;
 	ssize_t n = read(c->fd, frame + FRAME_HEADER_LEN, want);
 	if (n > 0) {

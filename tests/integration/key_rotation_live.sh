@@ -12,10 +12,9 @@ set -euo pipefail
 SCENARIO=key_rotation_live
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd tc curl promtool
+need_cmd curl promtool
 ADMIN=127.0.0.1:9464
 setup "$@"
-RATE=${ROTATION_RATE:-10mbit}
 
 . "$(dirname "$0")/key_lib.sh"
 (umask 077 && "$SCTPGW" --gen-psk >"$WORK/k1" && "$SCTPGW" --gen-psk >"$WORK/k2")
@@ -34,15 +33,17 @@ for s in A B; do
     log_since "$s" | grep -q "association up: .*key id $ID1, protection AES-256-GCM" ||
         fail "gateway $s is not up with key id $ID1"
 done
-xfer_server lan-b "$LAN_B:$SRV_PORT"
-# A slow link, so the transfers run through all three steps.
-for s in A B; do
-    in_ns "$s" tc qdisc add dev wan1 root tbf rate "$RATE" burst 64kb latency 300ms
-done
+# Paced transfers, so they run through all three steps: 64 KiB/s up and
+# 128 KiB/s down each, 8 s, 31 Mbit/s in all, a link the pair does not
+# fill. (They ran over a saturated 10 Mbit/s link with a 300 ms queue
+# before: there loss recovery held a stream 0 frame, the REKEY answer,
+# and OPEN_OKs for 10-14 s, a test of the product under saturation rather
+# than of the rotation, and a flaky one: docs/PERFORMANCE.md.)
+xfer_server lan-b "$LAN_B:$SRV_PORT" --rate 128K
 
-log "20 transfers, 512 KiB up and 1 MiB down each"
+log "20 transfers, 512 KiB up and 1 MiB down each, paced"
 run_ns_bg lan-a 300 "$WORK/x.out" python3 "$XFER" client --connect "$A_LAN:$FWD_PORT" \
-    --up 512K --down 1M --count 20 --parallel 20 --seed 5 --timeout 200
+    --up 512K --down 1M --count 20 --parallel 20 --seed 5 --timeout 200 --rate 64K
 px=$BG_PID
 sleep 2
 
@@ -75,7 +76,7 @@ log "step 3: both hold K2 only"
 reload B "$WORK/k2"
 reload A "$WORK/k2"
 kill -0 "$px" 2>/dev/null ||
-    fail "the transfers had ended before step 3 (slow the link: ROTATION_RATE)"
+    fail "the transfers had ended before step 3 (pace them slower: --rate)"
 
 rc=0
 wait "$px" || rc=$?

@@ -98,19 +98,32 @@ def tune(sock):
             pass
 
 
-def send_content(sock, seed, length, hasher=None, progress=None):
+PACE_PIECE = 16 << 10  # bytes per send when paced (--rate)
+
+
+def send_content(sock, seed, length, hasher=None, progress=None, rate=0):
     """Send `length` bytes of content(seed). Returns bytes sent; if
-    `progress` (a Result) is given its .up follows the bytes sent."""
+    `progress` (a Result) is given its .up follows the bytes sent. `rate`
+    (bytes/s, 0: as fast as the socket takes them) paces the sending in
+    PACE_PIECE pieces."""
     c = Content(seed)
     sent = 0
     k = 0
+    start = time.monotonic()
     while sent < length:
         c.chunk(k)
         n = min(CHUNK, length - sent)
         view = c.mv[:n]
         if hasher is not None:
             hasher.update(view)
-        sock.sendall(view)
+        if rate <= 0:
+            sock.sendall(view)
+        else:
+            for off in range(0, n, PACE_PIECE):
+                ahead = (sent + off) / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+                sock.sendall(view[off:off + PACE_PIECE])
         sent += n
         k += 1
         if progress is not None:
@@ -144,7 +157,7 @@ def server_conn(conn, peer, args, log):
 
         def write():
             try:
-                send_content(conn, seed, down_len)
+                send_content(conn, seed, down_len, rate=args.rate)
             except Exception as e:  # noqa: BLE001
                 writer_err.append(e)
 
@@ -252,7 +265,7 @@ def patient(call, res, writer):
                 raise
 
 
-def client_conn(fam, host, port, up_len, down_len, seed, timeout):
+def client_conn(fam, host, port, up_len, down_len, seed, timeout, rate=0):
     res = Result()
     up_hash = hashlib.sha256()
     werr = []
@@ -267,7 +280,7 @@ def client_conn(fam, host, port, up_len, down_len, seed, timeout):
         def write():
             try:
                 sock.sendall(HDR.pack(up_len, down_len, seed))
-                send_content(sock, seed ^ UPLOAD_SALT, up_len, up_hash, res)
+                send_content(sock, seed ^ UPLOAD_SALT, up_len, up_hash, res, rate)
                 sock.shutdown(socket.SHUT_WR)
             except Exception as e:  # noqa: BLE001
                 werr.append(e)
@@ -344,7 +357,7 @@ def cmd_client(args):
         if maxr is not None:
             r = random.Random(base * 1_000_003 + i)
             u, d = r.randint(0, maxr), r.randint(0, maxr)
-        return i, u, d, client_conn(fam, host, port, u, d, seed, args.timeout)
+        return i, u, d, client_conn(fam, host, port, u, d, seed, args.timeout, args.rate)
 
     t0 = time.monotonic()
     ok = failed = reset = bup = bdown = 0
@@ -427,6 +440,8 @@ def main(argv=None):
     ps.add_argument("--after-eof", action="store_true",
                     help="send the download only after the upload's EOF")
     ps.add_argument("--timeout", type=float, default=120.0, help="idle timeout per socket operation")
+    ps.add_argument("--rate", type=parse_size, default=0,
+                    help="pace each download at this many bytes/s (default: unpaced)")
     ps.add_argument("-v", "--verbose", action="store_true")
 
     pc = sub.add_parser("client")
@@ -435,6 +450,8 @@ def main(argv=None):
     pc.add_argument("--down", default="0")
     pc.add_argument("--count", type=int, default=1)
     pc.add_argument("--parallel", type=int, default=1)
+    pc.add_argument("--rate", type=parse_size, default=0,
+                    help="pace each upload at this many bytes/s (default: unpaced)")
     pc.add_argument("--random-sizes", metavar="MAX",
                     help="each connection's up/down sizes uniform in [0, MAX]")
     pc.add_argument("--seed", type=int, default=1)

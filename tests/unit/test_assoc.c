@@ -349,6 +349,14 @@ static void conn__first_frames_go_urgent__bulk_and_its_reset_do_not(void **state
 	assert_true(f->ea->sent[sent_index(f->ea, l.sid, FRAME_DATA, 0)].urgent);
 	assert_urgent(f->eb, l.sid, FRAME_DATA, true);
 	assert_false(f->ea->sent[last_sent_index(f->ea, l.sid, FRAME_DATA)].urgent);
+	/* And the urgent ones stop at ASSOC_URGENT_BYTES: the frame that
+	 * crosses it is cut there (not a whole 64 KiB put before the others). */
+	size_t urgent_len = 0;
+	for (size_t i = 0; i < f->ea->n_sent; i++)
+		if (f->ea->sent[i].sid == l.sid && f->ea->sent[i].head[0] == FRAME_DATA &&
+		    f->ea->sent[i].urgent)
+			urgent_len += f->ea->sent[i].len;
+	assert_in_range(urgent_len, ASSOC_URGENT_BYTES, ASSOC_URGENT_BYTES + 256);
 	assert_urgent(f->ea, l.sid, FRAME_RST, false);
 	assert_urgent(f->ea, 0, FRAME_HELLO, false);
 
