@@ -9,14 +9,16 @@ size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit)
 	size_t max = configured;
 	if (max > memory_limit / BUFGROW_MEMORY_SHARE)
 		max = memory_limit / BUFGROW_MEMORY_SHARE;
+	if (max > BUFGROW_SPAN_BYTES)
+		max = BUFGROW_SPAN_BYTES;
 	return max > start ? max : start;
 }
 
 uint32_t bufgrow_chunks(size_t max)
 {
 	uint64_t chunks = max / BUFGROW_CHUNK_ROOM;
-	if (chunks > UINT32_MAX)
-		chunks = UINT32_MAX;
+	if (chunks > BUFGROW_SPAN_CHUNKS)
+		chunks = BUFGROW_SPAN_CHUNKS;
 	return chunks > BUFGROW_MIN_CHUNKS ? (uint32_t)chunks : BUFGROW_MIN_CHUNKS;
 }
 

@@ -37,6 +37,16 @@
  * gateway does.
  * usrsctp's per-association chunk limit follows the max (bufgrow_chunks).
  *
+ * Both stay within the peer's TSN span (BUFGROW_SPAN_BYTES, BUFGROW_SPAN_CHUNKS):
+ * usrsctp's receiver tracks at most 4096 TSNs above its cumulative ack
+ * (SCTP_MAPPING_ARRAY, 512 bytes of bits; so does Linux, SCTP_TSN_MAP_SIZE)
+ * and silently tosses every DATA chunk beyond. With a flight of more
+ * chunks than that, one lost packet makes the peer toss the rest of the
+ * flight until the hole is filled: thousands of chunks retransmitted for
+ * a few drops, a stall, a T3 expiry, slow start from one packet
+ * (docs/PERFORMANCE.md, "The loss storm"). So neither buffer grows past
+ * BUFGROW_SPAN_CHUNKS full chunks, and the chunk limit stops there too.
+ *
  * Pure: no I/O, no clock; the caller passes the time and the round trip.
  */
 #ifndef SCTPGW_BUFGROW_H
@@ -50,6 +60,9 @@
 #define BUFGROW_MEMORY_SHARE 8     /* each buffer grows to at most memory_limit / this */
 #define BUFGROW_CHUNK_ROOM   512   /* buffer bytes per chunk of usrsctp's chunk limit */
 #define BUFGROW_MIN_CHUNKS   512   /* usrsctp's own default chunk limit */
+#define BUFGROW_SPAN_CHUNKS  4000  /* chunks in flight: under the peer's 4096-TSN map, less slack */
+#define BUFGROW_CHUNK_DATA   1200  /* payload of a full DATA chunk at the 1280-byte path MTU */
+#define BUFGROW_SPAN_BYTES   ((size_t)BUFGROW_SPAN_CHUNKS * BUFGROW_CHUNK_DATA) /* 4.8 MB */
 
 /* When a buffer grows: once a round trip moves FILL_PCT % of it, by
  * GROW_PCT %. */
@@ -68,14 +81,15 @@ struct bufgrow {
 };
 
 /* The most a buffer starting at START may grow to: CONFIGURED ([sctp]
- * buffer_max) within memory_limit / BUFGROW_MEMORY_SHARE, never below
- * START (a configured start is kept as it is). */
+ * buffer_max) within memory_limit / BUFGROW_MEMORY_SHARE and
+ * BUFGROW_SPAN_BYTES, never below START (a configured start is kept as it
+ * is). */
 size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit);
 
 /* usrsctp's chunk limit (chunks queued per association, sending or
  * receiving) for buffers of at most MAX bytes: one chunk per
  * BUFGROW_CHUNK_ROOM bytes, so full chunks reach the byte limits first;
- * at least usrsctp's default. */
+ * at least usrsctp's default, at most BUFGROW_SPAN_CHUNKS. */
 uint32_t bufgrow_chunks(size_t max);
 
 /* The send buffer: grows by a tenth once a round trip carries 95 % of it,

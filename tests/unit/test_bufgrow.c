@@ -31,10 +31,10 @@ static size_t run(struct bufgrow *b, double *now, uint64_t *total, double rtt, u
 static void bufgrow__max__is_buffer_max_within_an_eighth_of_memory_limit(void **state)
 {
 	(void)state;
-	/* The defaults: 32 MiB, well within 1 GiB / 8. */
-	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB), 32 * MIB);
-	/* A small memory_limit wins: 64 MiB / 8. */
-	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 64 * MIB), 8 * MIB);
+	/* Within 1 GiB / 8 and the peer's TSN span: buffer_max. */
+	assert_int_equal(bufgrow_max(2 * MIB, 4 * MIB, 1024 * MIB), 4 * MIB);
+	/* A small memory_limit wins: 24 MiB / 8. */
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 24 * MIB), 3 * MIB);
 	/* ... but never below where the buffer starts (no growth then). */
 	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 4 * MIB), 2 * MIB);
 	assert_int_equal(bufgrow_max(2 * MIB, 1 * MIB, 1024 * MIB), 2 * MIB);
@@ -46,9 +46,27 @@ static void bufgrow__max__is_buffer_max_within_an_eighth_of_memory_limit(void **
 static void bufgrow__chunks__one_per_512_bytes_at_least_usrsctps_default(void **state)
 {
 	(void)state;
-	assert_int_equal(bufgrow_chunks(32 * MIB), 65536);
-	assert_int_equal(bufgrow_chunks(2 * MIB), 4096);
+	assert_int_equal(bufgrow_chunks(1 * MIB), 2048);
 	assert_int_equal(bufgrow_chunks(64 * KIB), 512);
+}
+
+/* The loss storm (docs/PERFORMANCE.md): the peer's stack tracks at most
+ * 4096 TSNs above its cumulative ack and tosses every chunk beyond, so a
+ * loss in a flight of more chunks than that loses the rest of the flight.
+ * Neither buffer (the flight's bytes) nor usrsctp's chunk limit (its
+ * chunks) may reach that span, whatever buffer_max and memory_limit say. */
+static void bufgrow__max_and_chunks__stay_within_the_peers_tsn_span(void **state)
+{
+	(void)state;
+	const size_t span = 4096, chunk = 1200;                  /* TSNs; payload of a full chunk */
+	size_t max = bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB); /* the defaults */
+	assert_true(max / chunk < span);
+	assert_true(max >= 4 * MIB); /* still 320 Mbit/s at 100 ms */
+	assert_true(bufgrow_max(2 * MIB, 256 * MIB, 4096 * MIB) / chunk < span);
+	assert_true(bufgrow_chunks(max) < span);
+	assert_true(bufgrow_chunks(256 * MIB) < span);
+	/* A configured start is kept as it is (fixed buffers: the user's call). */
+	assert_int_equal(bufgrow_max(8 * MIB, 32 * MIB, 1024 * MIB), 8 * MIB);
 }
 
 static void bufgrow__receive__filled_each_round_trip__doubles_up_to_its_max(void **state)
@@ -187,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(bufgrow__max__is_buffer_max_within_an_eighth_of_memory_limit),
 	    cmocka_unit_test(bufgrow__chunks__one_per_512_bytes_at_least_usrsctps_default),
+	    cmocka_unit_test(bufgrow__max_and_chunks__stay_within_the_peers_tsn_span),
 	    cmocka_unit_test(bufgrow__receive__filled_each_round_trip__doubles_up_to_its_max),
 	    cmocka_unit_test(
 	        bufgrow__receive__path_limited__stops_at_twice_what_a_round_trip_moves),

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "bufgrow.h"
 #include "engine.h"
 
 struct packed {
@@ -130,7 +131,8 @@ static void peer_expected__each_case__keeps_or_refuses_and_names_the_address(voi
 }
 
 /* The association's buffers start at sndbuf/rcvbuf and grow to buffer_max,
- * each within an eighth of memory_limit: both together within a quarter. */
+ * each within an eighth of memory_limit (both together within a quarter)
+ * and within the peer's TSN span (bufgrow.h). */
 static void from_config__buffer_max__within_memory_limit(void **state)
 {
 	(void)state;
@@ -140,12 +142,12 @@ static void from_config__buffer_max__within_memory_limit(void **state)
 	engine_params_from_config(&p, &c);
 	assert_int_equal(p.sndbuf, 2 << 20);
 	assert_int_equal(p.rcvbuf, 2 << 20);
-	assert_int_equal(p.sndbuf_max, 32 << 20);
-	assert_int_equal(p.rcvbuf_max, 32 << 20);
-	c.memory_limit = 64 << 20;
+	assert_int_equal(p.sndbuf_max, BUFGROW_SPAN_BYTES);
+	assert_int_equal(p.rcvbuf_max, BUFGROW_SPAN_BYTES);
+	c.memory_limit = 24 << 20;
 	engine_params_from_config(&p, &c);
-	assert_int_equal(p.sndbuf_max, 8 << 20);
-	assert_int_equal(p.rcvbuf_max, 8 << 20);
+	assert_int_equal(p.sndbuf_max, 3 << 20);
+	assert_int_equal(p.rcvbuf_max, 3 << 20);
 	assert_true(p.sndbuf_max + p.rcvbuf_max <= c.memory_limit / 4);
 	c.memory_limit = 8 << 20; /* an eighth is below the start: no growth */
 	engine_params_from_config(&p, &c);
