@@ -33,7 +33,9 @@ static void rekey_send(struct assoc *a, const struct frame_rekey *r)
 	struct frame f = {.type = FRAME_REKEY, .u.rekey = *r};
 	int rc = assoc_send_ctl(a, 0, &f);
 	log_debug("association: REKEY (kind %u) %s", r->kind,
-	          rc == 0 ? "queued" : rc == -EAGAIN ? "owed: the engine is full" : "not sent");
+	          rc == 0         ? "queued"
+	          : rc == -EAGAIN ? "owed: the engine is full"
+	                          : "not sent");
 	if (rc == -EAGAIN)
 		assoc_rekey_owe(a, r);
 	else if (rc < 0)
