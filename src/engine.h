@@ -157,7 +157,9 @@ struct engine_ops {
 	 * stream 0 and the datagram streams, until its next send that is not
 	 * urgent (engine_prio.h): a connection's first frames (OPEN, OPEN_OK,
 	 * a refusal: deadlines wait for them) and the association's refusals
-	 * (assoc_send.c says which). Returns 0, -EAGAIN when the send buffer
+	 * (assoc_send.c says which). The kernel engine honours it; the
+	 * user-space engine cannot safely (engine_usrsctp.c, usr_send) and
+	 * sends them with their stream's data. Returns 0, -EAGAIN when the send buffer
 	 * is full (writable follows), -ENOTCONN with no association, or
 	 * another -errno. */
 	int (*send)(struct engine *e, uint16_t sid, const void *msg, size_t len, bool urgent);

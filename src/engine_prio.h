@@ -49,7 +49,10 @@ static inline bool engine_prio_mark(struct engine_prio *p, uint16_t sid, enum en
  * for a frame from every busy TCP stream, so it goes first with the
  * datagrams. URGENT (engine.h, send): a frame a deadline waits for on a
  * TCP stream (its first frames: OPEN, OPEN_OK, a refusal; assoc_send.c);
- * the stream goes first until its next send that is not urgent. usrsctp's priority scheduler is no
+ * the stream goes first until its next send that is not urgent. Only the
+ * kernel engine honours it: usrsctp moves a stream whose priority changes
+ * while it has data queued nowhere, and the wheel out of order starves
+ * stream 0 (engine_usrsctp.c, usr_send). usrsctp's priority scheduler is no
  * fair round robin among equal priorities: a stream that gets a message after its queue ran dry
  * goes to the head of its priority (sctp_ss_prio_add), ahead of the streams that waited longer;
  * with 20 busy TCP streams on a 10 Mbit/s link, OPENs reached the peer newest first, the oldest 7 s

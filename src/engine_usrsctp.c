@@ -962,7 +962,17 @@ static int usr_send(struct engine *base, uint16_t sid, const void *msg, size_t l
 	struct usr_engine *e = (struct usr_engine *)base;
 	if (!e->sock || !e->up)
 		return -ENOTCONN;
-	usr_prio(e, sid, engine_prio_class_of(sid, false, urgent));
+	/* URGENT is not honoured here: usrsctp's sctp_ss_prio_set_value
+	 * moves a stream on its scheduler's wheel only while the stream's
+	 * queue is empty; a stream set back from 0 to 1 with data queued keeps
+	 * its place among the priority-0 streams, ahead of stream 0, and the
+	 * wheel, no longer in order, serves the TCP streams in turn and never
+	 * reaches stream 0 until they drain: a REKEY answer and the T3 probes
+	 * waited 12.7 s behind 20 downloads (docs/PERFORMANCE.md, "Control
+	 * frames on a saturated, lossy link"). So a TCP stream gets 1 at its
+	 * first send, while its queue is empty, and keeps it. */
+	(void)urgent;
+	usr_prio(e, sid, engine_prio_class_of(sid, false, false));
 	ssize_t n = usr_sendv(e, sid, 0, ENGINE_PPID, msg, len, false);
 	if (n >= 0)
 		return 0;
