@@ -52,16 +52,18 @@ static inline bool engine_prio_mark(struct engine_prio *p, uint16_t sid, enum en
  * the stream goes first until its next send that is not urgent. Only the
  * kernel engine honours it: usrsctp moves a stream whose priority changes
  * while it has data queued nowhere, and the wheel out of order starves
- * stream 0 (engine_usrsctp.c, usr_send). usrsctp's priority scheduler is no
- * fair round robin among equal priorities: a stream that gets a message after its queue ran dry
- * goes to the head of its priority (sctp_ss_prio_add), ahead of the streams that waited longer;
- * with 20 busy TCP streams on a 10 Mbit/s link, OPENs reached the peer newest first, the oldest 7 s
- * late (tests/integration/key_rotation_live.sh). And each time a priority-0 stream empties, the
- * turn among the TCP streams restarts at their head. Measured, TCP connections still share evenly
- * (8 one way within 1-3% on a 50 ms link, tests/integration/fairness.sh); usrsctp's fair bandwidth
- * scheduler (SCTP_SS_FAIR_BANDWITH, no values, smallest next message
- * first) shared no better and delayed OPENs behind every busy stream
- * (docs/PERFORMANCE.md, "Fairness of the TCP streams"). */
+ * stream 0 (engine_usrsctp.c, usr_send). usrsctp's priority scheduler is
+ * no fair round robin among equal priorities: a stream that gets a message
+ * after its queue ran dry goes to the head of its priority
+ * (sctp_ss_prio_add), ahead of the streams that waited longer; with 20
+ * busy TCP streams on a 10 Mbit/s link, OPENs reached the peer newest
+ * first, the oldest 7 s late (tests/integration/key_rotation_live.sh). And
+ * each time a priority-0 stream empties, the turn among the TCP streams
+ * restarts at their head. Measured, TCP connections still share evenly (8
+ * one way within 1-3% on a 50 ms link, tests/integration/fairness.sh);
+ * usrsctp's fair bandwidth scheduler (SCTP_SS_FAIR_BANDWITH, no values,
+ * smallest next message first) shared no better and delayed OPENs behind
+ * every busy stream (docs/PERFORMANCE.md, "Fairness of the TCP streams"). */
 static inline enum engine_prio_class engine_prio_class_of(uint16_t sid, bool dgram, bool urgent)
 {
 	if (dgram || sid == 0)

@@ -200,6 +200,14 @@ static int usr_timers(struct usr_engine *e, struct socket *s)
 	return rc;
 }
 
+/* One of the socket's buffers (SO_SNDBUF or SO_RCVBUF) set to SIZE bytes;
+ * 0 or -1 (errno set). */
+static int usr_set_buf(struct socket *s, int opt, size_t size)
+{
+	int v = (int)size;
+	return usrsctp_setsockopt(s, SOL_SOCKET, opt, &v, sizeof v);
+}
+
 /* Every option that shapes the association, applied before bind/connect so
  * accepted sockets inherit them from the listener. */
 static int usr_configure(struct usr_engine *e, struct socket *s)
@@ -266,10 +274,8 @@ static int usr_configure(struct usr_engine *e, struct socket *s)
 	 * the receive buffer at its max, and usr_up sets it back to rcvbuf:
 	 * the first slow start then ends where the send buffer's growth
 	 * stops (bufgrow.h) or at a loss. */
-	int snd = (int)p->sndbuf,
-	    rcv = (int)(p->rcvbuf_max > p->rcvbuf ? p->rcvbuf_max : p->rcvbuf);
-	if (usrsctp_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
-	    usrsctp_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0) {
+	if (usr_set_buf(s, SO_SNDBUF, p->sndbuf) < 0 ||
+	    usr_set_buf(s, SO_RCVBUF, p->rcvbuf_max > p->rcvbuf ? p->rcvbuf_max : p->rcvbuf) < 0) {
 		log_error("engine userspace: setting socket buffers failed: %s", strerror(errno));
 		rc = -1;
 	}
@@ -405,9 +411,8 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 	/* The socket opened with the receive buffer at its max (usr_configure):
 	 * now both start where they should (after an SCTP restart the send
 	 * buffer may have grown with the association before). */
-	int snd = (int)e->p.sndbuf, rcv = (int)e->p.rcvbuf;
-	if (usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd) < 0 ||
-	    usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv) < 0)
+	if (usr_set_buf(e->sock, SO_SNDBUF, e->p.sndbuf) < 0 ||
+	    usr_set_buf(e->sock, SO_RCVBUF, e->p.rcvbuf) < 0)
 		log_warn("engine userspace: setting the socket buffers failed: %s",
 		         strerror(errno));
 	ev_timer_again(e->base.loop, &e->buf_timer);
@@ -508,6 +513,14 @@ static double usr_rearm_period(const struct engine_params *p)
 	return t > 0.005 ? t : 0.005;
 }
 
+/* Buffer OPT grown to GROWN bytes (0: it did not grow): set it. */
+static void usr_buf_grown(struct usr_engine *e, int opt, size_t grown, unsigned srtt_ms)
+{
+	if (grown && usr_set_buf(e->sock, opt, grown) == 0)
+		log_debug("engine userspace: %s buffer %zu KiB (srtt %u ms)",
+		          opt == SO_SNDBUF ? "send" : "receive", grown / 1024, srtt_ms);
+}
+
 /* Every USR_BUF_TICK while up and busy: the buffers follow their use
  * (bufgrow.h).
  * The send buffer counts what the peer acknowledged (handed to usrsctp
@@ -554,18 +567,12 @@ static void usr_bufs_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    usrsctp_getsockopt(e->sock, IPPROTO_SCTP, USR_SCTP_GET_SNDBUF_USE, &ss, &len) == 0) {
 		uint64_t queued = ss.ss_total_sndbuf;
 		uint64_t acked = e->bytes_out > queued ? e->bytes_out - queued : 0;
-		size_t grown = bufgrow_sample(&e->sndbuf, acked, now, rtt);
-		int v = (int)grown;
-		if (grown && usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_SNDBUF, &v, sizeof v) == 0)
-			log_debug("engine userspace: send buffer %zu KiB (srtt %u ms)",
-			          grown / 1024, st.sstat_primary.spinfo_srtt);
+		usr_buf_grown(e, SO_SNDBUF, bufgrow_sample(&e->sndbuf, acked, now, rtt),
+		              st.sstat_primary.spinfo_srtt);
 	}
-	size_t grown =
-	    e->rcvbuf.size < e->rcvbuf.max ? bufgrow_sample(&e->rcvbuf, e->bytes_in, now, rtt) : 0;
-	int v = (int)grown;
-	if (grown && usrsctp_setsockopt(e->sock, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) == 0)
-		log_debug("engine userspace: receive buffer %zu KiB (srtt %u ms)", grown / 1024,
-		          st.sstat_primary.spinfo_srtt);
+	if (e->rcvbuf.size < e->rcvbuf.max)
+		usr_buf_grown(e, SO_RCVBUF, bufgrow_sample(&e->rcvbuf, e->bytes_in, now, rtt),
+		              st.sstat_primary.spinfo_srtt);
 }
 
 /* Make usrsctp retransmit what it forgot (see ackwatch.h). First a probe:
