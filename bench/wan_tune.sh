@@ -59,6 +59,26 @@ counters() { # side: "t3 fast" since start, from a fresh status dump
 cpu_s() { # side: CPU seconds of the gateway so far
     awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/${GW_PID[$1]}/stat"
 }
+# drained: wait (at most 120 s) until both gateways carry no connection,
+# so that the next figure does not start beside the previous one's tail
+# (at 1% loss 8 connections can take tens of seconds to finish sending)
+drained() {
+    local side n deadline=$((SECONDS + 120))
+    while [ $SECONDS -lt $deadline ]; do
+        n=0
+        for side in A B; do
+            kill -USR1 "${GW_PID[$side]}"
+        done
+        sleep 0.5
+        for side in A B; do
+            n=$((n + $(grep -o 'status: association [^,]*, peer [^,]*, engine [^,]*, [0-9]* connections' \
+                "$WORK/gw-$side.log" | tail -n1 | sed 's/.* \([0-9]*\) connections/\1/')))
+        done
+        [ "$n" -eq 0 ] && return 0
+        sleep 1
+    done
+    echo "  (still $n connections after 120 s; the next figure runs beside them)"
+}
 qdrops() { # emulator queue drops so far, a>b/b>a
     echo "$(wan_counter 1 'a>b' drop_queue)/$(wan_counter 1 'b>a' drop_queue)"
 }
@@ -78,6 +98,7 @@ for r in $(seq "$ROUNDS"); do
             # shellcheck disable=SC2046
             v=$(ip3 lan-a "$A_LAN" "$FWD_PORT" $(fig_args "$f"))
             echo "round $r $label fig $f: $v Mbit/s$(fairness "$f")  A: $(counters A) cpu=$(cpu_s A)s  B: $(counters B) cpu=$(cpu_s B)s  queue drops $(qdrops)  load $(cut -d' ' -f1 /proc/loadavg)"
+            drained
         done
         gw_stop A || true; gw_stop B || true
         # LOGS=DIR keeps each setting's gateway logs there
