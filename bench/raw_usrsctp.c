@@ -22,7 +22,11 @@
  * RAW_PATH_MTU=N: the path MTU, as [sctp] path_mtu counts it (the IP
  * packet, UDP included; default 1280, the gateway's default). bench/run.sh
  * sets it to the sctpgw column's path_mtu, so both columns send packets of
- * one size.
+ * one size. RAW_AUTH=1 (on both ends) asks the peer for SCTP-AUTH on the
+ * chunks the gateway's packet_auth covers (engine.h ENGINE_AUTH_CHUNKS;
+ * with usrsctp's null key): an HMAC and a 28-byte AUTH chunk in every
+ * packet, as the gateway's default. bench/run.sh sets it from the sctpgw
+ * column's packet_auth.
  *
  * Keep the settings in raw_configure() equal to those of engine_usrsctp.c
  * (PATH_MTU, NODELAY, interleave level, buffers, UDP socket buffers, ECN,
@@ -100,6 +104,12 @@ static void raw_configure(struct socket *s, uint16_t peer_encap)
 	setopt(s, SCTP_FRAGMENT_INTERLEAVE, &level, sizeof level, "interleave");
 	struct sctp_initmsg init = {.sinit_num_ostreams = 64, .sinit_max_instreams = 64};
 	setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
+	const char *auth = getenv("RAW_AUTH");
+	static const uint8_t auth_chunks[] = {0x00, 0x03, 0xc0, 0x40, 0xc2}; /* ENGINE_AUTH_CHUNKS */
+	for (size_t i = 0; auth && *auth == '1' && i < sizeof auth_chunks; i++) {
+		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
+		setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
+	}
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = 1000,
 	                              .spp_pathmtu = chunk_room(),
