@@ -46,9 +46,9 @@
 
 #define RAW_SCTP_PORT 5758
 #define RAW_MSG       (64 * 1024 + 2) /* FRAME_MAX: header + 64 KiB */
-#define RAW_PATH_MTU  1280 /* [sctp] path_mtu's default */
-#define RAW_HEADERS   40   /* IPv4 20, UDP 8, SCTP 12: engine_usrsctp.c usr_chunk_room */
-#define RAW_BUF       (1024 * 1024) /* [sctp] sndbuf/rcvbuf default */
+#define RAW_PATH_MTU  1280            /* [sctp] path_mtu's default */
+#define RAW_HEADERS   40              /* IPv4 20, UDP 8, SCTP 12: engine_usrsctp.c usr_chunk_room */
+#define RAW_BUF       (1024 * 1024)   /* [sctp] sndbuf/rcvbuf default */
 #define RAW_PPID      0x53475731u
 #define RAW_UDP_BUF   (4 << 20) /* USR_UDP_BUF */
 
@@ -105,7 +105,8 @@ static void raw_configure(struct socket *s, uint16_t peer_encap)
 	struct sctp_initmsg init = {.sinit_num_ostreams = 64, .sinit_max_instreams = 64};
 	setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 	const char *auth = getenv("RAW_AUTH");
-	static const uint8_t auth_chunks[] = {0x00, 0x03, 0xc0, 0x40, 0xc2}; /* ENGINE_AUTH_CHUNKS */
+	static const uint8_t auth_chunks[] = {0x00, 0x03, 0xc0, 0x40,
+	                                      0xc2}; /* ENGINE_AUTH_CHUNKS */
 	for (size_t i = 0; auth && *auth == '1' && i < sizeof auth_chunks; i++) {
 		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
 		setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
