@@ -70,8 +70,8 @@
  * path, engine_usrsctp.c usr_chunk_room). usrsctp cuts messages into
  * chunks as if every path were IPv6 (its socket is), so IPv4-only paths
  * carry the same payload: path_mtu - 104 bytes a chunk with packet_auth,
- * - 76 without, seen on the wire at 1280 and 1500 over IPv4 and IPv6
- * (docs/PERFORMANCE.md, "Path MTU"). */
+ * - 76 without, seen on the wire at 1280 and 1500 over IPv4 and IPv6, and
+ * - 124 with IPv4 and IPv6 paths mixed (docs/PERFORMANCE.md, "Path MTU"). */
 #define BUFGROW_CHUNK_OVERHEAD 124
 
 /* When a buffer grows: once a round trip moves FILL_PCT % of it, by
