@@ -14,11 +14,19 @@
  * figure: bytes that arrived divided by the time from first to last byte.
  *
  * Experiments, off by default, that are NOT engine settings: they show
- * what a change to the engine would buy. RAW_PATH_MTU=N uses an N-byte path
- * MTU instead of 1280; RAW_NO_CRC=1 (set on both ends) skips computing and
+ * what a change to the engine would buy. RAW_NO_CRC=1 (set on both ends) skips computing and
  * checking the CRC32c (usrsctp_enable_crc32c_offload), the cost a hardware
  * CRC32c removes most of (src/crc32c.c). RAW_MAXCHUNKS=N sets usrsctp's
  * sctp_max_chunks_on_queue (default 512).
+ *
+ * RAW_PATH_MTU=N: the path MTU, as [sctp] path_mtu counts it (the IP
+ * packet, UDP included; default 1280, the gateway's default). bench/run.sh
+ * sets it to the sctpgw column's path_mtu, so both columns send packets of
+ * one size. RAW_AUTH=1 (on both ends) asks the peer for SCTP-AUTH on the
+ * chunks the gateway's packet_auth covers (engine.h ENGINE_AUTH_CHUNKS;
+ * with usrsctp's null key): an HMAC and a 28-byte AUTH chunk in every
+ * packet, as the gateway's default. bench/run.sh sets it from the sctpgw
+ * column's packet_auth.
  *
  * Keep the settings in raw_configure() equal to those of engine_usrsctp.c
  * (PATH_MTU, NODELAY, interleave level, buffers, UDP socket buffers, ECN,
@@ -38,8 +46,9 @@
 
 #define RAW_SCTP_PORT 5758
 #define RAW_MSG       (64 * 1024 + 2) /* FRAME_MAX: header + 64 KiB */
-#define RAW_PATH_MTU  1280
-#define RAW_BUF       (1024 * 1024) /* [sctp] sndbuf/rcvbuf default */
+#define RAW_PATH_MTU  1280            /* [sctp] path_mtu's default */
+#define RAW_HEADERS   40              /* IPv4 20, UDP 8, SCTP 12: engine_usrsctp.c usr_chunk_room */
+#define RAW_BUF       (1024 * 1024)   /* [sctp] sndbuf/rcvbuf default */
 #define RAW_PPID      0x53475731u
 #define RAW_UDP_BUF   (4 << 20) /* USR_UDP_BUF */
 
@@ -70,10 +79,16 @@ static void setopt(struct socket *s, int opt, const void *v, socklen_t len, cons
 		die(what);
 }
 
-static uint32_t path_mtu(void)
+/* usrsctp's spp_pathmtu (the room for chunks) for RAW_PATH_MTU. */
+static uint32_t chunk_room(void)
 {
 	const char *v = getenv("RAW_PATH_MTU");
-	return v && *v ? (uint32_t)atoi(v) : RAW_PATH_MTU;
+	int mtu = v && *v ? atoi(v) : RAW_PATH_MTU;
+	if (mtu < 1280 || mtu > 9000) {
+		fprintf(stderr, "raw_usrsctp: RAW_PATH_MTU=%s: expected 1280 to 9000\n", v);
+		exit(2);
+	}
+	return (uint32_t)mtu - RAW_HEADERS;
 }
 
 /* The options of engine_usrsctp.c's usr_configure(), minus timers and
@@ -89,9 +104,16 @@ static void raw_configure(struct socket *s, uint16_t peer_encap)
 	setopt(s, SCTP_FRAGMENT_INTERLEAVE, &level, sizeof level, "interleave");
 	struct sctp_initmsg init = {.sinit_num_ostreams = 64, .sinit_max_instreams = 64};
 	setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
+	const char *auth = getenv("RAW_AUTH");
+	static const uint8_t auth_chunks[] = {0x00, 0x03, 0xc0, 0x40,
+	                                      0xc2}; /* ENGINE_AUTH_CHUNKS */
+	for (size_t i = 0; auth && *auth == '1' && i < sizeof auth_chunks; i++) {
+		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
+		setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
+	}
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = 1000,
-	                              .spp_pathmtu = path_mtu(),
+	                              .spp_pathmtu = chunk_room(),
 	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
 	                              .spp_pathmaxrxt = 3};
 	setopt(s, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS");

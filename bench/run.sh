@@ -11,7 +11,11 @@
 #   socat   socat in gw-a -> TCP over wan1 -> socat in gw-b -> server
 #   kcptun  kcptun-client in gw-a -> KCP/UDP over wan1 -> kcptun-server in gw-b
 #   raw     bench/raw_usrsctp: bytes over one bare usrsctp association
-#           gw-a -> gw-b with the engine's settings (the engine's ceiling)
+#           gw-a -> gw-b with the engine's settings (the engine's ceiling),
+#           at the sctpgw column's path_mtu (from BENCH_SCTP, default 1280;
+#           RAW_PATH_MTU overrides) and with SCTP-AUTH as its packet_auth
+#           (from BENCH_ASSOC, default yes; RAW_AUTH=0|1 overrides): packets
+#           of one size and one cost in both columns
 #   sctpgw  gateway A -> one SCTP association over wan1 -> gateway B
 # Figures ("rows"): bulk throughput with 1 and 8 connections (iperf3),
 # request/response latency p50/p99 (64-byte ping-pong), connections per
@@ -143,7 +147,20 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -o "$PROBE" "$HERE/tcpprobe.c" -lpthread
 # shellcheck disable=SC2046
 cc -O2 -std=gnu11 -D_GNU_SOURCE $(pkg-config --cflags usrsctp) -I"$HERE/../src" -o "$RAW" \
     "$HERE/raw_usrsctp.c" "$HERE/../src/udp_bufs.c" "$HERE/../src/crc32c.c" \
-    -Wl,-Bstatic -lusrsctp -Wl,-Bdynamic -lpthread
+    "$HERE/../src/sctp_sha1.c" -Wl,-Bstatic -lusrsctp -Wl,-Bdynamic -lcrypto -lpthread
+
+# The raw column's packets are the sctpgw column's size: its path_mtu.
+if [ -z "${RAW_PATH_MTU:-}" ]; then
+    RAW_PATH_MTU=$(tr ';' '\n' <<<"${BENCH_SCTP:-}" | sed -n 's/^ *path_mtu *= *\([0-9]*\) *$/\1/p' | tail -n 1)
+    RAW_PATH_MTU=${RAW_PATH_MTU:-1280}
+fi
+# ... and its packets carry SCTP-AUTH when the sctpgw column's do.
+if [ -z "${RAW_AUTH:-}" ]; then
+    RAW_AUTH=1
+    tr ';' '\n' <<<"${BENCH_ASSOC:-}" | grep -Eq '^ *packet_auth *= *no *$' && RAW_AUTH=0
+fi
+export RAW_PATH_MTU RAW_AUTH
+log "raw column: path MTU $RAW_PATH_MTU, SCTP-AUTH $RAW_AUTH (sctpgw: ${BENCH_SCTP:-defaults}; ${BENCH_ASSOC:-defaults})"
 
 # ------------------------------------------------------------ testbed
 if [ -n "$WAN_SPEC" ]; then

@@ -4,13 +4,25 @@
 const struct bufgrow_rule bufgrow_send = {.fill_pct = 95, .grow_pct = 10, .rise_pct = 1};
 const struct bufgrow_rule bufgrow_receive = {.fill_pct = 50, .grow_pct = 100, .rise_pct = 0};
 
-size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit)
+size_t bufgrow_chunk_data(unsigned path_mtu)
 {
-	size_t max = configured;
+	/* No MTU a config accepts is this small; a floor keeps the span of
+	 * a zero or garbage MTU at BUFGROW_SPAN_CHUNKS small chunks. */
+	return path_mtu > BUFGROW_CHUNK_OVERHEAD + 512 ? path_mtu - BUFGROW_CHUNK_OVERHEAD : 512;
+}
+
+size_t bufgrow_span_bytes(unsigned path_mtu)
+{
+	return (size_t)BUFGROW_SPAN_CHUNKS * bufgrow_chunk_data(path_mtu);
+}
+
+size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit, unsigned path_mtu)
+{
+	size_t max = configured, span = bufgrow_span_bytes(path_mtu);
 	if (max > memory_limit / BUFGROW_MEMORY_SHARE)
 		max = memory_limit / BUFGROW_MEMORY_SHARE;
-	if (max > BUFGROW_SPAN_BYTES)
-		max = BUFGROW_SPAN_BYTES;
+	if (max > span)
+		max = span;
 	return max > start ? max : start;
 }
 

@@ -37,7 +37,7 @@
  * gateway does.
  * usrsctp's per-association chunk limit follows the max (bufgrow_chunks).
  *
- * Both stay within the peer's TSN span (BUFGROW_SPAN_BYTES, BUFGROW_SPAN_CHUNKS):
+ * Both stay within the peer's TSN span (bufgrow_span_bytes, BUFGROW_SPAN_CHUNKS):
  * usrsctp's receiver tracks at most 4096 TSNs above its cumulative ack
  * (SCTP_MAPPING_ARRAY, 512 bytes of bits; so does Linux, SCTP_TSN_MAP_SIZE)
  * and silently tosses every DATA chunk beyond. With a flight of more
@@ -46,6 +46,8 @@
  * a few drops, a stall, a T3 expiry, slow start from one packet
  * (docs/PERFORMANCE.md, "The loss storm"). So neither buffer grows past
  * BUFGROW_SPAN_CHUNKS full chunks, and the chunk limit stops there too.
+ * A full chunk's payload follows [sctp] path_mtu (bufgrow_chunk_data):
+ * the larger the packets, the more bytes the same 4000 TSNs carry.
  *
  * Pure: no I/O, no clock; the caller passes the time and the round trip.
  */
@@ -61,8 +63,16 @@
 #define BUFGROW_CHUNK_ROOM   512   /* buffer bytes per chunk of usrsctp's chunk limit */
 #define BUFGROW_MIN_CHUNKS   512   /* usrsctp's own default chunk limit */
 #define BUFGROW_SPAN_CHUNKS  4000  /* chunks in flight: under the peer's 4096-TSN map, less slack */
-#define BUFGROW_CHUNK_DATA   1200  /* payload of a full DATA chunk at the 1280-byte path MTU */
-#define BUFGROW_SPAN_BYTES   ((size_t)BUFGROW_SPAN_CHUNKS * BUFGROW_CHUNK_DATA) /* 4.8 MB */
+/* The bytes of path_mtu that are not payload of a full DATA chunk, at
+ * most: an IPv6 header 40, UDP 8, the SCTP common header 12, an AUTH chunk
+ * 28 (packet_auth, the default), the DATA chunk header 16, and 20 more on
+ * an IPv4 path of a configuration with IPv6 paths too (one MTU for every
+ * path, engine_usrsctp.c usr_chunk_room). usrsctp cuts messages into
+ * chunks as if every path were IPv6 (its socket is), so IPv4-only paths
+ * carry the same payload: path_mtu - 104 bytes a chunk with packet_auth,
+ * - 76 without, seen on the wire at 1280 and 1500 over IPv4 and IPv6, and
+ * - 124 with IPv4 and IPv6 paths mixed (docs/PERFORMANCE.md, "Path MTU"). */
+#define BUFGROW_CHUNK_OVERHEAD 124
 
 /* When a buffer grows: once a round trip moves FILL_PCT % of it, by
  * GROW_PCT %. */
@@ -80,11 +90,19 @@ struct bufgrow {
 	double period_start;
 };
 
+/* The payload of a full DATA chunk, at least, at a path MTU of PATH_MTU
+ * bytes (IP packet, UDP included: [sctp] path_mtu): 1156 at 1280. */
+size_t bufgrow_chunk_data(unsigned path_mtu);
+
+/* The bytes of BUFGROW_SPAN_CHUNKS full chunks at PATH_MTU: 4.62 MB at
+ * 1280 (370 Mbit/s at 100 ms), 5.50 MB at 1500 (440 Mbit/s). */
+size_t bufgrow_span_bytes(unsigned path_mtu);
+
 /* The most a buffer starting at START may grow to: CONFIGURED ([sctp]
- * buffer_max) within memory_limit / BUFGROW_MEMORY_SHARE and
- * BUFGROW_SPAN_BYTES, never below START (a configured start is kept as it
- * is). */
-size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit);
+ * buffer_max) within memory_limit / BUFGROW_MEMORY_SHARE and the TSN span
+ * at PATH_MTU (bufgrow_span_bytes), never below START (a configured start
+ * is kept as it is). */
+size_t bufgrow_max(size_t start, size_t configured, size_t memory_limit, unsigned path_mtu);
 
 /* usrsctp's chunk limit (chunks queued per association, sending or
  * receiving) for buffers of at most MAX bytes: one chunk per

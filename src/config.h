@@ -26,6 +26,11 @@
 #define CONFIG_MAX_FORWARDS 64
 #define CONFIG_HOST_MAX     254 /* a host-name target (253 characters), with NUL */
 #define CONFIG_RESOLVER_MAX 512 /* [egress] resolver, as c-ares' server CSV */
+/* [sctp] path_mtu: the largest IP packet on a path, IP and UDP headers
+ * included. 1280 is IPv6's minimum link MTU: every IPv4 or IPv6 path,
+ * tunnels included, carries it (the default); 9000 is a jumbo frame. */
+#define CONFIG_PATH_MTU_MIN 1280
+#define CONFIG_PATH_MTU_MAX 9000
 
 /* Issue 4: a gateway pair must be able to use at least four paths. */
 _Static_assert(CONFIG_MAX_PATHS >= 4, "sctpgw promises at least 4 paths");
@@ -134,6 +139,7 @@ struct config {
 	size_t sndbuf; /* where the association's buffers start (bufgrow.h) */
 	size_t rcvbuf;
 	size_t buffer_max; /* ... and the most they grow to, within memory_limit */
+	unsigned path_mtu; /* user space: IP packet size on every path, UDP included */
 
 	size_t n_paths;
 	struct config_path paths[CONFIG_MAX_PATHS];

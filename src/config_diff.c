@@ -10,7 +10,8 @@
  * its sockets and ports are made once (usrsctp reads its address list
  * once); the role, name and streams were told to the peer in HELLO; the
  * security mode was agreed in the handshake; the stack's congestion
- * control and buffers are set when its socket is made. */
+ * control and buffers are set when its socket is made, and so is the path
+ * MTU (usrsctp never raises a live association's MTU). */
 static const struct {
 	const char *key;
 	size_t offset, size;
@@ -34,6 +35,7 @@ static const struct {
     K("[sctp] sndbuf", sndbuf),
     K("[sctp] rcvbuf", rcvbuf),
     K("[sctp] buffer_max", buffer_max),
+    K("[sctp] path_mtu", path_mtu),
     K("[egress] resolver", resolver),
 #undef K
 };

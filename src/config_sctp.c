@@ -28,6 +28,8 @@ static const struct spec sctp_keys[] = {
     {"sndbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(sndbuf)},
     {"rcvbuf", SPEC_SIZE, 0, 65536, 268435456, 2097152, NULL, C(rcvbuf)},
     {"buffer_max", SPEC_SIZE, 0, 65536, 268435456, 33554432, NULL, C(buffer_max)},
+    {"path_mtu", SPEC_UINT, 0, CONFIG_PATH_MTU_MIN, CONFIG_PATH_MTU_MAX, CONFIG_PATH_MTU_MIN, NULL,
+     C(path_mtu)},
 };
 
 static void load_sctp(struct loader *l, size_t si, const struct section_spec *ss, const char *name)

@@ -65,7 +65,8 @@ struct engine_params {
 	enum config_cc congestion_control;
 	size_t sndbuf, rcvbuf;         /* where the socket buffers start */
 	size_t sndbuf_max, rcvbuf_max; /* user space: they grow up to these (bufgrow.h) */
-	bool packet_auth;              /* ask the peer for SCTP-AUTH on ENGINE_AUTH_CHUNKS */
+	unsigned path_mtu; /* user space: IP packet size, UDP included; kernel: unused */
+	bool packet_auth;  /* ask the peer for SCTP-AUTH on ENGINE_AUTH_CHUNKS */
 };
 
 /* A path is one remote address of the association (engine_params.remote[i]);

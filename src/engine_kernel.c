@@ -140,8 +140,10 @@ static int kern_timers(struct kern_engine *e, int fd)
 	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
 	rc |= setopt(fd, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
 
-	/* Path MTU discovery stays on: the stall that made engine_usrsctp.c
-	 * fix the MTU is usrsctp's; none is known for the kernel. */
+	/* Path MTU discovery stays on, [sctp] path_mtu is not used: the stall
+	 * that made engine_usrsctp.c fix the MTU is usrsctp's; none is known
+	 * for the kernel, which learns a path's MTU from its route and from
+	 * ICMP (for SCTP over UDP too, since Linux 5.11). */
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = p->heartbeat_interval_ms,
 	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans,
@@ -1026,6 +1028,10 @@ struct engine *engine_kernel_new(struct ev_loop *loop, const struct engine_param
 		log_warn("engine kernel: congestion_control = %s is the user-space engine's; "
 		         "the kernel's SCTP has only rfc4960, which it uses",
 		         config_cc_name(p->congestion_control));
+	if (p->path_mtu != CONFIG_PATH_MTU_MIN)
+		log_info("engine kernel: path_mtu = %u is the user-space engine's; the kernel "
+		         "discovers each path's MTU itself",
+		         p->path_mtu);
 	engine_defer_init(&e->down, &e->base);
 	return &e->base;
 }

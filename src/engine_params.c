@@ -29,8 +29,9 @@ void engine_params_from_config(struct engine_params *p, const struct config *c)
 	p->congestion_control = c->congestion_control;
 	p->sndbuf = c->sndbuf;
 	p->rcvbuf = c->rcvbuf;
-	p->sndbuf_max = bufgrow_max(c->sndbuf, c->buffer_max, c->memory_limit);
-	p->rcvbuf_max = bufgrow_max(c->rcvbuf, c->buffer_max, c->memory_limit);
+	p->path_mtu = c->path_mtu;
+	p->sndbuf_max = bufgrow_max(c->sndbuf, c->buffer_max, c->memory_limit, c->path_mtu);
+	p->rcvbuf_max = bufgrow_max(c->rcvbuf, c->buffer_max, c->memory_limit, c->path_mtu);
 
 	/* Best path first: the engine makes the first address primary. */
 	size_t order[CONFIG_MAX_PATHS];

@@ -49,8 +49,8 @@ struct usr_paddrthlds {
 
 #define USR_READ_BATCH    64        /* messages per wake-up before TCP gets a turn */
 #define USR_WRITE_POLL    0.02      /* safety net should a write upcall be missed */
-#define USR_PATH_MTU      1280      /* IP packet size on every path, UDP included */
 #define USR_KICK_MTU      24        /* path MTU each ackwatch kick gives up */
+#define USR_UDP_SCTP_HDR  20        /* UDP header 8 + SCTP common header 12 (usr_chunk_room) */
 #define USR_UDP_BUF       (4 << 20) /* UDP socket buffers; usrsctp's own are 128 KiB */
 #define USR_FINISH_TRIES  300       /* x 10 ms: how long free waits for usrsctp_finish */
 #define USR_REARM_PER_RTO 4         /* T3 restarts per rto_min (see usr_rearm_cb) */
@@ -73,7 +73,7 @@ struct usr_engine {
 	struct engine_defer down; /* a down waiting for the loop (engine.h) */
 	struct ackwatch ackwatch;
 	uint64_t kicks_total; /* ackwatch kicks since start, every association */
-	unsigned mtu;         /* the association's path MTU now (kicks lower it) */
+	unsigned mtu;         /* the association's path MTU now, IP packet (kicks lower it) */
 	uint8_t *rx;          /* one message being reassembled */
 	size_t rx_len;
 	struct engine_prio prio; /* datagram streams first (engine_prio.h) */
@@ -149,6 +149,23 @@ static int setopt(struct socket *s, int opt, const void *v, socklen_t len, const
 	return 0;
 }
 
+/* usrsctp's spp_pathmtu for a path MTU of MTU bytes ([sctp] path_mtu: the
+ * IP packet, UDP included). usrsctp takes spp_pathmtu as the room for
+ * chunks in a packet and adds the IP and SCTP common headers, and the UDP
+ * header, on top: seen on the wire (docs/PERFORMANCE.md, "Path MTU"),
+ * spp_pathmtu 1280 gave IPv4 packets of 1320 bytes and IPv6 ones of 1340.
+ * One value reaches every path (an unspecified address), so with any IPv6
+ * path the IPv6 header comes off every path: an IPv4 path of a mixed
+ * configuration sends packets 20 bytes below path_mtu. */
+static uint32_t usr_chunk_room(const struct usr_engine *e, unsigned mtu)
+{
+	unsigned ip = 20;
+	for (size_t i = 0; i < e->p.n_addrs; i++)
+		if (e->p.remote[i].ss_family == AF_INET6)
+			ip = 40;
+	return mtu - ip - USR_UDP_SCTP_HDR;
+}
+
 /* The run-time settings of [sctp] (engine.h, set_timers): at start on
  * every new socket, and at reload on the listener and the association.
  * SCTP_FUTURE_ASSOC on a one-to-one socket reaches its association when
@@ -168,14 +185,16 @@ static int usr_timers(struct usr_engine *e, struct socket *s)
 	                              .sasoc_asocmaxrxt = (uint16_t)p->assoc_max_retrans};
 	rc |= setopt(s, SCTP_ASSOCINFO, &ap, sizeof ap, "SCTP_ASSOCINFO");
 
-	/* A fixed path MTU instead of discovery: usrsctp over UDP has been seen
-	 * to stall for good under load with discovery on (retransmissions that
-	 * never arrive), and 1280 bytes fits every IPv4 or IPv6 path with the
-	 * UDP header inside. On the live association a reload keeps the MTU
-	 * it has now (ackwatch kicks lower it). */
+	/* A fixed path MTU ([sctp] path_mtu) instead of discovery: usrsctp over
+	 * UDP has been seen to stall for good under load with discovery on
+	 * (retransmissions that never arrive); the default, 1280 bytes, fits
+	 * every IPv4 or IPv6 path with the UDP header inside. On the live
+	 * association a reload keeps the MTU it has now (ackwatch kicks lower
+	 * it; path_mtu itself needs a restart). */
+	unsigned mtu = s == e->sock && e->up ? e->mtu : p->path_mtu;
 	struct sctp_paddrparams pp = {.spp_assoc_id = SCTP_FUTURE_ASSOC,
 	                              .spp_hbinterval = p->heartbeat_interval_ms,
-	                              .spp_pathmtu = s == e->sock && e->up ? e->mtu : USR_PATH_MTU,
+	                              .spp_pathmtu = usr_chunk_room(e, mtu),
 	                              .spp_flags = SPP_HB_ENABLE | SPP_PMTUD_DISABLE,
 	                              .spp_pathmaxrxt = (uint16_t)p->path_max_retrans};
 	/* Every path: an unspecified address (a live association refuses
@@ -395,7 +414,7 @@ static void usr_up(struct usr_engine *e, uint16_t streams)
 {
 	engine_defer_flush(&e->down); /* the old association's down comes first */
 	e->up = true;
-	e->mtu = USR_PATH_MTU;
+	e->mtu = e->p.path_mtu;
 	usr_scheduler(e);
 	ackwatch_reset(&e->ackwatch);
 	ev_timer_again(e->base.loop, &e->ack_timer);
@@ -597,7 +616,8 @@ static void usr_kick(struct usr_engine *e, uint32_t unacked, double quiet)
 	if (!lower)
 		return;
 	/* Every path: an unspecified address of any family. */
-	struct sctp_paddrparams pp = {.spp_pathmtu = e->mtu, .spp_flags = SPP_PMTUD_DISABLE};
+	struct sctp_paddrparams pp = {.spp_pathmtu = usr_chunk_room(e, e->mtu),
+	                              .spp_flags = SPP_PMTUD_DISABLE};
 	pp.spp_address.ss_family = AF_INET6;
 	setopt(e->sock, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "path MTU");
 	struct sctp_paddrparams hb = {.spp_address = usr_remote(e, 0), .spp_flags = SPP_HB_DEMAND};
@@ -1226,6 +1246,12 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 			                   &pl);
 		}
 	}
+	/* usrsctp's MTU is the room for chunks (usr_chunk_room): shown as the
+	 * IP packet it makes, as path_mtu counts. */
+	unsigned prim_mtu = 0;
+	if (pi.spinfo_mtu)
+		prim_mtu = pi.spinfo_mtu + USR_UDP_SCTP_HDR +
+		           (pi.spinfo_address.ss_family == AF_INET6 ? 40 : 20);
 	snprintf(buf, len,
 	         "socket %s, waiting for room %s, events%s%s, peer rwnd %u, "
 	         "unacked %u, pending %u, partial message %zu bytes, path MTU %u, kicks %u, "
@@ -1236,13 +1262,14 @@ static void usr_status(struct engine *base, char *buf, size_t len)
 	         "window %u, packets failing SCTP-AUTH %u",
 	         e->sock ? (e->up ? "up" : "connecting") : "none", e->want_write ? "yes" : "no",
 	         events & SCTP_EVENT_READ ? " read" : "", events & SCTP_EVENT_WRITE ? " write" : "",
-	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len, e->mtu,
-	         e->ackwatch.kicks, (e->up ? e->sndbuf.size : e->p.sndbuf) / 1024,
+	         st.sstat_rwnd, st.sstat_unackdata, st.sstat_penddata, e->rx_len,
+	         e->up ? e->mtu : e->p.path_mtu, e->ackwatch.kicks,
+	         (e->up ? e->sndbuf.size : e->p.sndbuf) / 1024,
 	         (e->up ? e->rcvbuf.size : e->p.rcvbuf) / 1024, e->p.sndbuf_max / 1024,
-	         e->p.rcvbuf_max / 1024, pi.spinfo_cwnd, pi.spinfo_mtu, pi.spinfo_srtt,
-	         pi.spinfo_rto, ss.sctps_sendpackets, ss.sctps_recvpackets,
-	         ss.sctps_sendretransdata, ss.sctps_sendfastretrans, ss.sctps_timodata,
-	         ss.sctps_timowindowprobe, ss.sctps_datadropchklmt, ss.sctps_datadroprwnd,
+	         e->p.rcvbuf_max / 1024, pi.spinfo_cwnd, prim_mtu, pi.spinfo_srtt, pi.spinfo_rto,
+	         ss.sctps_sendpackets, ss.sctps_recvpackets, ss.sctps_sendretransdata,
+	         ss.sctps_sendfastretrans, ss.sctps_timodata, ss.sctps_timowindowprobe,
+	         ss.sctps_datadropchklmt, ss.sctps_datadroprwnd,
 	         ss.sctps_recvauthfailed + ss.sctps_recvivalkeyid);
 }
 

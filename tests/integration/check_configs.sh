@@ -242,13 +242,15 @@ EOF
 expect_bad numbers \
     '@:4: [sctp] rto_min_ms: 5000 is greater than rto_initial_ms (1000, default); expected rto_min_ms <= rto_initial_ms <= rto_max_ms' \
     '@:5: [sctp] pf_threshold: "two" is not a number; expected an integer from 0 to 100' \
-    '@:7: [gateway] conn_window: "128t" is not a number; expected a size from 4096 to 67108864 bytes (suffix k, m or g for KiB, MiB or GiB)' \
-    '@:8: [gateway] udp_encap_port: "0" is out of range; expected an integer from 1 to 65535' <<'EOF'
+    '@:6: [sctp] path_mtu: "1000" is out of range; expected an integer from 1280 to 9000' \
+    '@:8: [gateway] conn_window: "128t" is not a number; expected a size from 4096 to 67108864 bytes (suffix k, m or g for KiB, MiB or GiB)' \
+    '@:9: [gateway] udp_encap_port: "0" is out of range; expected an integer from 1 to 65535' <<'EOF'
 [association]
 role = connect
 [sctp]
 rto_min_ms = 5000
 pf_threshold = two
+path_mtu = 1000
 [gateway]
 conn_window = 128t
 udp_encap_port = 0

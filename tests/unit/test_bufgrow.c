@@ -32,15 +32,15 @@ static void bufgrow__max__is_buffer_max_within_an_eighth_of_memory_limit(void **
 {
 	(void)state;
 	/* Within 1 GiB / 8 and the peer's TSN span: buffer_max. */
-	assert_int_equal(bufgrow_max(2 * MIB, 4 * MIB, 1024 * MIB), 4 * MIB);
+	assert_int_equal(bufgrow_max(2 * MIB, 4 * MIB, 1024 * MIB, 1280), 4 * MIB);
 	/* A small memory_limit wins: 24 MiB / 8. */
-	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 24 * MIB), 3 * MIB);
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 24 * MIB, 1280), 3 * MIB);
 	/* ... but never below where the buffer starts (no growth then). */
-	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 4 * MIB), 2 * MIB);
-	assert_int_equal(bufgrow_max(2 * MIB, 1 * MIB, 1024 * MIB), 2 * MIB);
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 4 * MIB, 1280), 2 * MIB);
+	assert_int_equal(bufgrow_max(2 * MIB, 1 * MIB, 1024 * MIB, 1280), 2 * MIB);
 	/* Both buffers at their max hold at most a quarter of memory_limit. */
 	size_t limit = 100 * MIB;
-	assert_true(2 * bufgrow_max(64 * KIB, 256 * MIB, limit) <= limit / 4);
+	assert_true(2 * bufgrow_max(64 * KIB, 256 * MIB, limit, 1280) <= limit / 4);
 }
 
 static void bufgrow__chunks__one_per_512_bytes_at_least_usrsctps_default(void **state)
@@ -54,19 +54,45 @@ static void bufgrow__chunks__one_per_512_bytes_at_least_usrsctps_default(void **
  * 4096 TSNs above its cumulative ack and tosses every chunk beyond, so a
  * loss in a flight of more chunks than that loses the rest of the flight.
  * Neither buffer (the flight's bytes) nor usrsctp's chunk limit (its
- * chunks) may reach that span, whatever buffer_max and memory_limit say. */
+ * chunks) may reach that span, whatever buffer_max and memory_limit say.
+ * A full chunk's payload is the path MTU less at most 124 bytes (bufgrow.h:
+ * headers, AUTH, and the IPv6 packet size of a mixed configuration on its
+ * IPv4 paths); the payload seen on the wire was path_mtu - 104. */
 static void bufgrow__max_and_chunks__stay_within_the_peers_tsn_span(void **state)
 {
 	(void)state;
-	const size_t span = 4096, chunk = 1200;                  /* TSNs; payload of a full chunk */
-	size_t max = bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB); /* the defaults */
-	assert_true(max / chunk < span);
+	const size_t span = 4096; /* TSNs */
+	static const unsigned mtus[] = {1280, 1400, 1500, 4000, 9000};
+	for (size_t i = 0; i < sizeof mtus / sizeof mtus[0]; i++) {
+		size_t chunk = mtus[i] - 124; /* the least payload of a full chunk */
+		size_t max = bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB, mtus[i]); /* defaults */
+		assert_true(max / chunk < span);
+		assert_true(bufgrow_max(2 * MIB, 256 * MIB, 4096 * MIB, mtus[i]) / chunk < span);
+		assert_true(bufgrow_chunks(max) < span);
+	}
+	size_t max = bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB, 1280);
 	assert_true(max >= 4 * MIB); /* still 320 Mbit/s at 100 ms */
-	assert_true(bufgrow_max(2 * MIB, 256 * MIB, 4096 * MIB) / chunk < span);
-	assert_true(bufgrow_chunks(max) < span);
 	assert_true(bufgrow_chunks(256 * MIB) < span);
 	/* A configured start is kept as it is (fixed buffers: the user's call). */
-	assert_int_equal(bufgrow_max(8 * MIB, 32 * MIB, 1024 * MIB), 8 * MIB);
+	assert_int_equal(bufgrow_max(8 * MIB, 32 * MIB, 1024 * MIB, 1280), 8 * MIB);
+}
+
+/* Larger packets carry more bytes in the same 4000 TSNs: the cap grows
+ * with path_mtu in proportion to a full chunk's payload (1156 bytes at
+ * 1280, 1376 at 1500), until buffer_max is the smaller. */
+static void bufgrow__max__follows_the_chunk_payload_of_the_path_mtu(void **state)
+{
+	(void)state;
+	assert_int_equal(bufgrow_chunk_data(1280), 1156);
+	assert_int_equal(bufgrow_chunk_data(1500), 1376);
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB, 1280), 4000 * 1156);
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB, 1500), 4000 * 1376);
+	assert_int_equal(bufgrow_span_bytes(1500), 4000 * 1376);
+	/* 4000 x 8876 bytes at 9000 is more than buffer_max: buffer_max. */
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 1024 * MIB, 9000), 32 * MIB);
+	assert_int_equal(bufgrow_max(2 * MIB, 64 * MIB, 1024 * MIB, 9000), 4000 * 8876);
+	/* ... and memory_limit / 8 still wins over both. */
+	assert_int_equal(bufgrow_max(2 * MIB, 32 * MIB, 24 * MIB, 9000), 3 * MIB);
 }
 
 static void bufgrow__receive__filled_each_round_trip__doubles_up_to_its_max(void **state)
@@ -206,6 +232,7 @@ int main(void)
 	    cmocka_unit_test(bufgrow__max__is_buffer_max_within_an_eighth_of_memory_limit),
 	    cmocka_unit_test(bufgrow__chunks__one_per_512_bytes_at_least_usrsctps_default),
 	    cmocka_unit_test(bufgrow__max_and_chunks__stay_within_the_peers_tsn_span),
+	    cmocka_unit_test(bufgrow__max__follows_the_chunk_payload_of_the_path_mtu),
 	    cmocka_unit_test(bufgrow__receive__filled_each_round_trip__doubles_up_to_its_max),
 	    cmocka_unit_test(
 	        bufgrow__receive__path_limited__stops_at_twice_what_a_round_trip_moves),

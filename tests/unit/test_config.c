@@ -501,6 +501,40 @@ static void config_load__values_out_of_range__give_the_range(void **state)
 	    "65535\n");
 }
 
+/* path_mtu: the IP packet, UDP included; 1280 (IPv6's minimum, every
+ * path) by default, up to a 9000-byte jumbo frame. */
+static void config_load__path_mtu__1280_to_9000_and_bad_values_named(void **state)
+{
+	struct fixture *f = *state;
+	struct config *c = load_text(f, MINIMAL);
+	assert_non_null(c);
+	assert_int_equal(c->path_mtu, 1280);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\npath_mtu = 1500\n");
+	assert_non_null(c);
+	assert_string_equal(f->out, "");
+	assert_int_equal(c->path_mtu, 1500);
+	fixture_reset(f);
+	c = load_text(f, MINIMAL "[sctp]\npath_mtu = 9000\n");
+	assert_non_null(c);
+	assert_int_equal(c->path_mtu, 9000);
+	static const char range[] = "expected an integer from 1280 to 9000\n";
+	static const struct {
+		const char *value, *what;
+	} bad[] = {
+	    {"1279", "\"1279\" is out of range"}, {"576", "\"576\" is out of range"},
+	    {"9001", "\"9001\" is out of range"}, {"1500 bytes", "\"1500 bytes\" is not a number"},
+	    {"1.5k", "\"1.5k\" is not a number"}, {"", "empty value"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[256], want[256];
+		snprintf(text, sizeof text, MINIMAL "[sctp]\npath_mtu = %s\n", bad[i].value);
+		snprintf(want, sizeof want, "@:7: [sctp] path_mtu: %s; %s", bad[i].what, range);
+		fixture_reset(f);
+		expect_errors(f, text, want);
+	}
+}
+
 static void config_load__size_suffixes__mean_kibibytes_mebibytes_and_gibibytes(void **state)
 {
 	struct fixture *f = *state;
@@ -703,7 +737,8 @@ static void config_load__unknown_key__names_section_and_key(void **state)
 	    "udp_idle_timeout_ms, udp_max_flows\n"
 	    "@:9: [sctp] rto: unknown key; expected one of heartbeat_interval_ms, rto_initial_ms, "
 	    "rto_min_ms, rto_max_ms, path_max_retrans, pf_threshold, assoc_max_retrans, "
-	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf, buffer_max\n"
+	    "failback_hold_ms, delayed_sack_ms, congestion_control, sndbuf, rcvbuf, buffer_max, "
+	    "path_mtu\n"
 	    "@:13: [forward.web] transparent: unknown key; expected one of listen, protocol, "
 	    "target, max_connections, capture\n");
 }
@@ -1653,6 +1688,7 @@ int main(void)
 	    T(config_load__credentials_directory__holds_the_relative_psk_file),
 	    T(config_load__bad_numbers__are_all_reported),
 	    T(config_load__values_out_of_range__give_the_range),
+	    T(config_load__path_mtu__1280_to_9000_and_bad_values_named),
 	    T(config_load__size_suffixes__mean_kibibytes_mebibytes_and_gibibytes),
 	    T(config_load__memory_limit_below_conn_window__names_both_keys),
 	    T(config_load__conn_buffer__says_it_was_replaced_by_conn_window),

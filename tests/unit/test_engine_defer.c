@@ -84,6 +84,7 @@ static struct engine *make(struct ev_loop *loop, struct seen *s)
 	p.path_max_retrans = 3;
 	p.assoc_max_retrans = 4;
 	p.sndbuf = p.rcvbuf = 1 << 20;
+	p.path_mtu = CONFIG_PATH_MTU_MIN;
 	struct engine_callbacks cb = {.up = cb_up,
 	                              .down = cb_down,
 	                              .message = cb_message,

@@ -142,8 +142,16 @@ static void from_config__buffer_max__within_memory_limit(void **state)
 	engine_params_from_config(&p, &c);
 	assert_int_equal(p.sndbuf, 2 << 20);
 	assert_int_equal(p.rcvbuf, 2 << 20);
-	assert_int_equal(p.sndbuf_max, BUFGROW_SPAN_BYTES);
-	assert_int_equal(p.rcvbuf_max, BUFGROW_SPAN_BYTES);
+	assert_int_equal(p.path_mtu, 1280);
+	assert_int_equal(p.sndbuf_max, bufgrow_span_bytes(1280));
+	assert_int_equal(p.rcvbuf_max, bufgrow_span_bytes(1280));
+	c.path_mtu = 1500; /* larger chunks: more bytes in the same TSN span */
+	engine_params_from_config(&p, &c);
+	assert_int_equal(p.path_mtu, 1500);
+	assert_int_equal(p.sndbuf_max, bufgrow_span_bytes(1500));
+	assert_int_equal(p.rcvbuf_max, bufgrow_span_bytes(1500));
+	assert_true(p.sndbuf_max > bufgrow_span_bytes(1280));
+	c.path_mtu = 1280;
 	c.memory_limit = 24 << 20;
 	engine_params_from_config(&p, &c);
 	assert_int_equal(p.sndbuf_max, 3 << 20);

@@ -173,6 +173,25 @@ static void config_diff__engine_port_role_and_addresses__need_a_restart(void **s
 	assert_int_equal(again.n_restart, 0); /* nothing of it runs */
 }
 
+/* usrsctp never raises a live association's MTU, and the buffers' max
+ * follows it (bufgrow.h): a new path_mtu needs a restart, and what runs
+ * keeps the old one. */
+static void config_diff__path_mtu__needs_a_restart_and_the_old_one_runs(void **state)
+{
+	(void)state;
+	struct config a, b;
+	base_config(&a);
+	base_config(&b);
+	b.path_mtu = 1500;
+	struct config_diff d;
+	config_diff(&a, &b, &d);
+	assert_int_equal(d.n_restart, 1);
+	assert_true(needs_restart(&d, "[sctp] path_mtu changed"));
+	assert_false(d.live);
+	config_diff_keep_running(&a, &b);
+	assert_int_equal(b.path_mtu, 1280);
+}
+
 /* --- assoc_reload -------------------------------------------------------- */
 
 static void assoc_reload__windows_and_timers__apply_to_new_connections_only(void **state)
@@ -314,6 +333,7 @@ int main(void)
 	    cmocka_unit_test(config_diff__forwards__added_removed_changed_and_moved),
 	    cmocka_unit_test(config_diff__priorities_and_timers__are_live),
 	    cmocka_unit_test(config_diff__engine_port_role_and_addresses__need_a_restart),
+	    cmocka_unit_test(config_diff__path_mtu__needs_a_restart_and_the_old_one_runs),
 	    T(assoc_reload__windows_and_timers__apply_to_new_connections_only),
 	    T(goaway__peer_drains__new_clients_are_reset_without_an_open),
 	    T(goaway__open_that_crossed_it__is_refused_with_reason_draining),
