@@ -63,16 +63,17 @@ cpu_s() { # side: CPU seconds of the gateway so far
 # so that the next figure does not start beside the previous one's tail
 # (at 1% loss 8 connections can take tens of seconds to finish sending)
 drained() {
-    local side n deadline=$((SECONDS + 120))
+    local side n v deadline=$((SECONDS + 120))
     while [ $SECONDS -lt $deadline ]; do
         n=0
         for side in A B; do
-            kill -USR1 "${GW_PID[$side]}"
+            kill -USR1 "${GW_PID[$side]}" 2>/dev/null || return 0 # gone: nothing to wait for
         done
         sleep 0.5
         for side in A B; do
-            n=$((n + $(grep -o 'status: association [^,]*, peer [^,]*, engine [^,]*, [0-9]* connections' \
-                "$WORK/gw-$side.log" | tail -n1 | sed 's/.* \([0-9]*\) connections/\1/')))
+            v=$(grep -o 'status: association [^,]*, peer [^,]*, engine [^,]*, [0-9]* connections' \
+                "$WORK/gw-$side.log" | tail -n1 | sed 's/.* \([0-9]*\) connections/\1/')
+            n=$((n + ${v:-1})) # no status line yet: not known to be drained
         done
         [ "$n" -eq 0 ] && return 0
         sleep 1

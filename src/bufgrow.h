@@ -48,6 +48,11 @@
  * BUFGROW_SPAN_CHUNKS full chunks, and the chunk limit stops there too.
  * A full chunk's payload follows [sctp] path_mtu (bufgrow_chunk_data):
  * the larger the packets, the more bytes the same 4000 TSNs carry.
+ * Two caps hold the flight: the sender's chunk limit (chunks, whatever
+ * their size: also after ackwatch kicks lowered the MTU) and the
+ * receiver's window (bytes: it counts on the peer's chunks being as large
+ * as its own, so both gateways should use the same path_mtu; a kernel
+ * engine peer discovers the path's MTU and sends chunks at least as large).
  *
  * Pure: no I/O, no clock; the caller passes the time and the round trip.
  */
@@ -91,7 +96,9 @@ struct bufgrow {
 };
 
 /* The payload of a full DATA chunk, at least, at a path MTU of PATH_MTU
- * bytes (IP packet, UDP included: [sctp] path_mtu): 1156 at 1280. */
+ * bytes (IP packet, UDP included: [sctp] path_mtu): 1156 at 1280. Kicks
+ * that lower the MTU make chunks smaller still; the chunk limit covers
+ * those (above). */
 size_t bufgrow_chunk_data(unsigned path_mtu);
 
 /* The bytes of BUFGROW_SPAN_CHUNKS full chunks at PATH_MTU: 4.62 MB at

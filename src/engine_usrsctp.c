@@ -163,7 +163,9 @@ static uint32_t usr_chunk_room(const struct usr_engine *e, unsigned mtu)
 	for (size_t i = 0; i < e->p.n_addrs; i++)
 		if (e->p.remote[i].ss_family == AF_INET6)
 			ip = 40;
-	return mtu - ip - USR_UDP_SCTP_HDR;
+	/* usrsctp's least MTU is 512: below it (no MTU a config takes, eight
+	 * kicks included) the setsockopt would fail. */
+	return mtu >= ip + USR_UDP_SCTP_HDR + 512 ? mtu - ip - USR_UDP_SCTP_HDR : 512;
 }
 
 /* The run-time settings of [sctp] (engine.h, set_timers): at start on

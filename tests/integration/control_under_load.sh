@@ -9,12 +9,12 @@
 # - a key rotation (REKEY on stream 0: A asks, B answers, A confirms;
 #   triggered as key_rotation_live does, by SIGHUP with the next key
 #   first): A logs "key rotated" (B's answer came) and B logs it (A's
-#   confirmation came) within SAT_REKEY_S (3 s) of A's "rotating to";
+#   confirmation came) within SAT_REKEY_S (4 s) of A's "rotating to";
 # - SAT_PROBES (4) new connections each way (lan-a -> A -> B -> lan-b and
 #   lan-b -> B -> A -> lan-a), one started a second, each asking the far
 #   xfer server for SAT_PROBE_DOWN (4 KiB), get the first byte back (OPEN,
 #   OPEN_OK, the request, the answer: four crossings of the full link)
-#   within SAT_FIRST_S (7 s) of connect, and the whole answer intact.
+#   within SAT_FIRST_S (10 s) of connect, and the whole answer intact.
 # Then: every transfer intact (xfer.py: every byte, the upload by
 # SHA-256), none reset; the transfers were still running when the probes
 # and the rotation were over; the emulator's queue filled in both
@@ -41,8 +41,8 @@ setup "$@"
 N=${SAT_N:-20}
 SIZE=${SAT_SIZE:-768K}
 WAN=${SAT_WAN:-1:10:10:0:100}
-REKEY_S=${SAT_REKEY_S:-3}
-FIRST_S=${SAT_FIRST_S:-7}
+REKEY_S=${SAT_REKEY_S:-4}
+FIRST_S=${SAT_FIRST_S:-10}
 PROBES=${SAT_PROBES:-4}
 PROBE_DOWN=${SAT_PROBE_DOWN:-4096}
 
@@ -149,7 +149,6 @@ rc=0; wait "$pa" || rc=$?; [ "$rc" = 0 ] || fail "the probes from lan-a: exit $r
 rc=0; wait "$pb" || rc=$?; [ "$rc" = 0 ] || fail "the probes from lan-b: exit $rc"
 busy=1
 kill -0 "$px" 2>/dev/null || busy=0
-t_busy=$(now_ms)
 rc=0
 wait "$px" || rc=$?
 
@@ -184,7 +183,7 @@ grep -q "^ok=$N " "$WORK/x.out" || fail "not $N transfers ok: $(grep '^ok=' "$WO
 log "transfers: $(grep '^ok=' "$WORK/x.out")"
 # ... under load: the transfers ran on after the rotation and the probes,
 # and the link was saturated (the emulator's queue filled both ways).
-[ "$busy" = 1 ] && [ "$t_a" -lt "$t_busy" ] && [ "$t_b" -lt "$t_busy" ] ||
+[ "$busy" = 1 ] ||
     fail "the transfers had ended before the probes and the rotation did (more data: SAT_SIZE)"
 QUEUE=$(cut -s -d: -f5 <<<"$WAN"); QUEUE=${QUEUE%%[/,]*}; QUEUE=${QUEUE:-1000}
 for d in 'a>b' 'b>a'; do
