@@ -42,6 +42,7 @@
 #include <time.h>
 #include <usrsctp.h>
 
+#include "engine.h" /* ENGINE_AUTH_CHUNKS; config.h: CONFIG_PATH_MTU_MIN, _MAX */
 #include "udp_bufs.h"
 
 #define RAW_SCTP_PORT 5758
@@ -84,8 +85,9 @@ static uint32_t chunk_room(void)
 {
 	const char *v = getenv("RAW_PATH_MTU");
 	int mtu = v && *v ? atoi(v) : RAW_PATH_MTU;
-	if (mtu < 1280 || mtu > 9000) {
-		fprintf(stderr, "raw_usrsctp: RAW_PATH_MTU=%s: expected 1280 to 9000\n", v);
+	if (mtu < CONFIG_PATH_MTU_MIN || mtu > CONFIG_PATH_MTU_MAX) {
+		fprintf(stderr, "raw_usrsctp: RAW_PATH_MTU=%s: expected %d to %d\n", v,
+		        CONFIG_PATH_MTU_MIN, CONFIG_PATH_MTU_MAX);
 		exit(2);
 	}
 	return (uint32_t)mtu - RAW_HEADERS;
@@ -105,8 +107,7 @@ static void raw_configure(struct socket *s, uint16_t peer_encap)
 	struct sctp_initmsg init = {.sinit_num_ostreams = 64, .sinit_max_instreams = 64};
 	setopt(s, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG");
 	const char *auth = getenv("RAW_AUTH");
-	static const uint8_t auth_chunks[] = {0x00, 0x03, 0xc0, 0x40,
-	                                      0xc2}; /* ENGINE_AUTH_CHUNKS */
+	static const uint8_t auth_chunks[] = ENGINE_AUTH_CHUNKS;
 	for (size_t i = 0; auth && *auth == '1' && i < sizeof auth_chunks; i++) {
 		struct sctp_authchunk ac = {.sauth_chunk = auth_chunks[i]};
 		setopt(s, SCTP_AUTH_CHUNK, &ac, sizeof ac, "SCTP_AUTH_CHUNK");
